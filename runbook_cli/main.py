@@ -1,0 +1,16 @@
+"""The `runbook` command: a thin layer over the project's facades.
+
+Each command group lives in its own module of this package and is mounted here, so a
+reader finds `runbook data ...` in `runbook_cli/data.py` and so on.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="runbook",
+    help="Pipeline recovery runbooks: validate, plan, run, approve and publish.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
