@@ -1,0 +1,1 @@
+"""The reference data platform: warehouse, sources, pipelines, faults and sample data."""

@@ -1,0 +1,57 @@
+"""Where the data lives: one settings object read from the environment (prefix `RUNBOOK_`).
+
+The embedded default keeps everything in SQLite files and local folders under `data/` in the
+project, so one command works on a fresh clone; production points the same names at
+PostgreSQL and object storage (fsspec URLs) without code changes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> Path:
+    return PROJECT_ROOT / "data"
+
+
+class Settings(BaseSettings):
+    """Connection URLs and storage locations; every field can be set as RUNBOOK_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNBOOK_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    warehouse_url: str | None = None
+    transactions_url: str | None = None
+    registrations_url: str | None = None
+    events_url: str | None = None
+    audit_url: str | None = None
+    backup_storage_url: str | None = None
+    activity_logs_url: str | None = None
+    portal_url: str = "http://127.0.0.1:8765"
+    portal_token: str = "dev-portal-token"
+    governance_file: Path = PROJECT_ROOT / "governance.yaml"
+    runbooks_dir: Path = PROJECT_ROOT / "runbooks"
+
+    def resolved_warehouse_url(self) -> str:
+        """The warehouse URL, defaulting to a SQLite file in the data folder."""
+        return self.warehouse_url or f"sqlite:///{self.data_dir / 'warehouse.db'}"
+
+    def source_url(self, name: str) -> str:
+        """A source system's URL; each defaults to the warehouse database."""
+        return getattr(self, f"{name}_url", None) or self.resolved_warehouse_url()
+
+    def resolved_audit_url(self) -> str:
+        """The audit ledger's URL; it lives beside the warehouse unless told otherwise."""
+        return self.audit_url or self.resolved_warehouse_url()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests clear the cache after changing the environment)."""
+    return Settings()
