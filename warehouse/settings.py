@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     activity_logs_url: str | None = None
     portal_url: str = "http://127.0.0.1:8765"
     portal_token: str = "dev-portal-token"
+    portal_db_url: str | None = None  # the portal's own database; default <data_dir>/portal.db
     governance_file: Path = PROJECT_ROOT / "governance.yaml"
     runbooks_dir: Path = PROJECT_ROOT / "runbooks"
 
