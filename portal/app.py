@@ -1,0 +1,226 @@
+"""The portal's HTTP API: publish with a bearer token and an idempotency key, list, read back.
+
+Endpoints (reads are public, as an investor-facing page would be; writes need the token):
+
+- `POST /api/reports/{pipeline}/{partition}`: body is the CSV report.
+- `POST /api/feeds/{pipeline}/{partition}`: body is the JSON dashboard feed (an object).
+  Both need `Authorization: Bearer <token>` and `Idempotency-Key`; they answer 201 with a
+  receipt for a new version, 200 with the earlier receipt for a replay (header
+  `Idempotent-Replayed: true`) or unchanged content, 409 when the key was used for
+  different content.
+- `GET /`: HTML listing; `GET /api/publications[?pipeline=]`: the same as JSON.
+- `GET /api/publications/{pipeline}/{partition}`: the latest report and feed with content.
+- `GET /api/publications/{pipeline}/{partition}/{kind}`: every version's receipt.
+- `GET /api/publications/{pipeline}/{partition}/{kind}/content[?version=]`: the bytes.
+- `GET|POST|DELETE /admin/faults`: the fault plan (token needed), see `portal.faults`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp
+
+from portal.config import PortalConfig
+from portal.content import MEDIA_TYPES, ContentError, Kind, count_csv_rows, parse_feed, sha256
+from portal.database import create_portal_engine
+from portal.faults import FAULT_PLAN, FaultInjection, FaultState, FaultStore
+from portal.html import render_listing
+from portal.models import PublicationHistory, PublicationSummary, Receipt
+from portal.storage import IdempotencyConflict, Outcome, PublicationStore, Upload
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+PipelineName = Annotated[str, Path(pattern=NAME_PATTERN)]
+PartitionName = Annotated[str, Path(pattern=NAME_PATTERN)]
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)]
+REPORT_TYPES = {"", "text/csv", "text/plain", "application/octet-stream"}
+FEED_TYPES = {"", "application/json"}
+
+
+def _check_token(authorization: str | None, expected: str) -> None:
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(
+            401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
+async def _read_body(request: Request, limit: int, allowed_types: set[str]) -> bytes:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in allowed_types:
+        raise HTTPException(415, f"content type {media_type!r} not accepted here")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"upload exceeds {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"upload exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_portal(config: PortalConfig) -> FastAPI:
+    """The FastAPI app without fault injection (see `create_app` for the served app)."""
+    engine = create_portal_engine(config.db_url)
+    store = PublicationStore(engine)
+    fault_store = FaultStore(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    api = FastAPI(title="Investor portal", lifespan=lifespan)
+    api.state.store = store
+    api.state.faults = fault_store
+
+    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
+        _check_token(authorization, config.token)
+
+    def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
+        _check_token(authorization, config.admin_token or config.token)
+
+    async def publish(
+        request: Request, kind: Kind, pipeline: str, partition: str, key: str
+    ) -> JSONResponse:
+        data = await _read_body(
+            request,
+            config.max_upload_bytes,
+            REPORT_TYPES if kind == "report" else FEED_TYPES,
+        )
+        try:
+            rows = count_csv_rows(data) if kind == "report" else None
+            content = data if kind == "report" else parse_feed(data)
+        except ContentError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        upload = Upload(
+            pipeline=pipeline,
+            partition=partition,
+            kind=kind,
+            content=content,
+            sha256=sha256(content),
+            content_type=MEDIA_TYPES[kind],
+            rows=rows,
+            idempotency_key=key,
+        )
+        try:
+            receipt, outcome = await run_in_threadpool(store.publish, upload)
+        except IdempotencyConflict as exc:
+            raise HTTPException(409, str(exc)) from exc
+        headers = {"Publication-Outcome": outcome.value}
+        if outcome is Outcome.REPLAYED:
+            headers["Idempotent-Replayed"] = "true"
+        status = 201 if outcome is Outcome.CREATED else 200
+        return JSONResponse(receipt.model_dump(mode="json"), status_code=status, headers=headers)
+
+    @api.post("/api/reports/{pipeline}/{partition}", dependencies=[Depends(require_token)])
+    async def publish_report(
+        request: Request, pipeline: PipelineName, partition: PartitionName, key: IdempotencyKey
+    ) -> JSONResponse:
+        """Store a CSV report as the next version of (pipeline, partition, report)."""
+        return await publish(request, "report", pipeline, partition, key)
+
+    @api.post("/api/feeds/{pipeline}/{partition}", dependencies=[Depends(require_token)])
+    async def publish_feed(
+        request: Request, pipeline: PipelineName, partition: PartitionName, key: IdempotencyKey
+    ) -> JSONResponse:
+        """Store a JSON dashboard feed as the next version of (pipeline, partition, feed)."""
+        return await publish(request, "feed", pipeline, partition, key)
+
+    @api.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/", response_class=HTMLResponse)
+    def listing_page() -> str:
+        return render_listing(store.summaries())
+
+    @api.get("/api/publications")
+    def list_publications(pipeline: str | None = None) -> list[PublicationSummary]:
+        return store.summaries(pipeline)
+
+    @api.get("/api/publications/{pipeline}/{partition}")
+    def latest_of_partition(pipeline: str, partition: str) -> dict[str, Any]:
+        """The latest report and feed of a partition, content included, for diffs."""
+        found: dict[str, Any] = {}
+        for kind in MEDIA_TYPES:
+            item = store.content(pipeline, partition, kind)
+            found[kind] = None
+            if item is not None:
+                body = item.as_json() if kind == "feed" else item.text
+                found[kind] = {"receipt": item.receipt.model_dump(mode="json"), "content": body}
+        if not any(found.values()):
+            raise HTTPException(404, f"nothing published for {pipeline}/{partition}")
+        return found
+
+    @api.get("/api/publications/{pipeline}/{partition}/{kind}")
+    def history(pipeline: str, partition: str, kind: Kind) -> PublicationHistory:
+        found = store.history(pipeline, partition, kind)
+        if found is None:
+            raise HTTPException(404, f"no {kind} published for {pipeline}/{partition}")
+        return found
+
+    @api.get("/api/publications/{pipeline}/{partition}/{kind}/content")
+    def content(
+        pipeline: str,
+        partition: str,
+        kind: Kind,
+        version: Annotated[int | None, Query(ge=1)] = None,
+    ) -> Response:
+        item = store.content(pipeline, partition, kind, version)
+        if item is None:
+            raise HTTPException(404, f"no such {kind} version for {pipeline}/{partition}")
+        r: Receipt = item.receipt
+        return Response(
+            item.content,
+            media_type=r.content_type,
+            headers={
+                "ETag": f'"{r.sha256}"',
+                "X-Publication-Id": r.id,
+                "X-Publication-Version": str(r.version),
+                "X-Publication-Stored-At": r.stored_at.isoformat(),
+            },
+        )
+
+    @api.get("/admin/faults", dependencies=[Depends(require_admin)])
+    def get_faults() -> list[FaultState]:
+        return fault_store.list()
+
+    @api.post("/admin/faults", dependencies=[Depends(require_admin)])
+    async def set_faults(request: Request) -> list[FaultState]:
+        """Replace the plan with one rule or a list of rules, applied in order."""
+        try:
+            rules = FAULT_PLAN.validate_json(await request.body())
+        except ValidationError as exc:
+            raise HTTPException(422, json.loads(exc.json(include_url=False))) from exc
+        return await run_in_threadpool(
+            fault_store.replace, rules if isinstance(rules, list) else [rules]
+        )
+
+    @api.delete("/admin/faults", dependencies=[Depends(require_admin)])
+    def clear_faults() -> dict[str, int]:
+        fault_store.clear()
+        return {"cleared": 1}
+
+    return api
+
+
+def create_app(config: PortalConfig) -> ASGIApp:
+    """The served app: the portal behind its fault injection layer."""
+    api = create_portal(config)
+    return FaultInjection(api, api.state.faults)
+
+
+def app_from_settings() -> ASGIApp:
+    """Uvicorn factory (`portal.app:app_from_settings`) for multi-worker serving."""
+    return create_app(PortalConfig.from_settings())
