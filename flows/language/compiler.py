@@ -1,0 +1,60 @@
+"""Compile a validated runbook into a Prefect flow named after it.
+
+Each step becomes a task run named by its step id, with the step's retries, retry delay and
+timeout. The flow is async, so independent steps run concurrently and there is no sync-flow
+heartbeat tail. Approval gates run in the flow itself, between waves (see `waves`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from prefect import Flow, flow
+
+from flows.language.validator import ValidatedRunbook
+from flows.language.waves import Wave, plan_waves
+
+
+@dataclass(frozen=True)
+class CompiledRunbook:
+    """A runbook ready to run: its Prefect flow and the waves the flow will execute."""
+
+    runbook: ValidatedRunbook
+    waves: tuple[Wave, ...]
+    flow: Flow[..., Any]
+
+    @property
+    def name(self) -> str:
+        """The runbook's (and the flow's) name."""
+        return self.runbook.name
+
+
+def compile_runbook(runbook: ValidatedRunbook) -> CompiledRunbook:
+    """Build the Prefect flow of a validated runbook."""
+    from flows.language.execution import RunbookExecution
+
+    gates = {s for s, t in runbook.types.items() if t.role == "approval"}
+    waves = tuple(plan_waves(runbook.graph, gates))
+
+    async def run_runbook(
+        event: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        incident: dict[str, Any] | None = None,
+        triggered_by: str | None = None,
+    ) -> Any:
+        """Run the runbook for one triggering event (params override what the event gives)."""
+        execution = RunbookExecution(runbook, waves, event or {}, params or {}, incident or {},
+                                     triggered_by)
+        return await execution.run()
+
+    spec = runbook.spec
+    compiled_flow = flow(
+        run_runbook,
+        name=spec.runbook,
+        description=spec.description or f"Recovery runbook for pipeline {spec.pipeline}",
+        validate_parameters=True,
+        log_prints=True,
+        persist_result=False,
+    )
+    return CompiledRunbook(runbook=runbook, waves=waves, flow=compiled_flow)

@@ -1,0 +1,256 @@
+"""One run of a compiled runbook: params, waves, steps, gates and failure handlers.
+
+Rules a runbook author relies on (also in docs/runbook-language.md):
+- a step starts as soon as all its `needs` have finished; independent steps run at once;
+- `when` is evaluated just before the step would start; false -> the step is Skipped;
+- a step whose need was skipped is skipped too (a skip propagates down the graph);
+- a step whose need failed ends UpstreamFailed, unless that need has `allow_failure`;
+- an approval gate that rejects or times out stops the run: nothing after it runs;
+- when the runbook fails, its `on_failure` steps run, then the flow ends Failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import get_run_logger
+from prefect.context import FlowRunContext
+from prefect.states import Failed, State
+from pydantic import TypeAdapter, ValidationError
+
+from flows.language.models import Param, Step
+from flows.language.step_task import mark_task, step_task
+from flows.language.templates import TemplateRenderError, evaluate_condition, render_value
+from flows.language.validator import ValidatedRunbook
+from flows.language.waves import Wave
+from recovery_tasks.context import StepContext, StepOutcome
+from recovery_tasks.registry import StepType
+
+_PARAM_TYPES: dict[str, Any] = {
+    "string": str, "integer": int, "number": float, "boolean": bool,
+    "object": dict[str, Any], "array": list[Any],
+}
+
+
+class GateClosed(Exception):
+    """An approval gate said no (rejected, timed out): the run stops, nothing is published."""
+
+    def __init__(self, message: str, outputs: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.outputs = outputs or {}
+
+
+class RunbookExecution:
+    """State of one flow run of a runbook."""
+
+    def __init__(
+        self,
+        runbook: ValidatedRunbook,
+        waves: tuple[Wave, ...],
+        event: dict[str, Any],
+        overrides: dict[str, Any],
+        incident: dict[str, Any],
+        triggered_by: str | None,
+    ) -> None:
+        self.runbook = runbook
+        self.waves = waves
+        self.event = event
+        self.overrides = overrides
+        self.incident = incident
+        self.triggered_by = triggered_by
+        self.params: dict[str, Any] = {}
+        self.outcomes: dict[str, StepOutcome] = {}
+        self.steps = {s.id: s for s in runbook.spec.steps}
+        run_context = FlowRunContext.get()
+        self.flow_run_id = str(run_context.flow_run.id) if run_context and \
+            run_context.flow_run else None
+
+    async def run(self) -> dict[str, Any] | State:
+        """Execute every wave; on failure run the handlers and end Failed."""
+        self.params = resolve_params(self.runbook.spec.params, self.overrides, self._base_ns())
+        stopped: GateClosed | None = None
+        for wave in self.waves:
+            await self._run_concurrently(wave.steps)
+            if self._failed_steps():
+                break
+            try:
+                for gate in wave.gates:
+                    await self._run_gate(self.steps[gate])
+            except GateClosed as closed:
+                stopped = closed
+                break
+        failed = self._failed_steps()
+        if stopped or failed:
+            await self._run_handlers()
+            name = "Rejected" if stopped else "Failed"
+            message = str(stopped) if stopped else f"steps failed: {', '.join(failed)}"
+            return Failed(name=name, message=message, data=self.summary())
+        return self.summary()
+
+    def summary(self) -> dict[str, Any]:
+        """Params and every step's state and outputs: the flow's result."""
+        return {
+            "runbook": self.runbook.name,
+            "pipeline": self.runbook.spec.pipeline,
+            "params": self.params,
+            "steps": {k: v.as_template_value() for k, v in self.outcomes.items()},
+        }
+
+    def _failed_steps(self) -> list[str]:
+        return [
+            sid for sid, o in self.outcomes.items()
+            if o.state in ("failed", "upstream_failed")
+            and not (sid in self.steps and self.steps[sid].allow_failure)
+        ]
+
+    def _base_ns(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "incident": self.incident,
+            "runbook": {"name": self.runbook.name, "pipeline": self.runbook.spec.pipeline,
+                        "flow_run_id": getattr(self, "flow_run_id", None)},
+        }
+
+    def _namespace(self) -> dict[str, Any]:
+        steps = {k: v.as_template_value() for k, v in self.outcomes.items()}
+        return {**self._base_ns(), "params": self.params, "steps": steps}
+
+    async def _run_concurrently(self, step_ids: tuple[str, ...]) -> None:
+        done = {sid: asyncio.Event() for sid in step_ids}
+
+        async def one(step: Step) -> None:
+            for need in step.needs:
+                if need in done:
+                    await done[need].wait()
+            try:
+                await self._run_step(step)
+            finally:
+                done[step.id].set()
+
+        await asyncio.gather(*(one(self.steps[s]) for s in step_ids))
+
+    def _blocked_by(self, step: Step) -> tuple[str, str] | None:
+        """Why this step cannot run because of its needs: (kind, message), or None."""
+        for need in step.needs:
+            outcome = self.outcomes[need]
+            if outcome.state in ("failed", "upstream_failed") and not \
+                    self.steps[need].allow_failure:
+                return "upstream_failed", f"not run: upstream step '{need}' {outcome.state}"
+        for need in step.needs:
+            if self.outcomes[need].state == "skipped":
+                return "skipped", f"skipped: upstream step '{need}' was skipped"
+        return None
+
+    async def _prepare(self, step: Step, step_type: StepType) -> tuple[Any, StepContext] | None:
+        """Check needs and `when`, render `with:`; None when the step does not run."""
+        blocked = self._blocked_by(step)
+        if blocked is None and step.when is not None:
+            try:
+                if not evaluate_condition(step.when, self._namespace()):
+                    blocked = ("skipped", f"skipped: when `{step.when}` is false")
+            except TemplateRenderError as exc:
+                blocked = ("failed", str(exc))
+        if blocked is None:
+            try:
+                rendered = render_value(step.with_, self._namespace())
+                params = step_type.params.model_validate(rendered)
+            except (TemplateRenderError, ValidationError) as exc:
+                blocked = ("failed", f"parameters of step '{step.id}' are invalid: {exc}")
+        if blocked is not None:
+            kind, message = blocked
+            self.outcomes[step.id] = StepOutcome(state=kind, message=message)  # type: ignore[arg-type]
+            get_run_logger().info("step %s: %s", step.id, message)
+            marker = "skipped" if kind == "skipped" else "upstream_failed"
+            await mark_task(step)(marker, message, return_state=True)
+            return None
+        return params, self._context(step)
+
+    def _context(self, step: Step) -> StepContext:
+        return StepContext(
+            runbook=self.runbook.name, pipeline=self.runbook.spec.pipeline, step_id=step.id,
+            event=self.event, params=self.params, incident=self.incident,
+            steps=dict(self.outcomes), flow_run_id=self.flow_run_id,
+            triggered_by=self.triggered_by,
+        )
+
+    async def _run_step(self, step: Step, types: dict[str, StepType] | None = None) -> None:
+        step_type = (types or self.runbook.types)[step.id]
+        prepared = await self._prepare(step, step_type)
+        if prepared is None:
+            return
+        params, ctx = prepared
+        started = datetime.now(UTC)
+        state = await step_task(step, step_type)(step_type, params, ctx, return_state=True)
+        ended = datetime.now(UTC)
+        if state.is_completed():
+            outputs = await state.aresult()
+            self.outcomes[step.id] = StepOutcome("completed", outputs, None, started, ended)
+        else:
+            error = await _state_error(state)
+            self.outcomes[step.id] = StepOutcome("failed", None, error, started, ended)
+
+    async def _run_gate(self, step: Step) -> None:
+        step_type = self.runbook.types[step.id]
+        prepared = await self._prepare(step, step_type)
+        if prepared is None:
+            outcome = self.outcomes[step.id]
+            raise GateClosed(f"approval gate '{step.id}' did not open: {outcome.message}")
+        params, ctx = prepared
+        started = datetime.now(UTC)
+        try:
+            result = step_type.run(params, ctx)
+            if inspect.isawaitable(result):
+                result = await result
+        except GateClosed as closed:
+            self.outcomes[step.id] = StepOutcome("rejected", closed.outputs, str(closed),
+                                                 started, datetime.now(UTC))
+            raise
+        outputs = step_type.result.model_validate(result).model_dump(mode="json")
+        self.outcomes[step.id] = StepOutcome("completed", outputs, None, started,
+                                             datetime.now(UTC))
+
+    async def _run_handlers(self) -> None:
+        handlers = {h.id: h for h in self.runbook.spec.on_failure}
+        for handler_id in self.runbook.handler_graph.order:
+            await self._run_step(handlers[handler_id], self.runbook.handler_types)
+
+
+def resolve_params(
+    declared: dict[str, Param], overrides: dict[str, Any], namespace: dict[str, Any]
+) -> dict[str, Any]:
+    """Each declared param from the overrides, else its `from:` template, else its default."""
+    values: dict[str, Any] = {}
+    for name, param in declared.items():
+        if name in overrides:
+            value = overrides[name]
+        elif param.from_ is not None:
+            try:
+                value = render_value(param.from_, namespace)
+            except TemplateRenderError as exc:
+                value = None
+                if param.default is None:
+                    raise ValueError(f"param '{name}': {exc}; pass it explicitly or give it a "
+                                     "default") from None
+        else:
+            value = None
+        if value is None or value == "":
+            value = param.default
+        if value is None:
+            raise ValueError(f"param '{name}' has no value: the event does not provide it "
+                             "and it has no default")
+        values[name] = TypeAdapter(_PARAM_TYPES[param.type]).validate_python(value)
+    unknown = set(overrides) - set(declared)
+    if unknown:
+        raise ValueError(f"unknown params given: {', '.join(sorted(unknown))}")
+    return values
+
+
+async def _state_error(state: State) -> str:
+    try:
+        await state.aresult(raise_on_failure=True)
+    except BaseException as exc:  # the step's own exception, whatever it is
+        return f"{type(exc).__name__}: {exc}"
+    return state.message or state.name or "failed"

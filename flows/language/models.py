@@ -1,0 +1,85 @@
+"""The runbook document as pydantic models: strict (`extra="forbid"`) at every level.
+
+`with:` is kept as a mapping here and checked against the step type's own params model in
+the validator, because which model applies depends on `uses:`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from flows.language.durations import Duration
+
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+ParamType = Literal["string", "integer", "number", "boolean", "object", "array"]
+
+
+class Strict(BaseModel):
+    """Base for every runbook model: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Trigger(Strict):
+    """An event that starts the runbook (compiled to a Prefect deployment trigger)."""
+
+    event: str = Field(description="Event name, e.g. prefect.flow-run.Failed or pipeline.failed")
+    match: dict[str, str | list[str]] = Field(
+        default_factory=dict, description="Labels the event's resource must have"
+    )
+    match_related: dict[str, str | list[str]] = Field(
+        default_factory=dict, description="Labels one of the event's related resources must have"
+    )
+
+
+class Param(Strict):
+    """A runbook parameter: its type and where its value comes from (a template)."""
+
+    type: ParamType = "string"
+    from_: str | None = Field(
+        default=None, alias="from", description="Template giving the value, e.g. event fields"
+    )
+    default: Any = None
+    description: str = ""
+
+
+class Step(Strict):
+    """One node of the step graph."""
+
+    id: str = Field(pattern=IDENTIFIER, description="Unique id; templates read steps.<id>")
+    uses: str = Field(description="Step type, e.g. checks.source_counts")
+    name: str | None = Field(default=None, description="Display name (defaults to the id)")
+    needs: list[str] = Field(default_factory=list, description="Ids of upstream steps")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    when: str | None = Field(
+        default=None, description="Condition evaluated at run time; false skips the step"
+    )
+    retries: int = Field(default=0, ge=0, le=20)
+    retry_delay: Duration | None = None
+    timeout: Duration | None = None
+    allow_failure: bool = Field(
+        default=False, description="A failure does not fail dependents or the runbook"
+    )
+
+    @field_validator("needs", mode="before")
+    @classmethod
+    def _one_need_as_list(cls, value: Any) -> Any:
+        """`needs: scan` is shorthand for `needs: [scan]`."""
+        return [value] if isinstance(value, str) else value
+
+
+class Runbook(Strict):
+    """A runbook: which pipeline it recovers, what starts it, its params and its steps."""
+
+    runbook: str = Field(pattern=SLUG, description="Name; the compiled flow is named after it")
+    pipeline: str = Field(description="Pipeline it recovers (must be in governance.yaml)")
+    description: str = ""
+    on: list[Trigger] = Field(default_factory=list, description="Events that start it")
+    params: dict[str, Param] = Field(default_factory=dict)
+    steps: list[Step] = Field(min_length=1)
+    on_failure: list[Step] = Field(
+        default_factory=list, description="Steps run when the runbook fails (e.g. notify)"
+    )

@@ -1,0 +1,238 @@
+"""All validation passes over one runbook file, with every problem reported together.
+
+Order: YAML (positions, duplicate keys) -> models (pydantic, strict) -> step types and their
+`with:` params -> graph (ids, needs, cycles) -> templates (names, upstream reads) -> policy.
+Later passes run on whatever the earlier ones could make sense of, so one typo does not hide
+the next. Nothing is compiled, deployed or run from a file with any problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from flows.language.catalog import PipelineCatalog, PipelineInfo
+from flows.language.errors import Problem, RunbookValidationError, display_path
+from flows.language.graph import Finding, StepGraph, build_graph
+from flows.language.models import IDENTIFIER, Runbook, Step
+from flows.language.policy import check_policy
+from flows.language.template_checks import check_templates
+from flows.language.templates import is_template
+from flows.language.yaml_source import Path_, YamlSource, YamlSyntaxError, load_yaml
+from recovery_tasks.registry import StepType, all_step_types, unknown_step_type_message
+
+
+@dataclass(frozen=True)
+class ValidatedRunbook:
+    """A runbook that passed every check, ready to compile."""
+
+    spec: Runbook
+    file: str
+    graph: StepGraph
+    handler_graph: StepGraph
+    types: dict[str, StepType]
+    handler_types: dict[str, StepType]
+    pipeline: PipelineInfo
+
+    @property
+    def name(self) -> str:
+        """The runbook's name (its flow is named after it)."""
+        return self.spec.runbook
+
+
+def validate_file(path: Path | str, catalog: PipelineCatalog) -> ValidatedRunbook:
+    """Validate one runbook file; raise RunbookValidationError listing all its problems."""
+    path = Path(path)
+    return validate_text(path.read_text(encoding="utf-8"), display_path(path), catalog)
+
+
+def validate_text(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRunbook:
+    """Validate runbook YAML given as text (`file` names it in messages)."""
+    try:
+        source = load_yaml(text, file)
+    except YamlSyntaxError as exc:
+        raise RunbookValidationError([exc.problem]) from None
+    problems = list(source.problems)
+    if not isinstance(source.data, dict):
+        found = "an empty file" if source.data is None else f"a {type(source.data).__name__}"
+        problems.append(source.problem((), f"a runbook is a mapping (runbook:, pipeline:, "
+                                           f"steps: ...); found {found}"))
+        raise RunbookValidationError(problems)
+    spec, model_problems = _build_model(source)
+    problems += model_problems
+    findings: list[Finding] = []
+    data = source.data
+    types = _step_types(data.get("steps"), "steps", source, problems)
+    handler_types = _step_types(data.get("on_failure"), "on_failure", source, problems)
+    for name in (data.get("params") or {}) if isinstance(data.get("params"), dict) else ():
+        if not _is_identifier(name):
+            findings.append((("params", name), f"param name '{name}' must be an identifier "
+                             "(letters, digits, _; not starting with a digit)", True))
+    pipeline = catalog.get(spec.pipeline) if spec else None
+    if spec and pipeline is None:
+        close = difflib.get_close_matches(spec.pipeline, list(catalog), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        findings.append((("pipeline",), f"unknown pipeline '{spec.pipeline}'; {hint}pipelines "
+                         f"in governance.yaml: {', '.join(sorted(catalog))}", False))
+    if spec is None:
+        problems += [source.problem(p, m, key=k) for p, m, k in findings]
+        raise RunbookValidationError(problems)
+    graph, graph_findings = build_graph(spec.steps)
+    handler_graph, handler_findings = build_graph(spec.on_failure, "on_failure")
+    findings += graph_findings + handler_findings
+    findings += check_templates(spec, source, graph, types, handler_types, problems)
+    if pipeline is not None:
+        findings += check_policy(spec, graph, types, handler_types, pipeline.investor_reporting)
+    problems += [source.problem(p, m, key=k) for p, m, k in findings]
+    if problems:
+        raise RunbookValidationError(problems)
+    assert pipeline is not None
+    return ValidatedRunbook(spec, file, graph, handler_graph, types, handler_types, pipeline)
+
+
+def _is_identifier(name: str) -> bool:
+    import re
+
+    return bool(re.match(IDENTIFIER, name))
+
+
+def _build_model(source: YamlSource) -> tuple[Runbook | None, list[Problem]]:
+    try:
+        return Runbook.model_validate(source.data), []
+    except ValidationError as exc:
+        return None, pydantic_problems(source, exc, (), Runbook)
+
+
+def pydantic_problems(
+    source: YamlSource, exc: ValidationError, prefix: Path_, model: type[BaseModel]
+) -> list[Problem]:
+    """Turn pydantic's errors into positioned problems with messages that say what to do."""
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path = (*prefix, *loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            allowed = _fields_at(model, loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            message = f"unknown field '{loc[-1]}'; {hint}allowed here: {', '.join(allowed)}"
+            problems.append(source.problem(path, message, key=True))
+        elif kind == "missing":
+            problems.append(source.problem(path[:-1], f"missing required field '{loc[-1]}'"))
+        else:
+            given = err.get("input")
+            shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) else ""
+            problems.append(source.problem(path, f"{_message(err)}{shown}"))
+    return problems
+
+
+def _message(err: dict[str, Any]) -> str:
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Names (aliases where set) of the fields allowed at `loc` inside `model`."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(
+                current, BaseModel)):
+            current = _unwrap(current)
+            if isinstance(part, int):
+                continue
+        fields = {f.alias or n: f for n, f in current.model_fields.items()}
+        field = fields.get(part)
+        if field is None:
+            return []
+        current = _unwrap(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """list[Step] -> Step, dict[str, Param] -> Param, Optional[X] -> X."""
+    while get_origin(annotation) is not None:
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        annotation = args[-1] if args else annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            break
+    return annotation
+
+
+def _step_types(
+    raw_steps: Any, section: str, source: YamlSource, problems: list[Problem]
+) -> dict[str, StepType]:
+    """Resolve each step's `uses` and check its `with:` against the type's params model."""
+    registry = all_step_types()
+    found: dict[str, StepType] = {}
+    if not isinstance(raw_steps, list):
+        return found
+    for i, raw in enumerate(raw_steps):
+        if not isinstance(raw, dict) or not isinstance(raw.get("uses"), str):
+            continue
+        step_type = registry.get(raw["uses"])
+        if step_type is None:
+            problems.append(source.problem((section, i, "uses"),
+                                           unknown_step_type_message(raw["uses"])))
+            continue
+        if isinstance(raw.get("id"), str):
+            found.setdefault(raw["id"], step_type)
+        with_ = raw.get("with", {})
+        if isinstance(with_, dict):
+            problems += check_with(source, (section, i, "with"), with_, step_type)
+    return found
+
+
+def check_with(
+    source: YamlSource, path: Path_, with_: dict[str, Any], step_type: StepType
+) -> list[Problem]:
+    """Check `with:` against the params model; templated values are checked for name only."""
+    fields = {f.alias or n for n, f in step_type.params.model_fields.items()}
+    templated = {k for k, v in with_.items() if _has_template(v)}
+    problems = []
+    for key in sorted(templated - fields):
+        close = difflib.get_close_matches(key, sorted(fields), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        problems.append(source.problem((*path, key), f"unknown parameter '{key}' for "
+                                       f"{step_type.name}; {hint}its parameters: "
+                                       f"{', '.join(sorted(fields)) or '(none)'}", key=True))
+    static = {k: v for k, v in with_.items() if k not in templated}
+    try:
+        step_type.params.model_validate(static)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            if err["type"] == "missing" and loc and loc[0] in templated:
+                continue
+            if err["type"] == "extra_forbidden":
+                close = difflib.get_close_matches(str(loc[-1]), sorted(fields), n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                problems.append(source.problem(
+                    (*path, *loc), f"unknown parameter '{loc[-1]}' for {step_type.name}; "
+                    f"{hint}its parameters: {', '.join(sorted(fields)) or '(none)'}", key=True))
+            elif err["type"] == "missing":
+                problems.append(source.problem(
+                    path if with_ else path[:-1],
+                    f"{step_type.name} needs parameter '{loc[-1]}' in `with:`"))
+            else:
+                given = err.get("input")
+                shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) else ""
+                problems.append(source.problem((*path, *loc), f"{_message(err)}{shown}"))
+    return problems
+
+
+def _has_template(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_template(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_template(v) for v in value)
+    return is_template(value)
+
+
+__all__ = ["Step", "ValidatedRunbook", "validate_file", "validate_text"]

@@ -1,0 +1,98 @@
+"""The registry of step types a runbook's `uses:` can name.
+
+Each step type declares a pydantic params model (checked against `with:` when a runbook is
+loaded, so a wrong name or type fails before anything runs) and a result model (what later
+steps can read as `steps.<id>.outputs`). Real families and the test suite's step types
+register through the same decorator.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+Role = Literal["task", "approval", "publish"]
+
+BUILTIN_FAMILIES: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepType:
+    """A kind of step: its name, its params and result models, and what it runs.
+
+    `role` tells the compiler and the policy pass what the step is: an ordinary task, an
+    approval gate (run by the flow itself, since Prefect pauses flows, not tasks) or a
+    publish step (which must sit behind a gate in investor-reporting runbooks).
+    """
+
+    name: str
+    params: type[BaseModel]
+    result: type[BaseModel]
+    run: Callable[..., Any]
+    role: Role = "task"
+
+    @property
+    def summary(self) -> str:
+        """First line of the implementation's docstring."""
+        doc = (self.run.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+
+class UnknownStepTypeError(KeyError):
+    """`uses:` names no registered step type."""
+
+
+_REGISTRY: dict[str, StepType] = {}
+_loaded = False
+
+
+def step_type(
+    name: str, *, params: type[BaseModel], result: type[BaseModel], role: Role = "task"
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated function as the step type `name` (e.g. `checks.source_counts`)."""
+    if params.model_config.get("extra") != "forbid":
+        raise TypeError(f"params model of step type {name!r} must set extra='forbid'")
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _REGISTRY[name] = StepType(name=name, params=params, result=result, run=fn, role=role)
+        return fn
+
+    return register
+
+
+def load_builtin_families() -> None:
+    """Import the built-in step families once so their decorators register them."""
+    global _loaded
+    if _loaded:
+        return
+    for module in BUILTIN_FAMILIES:
+        importlib.import_module(module)
+    _loaded = True
+
+
+def get_step_type(name: str) -> StepType:
+    """The step type called `name`; an unknown name lists the close matches and all names."""
+    load_builtin_families()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownStepTypeError(unknown_step_type_message(name)) from None
+
+
+def unknown_step_type_message(name: str) -> str:
+    """Say that `name` is unknown, suggest the closest registered names, list the rest."""
+    known = sorted(_REGISTRY)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown step type '{name}'; {hint}known step types: {', '.join(known)}"
+
+
+def all_step_types() -> dict[str, StepType]:
+    """Every registered step type by name (built-in families loaded)."""
+    load_builtin_families()
+    return dict(sorted(_REGISTRY.items()))
