@@ -1,0 +1,234 @@
+"""The client the product publishes with: idempotent, retrying, with typed receipts.
+
+Transient failures (5xx, 429, dropped connections, timeouts) are retried with bounded
+backoff, honouring Retry-After; when attempts run out the call raises
+`PortalUnavailableError` (transient). A 4xx raises a terminal `PortalRequestError` subclass
+at once. Every retry reuses the caller's idempotency key, so a retried upload that had in
+fact been stored comes back with the original receipt instead of a second publication.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from portal.content import MEDIA_TYPES, ContentError, Kind, canonical_feed, count_csv_rows, sha256
+from portal.errors import (
+    PortalError,
+    PortalIntegrityError,
+    PortalNotFoundError,
+    PortalPayloadError,
+    PortalRequestError,
+    PortalUnavailableError,
+    error_for_status,
+)
+from portal.faults import FAULT_RULE, FaultRule, FaultState
+from portal.models import PublicationHistory, PublicationSummary, PublishedContent, Receipt
+from portal.retry import TRANSIENT_STATUSES, RetryPolicy, parse_retry_after
+
+logger = logging.getLogger(__name__)
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500]
+    if isinstance(body, dict):
+        return str(body.get("detail") or body.get("error") or body)
+    return str(body)
+
+
+class PortalClient:
+    """Talks to one portal; use as a context manager or call `close()`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+        )
+
+    # publishing
+
+    def publish_report(
+        self, pipeline: str, partition: str, csv_bytes: bytes, idempotency_key: str
+    ) -> Receipt:
+        """Publish a CSV report; the same key and content always give the same receipt."""
+        try:
+            count_csv_rows(csv_bytes)
+        except ContentError as exc:
+            raise PortalPayloadError(str(exc)) from exc
+        return self._publish("report", pipeline, partition, csv_bytes, idempotency_key)
+
+    def publish_feed(
+        self, pipeline: str, partition: str, feed: dict[str, Any], idempotency_key: str
+    ) -> Receipt:
+        """Publish a dashboard feed; hashed in canonical JSON, so key order does not matter."""
+        try:
+            content = canonical_feed(feed)
+        except ContentError as exc:
+            raise PortalPayloadError(str(exc)) from exc
+        return self._publish("feed", pipeline, partition, content, idempotency_key)
+
+    def _publish(
+        self, kind: Kind, pipeline: str, partition: str, content: bytes, key: str
+    ) -> Receipt:
+        path = f"/api/{kind}s/{quote(pipeline, safe='')}/{quote(partition, safe='')}"
+        response = self._request(
+            "POST",
+            path,
+            content=content,
+            headers={"Content-Type": MEDIA_TYPES[kind], "Idempotency-Key": key},
+        )
+        receipt = Receipt.model_validate_json(response.content)
+        if receipt.sha256 != sha256(content):
+            raise PortalIntegrityError(
+                f"receipt {receipt.id} has sha256 {receipt.sha256}, sent {sha256(content)}"
+            )
+        logger.info(
+            "portal %s %s/%s v%s: %s",
+            kind,
+            pipeline,
+            partition,
+            receipt.version,
+            response.headers.get("Publication-Outcome", "stored"),
+        )
+        return receipt
+
+    # reading
+
+    def publications(self, pipeline: str | None = None) -> list[PublicationSummary]:
+        """The latest version of every published series (optionally of one pipeline)."""
+        params = {"pipeline": pipeline} if pipeline else None
+        response = self._request("GET", "/api/publications", params=params)
+        return [PublicationSummary.model_validate(item) for item in response.json()]
+
+    def history(self, pipeline: str, partition: str, kind: Kind) -> PublicationHistory | None:
+        """Every version of one series, newest first; None when nothing was published."""
+        try:
+            response = self._request("GET", self._series_path(pipeline, partition, kind))
+        except PortalNotFoundError:
+            return None
+        return PublicationHistory.model_validate_json(response.content)
+
+    def content(
+        self, pipeline: str, partition: str, kind: Kind, version: int | None = None
+    ) -> PublishedContent | None:
+        """A published version's bytes (the latest by default), e.g. to diff a new report."""
+        params = {"version": version} if version is not None else None
+        path = self._series_path(pipeline, partition, kind) + "/content"
+        try:
+            response = self._request("GET", path, params=params)
+        except PortalNotFoundError:
+            return None
+        history = self.history(pipeline, partition, kind)
+        wanted = response.headers["X-Publication-Id"]
+        receipt = next(r for r in history.history if r.id == wanted) if history else None
+        if receipt is None:  # pragma: no cover - the version vanished between two reads
+            raise PortalError(f"publication {wanted} disappeared while reading it")
+        return PublishedContent(receipt=receipt, content=response.content)
+
+    @staticmethod
+    def _series_path(pipeline: str, partition: str, kind: Kind) -> str:
+        return f"/api/publications/{quote(pipeline, safe='')}/{quote(partition, safe='')}/{kind}"
+
+    # fault plan
+
+    def set_faults(self, rules: FaultRule | Mapping[str, Any] | list[Any]) -> list[FaultState]:
+        """Replace the portal's fault plan (admin token needed); rules apply in order."""
+        items = rules if isinstance(rules, list) else [rules]
+        payload = [
+            FAULT_RULE.validate_python(r).model_dump(mode="json")
+            if isinstance(r, Mapping)
+            else r.model_dump(mode="json")
+            for r in items
+        ]
+        response = self._request("POST", "/admin/faults", json=payload, retry=False)
+        return [FaultState.model_validate(item) for item in response.json()]
+
+    def faults(self) -> list[FaultState]:
+        """The current fault plan with what is left of each rule."""
+        response = self._request("GET", "/admin/faults", retry=False)
+        return [FaultState.model_validate(item) for item in response.json()]
+
+    def clear_faults(self) -> None:
+        """Clear the fault plan: the portal behaves again."""
+        self._request("DELETE", "/admin/faults", retry=False)
+
+    # transport
+
+    def _request(
+        self, method: str, path: str, *, retry: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        attempts = self.retry.max_attempts if retry else 1
+        last, status = "", None
+        for attempt in range(1, attempts + 1):
+            wait = self.retry.backoff(attempt)
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                raise PortalRequestError(f"bad portal URL: {exc}") from exc
+            except httpx.TransportError as exc:
+                last, status = f"{type(exc).__name__}: {exc}", None
+            else:
+                if response.status_code < 400:
+                    return response
+                if response.status_code not in TRANSIENT_STATUSES:
+                    raise error_for_status(response.status_code, _detail(response))
+                status = response.status_code
+                last = f"HTTP {status}: {_detail(response)}"
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if retry_after is not None:
+                    if retry_after > self.retry.max_retry_after:
+                        raise PortalUnavailableError(
+                            f"{method} {path}: portal asks to wait {retry_after:.0f}s "
+                            f"(more than {self.retry.max_retry_after:.0f}s); {last}",
+                            status=status,
+                        )
+                    wait = retry_after
+            if attempt < attempts:
+                logger.warning(
+                    "portal %s %s failed (%s), attempt %d/%d, retrying in %.2fs",
+                    method,
+                    path,
+                    last,
+                    attempt,
+                    attempts,
+                    wait,
+                )
+                self._sleep(wait)
+        raise PortalUnavailableError(
+            f"{method} {path} failed after {attempts} attempt(s); last: {last}", status=status
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> PortalClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

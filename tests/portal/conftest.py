@@ -1,0 +1,71 @@
+"""One portal served over real HTTP on a free loopback port for the whole session."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from portal.client import PortalClient
+from portal.config import PortalConfig
+from portal.retry import RetryPolicy
+from portal.server import PortalServer
+
+TOKEN = "test-token"
+MAX_UPLOAD = 256 * 1024
+
+
+class SleepRecorder:
+    """Records the client's backoff waits, and really waits (the server must see time pass)."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        time.sleep(seconds)
+
+
+@pytest.fixture(scope="session")
+def portal_config(tmp_path_factory: pytest.TempPathFactory) -> PortalConfig:
+    db = Path(tmp_path_factory.mktemp("portal")) / "portal.db"
+    return PortalConfig(db_url=f"sqlite:///{db}", token=TOKEN, max_upload_bytes=MAX_UPLOAD)
+
+
+@pytest.fixture(scope="session")
+def portal(portal_config: PortalConfig) -> Iterator[PortalServer]:
+    with PortalServer(portal_config) as server:
+        yield server
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+def fast_retry() -> RetryPolicy:
+    return RetryPolicy(max_attempts=4, initial_backoff=0.01, max_backoff=0.05, max_retry_after=5)
+
+
+@pytest.fixture
+def client(
+    portal: PortalServer, sleeps: SleepRecorder, fast_retry: RetryPolicy
+) -> Iterator[PortalClient]:
+    """A client with fast backoff; the fault plan is cleared after each test."""
+    with PortalClient(portal.url, TOKEN, timeout=5.0, retry=fast_retry, sleep=sleeps) as c:
+        yield c
+        c.clear_faults()
+
+
+@pytest.fixture
+def partition() -> str:
+    """A partition no other test publishes to."""
+    return f"2024-03-{uuid.uuid4().hex[:8]}"
+
+
+REPORT = b"product,region,fiscal_month,revenue,cost,profit\nwidget,EU,2024-03,100.0,60.0,40.0\n"
+REPORT_V2 = REPORT + b"gadget,US,2024-03,50.0,20.0,30.0\n"
