@@ -6,6 +6,7 @@ the validator, because which model applies depends on `uses:`.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -49,7 +50,7 @@ class Param(Strict):
 class Step(Strict):
     """One node of the step graph."""
 
-    id: str = Field(pattern=IDENTIFIER, description="Unique id; templates read steps.<id>")
+    id: str = Field(description="Unique id (letters, digits, _); templates read steps.<id>")
     uses: str = Field(description="Step type, e.g. checks.source_counts")
     name: str | None = Field(default=None, description="Display name (defaults to the id)")
     needs: list[str] = Field(default_factory=list, description="Ids of upstream steps")
@@ -64,6 +65,16 @@ class Step(Strict):
         default=False, description="A failure does not fail dependents or the runbook"
     )
 
+    @field_validator("id")
+    @classmethod
+    def _id_is_identifier(cls, value: str) -> str:
+        """Ids are read in templates as `steps.<id>`, so they must be identifiers."""
+        if not re.match(IDENTIFIER, value):
+            suggestion = re.sub(r"\W", "_", value)
+            raise ValueError(f"step id {value!r} must use only letters, digits and _ (templates "
+                             f"read it as steps.<id>); try {suggestion!r}")
+        return value
+
     @field_validator("needs", mode="before")
     @classmethod
     def _one_need_as_list(cls, value: Any) -> Any:
@@ -74,7 +85,7 @@ class Step(Strict):
 class Runbook(Strict):
     """A runbook: which pipeline it recovers, what starts it, its params and its steps."""
 
-    runbook: str = Field(pattern=SLUG, description="Name; the compiled flow is named after it")
+    runbook: str = Field(description="Name (lowercase, digits, -); the flow is named after it")
     pipeline: str = Field(description="Pipeline it recovers (must be in governance.yaml)")
     description: str = ""
     on: list[Trigger] = Field(default_factory=list, description="Events that start it")
@@ -83,3 +94,13 @@ class Runbook(Strict):
     on_failure: list[Step] = Field(
         default_factory=list, description="Steps run when the runbook fails (e.g. notify)"
     )
+
+    @field_validator("runbook")
+    @classmethod
+    def _name_is_slug(cls, value: str) -> str:
+        """Names become flow and deployment names and file names: keep them plain."""
+        if not re.match(SLUG, value):
+            suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+            raise ValueError(f"runbook name {value!r} must use only lowercase letters, digits "
+                             f"and -; try {suggestion!r}")
+        return value

@@ -79,6 +79,7 @@ def validate_text(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRu
         findings.append((("pipeline",), f"unknown pipeline '{spec.pipeline}'; {hint}pipelines "
                          f"in governance.yaml: {', '.join(sorted(catalog))}", False))
     if spec is None:
+        findings += _graph_findings_of_valid_steps(data.get("steps"))
         problems += [source.problem(p, m, key=k) for p, m, k in findings]
         raise RunbookValidationError(problems)
     graph, graph_findings = build_graph(spec.steps)
@@ -92,6 +93,21 @@ def validate_text(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRu
         raise RunbookValidationError(problems)
     assert pipeline is not None
     return ValidatedRunbook(spec, file, graph, handler_graph, types, handler_types, pipeline)
+
+
+def _graph_findings_of_valid_steps(raw_steps: Any) -> list[Finding]:
+    """The graph pass over ids and needs alone, for when some step is broken otherwise."""
+    if not isinstance(raw_steps, list):
+        return []
+    skeletons: list[Step] = []
+    for i, raw in enumerate(raw_steps):
+        shape = {k: raw[k] for k in ("id", "needs") if isinstance(raw, dict) and k in raw}
+        try:
+            skeletons.append(Step.model_validate({**shape, "uses": "-"}))
+        except ValidationError:
+            skeletons.append(Step(id=f"_unreadable_{i}", uses="-"))
+    _, findings = build_graph(skeletons)
+    return [f for f in findings if "_unreadable_" not in f[1]]
 
 
 def _is_identifier(name: str) -> bool:
@@ -125,15 +141,17 @@ def pydantic_problems(
         elif kind == "missing":
             problems.append(source.problem(path[:-1], f"missing required field '{loc[-1]}'"))
         else:
-            given = err.get("input")
-            shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) else ""
-            problems.append(source.problem(path, f"{_message(err)}{shown}"))
+            problems.append(source.problem(path, _message(err)))
     return problems
 
 
 def _message(err: dict[str, Any]) -> str:
+    """Pydantic's message; our own validators' messages already quote the value."""
     msg = str(err["msg"])
-    return msg.removeprefix("Value error, ")
+    if msg.startswith("Value error, "):
+        return msg.removeprefix("Value error, ")
+    given = err.get("input")
+    return f"{msg} (got {given!r})" if isinstance(given, str | int | float | bool) else msg
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -221,9 +239,7 @@ def check_with(
                     path if with_ else path[:-1],
                     f"{step_type.name} needs parameter '{loc[-1]}' in `with:`"))
             else:
-                given = err.get("input")
-                shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) else ""
-                problems.append(source.problem((*path, *loc), f"{_message(err)}{shown}"))
+                problems.append(source.problem((*path, *loc), _message(err)))
     return problems
 
 

@@ -1,0 +1,32 @@
+"""Fixtures shared by the whole suite: one Prefect test server per session, test step types."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "0.3")
+
+import tests.step_types  # noqa: E402,F401  (registers the test.* step types)
+from flows.language.catalog import PipelineCatalog, PipelineInfo  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """A real Prefect server (temporary database) for the whole session: it takes ~20 s."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def catalog() -> PipelineCatalog:
+    """Two pipelines, one investor-reporting, as the language tests see governance."""
+    return {
+        "aggregate_profit": PipelineInfo("aggregate_profit", investor_reporting=True),
+        "unit_profit_experiments": PipelineInfo("unit_profit_experiments", False),
+    }

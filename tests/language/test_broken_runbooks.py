@@ -1,0 +1,164 @@
+"""The corpus of deliberately broken runbooks: each error says exactly where and what.
+
+Files are copied to a temporary folder and validated from there, so messages name the file
+as the user typed its path; every expected line is `file:line:col: path: message`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flows.language.catalog import PipelineCatalog
+from flows.language.errors import RunbookValidationError
+from flows.language.validator import validate_file
+
+BROKEN = Path(__file__).parent.parent / "fixtures" / "runbooks" / "broken"
+
+EXPECTED: dict[str, list[str]] = {
+    "approval_allow_failure.yaml": [
+        "approval_allow_failure.yaml:6:5: steps[0].allow_failure: approval step 'approve' cannot be allowed to fail: a rejected or timed-out approval must stop the run; remove `allow_failure`",
+    ],
+    "approval_with_when.yaml": [
+        "approval_with_when.yaml:9:5: steps[1].when: approval step 'approve' cannot have a `when` condition: a gate that can be skipped is no gate; remove `when`",
+    ],
+    "bad_duration.yaml": [
+        "bad_duration.yaml:6:14: steps[0].timeout: invalid duration '2 hours': write a number with a unit s, m, h or d, e.g. 45s, 30m, 2h, 1d or 1h30m",
+    ],
+    "bad_param_type.yaml": [
+        "bad_param_type.yaml:4:21: params.partition.type: Input should be 'string', 'integer', 'number', 'boolean', 'object' or 'array' (got 'strng')",
+    ],
+    "bad_runbook_name.yaml": [
+        "bad_runbook_name.yaml:1:10: runbook: runbook name 'Aggregate Profit' must use only lowercase letters, digits and -; try 'aggregate-profit'",
+    ],
+    "bad_step_id.yaml": [
+        "bad_step_id.yaml:4:9: steps[0].id: step id 'scan-logs' must use only letters, digits and _ (templates read it as steps.<id>); try 'scan_logs'",
+    ],
+    "cycle.yaml": [
+        "cycle.yaml:6:12: steps[0].needs: cycle in needs: a -> c -> b -> a; remove one of these needs",
+    ],
+    "duplicate_id.yaml": [
+        "duplicate_id.yaml:6:9: steps[1].id: duplicate step id 'scan' (also steps[0]); ids must be unique: rename one",
+    ],
+    "duplicate_key.yaml": [
+        "duplicate_key.yaml:7:5: steps[0].uses: duplicate key 'uses' (first defined at line 5); YAML would silently keep only the last one: remove or rename one",
+    ],
+    "empty_file.yaml": [
+        "empty_file.yaml:1:1: a runbook is a mapping (runbook:, pipeline:, steps: ...); found an empty file",
+    ],
+    "empty_steps.yaml": [
+        "empty_steps.yaml:3:8: steps: List should have at least 1 item after validation, not 0",
+    ],
+    "handler_publishes.yaml": [
+        "handler_publishes.yaml:8:11: on_failure[0].uses: failure handler 'push_anyway' publishes; a failed run must not publish anything: notify instead",
+    ],
+    "many_problems.yaml": [
+        "many_problems.yaml:5:11: steps[0].uses: unknown step type 'test.ecko'; did you mean 'test.echo'? known step types:",
+        "many_problems.yaml:8:13: steps[1].needs[0]: unknown step 'scna' in needs; did you mean 'scan'? steps in this runbook: scan, rerun",
+        "many_problems.yaml:9:15: steps[1].with.a: Input should be a valid integer, unable to parse string as an integer (got 'x')",
+        "many_problems.yaml:10:18: steps[1].retry_delay: invalid duration 'soon': write a number with a unit s, m, h or d, e.g. 45s, 30m, 2h, 1d or 1h30m",
+    ],
+    "missing_steps.yaml": [
+        "missing_steps.yaml:1:1: missing required field 'steps'",
+    ],
+    "missing_with_param.yaml": [
+        "missing_with_param.yaml:6:11: steps[0].with: test.add needs parameter 'a' in `with:`",
+    ],
+    "negative_retries.yaml": [
+        "negative_retries.yaml:6:14: steps[0].retries: Input should be greater than or equal to 0 (got -1)",
+    ],
+    "not_a_mapping.yaml": [
+        "not_a_mapping.yaml:1:1: a runbook is a mapping (runbook:, pipeline:, steps: ...); found a list",
+    ],
+    "param_from_reads_steps.yaml": [
+        "param_from_reads_steps.yaml:4:21: params.partition.from: template reads unknown name 'steps'; here templates can read: event, incident, runbook",
+    ],
+    "publish_no_gate_at_all.yaml": [
+        "publish_no_gate_at_all.yaml:5:11: steps[0].uses: publish step 'publish' is not downstream of an approval step; pipeline 'aggregate_profit' reports to investors and publishes only after approval: add an approval step (e.g. `uses: approval.on_call`) and make this step need it",
+    ],
+    "publish_without_approval.yaml": [
+        "publish_without_approval.yaml:10:11: steps[2].uses: publish step 'publish' is not downstream of an approval step; pipeline 'aggregate_profit' reports to investors and publishes only after approval: add `needs: [approve]`",
+    ],
+    "self_need.yaml": [
+        "self_need.yaml:6:13: steps[0].needs[0]: step 'a' needs itself",
+    ],
+    "tab_indentation.yaml": [
+        "tab_indentation.yaml:5:1: tab character in indentation: YAML indents with spaces only; replace tabs",
+    ],
+    "template_reads_downstream.yaml": [
+        "template_reads_downstream.yaml:7:14: steps[0].with.value: step 'first' reads steps.second, which is not upstream of it; add 'second' to its needs (upstream now: none)",
+    ],
+    "template_syntax_error.yaml": [
+        "template_syntax_error.yaml:9:9: steps[0].with.value: template syntax error: expected name or number",
+    ],
+    "undeclared_param.yaml": [
+        "undeclared_param.yaml:8:19: steps[0].with.value: template reads undeclared param 'fiscal_mnth'; declare it under `params:` (declared: fiscal_month)",
+    ],
+    "unknown_needs.yaml": [
+        "unknown_needs.yaml:8:13: steps[1].needs[0]: unknown step 'scan_log' in needs; did you mean 'scan_logs'? steps in this runbook: scan_logs, rerun",
+    ],
+    "unknown_output_field.yaml": [
+        "unknown_output_field.yaml:10:19: steps[1].with.value: steps.total.outputs has no field 'totl'; test.add returns: total",
+    ],
+    "unknown_param.yaml": [
+        "unknown_param.yaml:7:7: steps[0].with.valeu: unknown parameter 'valeu' for test.echo; did you mean 'value'? its parameters: log, value",
+    ],
+    "unknown_pipeline.yaml": [
+        "unknown_pipeline.yaml:2:11: pipeline: unknown pipeline 'aggregate_proft'; did you mean 'aggregate_profit'? pipelines in governance.yaml: aggregate_profit, unit_profit_experiments",
+    ],
+    "unknown_step_attribute.yaml": [
+        "unknown_step_attribute.yaml:9:11: steps[1].when: steps.scan.result does not exist; a step offers outputs, state, message",
+    ],
+    "unknown_step_field.yaml": [
+        "unknown_step_field.yaml:8:5: steps[1].need: unknown field 'need'; did you mean 'needs'? allowed here: id, uses, name, needs, with, when, retries, retry_delay, timeout, allow_failure",
+    ],
+    "unknown_step_type.yaml": [
+        "unknown_step_type.yaml:5:11: steps[0].uses: unknown step type 'test.ecko'; did you mean 'test.echo'? known step types:",
+    ],
+    "unknown_template_name.yaml": [
+        "unknown_template_name.yaml:6:19: steps[0].with.value: template reads unknown name 'evnt'; here templates can read: event, params, steps, incident, runbook",
+    ],
+    "wrong_type.yaml": [
+        "wrong_type.yaml:6:15: steps[0].with.a: Input should be a valid integer, unable to parse string as an integer (got 'three')",
+    ],
+    "yaml_syntax_error.yaml": [
+        "yaml_syntax_error.yaml:6:24: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence); check indentation and quoting here",
+    ],
+}
+
+
+def test_every_broken_fixture_has_an_expectation() -> None:
+    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(EXPECTED)
+    assert len(EXPECTED) >= 25
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_broken_runbook_reports_file_line_column_and_message(
+    name: str, tmp_path: Path, catalog: PipelineCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(BROKEN / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RunbookValidationError) as raised:
+        validate_file(name, catalog)
+    heads = [p.render().splitlines()[0] for p in raised.value.problems]
+    assert len(heads) == len(EXPECTED[name])
+    for head, expected in zip(heads, EXPECTED[name], strict=True):
+        if expected.endswith("known step types:"):
+            assert head.startswith(expected) and "test.echo" in head
+        else:
+            assert head == expected
+
+
+def test_message_shows_the_source_line_and_a_caret(
+    tmp_path: Path, catalog: PipelineCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(BROKEN / "wrong_type.yaml", tmp_path / "wrong_type.yaml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RunbookValidationError) as raised:
+        validate_file("wrong_type.yaml", catalog)
+    lines = str(raised.value).splitlines()
+    assert lines[1] == "        with: {a: three, b: 2}"
+    assert lines[2] == "    " + " " * 14 + "^"
+    assert lines[-1] == "1 problem found."
