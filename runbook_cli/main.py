@@ -14,3 +14,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+from runbook_cli.portal import app as portal_app  # noqa: E402
+
+app.add_typer(portal_app, name="portal")
