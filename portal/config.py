@@ -14,8 +14,8 @@ class PortalConfig(BaseModel):
 
     db_url: str
     token: str = Field(min_length=1)
-    admin_token: str | None = Field(None, description="for /admin; defaults to `token`")
-    max_upload_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    admin_token: str | None = Field(default=None, description="for /admin; defaults to `token`")
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: object) -> PortalConfig:

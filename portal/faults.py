@@ -23,7 +23,7 @@ from portal.database import faults
 class _Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    count: int | None = Field(1, ge=1, description="requests to fault; null until cleared")
+    count: int | None = Field(default=1, ge=1, description="requests to fault; null until cleared")
     target: Literal["publish", "all"] = "publish"
 
 
@@ -31,14 +31,14 @@ class StatusFault(_Rule):
     """Answer with an error status (a 5xx outage by default)."""
 
     mode: Literal["status"]
-    status: int = Field(503, ge=400, le=599)
+    status: int = Field(default=503, ge=400, le=599)
 
 
 class RateLimitFault(_Rule):
     """Answer 429 Too Many Requests with a Retry-After header (seconds)."""
 
     mode: Literal["rate_limit"]
-    retry_after: int = Field(1, ge=0, le=3600)
+    retry_after: int = Field(default=1, ge=0, le=3600)
 
 
 class SlowFault(_Rule):

@@ -20,12 +20,12 @@ class RetryPolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_attempts: int = Field(5, ge=1)
-    initial_backoff: float = Field(0.5, ge=0)
-    max_backoff: float = Field(10.0, ge=0)
-    multiplier: float = Field(2.0, ge=1)
-    jitter: float = Field(0.1, ge=0, le=1, description="+/- fraction of each backoff")
-    max_retry_after: float = Field(60.0, ge=0)
+    max_attempts: int = Field(default=5, ge=1)
+    initial_backoff: float = Field(default=0.5, ge=0)
+    max_backoff: float = Field(default=10.0, ge=0)
+    multiplier: float = Field(default=2.0, ge=1)
+    jitter: float = Field(default=0.1, ge=0, le=1, description="+/- fraction of each backoff")
+    max_retry_after: float = Field(default=60.0, ge=0)
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""

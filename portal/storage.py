@@ -98,8 +98,9 @@ class PublicationStore:
                 self._remember_key(conn, upload, latest.id)
                 return _receipt(latest), Outcome.UNCHANGED
 
+            publication_id = uuid.uuid4().hex
             values = {
-                "id": uuid.uuid4().hex,
+                "id": publication_id,
                 "pipeline": upload.pipeline,
                 "partition": upload.partition,
                 "kind": upload.kind,
@@ -112,7 +113,7 @@ class PublicationStore:
                 "stored_at": utcnow(),
             }
             conn.execute(insert(publications).values(**values))
-            self._remember_key(conn, upload, values["id"])
+            self._remember_key(conn, upload, publication_id)
             del values["content"]
             return Receipt.model_validate(values), Outcome.CREATED
 

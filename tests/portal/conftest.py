@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,8 +32,14 @@ class SleepRecorder:
 
 @pytest.fixture(scope="session")
 def portal_config(tmp_path_factory: pytest.TempPathFactory) -> PortalConfig:
-    db = Path(tmp_path_factory.mktemp("portal")) / "portal.db"
-    return PortalConfig(db_url=f"sqlite:///{db}", token=TOKEN, max_upload_bytes=MAX_UPLOAD)
+    """A fresh SQLite file, or the database in RUNBOOK_TEST_PORTAL_DB_URL (e.g. PostgreSQL).
+
+    Tests publish to partitions of their own, so a shared database needs no cleaning.
+    """
+    db_url = os.environ.get("RUNBOOK_TEST_PORTAL_DB_URL") or (
+        f"sqlite:///{Path(tmp_path_factory.mktemp('portal')) / 'portal.db'}"
+    )
+    return PortalConfig(db_url=db_url, token=TOKEN, max_upload_bytes=MAX_UPLOAD)
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +62,9 @@ def fast_retry() -> RetryPolicy:
 def client(
     portal: PortalServer, sleeps: SleepRecorder, fast_retry: RetryPolicy
 ) -> Iterator[PortalClient]:
-    """A client with fast backoff; the fault plan is cleared after each test."""
+    """A client with fast backoff, facing an empty fault plan."""
     with PortalClient(portal.url, TOKEN, timeout=5.0, retry=fast_retry, sleep=sleeps) as c:
+        c.clear_faults()
         yield c
         c.clear_faults()
 
