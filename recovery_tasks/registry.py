@@ -37,6 +37,11 @@ class StepType:
     role: Role = "task"
 
     @property
+    def builtin(self) -> bool:
+        """Shipped with the product (part of the published schema), not added by a test."""
+        return self.run.__module__.startswith("recovery_tasks.")
+
+    @property
     def summary(self) -> str:
         """First line of the implementation's docstring."""
         doc = (self.run.__doc__ or "").strip()

@@ -17,3 +17,7 @@ app = typer.Typer(
 from runbook_cli.portal import app as portal_app  # noqa: E402
 
 app.add_typer(portal_app, name="portal")
+
+from runbook_cli.runbooks import register as register_runbook_commands  # noqa: E402
+
+register_runbook_commands(app)

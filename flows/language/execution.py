@@ -30,8 +30,12 @@ from recovery_tasks.context import StepContext, StepOutcome
 from recovery_tasks.registry import StepType
 
 _PARAM_TYPES: dict[str, Any] = {
-    "string": str, "integer": int, "number": float, "boolean": bool,
-    "object": dict[str, Any], "array": list[Any],
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "object": dict[str, Any],
+    "array": list[Any],
 }
 
 
@@ -65,8 +69,9 @@ class RunbookExecution:
         self.outcomes: dict[str, StepOutcome] = {}
         self.steps = {s.id: s for s in runbook.spec.steps}
         run_context = FlowRunContext.get()
-        self.flow_run_id = str(run_context.flow_run.id) if run_context and \
-            run_context.flow_run else None
+        self.flow_run_id = (
+            str(run_context.flow_run.id) if run_context and run_context.flow_run else None
+        )
 
     async def run(self) -> dict[str, Any] | State:
         """Execute every wave; on failure run the handlers and end Failed."""
@@ -101,7 +106,8 @@ class RunbookExecution:
 
     def _failed_steps(self) -> list[str]:
         return [
-            sid for sid, o in self.outcomes.items()
+            sid
+            for sid, o in self.outcomes.items()
             if o.state in ("failed", "upstream_failed")
             and not (sid in self.steps and self.steps[sid].allow_failure)
         ]
@@ -110,8 +116,11 @@ class RunbookExecution:
         return {
             "event": self.event,
             "incident": self.incident,
-            "runbook": {"name": self.runbook.name, "pipeline": self.runbook.spec.pipeline,
-                        "flow_run_id": getattr(self, "flow_run_id", None)},
+            "runbook": {
+                "name": self.runbook.name,
+                "pipeline": self.runbook.spec.pipeline,
+                "flow_run_id": getattr(self, "flow_run_id", None),
+            },
         }
 
     def _namespace(self) -> dict[str, Any]:
@@ -136,8 +145,10 @@ class RunbookExecution:
         """Why this step cannot run because of its needs: (kind, message), or None."""
         for need in step.needs:
             outcome = self.outcomes[need]
-            if outcome.state in ("failed", "upstream_failed") and not \
-                    self.steps[need].allow_failure:
+            if (
+                outcome.state in ("failed", "upstream_failed")
+                and not self.steps[need].allow_failure
+            ):
                 return "upstream_failed", f"not run: upstream step '{need}' {outcome.state}"
         for need in step.needs:
             if self.outcomes[need].state == "skipped":
@@ -170,9 +181,14 @@ class RunbookExecution:
 
     def _context(self, step: Step) -> StepContext:
         return StepContext(
-            runbook=self.runbook.name, pipeline=self.runbook.spec.pipeline, step_id=step.id,
-            event=self.event, params=self.params, incident=self.incident,
-            steps=dict(self.outcomes), flow_run_id=self.flow_run_id,
+            runbook=self.runbook.name,
+            pipeline=self.runbook.spec.pipeline,
+            step_id=step.id,
+            event=self.event,
+            params=self.params,
+            incident=self.incident,
+            steps=dict(self.outcomes),
+            flow_run_id=self.flow_run_id,
             triggered_by=self.triggered_by,
         )
 
@@ -205,12 +221,12 @@ class RunbookExecution:
             if inspect.isawaitable(result):
                 result = await result
         except GateClosed as closed:
-            self.outcomes[step.id] = StepOutcome("rejected", closed.outputs, str(closed),
-                                                 started, datetime.now(UTC))
+            self.outcomes[step.id] = StepOutcome(
+                "rejected", closed.outputs, str(closed), started, datetime.now(UTC)
+            )
             raise
         outputs = step_type.result.model_validate(result).model_dump(mode="json")
-        self.outcomes[step.id] = StepOutcome("completed", outputs, None, started,
-                                             datetime.now(UTC))
+        self.outcomes[step.id] = StepOutcome("completed", outputs, None, started, datetime.now(UTC))
 
     async def _run_handlers(self) -> None:
         handlers = {h.id: h for h in self.runbook.spec.on_failure}
@@ -232,15 +248,17 @@ def resolve_params(
             except TemplateRenderError as exc:
                 value = None
                 if param.default is None:
-                    raise ValueError(f"param '{name}': {exc}; pass it explicitly or give it a "
-                                     "default") from None
+                    raise ValueError(
+                        f"param '{name}': {exc}; pass it explicitly or give it a default"
+                    ) from None
         else:
             value = None
         if value is None or value == "":
             value = param.default
         if value is None:
-            raise ValueError(f"param '{name}' has no value: the event does not provide it "
-                             "and it has no default")
+            raise ValueError(
+                f"param '{name}' has no value: the event does not provide it and it has no default"
+            )
         values[name] = TypeAdapter(_PARAM_TYPES[param.type]).validate_python(value)
     unknown = set(overrides) - set(declared)
     if unknown:

@@ -39,8 +39,12 @@ def build_graph(steps: Sequence[Step], section: str = "steps") -> tuple[StepGrap
         if step.id in index:
             first = index[step.id]
             findings.append(
-                ((section, i, "id"), f"duplicate step id '{step.id}' (also {section}[{first}]); "
-                 "ids must be unique: rename one", False)
+                (
+                    (section, i, "id"),
+                    f"duplicate step id '{step.id}' (also {section}[{first}]); "
+                    "ids must be unique: rename one",
+                    False,
+                )
             )
         else:
             index[step.id] = i
@@ -56,9 +60,12 @@ def build_graph(steps: Sequence[Step], section: str = "steps") -> tuple[StepGrap
                 close = difflib.get_close_matches(need, list(index), n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
                 findings.append(
-                    ((section, i, "needs", j),
-                     f"unknown step '{need}' in needs; {hint}steps in this runbook: "
-                     f"{', '.join(index)}", False)
+                    (
+                        (section, i, "needs", j),
+                        f"unknown step '{need}' in needs; {hint}steps in this runbook: "
+                        f"{', '.join(index)}",
+                        False,
+                    )
                 )
             else:
                 resolved.append(need)
@@ -67,8 +74,11 @@ def build_graph(steps: Sequence[Step], section: str = "steps") -> tuple[StepGrap
     if cycle:
         where = index[cycle[0]]
         findings.append(
-            ((section, where, "needs"), f"cycle in needs: {' -> '.join(cycle)}; "
-             "remove one of these needs", False)
+            (
+                (section, where, "needs"),
+                f"cycle in needs: {' -> '.join(cycle)}; remove one of these needs",
+                False,
+            )
         )
         return StepGraph(order=tuple(index), needs=needs), findings
     order = _stable_order(needs, index)

@@ -71,8 +71,10 @@ class Step(Strict):
         """Ids are read in templates as `steps.<id>`, so they must be identifiers."""
         if not re.match(IDENTIFIER, value):
             suggestion = re.sub(r"\W", "_", value)
-            raise ValueError(f"step id {value!r} must use only letters, digits and _ (templates "
-                             f"read it as steps.<id>); try {suggestion!r}")
+            raise ValueError(
+                f"step id {value!r} must use only letters, digits and _ (templates "
+                f"read it as steps.<id>); try {suggestion!r}"
+            )
         return value
 
     @field_validator("needs", mode="before")
@@ -101,6 +103,8 @@ class Runbook(Strict):
         """Names become flow and deployment names and file names: keep them plain."""
         if not re.match(SLUG, value):
             suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
-            raise ValueError(f"runbook name {value!r} must use only lowercase letters, digits "
-                             f"and -; try {suggestion!r}")
+            raise ValueError(
+                f"runbook name {value!r} must use only lowercase letters, digits "
+                f"and -; try {suggestion!r}"
+            )
         return value

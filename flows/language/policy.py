@@ -26,31 +26,52 @@ def check_policy(
         role = _role(types, step.id)
         if role == "approval" and step.when is not None:
             findings.append(
-                (("steps", i, "when"), f"approval step '{step.id}' cannot have a `when` "
-                 "condition: a gate that can be skipped is no gate; remove `when`", True)
+                (
+                    ("steps", i, "when"),
+                    f"approval step '{step.id}' cannot have a `when` "
+                    "condition: a gate that can be skipped is no gate; remove `when`",
+                    True,
+                )
             )
         if role == "approval" and step.allow_failure:
             findings.append(
-                (("steps", i, "allow_failure"), f"approval step '{step.id}' cannot be allowed "
-                 "to fail: a rejected or timed-out approval must stop the run; remove "
-                 "`allow_failure`", True)
+                (
+                    ("steps", i, "allow_failure"),
+                    f"approval step '{step.id}' cannot be allowed "
+                    "to fail: a rejected or timed-out approval must stop the run; remove "
+                    "`allow_failure`",
+                    True,
+                )
             )
         if role == "publish" and investor_reporting:
             gates = approvals & graph.ancestors.get(step.id, frozenset())
             if not gates:
-                hint = f"add `needs: [{sorted(approvals)[0]}]`" if approvals else (
-                    "add an approval step (e.g. `uses: approval.on_call`) and make this step "
-                    "need it")
+                hint = (
+                    f"add `needs: [{sorted(approvals)[0]}]`"
+                    if approvals
+                    else (
+                        "add an approval step (e.g. `uses: approval.on_call`) and make this step "
+                        "need it"
+                    )
+                )
                 findings.append(
-                    (("steps", i, "uses"), f"publish step '{step.id}' is not downstream of an "
-                     f"approval step; pipeline '{spec.pipeline}' reports to investors and "
-                     f"publishes only after approval: {hint}", False)
+                    (
+                        ("steps", i, "uses"),
+                        f"publish step '{step.id}' is not downstream of an "
+                        f"approval step; pipeline '{spec.pipeline}' reports to investors and "
+                        f"publishes only after approval: {hint}",
+                        False,
+                    )
                 )
     for i, handler in enumerate(spec.on_failure):
         if _role(handler_types, handler.id) == "publish":
             findings.append(
-                (("on_failure", i, "uses"), f"failure handler '{handler.id}' publishes; a "
-                 "failed run must not publish anything: notify instead", False)
+                (
+                    ("on_failure", i, "uses"),
+                    f"failure handler '{handler.id}' publishes; a "
+                    "failed run must not publish anything: notify instead",
+                    False,
+                )
             )
     return findings
 

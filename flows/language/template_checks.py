@@ -45,8 +45,9 @@ def check_templates(
     for name, param in spec.params.items():
         if param.from_ is not None:
             path = ("params", name, "from")
-            findings += _check(param.from_, path, source, problems, PARAM_SOURCE_NAMESPACES,
-                               declared, {}, None)
+            findings += _check(
+                param.from_, path, source, problems, PARAM_SOURCE_NAMESPACES, declared, {}, None
+            )
     for i, step in enumerate(spec.steps):
         visible = {s: types.get(s) for s in graph.ancestors.get(step.id, ())}
         findings += _check_step(step, ("steps", i), source, problems, declared, visible)
@@ -67,11 +68,21 @@ def _check_step(
 ) -> list[Finding]:
     findings: list[Finding] = []
     for value_path, text in _templates_in(step.with_, (*path, "with")):
-        findings += _check(text, value_path, source, problems, NAMESPACES, declared, visible,
-                           step.id)
+        findings += _check(
+            text, value_path, source, problems, NAMESPACES, declared, visible, step.id
+        )
     if step.when is not None:
-        findings += _check(step.when, (*path, "when"), source, problems, NAMESPACES, declared,
-                           visible, step.id, condition=True)
+        findings += _check(
+            step.when,
+            (*path, "when"),
+            source,
+            problems,
+            NAMESPACES,
+            declared,
+            visible,
+            step.id,
+            condition=True,
+        )
     return findings
 
 
@@ -105,13 +116,25 @@ def _check(
     findings: list[Finding] = []
     for name in sorted(info.names - JINJA_GLOBALS):
         if name not in allowed:
-            findings.append((path, f"template reads unknown name '{name}'; here templates can "
-                             f"read: {', '.join(allowed)}", False))
+            findings.append(
+                (
+                    path,
+                    f"template reads unknown name '{name}'; here templates can "
+                    f"read: {', '.join(allowed)}",
+                    False,
+                )
+            )
     for ref in info.references:
         if ref.root == "params" and ref.chain and ref.chain[0] not in declared:
             known = ", ".join(sorted(declared)) or "none declared"
-            findings.append((path, f"template reads undeclared param '{ref.chain[0]}'; declare "
-                             f"it under `params:` (declared: {known})", False))
+            findings.append(
+                (
+                    path,
+                    f"template reads undeclared param '{ref.chain[0]}'; declare "
+                    f"it under `params:` (declared: {known})",
+                    False,
+                )
+            )
         elif ref.root == "steps" and ref.chain and "steps" in allowed:
             findings += _check_step_read(ref.chain, path, visible, reader)
     return _unique(findings)
@@ -123,19 +146,36 @@ def _check_step_read(
     target = chain[0]
     if target not in visible:
         upstream = ", ".join(sorted(visible)) or "none"
-        return [(path, f"step '{reader}' reads steps.{target}, which is not upstream of it; "
-                 f"add '{target}' to its needs (upstream now: {upstream})", False)]
+        return [
+            (
+                path,
+                f"step '{reader}' reads steps.{target}, which is not upstream of it; "
+                f"add '{target}' to its needs (upstream now: {upstream})",
+                False,
+            )
+        ]
     if len(chain) < 2:
         return []
     if chain[1] not in STEP_FIELDS:
-        return [(path, f"steps.{target}.{chain[1]} does not exist; a step offers "
-                 f"{', '.join(STEP_FIELDS)}", False)]
+        return [
+            (
+                path,
+                f"steps.{target}.{chain[1]} does not exist; a step offers {', '.join(STEP_FIELDS)}",
+                False,
+            )
+        ]
     step_type = visible[target]
     if chain[1] == "outputs" and len(chain) > 2 and step_type is not None:
         fields = step_type.result.model_fields
         if fields and chain[2] not in fields:
-            return [(path, f"steps.{target}.outputs has no field '{chain[2]}'; "
-                     f"{step_type.name} returns: {', '.join(fields)}", False)]
+            return [
+                (
+                    path,
+                    f"steps.{target}.outputs has no field '{chain[2]}'; "
+                    f"{step_type.name} returns: {', '.join(fields)}",
+                    False,
+                )
+            ]
     return []
 
 
@@ -148,8 +188,13 @@ def _syntax_problem(source: YamlSource, path: Path_, info: TemplateInfo) -> Prob
     column = start.column if line == start.line else 1
     if block:
         column = len(source.line(line)) - len(source.line(line).lstrip()) + 1
-    return Problem(source.file, Position(line, column), format_path(path),
-                   f"template syntax error: {message}", source.line(line).rstrip())
+    return Problem(
+        source.file,
+        Position(line, column),
+        format_path(path),
+        f"template syntax error: {message}",
+        source.line(line).rstrip(),
+    )
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

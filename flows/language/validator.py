@@ -59,8 +59,11 @@ def validate_text(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRu
     problems = list(source.problems)
     if not isinstance(source.data, dict):
         found = "an empty file" if source.data is None else f"a {type(source.data).__name__}"
-        problems.append(source.problem((), f"a runbook is a mapping (runbook:, pipeline:, "
-                                           f"steps: ...); found {found}"))
+        problems.append(
+            source.problem(
+                (), f"a runbook is a mapping (runbook:, pipeline:, steps: ...); found {found}"
+            )
+        )
         raise RunbookValidationError(problems)
     spec, model_problems = _build_model(source)
     problems += model_problems
@@ -70,14 +73,26 @@ def validate_text(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRu
     handler_types = _step_types(data.get("on_failure"), "on_failure", source, problems)
     for name in (data.get("params") or {}) if isinstance(data.get("params"), dict) else ():
         if not _is_identifier(name):
-            findings.append((("params", name), f"param name '{name}' must be an identifier "
-                             "(letters, digits, _; not starting with a digit)", True))
+            findings.append(
+                (
+                    ("params", name),
+                    f"param name '{name}' must be an identifier "
+                    "(letters, digits, _; not starting with a digit)",
+                    True,
+                )
+            )
     pipeline = catalog.get(spec.pipeline) if spec else None
     if spec and pipeline is None:
         close = difflib.get_close_matches(spec.pipeline, list(catalog), n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
-        findings.append((("pipeline",), f"unknown pipeline '{spec.pipeline}'; {hint}pipelines "
-                         f"in governance.yaml: {', '.join(sorted(catalog))}", False))
+        findings.append(
+            (
+                ("pipeline",),
+                f"unknown pipeline '{spec.pipeline}'; {hint}pipelines "
+                f"in governance.yaml: {', '.join(sorted(catalog))}",
+                False,
+            )
+        )
     if spec is None:
         findings += _graph_findings_of_valid_steps(data.get("steps"))
         problems += [source.problem(p, m, key=k) for p, m, k in findings]
@@ -158,8 +173,9 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Names (aliases where set) of the fields allowed at `loc` inside `model`."""
     current: Any = model
     for part in loc:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(
-                current, BaseModel)):
+        if isinstance(part, int) or not (
+            isinstance(current, type) and issubclass(current, BaseModel)
+        ):
             current = _unwrap(current)
             if isinstance(part, int):
                 continue
@@ -196,8 +212,9 @@ def _step_types(
             continue
         step_type = registry.get(raw["uses"])
         if step_type is None:
-            problems.append(source.problem((section, i, "uses"),
-                                           unknown_step_type_message(raw["uses"])))
+            problems.append(
+                source.problem((section, i, "uses"), unknown_step_type_message(raw["uses"]))
+            )
             continue
         if isinstance(raw.get("id"), str):
             found.setdefault(raw["id"], step_type)
@@ -217,9 +234,15 @@ def check_with(
     for key in sorted(templated - fields):
         close = difflib.get_close_matches(key, sorted(fields), n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
-        problems.append(source.problem((*path, key), f"unknown parameter '{key}' for "
-                                       f"{step_type.name}; {hint}its parameters: "
-                                       f"{', '.join(sorted(fields)) or '(none)'}", key=True))
+        problems.append(
+            source.problem(
+                (*path, key),
+                f"unknown parameter '{key}' for "
+                f"{step_type.name}; {hint}its parameters: "
+                f"{', '.join(sorted(fields)) or '(none)'}",
+                key=True,
+            )
+        )
     static = {k: v for k, v in with_.items() if k not in templated}
     try:
         step_type.params.model_validate(static)
@@ -231,13 +254,21 @@ def check_with(
             if err["type"] == "extra_forbidden":
                 close = difflib.get_close_matches(str(loc[-1]), sorted(fields), n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
-                problems.append(source.problem(
-                    (*path, *loc), f"unknown parameter '{loc[-1]}' for {step_type.name}; "
-                    f"{hint}its parameters: {', '.join(sorted(fields)) or '(none)'}", key=True))
+                problems.append(
+                    source.problem(
+                        (*path, *loc),
+                        f"unknown parameter '{loc[-1]}' for {step_type.name}; "
+                        f"{hint}its parameters: {', '.join(sorted(fields)) or '(none)'}",
+                        key=True,
+                    )
+                )
             elif err["type"] == "missing":
-                problems.append(source.problem(
-                    path if with_ else path[:-1],
-                    f"{step_type.name} needs parameter '{loc[-1]}' in `with:`"))
+                problems.append(
+                    source.problem(
+                        path if with_ else path[:-1],
+                        f"{step_type.name} needs parameter '{loc[-1]}' in `with:`",
+                    )
+                )
             else:
                 problems.append(source.problem((*path, *loc), _message(err)))
     return problems

@@ -24,7 +24,15 @@ Path_ = tuple[str | int, ...]
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 _SCALARS = yaml.constructor.SafeConstructor()
+_SCALAR_CONSTRUCTORS = yaml.constructor.SafeConstructor.yaml_constructors
+
+
+def _unknown_tag(_: object, node: yaml.Node) -> object:
+    raise yaml.constructor.ConstructorError(
+        None, None, f"tag {node.tag} is not allowed in a runbook", node.start_mark
+    )
 
 
 @dataclass
@@ -107,15 +115,18 @@ def _explain(exc: yaml.MarkedYAMLError, text: str, pos: Position) -> str:
 
 
 def _construct(node: yaml.Node, path: Path_, source: YamlSource) -> Any:
-    source.values[path] = Position(node.start_mark.line + 1, node.start_mark.column + 1)
+    mark = node.start_mark
+    source.values[path] = Position(mark.line + 1, mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         return _construct_mapping(node, path, source)
     if isinstance(node, yaml.SequenceNode):
         return [_construct(child, (*path, i), source) for i, child in enumerate(node.value)]
-    source.scalar_styles[path] = node.style
-    if node.tag == _TIMESTAMP_TAG:
+    if node.style:
+        source.scalar_styles[path] = node.style
+    tag = node.tag
+    if tag == _STR_TAG or tag == _TIMESTAMP_TAG:  # dates and times stay strings
         return node.value
-    return _SCALARS.construct_object(node, deep=True)
+    return _SCALAR_CONSTRUCTORS.get(tag, _unknown_tag)(_SCALARS, node)
 
 
 def _construct_mapping(node: yaml.MappingNode, path: Path_, source: YamlSource) -> dict:
@@ -135,10 +146,14 @@ def _construct_mapping(node: yaml.MappingNode, path: Path_, source: YamlSource) 
         if key in result:
             first = source.keys[child]
             source.problems.append(
-                Problem(source.file, key_pos, format_path(child),
-                        f"duplicate key '{key}' (first defined at line {first.line}); "
-                        "YAML would silently keep only the last one: remove or rename one",
-                        source.line(key_pos.line))
+                Problem(
+                    source.file,
+                    key_pos,
+                    format_path(child),
+                    f"duplicate key '{key}' (first defined at line {first.line}); "
+                    "YAML would silently keep only the last one: remove or rename one",
+                    source.line(key_pos.line),
+                )
             )
             continue
         source.keys[child] = key_pos

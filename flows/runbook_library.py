@@ -1,0 +1,94 @@
+"""The runbooks of this project: find, validate and compile them by name.
+
+The `runbook` command and the deployment builder both go through here, so "valid" means the
+same everywhere: a runbook is used only if its file and every other file in the folder pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flows.language.catalog import PipelineCatalog, load_catalog
+from flows.language.compiler import CompiledRunbook, compile_runbook
+from flows.language.errors import (
+    Problem,
+    RunbookNotFoundError,
+    RunbookValidationError,
+    display_path,
+)
+from flows.language.validator import ValidatedRunbook, validate_file
+from flows.language.yaml_source import load_yaml
+from warehouse.settings import get_settings
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """The outcome of validating one file: the runbook, or its problems."""
+
+    path: Path
+    runbook: ValidatedRunbook | None
+    problems: tuple[Problem, ...] = ()
+
+
+def runbook_files(paths: Iterable[Path | str] = ()) -> list[Path]:
+    """YAML files named, or inside the folders named (the runbooks folder by default)."""
+    roots = [Path(p) for p in paths] or [get_settings().runbooks_dir]
+    files: list[Path] = []
+    for root in roots:
+        if root.is_dir():
+            files += sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
+        elif root.exists():
+            files.append(root)
+        else:
+            raise RunbookNotFoundError(f"{display_path(root)}: no such file or folder")
+    return files
+
+
+def validate_files(
+    paths: Iterable[Path | str] = (), catalog: PipelineCatalog | None = None
+) -> list[FileReport]:
+    """Validate each file; also reject two files that declare the same runbook name."""
+    catalog = catalog if catalog is not None else load_catalog()
+    reports: list[FileReport] = []
+    seen: dict[str, Path] = {}
+    for path in runbook_files(paths):
+        try:
+            runbook = validate_file(path, catalog)
+        except RunbookValidationError as exc:
+            reports.append(FileReport(path, None, tuple(exc.problems)))
+            continue
+        if runbook.name in seen:
+            source = load_yaml(path.read_text(encoding="utf-8"), display_path(path))
+            problem = source.problem(
+                ("runbook",),
+                f"runbook name '{runbook.name}' is already "
+                f"used by {display_path(seen[runbook.name])}; rename one",
+            )
+            reports.append(FileReport(path, None, (problem,)))
+            continue
+        seen[runbook.name] = path
+        reports.append(FileReport(path, runbook))
+    return reports
+
+
+def load_runbook(name: str, catalog: PipelineCatalog | None = None) -> ValidatedRunbook:
+    """The valid runbook called `name` (or a path to its file); errors if it has problems."""
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
+        return validate_file(candidate, catalog if catalog is not None else load_catalog())
+    reports = validate_files((), catalog)
+    for report in reports:
+        if report.runbook is not None and report.runbook.name == name:
+            return report.runbook
+    for report in reports:
+        if report.path.stem == name and report.problems:
+            raise RunbookValidationError(report.problems)
+    known = sorted(r.runbook.name for r in reports if r.runbook)
+    raise RunbookNotFoundError(f"no valid runbook named '{name}'; runbooks: {', '.join(known)}")
+
+
+def compile_named(name: str, catalog: PipelineCatalog | None = None) -> CompiledRunbook:
+    """Load and compile a runbook by name."""
+    return compile_runbook(load_runbook(name, catalog))

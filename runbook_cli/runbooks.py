@@ -1,0 +1,148 @@
+"""`runbook validate | plan | graph | schema | run`: the authoring and running commands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from flows.language.diagram import render_graph
+from flows.language.errors import RunbookError, RunbookValidationError
+from flows.language.plan import make_plan
+from flows.language.schema import SCHEMA_PATH, render_schema, write_schema
+from flows.runbook_library import compile_named, validate_files
+
+EVENT_HELP = "JSON file of the triggering event (Prefect event shape: event, resource, payload)"
+PARAM_HELP = "Override a param: NAME=VALUE (repeatable)"
+
+
+def validate(
+    paths: list[Path] = typer.Argument(None, help="Files or folders (default: runbooks/)"),
+) -> None:
+    """Check runbooks; print OK per file or every problem, exit 1 if any file has one."""
+    try:
+        reports = validate_files(paths or ())
+    except RunbookError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    failed = 0
+    for report in reports:
+        if report.runbook is not None:
+            steps = len(report.runbook.spec.steps)
+            typer.echo(f"OK   {report.path}  ({report.runbook.name}: {steps} steps)")
+        else:
+            failed += 1
+            typer.echo(RunbookValidationError(report.problems).render(), err=True)
+    typer.echo(f"{len(reports) - failed} valid, {failed} invalid")
+    if failed:
+        raise typer.Exit(1)
+
+
+def plan(
+    name: str = typer.Argument(..., help="Runbook name or file"),
+    event: Path | None = typer.Option(None, "--event", help=EVENT_HELP),
+    param: list[str] = typer.Option([], "--param", help=PARAM_HELP),
+) -> None:
+    """Dry run: resolved params and the waves of steps, touching no data."""
+    compiled = _compile(name)
+    try:
+        result = make_plan(compiled, _read_event(event), _overrides(param))
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    kind = "investor-reporting" if result.investor_reporting else "internal"
+    typer.echo(f"runbook {result.runbook} for pipeline {result.pipeline} ({kind})")
+    typer.echo(f"params: {json.dumps(result.params, default=str)}")
+    for number, wave in enumerate(result.waves, start=1):
+        typer.echo(f"wave {number}:")
+        for step in wave:
+            gate = "  [pauses for approval]" if step.role == "approval" else ""
+            typer.echo(f"  {step.id}: {step.uses}{gate} - {step.summary}")
+            if step.needs:
+                typer.echo(f"      after: {', '.join(step.needs)}")
+            if step.when:
+                typer.echo(f"      when: {step.when}")
+            for key, value in step.with_.items():
+                typer.echo(f"      {key} = {json.dumps(value, default=str)}")
+
+
+def graph(
+    name: str = typer.Argument(..., help="Runbook name or file"),
+    fmt: str = typer.Option("text", "--format", help="mermaid, dot or text"),
+) -> None:
+    """Draw the step graph."""
+    try:
+        typer.echo(render_graph(_compile(name), fmt), nl=False)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def schema(
+    write: bool = typer.Option(False, "--write", help=f"Write {SCHEMA_PATH.name} in schemas/"),
+) -> None:
+    """Print (or write) the JSON Schema of the runbook language."""
+    if write:
+        typer.echo(f"wrote {write_schema()}")
+    else:
+        typer.echo(render_schema(), nl=False)
+
+
+def run(
+    name: str = typer.Argument(..., help="Runbook name or file"),
+    event: Path | None = typer.Option(None, "--event", help=EVENT_HELP),
+    param: list[str] = typer.Option([], "--param", help=PARAM_HELP),
+) -> None:
+    """Run the runbook now against the configured Prefect API (or a local ephemeral one)."""
+    compiled = _compile(name)
+    state = asyncio.run(
+        compiled.flow(event=_read_event(event), params=_overrides(param), return_state=True)
+    )
+    typer.echo(f"{compiled.name}: {state.name}" + (f" - {state.message}" if state.message else ""))
+    if not state.is_completed():
+        raise typer.Exit(1)
+
+
+def _compile(name: str) -> Any:
+    try:
+        return compile_named(name)
+    except RunbookError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+def _read_event(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        event = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        typer.echo(f"error: {path}: cannot read the event: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if not isinstance(event, dict):
+        typer.echo(f"error: {path}: an event is a JSON object", err=True)
+        raise typer.Exit(2)
+    return event
+
+
+def _overrides(pairs: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            typer.echo(f"error: --param {pair!r}: write NAME=VALUE", err=True)
+            raise typer.Exit(2)
+        try:
+            values[key] = json.loads(value)
+        except json.JSONDecodeError:
+            values[key] = value
+    return values
+
+
+def register(app: typer.Typer) -> None:
+    """Mount these commands at the top level of `runbook`."""
+    for command in (validate, plan, graph, schema, run):
+        app.command(command.__name__)(command)

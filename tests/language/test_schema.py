@@ -1,0 +1,24 @@
+"""The committed JSON Schema is current, and checks what editors should flag."""
+
+from __future__ import annotations
+
+import json
+
+from flows.language.schema import SCHEMA_PATH, render_schema
+
+
+def test_committed_schema_is_up_to_date() -> None:
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == render_schema(), (
+        "schemas/runbook.schema.json is stale: run `runbook schema --write` and commit it"
+    )
+
+
+def test_schema_forbids_unknown_fields_and_names_every_builtin_step_type() -> None:
+    schema = json.loads(render_schema())
+    step = schema["$defs"]["Step"]
+    assert schema["additionalProperties"] is False
+    assert step["additionalProperties"] is False
+    assert "with" in step["properties"] and "needs" in step["properties"]
+    uses = step["properties"]["uses"]["enum"]
+    assert not [name for name in uses if name.startswith("test.")]
+    assert {rule["if"]["properties"]["uses"]["const"] for rule in step["allOf"]} == set(uses)
