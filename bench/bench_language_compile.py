@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flows.language.catalog import PipelineInfo  # noqa: E402
-from flows.language.compiler import compile_runbook  # noqa: E402
-from flows.language.validator import validate_text  # noqa: E402
-from recovery_tasks.registry import step_type  # noqa: E402
+from flows.language.catalog import PipelineInfo
+from flows.language.compiler import compile_runbook
+from flows.language.validator import validate_text
+from recovery_tasks.registry import step_type
 
 RUNBOOKS, STEPS, ROUNDS = 100, 50, 5
 
@@ -82,7 +82,7 @@ def main() -> None:
     ours, floor = [], []
     for _ in range(ROUNDS):
         start = time.perf_counter()
-        for n, text in enumerate(texts):
+        for text in texts:
             yaml.load(text, Loader=yaml.CSafeLoader)
         floor.append(time.perf_counter() - start)
         start = time.perf_counter()

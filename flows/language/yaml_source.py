@@ -124,7 +124,7 @@ def _construct(node: yaml.Node, path: Path_, source: YamlSource) -> Any:
     if node.style:
         source.scalar_styles[path] = node.style
     tag = node.tag
-    if tag == _STR_TAG or tag == _TIMESTAMP_TAG:  # dates and times stay strings
+    if tag in (_STR_TAG, _TIMESTAMP_TAG):  # dates and times stay strings
         return node.value
     return _SCALAR_CONSTRUCTORS.get(tag, _unknown_tag)(_SCALARS, node)
 
