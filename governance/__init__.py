@@ -1,0 +1,8 @@
+"""Governance: who owns each pipeline, who is on call, how fast failures must be fixed, and
+the audit ledger that records what happened.
+
+Reading order: `errors`, `config_loader` (positioned YAML), `models`, `config` (load and
+validate `governance.yaml`), `rotation` (weeks and handoffs), `oncall` (who is on call),
+`responders` (who may approve, whom to notify), `sla`, `ledger_schema`, `ledger`,
+`ledger_story`, `notify`.
+"""

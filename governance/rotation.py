@@ -1,0 +1,52 @@
+"""On-call weeks as time: week k starts at the handoff of `rotation.start + 7k days`.
+
+Handoffs are wall-clock times in the rotation's IANA zone, so a week that contains a DST
+change is 167 or 169 hours long and the handoff stays at, say, 09:00 local. Holidays are
+local calendar dates; a week's days are the seven dates from its handoff day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from governance.models import GovernanceConfig, Override
+
+
+def localize(config: GovernanceConfig, when: datetime) -> datetime:
+    """An aware datetime in the rotation's zone; a naive one is read as rotation-local time."""
+    zone = config.rotation.zone
+    return when.replace(tzinfo=zone) if when.tzinfo is None else when.astimezone(zone)
+
+
+def week_start(config: GovernanceConfig, k: int) -> datetime:
+    """The handoff that starts week k (k may be negative: the rotation repeats backwards)."""
+    rotation = config.rotation
+    day = rotation.start + timedelta(days=7 * k)
+    return datetime.combine(day, rotation.handoff.time, tzinfo=rotation.zone)
+
+
+def week_index(config: GovernanceConfig, when: datetime) -> int:
+    """The week that `when` falls in."""
+    local = localize(config, when)
+    k = (local.date() - config.rotation.start).days // 7
+    return k - 1 if local < week_start(config, k) else k
+
+
+def week_of_date(config: GovernanceConfig, day: date) -> int:
+    """The week whose seven days include `day` (the holiday view of weeks)."""
+    return (day - config.rotation.start).days // 7
+
+
+def week_days(config: GovernanceConfig, k: int) -> tuple[date, date]:
+    """First and last calendar day of week k, for holiday checks."""
+    first = config.rotation.start + timedelta(days=7 * k)
+    return first, first + timedelta(days=6)
+
+
+def override_interval(config: GovernanceConfig, override: Override) -> tuple[datetime, datetime]:
+    """The half-open time range an override covers."""
+    if override.week is not None:
+        k = week_of_date(config, override.week)
+        return week_start(config, k), week_start(config, k + 1)
+    assert override.from_ is not None and override.to is not None
+    return localize(config, override.from_), localize(config, override.to)
