@@ -8,7 +8,7 @@ problems, not PyYAML's silent last-one-wins: a second `primary:` would change wh
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -23,7 +23,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 class PositionedLoader(yaml.SafeLoader):
     """SafeLoader that leaves timestamps as strings."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers: ClassVar = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }

@@ -12,8 +12,10 @@ Rules, in order of strength:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 
 from governance.models import GovernanceConfig, Holiday, Override
 from governance.rotation import (
@@ -125,7 +127,9 @@ def _primaries(config: GovernanceConfig, first: int, last: int) -> dict[int, _Pr
     }
 
 
-def _swap_partner(p, j, who, calendar: _Calendar, order: list[str]) -> tuple[str, int] | None:
+def _swap_partner(
+    p: str, j: int, who: Callable[[int], str], calendar: _Calendar, order: list[str]
+) -> tuple[str, int] | None:
     """The first engineer after `p` in order who can take week j and give p their next week."""
     n = len(order)
     start = order.index(p) if p in order else -1
@@ -167,13 +171,23 @@ def _week_parts(config: GovernanceConfig, k: int, primary: _Primary) -> list[OnC
     ]
     cuts = sorted({begin, end, *(t for s, e, _ in overrides for t in (s, e) if begin < t < end)})
     parts = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in pairwise(cuts):
         active = next((o for s, e, o in overrides if s <= a < e), None)
         parts.append(_assign(config, k, primary, active, calendar, begin, end, a, b))
     return parts
 
 
-def _assign(config, k, primary: _Primary, override: Override | None, calendar, begin, end, a, b):
+def _assign(
+    config: GovernanceConfig,
+    k: int,
+    primary: _Primary,
+    override: Override | None,
+    calendar: _Calendar,
+    begin: datetime,
+    end: datetime,
+    a: datetime,
+    b: datetime,
+) -> OnCall:
     reasons = list(primary.reasons)
     name = primary.name
     if override is not None:

@@ -1,0 +1,139 @@
+"""Read-side views of the ledger: the open incidents board and one incident's story."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from governance import ledger_schema as t
+from governance.ledger_records import LIFECYCLE, RESOLVED_STATES, Incident, IncidentState
+from governance.models import GovernanceConfig
+from governance.oncall import OnCall, on_call_at
+from governance.sla import SlaStatus, sla_status
+
+if TYPE_CHECKING:
+    from governance.ledger import Ledger
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    """An unresolved incident as the on-call engineer needs to see it."""
+
+    incident: Incident
+    state: str
+    owners: tuple[str, ...]  # primary owner first; empty if the pipeline left governance
+    on_call: OnCall
+    sla: SlaStatus | None  # None if the pipeline is no longer in the governance file
+
+
+@dataclass(frozen=True)
+class StoryLine:
+    """One dated line of an incident's story."""
+
+    at: datetime
+    what: str
+    detail: str
+
+
+def open_incidents(ledger: Ledger, config: GovernanceConfig, now: datetime) -> list[OpenIncident]:
+    """Incidents whose latest lifecycle state is not resolved, oldest first."""
+    e, i = t.incident_events, t.incidents
+    ranked = (
+        sa.select(
+            e.c.incident_id,
+            e.c.state,
+            sa.func.row_number()
+            .over(partition_by=e.c.incident_id, order_by=(e.c.at.desc(), e.c.id.desc()))
+            .label("rn"),
+        )
+        .where(e.c.state.in_([s.value for s in LIFECYCLE]))
+        .subquery()
+    )
+    query = (
+        sa.select(i, ranked.c.state.label("current_state"))
+        .join(ranked, ranked.c.incident_id == i.c.id)
+        .where(ranked.c.rn == 1, ranked.c.state.not_in([s.value for s in RESOLVED_STATES]))
+        .order_by(i.c.opened_at, i.c.id)
+    )
+    with ledger.engine.connect() as conn:
+        rows = [r._mapping for r in conn.execute(query)]
+    on_call = on_call_at(config, now)
+    board = []
+    for row in rows:
+        incident = Incident(**{k: row[k] for k in Incident.__dataclass_fields__})
+        pipeline = config.pipelines.get(incident.pipeline)
+        clock = None
+        if pipeline is not None:
+            clock = sla_status(incident.opened_at, pipeline.sla, now, config.sla_thresholds())
+        owners = pipeline.owners if pipeline else ()
+        board.append(OpenIncident(incident, row["current_state"], owners, on_call, clock))
+    return board
+
+
+def incident_story(ledger: Ledger, incident_id: int) -> list[StoryLine]:
+    """Everything recorded about an incident, in time order (ties in the order recorded)."""
+    inc = ledger.incident(incident_id)
+    where = f" partition {inc.partition}" if inc.partition else ""
+    lines = [
+        StoryLine(
+            inc.opened_at,
+            "opened",
+            f"{inc.pipeline}{where}: {inc.kind}"
+            + (f" (event {inc.event_id})" if inc.event_id else "")
+            + (f"; runbook {inc.runbook}" if inc.runbook else "")
+            + (f"; flow run {inc.flow_run_id}" if inc.flow_run_id else ""),
+        )
+    ]
+    for ev in ledger.events(incident_id):
+        if ev.state == IncidentState.OPENED:
+            continue
+        by = f"by {ev.actor}" if ev.actor else ""
+        detail = "" if ev.detail is None else _compact(ev.detail)
+        lines.append(StoryLine(ev.at, ev.state, "; ".join(x for x in (by, detail) if x)))
+    for s in ledger.step_results(incident_id):
+        at = s.ended_at or s.started_at or inc.opened_at
+        result = "" if s.result is None else f": {_compact(s.result)}"
+        lines.append(StoryLine(at, f"step {s.step_id}", f"{s.state}{result}"))
+    for req in ledger.approval_requests(incident_id):
+        escalate = f"; escalate at {req.escalate_at:%Y-%m-%d %H:%M}Z" if req.escalate_at else ""
+        lines.append(
+            StoryLine(
+                req.requested_at,
+                "approval requested",
+                f"{req.pause_key} of flow run {req.flow_run_id}: {req.min_approvals} of "
+                f"{', '.join(req.approvers)}{escalate}",
+            )
+        )
+        for ans in ledger.answers(req.id):
+            verdict = "accepted" if ans.authorized else f"refused: {ans.reason}"
+            comment = f' "{ans.comment}"' if ans.comment else ""
+            lines.append(
+                StoryLine(
+                    ans.answered_at, f"answer {ans.decision}", f"{ans.who} ({verdict}){comment}"
+                )
+            )
+    for p in ledger.publications(incident_id):
+        version = f" v{p.version}" if p.version is not None else ""
+        lines.append(
+            StoryLine(
+                p.published_at,
+                "published",
+                f"{p.kind} {p.pipeline}/{p.partition}{version} receipt "
+                f"{p.receipt_id} sha256 {p.sha256[:12]}",
+            )
+        )
+    for n in ledger.notifications(incident_id):
+        status = "delivered" if n.delivered else f"not delivered: {n.detail or 'unknown'}"
+        lines.append(
+            StoryLine(n.sent_at, f"notified {n.recipient}", f"{n.channel} ({n.reason}): {status}")
+        )
+    return sorted(lines, key=lambda line: line.at)  # stable sort: ties keep the order above
+
+
+def _compact(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)

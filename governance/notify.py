@@ -1,0 +1,154 @@
+"""Notify engineers on their configured channels and record every attempt in the ledger.
+
+Webhooks get a JSON POST (chat tools and pagers accept these). Email goes out only when an
+SMTP server is configured (`RUNBOOK_SMTP_URL=smtp://host:port`); otherwise the attempt is
+recorded as not delivered, so the audit shows nobody was reached that way.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterable, Mapping
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from governance.ledger import Ledger
+from governance.ledger_records import Notification
+from governance.models import GovernanceConfig
+
+NO_SMTP = "no SMTP configured"
+
+
+class NotifySettings(BaseSettings):
+    """Outgoing mail settings, from RUNBOOK_SMTP_URL and RUNBOOK_SMTP_FROM."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNBOOK_", extra="ignore")
+
+    smtp_url: str | None = None
+    smtp_from: str = "runbook@localhost"
+
+
+class Notifier:
+    """Sends to engineers by name, using the contacts in the governance file."""
+
+    def __init__(
+        self,
+        config: GovernanceConfig,
+        ledger: Ledger,
+        *,
+        smtp_url: str | None = None,
+        smtp_from: str | None = None,
+        timeout: float = 5.0,
+    ) -> None:
+        settings = NotifySettings()
+        self.config = config
+        self.ledger = ledger
+        self.smtp_url = smtp_url or settings.smtp_url
+        self.smtp_from = smtp_from or settings.smtp_from
+        self.timeout = timeout
+
+    def notify(
+        self,
+        engineer: str,
+        reason: str,
+        text: str,
+        *,
+        incident_id: int | None = None,
+        payload: Mapping[str, Any] | None = None,
+    ) -> list[Notification]:
+        """Send `text` to one engineer on every channel they have; one ledger row per channel."""
+        contact = self.config.engineers.get(engineer)
+        if contact is None:
+            return [
+                self._record(
+                    engineer,
+                    "none",
+                    None,
+                    reason,
+                    incident_id,
+                    False,
+                    f"unknown engineer '{engineer}'",
+                )
+            ]
+        sent = []
+        if contact.webhook is not None:
+            url = str(contact.webhook)
+            body = {
+                "engineer": engineer,
+                "reason": reason,
+                "text": text,
+                "incident_id": incident_id,
+                **(payload or {}),
+            }
+            ok, detail = self._post(url, body)
+            sent.append(self._record(engineer, "webhook", url, reason, incident_id, ok, detail))
+        if contact.email is not None:
+            ok, detail = self._mail(contact.email, reason, text)
+            sent.append(
+                self._record(engineer, "email", contact.email, reason, incident_id, ok, detail)
+            )
+        return sent
+
+    def notify_all(
+        self,
+        engineers: Iterable[str],
+        reason: str,
+        text: str,
+        *,
+        incident_id: int | None = None,
+        payload: Mapping[str, Any] | None = None,
+    ) -> list[Notification]:
+        """`notify` each engineer once, in order."""
+        return [
+            n
+            for engineer in dict.fromkeys(engineers)
+            for n in self.notify(engineer, reason, text, incident_id=incident_id, payload=payload)
+        ]
+
+    def _post(self, url: str, body: Mapping[str, Any]) -> tuple[bool, str]:
+        try:
+            response = httpx.post(url, json=dict(body), timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return response.is_success, f"HTTP {response.status_code}"
+
+    def _mail(self, to: str, reason: str, text: str) -> tuple[bool, str]:
+        if not self.smtp_url:
+            return False, NO_SMTP
+        parts = urlsplit(self.smtp_url)
+        message = EmailMessage()
+        message["From"], message["To"] = self.smtp_from, to
+        message["Subject"] = f"[runbook] {reason}"
+        message.set_content(text)
+        try:
+            with smtplib.SMTP(
+                parts.hostname or "localhost", parts.port or 25, timeout=self.timeout
+            ) as smtp:
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, "sent"
+
+    def _record(
+        self,
+        engineer: str,
+        channel: str,
+        target: str | None,
+        reason: str,
+        incident_id: int | None,
+        delivered: bool,
+        detail: str,
+    ) -> Notification:
+        return self.ledger.record_notification(
+            engineer,
+            channel,
+            reason,
+            delivered=delivered,
+            incident_id=incident_id,
+            target=target,
+            detail=detail,
+        )
