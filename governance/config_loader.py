@@ -56,10 +56,22 @@ class PositionedDocument:
                 return Position(1, 1)
             path, key = path[:-1], False
 
-    def problem(self, path: YamlPath, message: str, *, key: bool = False) -> Problem:
-        """A problem anchored at `path`."""
+    def problem(self, path: YamlPath, message: str, *, key: bool | None = None) -> Problem:
+        """A problem anchored at `path`: at its key when it names a mapping (or when asked)."""
+        if key is None:
+            key = isinstance(self.value_at(path), dict)
         pos = self.position(path, key=key)
         return Problem(self.file, pos, format_path(path), message, self.line(pos.line))
+
+    def value_at(self, path: YamlPath) -> Any:
+        """The data at `path`, or None when there is nothing there."""
+        value = self.data
+        for part in path:
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return value
 
 
 def format_path(path: YamlPath) -> str:

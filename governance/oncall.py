@@ -108,14 +108,17 @@ def _primaries(config: GovernanceConfig, first: int, last: int) -> dict[int, _Pr
     def who(k: int) -> str:
         return swapped[k].name if k in swapped else order[k % n]
 
+    fixed = {
+        week_of_date(config, o.week) for o in config.overrides if o.week and o.primary
+    }  # a week whose primary is overridden neither swaps nor is swapped into
     earliest = calendar.first_week()
     origin = first if earliest is None else min(first, earliest)
     for j in range(origin, last + 1):
         p = who(j)
         holiday = calendar.away(p, j)
-        if holiday is None:
+        if holiday is None or j in fixed:
             continue
-        partner = _swap_partner(p, j, who, calendar, order)
+        partner = _swap_partner(p, j, who, calendar, order, fixed)
         if partner is None:
             swapped[j] = _Primary(p, (f"{p} on holiday {_span(holiday)}; nobody free to swap",))
             continue
@@ -128,7 +131,12 @@ def _primaries(config: GovernanceConfig, first: int, last: int) -> dict[int, _Pr
 
 
 def _swap_partner(
-    p: str, j: int, who: Callable[[int], str], calendar: _Calendar, order: list[str]
+    p: str,
+    j: int,
+    who: Callable[[int], str],
+    calendar: _Calendar,
+    order: list[str],
+    fixed: set[int],
 ) -> tuple[str, int] | None:
     """The first engineer after `p` in order who can take week j and give p their next week."""
     n = len(order)
@@ -137,7 +145,8 @@ def _swap_partner(
         q = order[(start + step) % n]
         if q == p or calendar.away(q, j) is not None:
             continue
-        m = next((m for m in range(j + 1, j + 2 * n + 1) if who(m) == q), None)
+        weeks = range(j + 1, j + 2 * n + 1)
+        m = next((m for m in weeks if who(m) == q and m not in fixed), None)
         if m is not None and calendar.away(p, m) is None:
             return q, m
     return None

@@ -7,7 +7,7 @@ local calendar dates; a week's days are the seven dates from its handoff day.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from governance.models import GovernanceConfig, Override
 
@@ -19,10 +19,13 @@ def localize(config: GovernanceConfig, when: datetime) -> datetime:
 
 
 def week_start(config: GovernanceConfig, k: int) -> datetime:
-    """The handoff that starts week k (k may be negative: the rotation repeats backwards)."""
+    """The handoff that starts week k, in UTC (k may be negative: the rotation repeats back).
+
+    UTC because Python compares and subtracts datetimes sharing one zone by wall clock.
+    """
     rotation = config.rotation
     day = rotation.start + timedelta(days=7 * k)
-    return datetime.combine(day, rotation.handoff.time, tzinfo=rotation.zone)
+    return datetime.combine(day, rotation.handoff.time, tzinfo=rotation.zone).astimezone(UTC)
 
 
 def week_index(config: GovernanceConfig, when: datetime) -> int:
@@ -44,9 +47,12 @@ def week_days(config: GovernanceConfig, k: int) -> tuple[date, date]:
 
 
 def override_interval(config: GovernanceConfig, override: Override) -> tuple[datetime, datetime]:
-    """The half-open time range an override covers."""
+    """The half-open time range an override covers, in UTC."""
     if override.week is not None:
         k = week_of_date(config, override.week)
         return week_start(config, k), week_start(config, k + 1)
     assert override.from_ is not None and override.to is not None
-    return localize(config, override.from_), localize(config, override.to)
+    return (
+        localize(config, override.from_).astimezone(UTC),
+        localize(config, override.to).astimezone(UTC),
+    )

@@ -1,0 +1,139 @@
+"""Governance fixtures: governance files built from text, a ledger per database, a webhook."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from governance.config import parse_governance
+from governance.ledger import Ledger
+from governance.models import GovernanceConfig
+
+_SCHEMAS = itertools.count()
+POSTGRES_URL = os.environ.get(
+    "RUNBOOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+BASE = """\
+engineers:
+  A: {email: a@example.com}
+  B: {email: b@example.com}
+  C: {email: c@example.com}
+  D: {email: d@example.com}
+pipelines:
+  aggregate_profit:
+    area: profit
+    investor_reporting: true
+    primary: B
+    secondary: A
+    sla: 4h
+  unit_profit_experiments:
+    area: profit
+    investor_reporting: false
+    primary: A
+    secondary: B
+    sla: 24h
+rotation:
+  order: [A, B, C, D]
+  start: 2026-01-05
+  handoff: {weekday: WEEKDAY, time: "TIME"}
+  timezone: ZONE
+"""
+
+
+def make_config(
+    holidays: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+    *,
+    weekday: str = "monday",
+    time: str = "09:00",
+    zone: str = "Europe/London",
+    start: str = "2026-01-05",
+    extra: str = "",
+) -> GovernanceConfig:
+    """A governance config: BASE plus YAML flow-mapping lines for holidays and overrides."""
+    text = (
+        BASE.replace("WEEKDAY", weekday)
+        .replace("TIME", time)
+        .replace("ZONE", zone)
+        .replace("2026-01-05", start)
+    )
+    if holidays:
+        text += "holidays:\n" + "".join(f"  - {h}\n" for h in holidays)
+    if overrides:
+        text += "overrides:\n" + "".join(f"  - {o}\n" for o in overrides)
+    return parse_governance(text + extra, "test.yaml")
+
+
+@pytest.fixture
+def config() -> GovernanceConfig:
+    """The base config: no holidays, no overrides."""
+    return make_config()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    """An empty ledger on SQLite (a temp file) or PostgreSQL (a schema of its own)."""
+    if request.param == "sqlite":
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'audit.db'}")
+        yield Ledger(engine)
+        engine.dispose()
+        return
+    schema = f"ledger_test_{os.getpid()}_{next(_SCHEMAS)}"
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield Ledger(engine, schema=schema)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@dataclass
+class Webhook:
+    """A real HTTP endpoint on a free loopback port that records the JSON posted to it."""
+
+    url: str
+    received: list[dict] = field(default_factory=list)
+    status: int = 204
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            hook.received.append(
+                {"path": self.path, "body": json.loads(self.rfile.read(length) or b"null")}
+            )
+            self.send_response(hook.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    hook.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        yield hook
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
