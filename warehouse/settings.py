@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
     portal_db_url: str | None = None  # the portal's own database; default <data_dir>/portal.db
     governance_file: Path = PROJECT_ROOT / "governance.yaml"
     runbooks_dir: Path = PROJECT_ROOT / "runbooks"
+    fiscal_calendar: Literal["calendar", "445"] = "calendar"
+    warehouse_schema: str | None = None  # PostgreSQL schema for warehouse and sources
+    margin_min: float = -0.25  # aggregate_profit margin thresholds (profit / revenue)
+    margin_max: float = 0.85
+    swing_threshold: float = 0.30  # engagement spike/drop allowed without an annotation
 
     def resolved_warehouse_url(self) -> str:
         """The warehouse URL, defaulting to a SQLite file in the data folder."""
@@ -46,6 +52,18 @@ class Settings(BaseSettings):
     def source_url(self, name: str) -> str:
         """A source system's URL; each defaults to the warehouse database."""
         return getattr(self, f"{name}_url", None) or self.resolved_warehouse_url()
+
+    def resolved_activity_logs_url(self) -> str:
+        """Where the daily activity-log files live (an fsspec URL or a local folder)."""
+        return self.activity_logs_url or str(self.data_dir / "activity_logs")
+
+    def resolved_backup_storage_url(self) -> str:
+        """Where the event stream's daily backup files live (an fsspec URL or a local folder)."""
+        return self.backup_storage_url or str(self.data_dir / "event_backup")
+
+    def output_dir(self) -> Path:
+        """Where pipelines write their report CSVs and dashboard feeds."""
+        return self.data_dir / "outputs"
 
     def resolved_audit_url(self) -> str:
         """The audit ledger's URL; it lives beside the warehouse unless told otherwise."""

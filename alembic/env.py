@@ -1,0 +1,30 @@
+"""Alembic environment: migrates the warehouse tables in `warehouse.tables`."""
+
+from __future__ import annotations
+
+import warehouse.tables  # noqa: F401
+from alembic import context
+from warehouse.db import engine_for
+from warehouse.schema import warehouse_metadata
+from warehouse.settings import get_settings
+
+config = context.config
+
+
+def run() -> None:
+    """Run migrations on the passed connection, or on the configured warehouse."""
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=warehouse_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    settings = get_settings()
+    engine = engine_for(settings.resolved_warehouse_url(), settings.warehouse_schema)
+    with engine.begin() as conn:
+        context.configure(connection=conn, target_metadata=warehouse_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run()

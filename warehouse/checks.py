@@ -1,0 +1,94 @@
+"""Running checks on a stored partition: each returns its failing rows, none means pass.
+
+`run_checks` evaluates every check (so the evidence is complete); `raise_for_checks` turns the
+first failing blocking check into a `PipelineFailure` of that check's kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from warehouse.calendar import Partition
+from warehouse.common_checks import checks_of
+from warehouse.db import Platform
+from warehouse.failures import FailureKind, PipelineFailure
+from warehouse.pipelines import CheckContext, Pipeline
+from warehouse.sql import bound, partition_params
+
+MAX_EVIDENCE_ROWS = 50
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check: its failing rows (at most 50 kept) and their count."""
+
+    name: str
+    passed: bool
+    failing_rows: list[dict[str, Any]] = field(default_factory=list)
+    kind: FailureKind = FailureKind.DATA_QUALITY
+    blocking: bool = True
+    failing_count: int = 0
+    description: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (for artifacts and event evidence)."""
+        return {**asdict(self), "kind": str(self.kind)}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def run_checks(
+    engine: Any, pipeline: str | Pipeline, partition: str | Partition
+) -> list[CheckResult]:
+    """Evaluate every check of the pipeline on the stored partition."""
+    from warehouse.transform import resolve
+
+    wh = Platform.of(engine).warehouse
+    pipe, part = resolve(pipeline, partition)
+    params = partition_params(part, pipe.name)
+    results = []
+    with wh.begin() as conn:
+        for check in checks_of(pipe):
+            ctx = CheckContext(pipe, part, conn)
+            if check.prepare:
+                check.prepare(ctx)
+            rows = conn.execute(bound(check.query(ctx)), params).mappings().all()
+            results.append(
+                CheckResult(
+                    name=check.name,
+                    passed=not rows,
+                    failing_rows=[
+                        {k: _jsonable(v) for k, v in r.items()} for r in rows[:MAX_EVIDENCE_ROWS]
+                    ],
+                    kind=check.kind,
+                    blocking=check.blocking,
+                    failing_count=len(rows),
+                    description=check.description,
+                )
+            )
+    return results
+
+
+def raise_for_checks(pipeline: str, partition: str, results: list[CheckResult]) -> None:
+    """Raise a `PipelineFailure` named after the first failing blocking check's kind."""
+    failing = [r for r in results if not r.passed and r.blocking]
+    if not failing:
+        return
+    first = failing[0]
+    names = ", ".join(r.name for r in failing)
+    raise PipelineFailure(
+        first.kind,
+        partition,
+        f"check {first.name} failed ({first.failing_count} failing rows); failing: {names}",
+        pipeline=pipeline,
+        evidence={"checks": [r.as_dict() for r in failing]},
+    )

@@ -1,0 +1,38 @@
+"""The five pipelines: `registry` maps a name to its `Pipeline` definition."""
+
+from __future__ import annotations
+
+from warehouse.pipelines.base import Check, CheckContext, Measure, Pipeline, Step
+from warehouse.pipelines.engagement import aggregate_engagement
+from warehouse.pipelines.growth import aggregate_growth, daily_growth_experiments
+from warehouse.pipelines.profit import aggregate_profit, unit_profit_experiments
+
+registry: dict[str, Pipeline] = {
+    p.name: p
+    for p in (
+        unit_profit_experiments,
+        aggregate_profit,
+        aggregate_growth,
+        daily_growth_experiments,
+        aggregate_engagement,
+    )
+}
+
+
+class UnknownPipelineError(KeyError):
+    """A pipeline name that is not in the registry."""
+
+
+def get_pipeline(name: str | Pipeline) -> Pipeline:
+    """The pipeline called `name` (hyphens accepted); an unknown name lists the valid ones."""
+    if isinstance(name, Pipeline):
+        return name
+    try:
+        return registry[name.replace("-", "_")]
+    except KeyError:
+        raise UnknownPipelineError(
+            f"unknown pipeline {name!r}; known: {', '.join(registry)}"
+        ) from None
+
+
+__all__ = ["Check", "CheckContext", "Measure", "Pipeline", "Step", "get_pipeline", "registry"]
