@@ -379,7 +379,7 @@ class Ledger:
     ) -> None:
         text = None if detail is None else json.dumps(_jsonable(detail))
         row = {"incident_id": incident_id, "state": state.value, "at": at, "actor": actor}
-        conn.execute(sa.insert(t.incident_events).values(row, detail=text))
+        conn.execute(sa.insert(t.incident_events).values(**row, detail=text))
 
 
 def _now() -> datetime:

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from governance.ledger import Ledger
 
 
+_CONCLUSIONS = frozenset(
+    {"approved", "rejected", "timed_out", "published", "failed", "resolved", "closed", "breached"}
+)
+
+
 @dataclass(frozen=True)
 class OpenIncident:
     """An unresolved incident as the on-call engineer needs to see it."""
@@ -120,7 +125,7 @@ def incident_story(ledger: Ledger, incident_id: int) -> list[StoryLine]:
         lines.append(
             StoryLine(
                 p.published_at,
-                "published",
+                "portal receipt",
                 f"{p.kind} {p.pipeline}/{p.partition}{version} receipt "
                 f"{p.receipt_id} sha256 {p.sha256[:12]}",
             )
@@ -130,7 +135,8 @@ def incident_story(ledger: Ledger, incident_id: int) -> list[StoryLine]:
         lines.append(
             StoryLine(n.sent_at, f"notified {n.recipient}", f"{n.channel} ({n.reason}): {status}")
         )
-    return sorted(lines, key=lambda line: line.at)  # stable sort: ties keep the order above
+    # at the same instant, facts (answers, receipts) come before the states they lead to
+    return sorted(lines, key=lambda line: (line.at, line.what in _CONCLUSIONS))
 
 
 def _compact(value: object) -> str:

@@ -1,0 +1,38 @@
+"""Who may approve and whom to notify: on-call now plus the pipeline's owners."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from governance.models import GovernanceConfig
+from governance.responders import (
+    authorized_approvers,
+    escalation_targets,
+    first_responders,
+    notify_targets,
+)
+from tests.governance.conftest import make_config
+
+WEEK_2 = datetime(2026, 1, 21, 12, 0, tzinfo=UTC)  # C primary, D backup
+
+
+def test_approvers_are_on_call_now_and_the_owners(config: GovernanceConfig) -> None:
+    assert authorized_approvers(config, "aggregate_profit", WEEK_2) == {"C", "D", "B", "A"}
+    week_0 = datetime(2026, 1, 7, tzinfo=UTC)  # A primary, B backup; owners B, A
+    assert authorized_approvers(config, "aggregate_profit", week_0) == {"A", "B"}
+
+
+def test_approvers_follow_holiday_swaps() -> None:
+    config = make_config(["{engineer: C, from: 2026-01-19, to: 2026-01-23}"])
+    # week 2 is C's; C is away, D takes it and A (next) backs up
+    assert authorized_approvers(config, "aggregate_profit", WEEK_2) == {"D", "A", "B"}
+
+
+def test_notify_the_primary_first_then_backup_and_owners(config: GovernanceConfig) -> None:
+    targets = notify_targets(config, "aggregate_profit", WEEK_2)
+    assert targets.first == ("C",)
+    assert targets.escalation == ("D", "B", "A")
+    assert first_responders(config, "aggregate_profit", WEEK_2) == ["C"]
+    assert escalation_targets(config, "aggregate_profit", WEEK_2) == ["D", "B", "A"]
+    week_1 = datetime(2026, 1, 14, tzinfo=UTC)  # B primary, C backup; owners B, A
+    assert escalation_targets(config, "aggregate_profit", week_1) == ["C", "B", "A"]
