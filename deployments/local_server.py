@@ -1,0 +1,137 @@
+"""Start a real Prefect server in a subprocess, for benchmarks, browser and end-to-end tests.
+
+`prefect_test_harness` runs on SQLite, whose write lock makes flow runs stall for seconds
+now and then under load; measurements and the UI tests use this server instead, backed by
+PostgreSQL when a URL is given (Prefect's own recommendation for anything beyond a laptop).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """A running server: its API URL (for clients) and UI URL (for browsers)."""
+
+    api_url: str
+    ui_url: str
+    home: Path
+    log: Path
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def reset_postgres_database(admin_url: str, name: str) -> str:
+    """Drop and create database `name`; return its asyncpg URL for Prefect's server."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    base = engine.url.set(drivername="postgresql+asyncpg", database=name)
+    return base.render_as_string(hide_password=False)
+
+
+@contextmanager
+def local_prefect_server(
+    database_url: str | None = None,
+    *,
+    ui: bool = False,
+    startup_timeout: float = 120.0,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[LocalServer]:
+    """Run `prefect server start` on a free port until the block ends.
+
+    The server gets its own PREFECT_HOME (so its SQLite default never touches the user's),
+    and PREFECT_API_URL is pointed at it for this process while the block runs.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    port = free_port()
+    home = Path(tempfile.mkdtemp(prefix="prefect-server-"))
+    api_url = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "true" if ui else "false",
+        "PREFECT_SERVER_UI_API_URL": api_url,
+        "PREFECT_API_URL": api_url,
+        **(extra_env or {}),
+    }
+    if database_url:
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
+    log = home / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_healthy(api_url, process, log, startup_timeout)
+        with temporary_settings({PREFECT_API_URL: api_url}):
+            yield LocalServer(api_url, f"http://127.0.0.1:{port}", home, log)
+    finally:
+        _stop(process)
+
+
+def _wait_healthy(api_url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"prefect server exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"prefect server not healthy after {timeout:.0f} s; log: {log}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM the server's process group (twice: the first may be swallowed), then kill."""
+    for _ in range(2):
+        if process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
