@@ -59,6 +59,7 @@ def make_config(
     zone: str = "Europe/London",
     start: str = "2026-01-05",
     extra: str = "",
+    replace: dict[str, str] | None = None,
 ) -> GovernanceConfig:
     """A governance config: BASE plus YAML flow-mapping lines for holidays and overrides."""
     text = (
@@ -67,6 +68,9 @@ def make_config(
         .replace("ZONE", zone)
         .replace("2026-01-05", start)
     )
+    for old, new in (replace or {}).items():
+        assert old in text, old
+        text = text.replace(old, new)
     if holidays:
         text += "holidays:\n" + "".join(f"  - {h}\n" for h in holidays)
     if overrides:
@@ -101,6 +105,14 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
         engine.dispose()
 
 
+@pytest.fixture
+def sqlite_ledger(tmp_path: Path) -> Iterator[Ledger]:
+    """An empty ledger in a SQLite file, for tests about what gets recorded."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'audit.db'}")
+    yield Ledger(engine)
+    engine.dispose()
+
+
 @dataclass
 class Webhook:
     """A real HTTP endpoint on a free loopback port that records the JSON posted to it."""
@@ -128,7 +140,7 @@ def webhook() -> Iterator[Webhook]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     hook.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     try:
