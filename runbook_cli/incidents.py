@@ -1,0 +1,79 @@
+"""`runbook incidents`: open incidents with owner, on-call, state and SLA time left."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from governance.ledger import Ledger
+from governance.ledger_views import OpenIncident
+from governance.sla import format_time_left
+from runbook_cli.oncall import GovernanceOption, load_config_or_exit, parse_at
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Audit database URL [RUNBOOK_AUDIT_URL, else warehouse].")
+]
+
+
+def open_ledger(db: str | None) -> Ledger:
+    """The ledger at --db, else the configured audit database."""
+    return Ledger.from_url(db) if db else Ledger.from_settings()
+
+
+def incidents(
+    at: Annotated[
+        str | None, typer.Option("--at", help="Evaluate at this moment (default now).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    db: DbOption = None,
+    governance: GovernanceOption = None,
+) -> None:
+    """Open incidents: pipeline, owner, who is on call, state and SLA time left."""
+    config = load_config_or_exit(governance)
+    now = parse_at(at, config) if at else datetime.now(UTC)
+    ledger = open_ledger(db)
+    try:
+        board = ledger.open_incidents(config, now)
+    finally:
+        ledger.dispose()
+    if as_json:
+        typer.echo(json.dumps([_as_dict(b) for b in board], indent=2))
+        return
+    if not board:
+        typer.echo("no open incidents")
+        return
+    typer.echo(
+        f"{'id':>5}  {'pipeline':<26} {'partition':<10} {'kind':<16} {'owner':<6} "
+        f"{'on call':<8} {'state':<18} SLA"
+    )
+    for b in board:
+        i = b.incident
+        typer.echo(
+            f"{i.id:>5}  {i.pipeline:<26} {i.partition or '-':<10} {i.kind:<16} "
+            f"{_owner(b):<6} {b.on_call.primary + '/' + b.on_call.backup:<8} {b.state:<18} "
+            f"{format_time_left(b.sla.time_left) if b.sla else 'no SLA (pipeline unknown)'}"
+        )
+
+
+def _owner(b: OpenIncident) -> str:
+    return b.owners[0] if b.owners else "?"
+
+
+def _as_dict(b: OpenIncident) -> dict[str, object]:
+    i = b.incident
+    return {
+        "id": i.id,
+        "pipeline": i.pipeline,
+        "partition": i.partition,
+        "kind": i.kind,
+        "opened_at": i.opened_at.isoformat(),
+        "owners": list(b.owners),
+        "on_call": {"primary": b.on_call.primary, "backup": b.on_call.backup},
+        "state": b.state,
+        "sla_deadline": b.sla.deadline.isoformat() if b.sla else None,
+        "sla_seconds_left": b.sla.time_left.total_seconds() if b.sla else None,
+        "sla_breached": b.sla.breached if b.sla else None,
+    }
