@@ -116,7 +116,9 @@ async def measure(compiled_flow) -> tuple[list[float], list[float]]:
 
 def main() -> None:
     catalog = {"bench_pipeline": PipelineInfo("bench_pipeline", False)}
-    compiled = compile_runbook(validate_text(runbook_text(), "overhead.yaml", catalog))
+    compiled = compile_runbook(
+        validate_text(runbook_text(), "overhead.yaml", catalog), record=False
+    )
     database = reset_postgres_database(POSTGRES_ADMIN_URL, "runbook_bench_prefect")
     with local_prefect_server(database):
         compiled_times, hand_times = asyncio.run(measure(compiled.flow))

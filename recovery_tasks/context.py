@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 StepState = Literal["completed", "failed", "skipped", "upstream_failed", "rejected"]
@@ -37,3 +37,4 @@ class StepContext:
     steps: dict[str, StepOutcome] = field(default_factory=dict)
     flow_run_id: str | None = None
     triggered_by: str | None = None
+    timeout: timedelta | None = None

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "0.3")
+os.environ.setdefault("RUNBOOK_DATA_DIR", tempfile.mkdtemp(prefix="runbook-tests-"))
 
-import tests.step_types  # noqa: E402,F401  (registers the test.* step types)
-from flows.language.catalog import PipelineCatalog, PipelineInfo  # noqa: E402
+import tests.step_types  # noqa: F401  (registers the test.* step types)
+from flows.language.catalog import PipelineCatalog, PipelineInfo
 
 
 @pytest.fixture(scope="session")

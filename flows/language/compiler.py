@@ -33,8 +33,13 @@ class CompiledRunbook:
         return self.runbook.name
 
 
-def compile_runbook(runbook: ValidatedRunbook) -> CompiledRunbook:
-    """Build the Prefect flow of a validated runbook."""
+def compile_runbook(runbook: ValidatedRunbook, *, record: bool = True) -> CompiledRunbook:
+    """Build the Prefect flow of a validated runbook.
+
+    With `record`, each run opens its incident in the audit ledger and appends every step's
+    outcome; without, the flow touches nothing but its steps (benchmarks, dry runs).
+    """
+    from flows.incident import IncidentRecorder
     from flows.language.execution import RunbookExecution
 
     gates = {s for s, t in runbook.types.items() if t.role == "approval"}
@@ -47,8 +52,9 @@ def compile_runbook(runbook: ValidatedRunbook) -> CompiledRunbook:
         triggered_by: str | None = None,
     ) -> Any:
         """Run the runbook for one triggering event (params override what the event gives)."""
+        recorder = IncidentRecorder.from_settings() if record else None
         execution = RunbookExecution(
-            runbook, waves, event or {}, params or {}, incident or {}, triggered_by
+            runbook, waves, event or {}, params or {}, incident or {}, triggered_by, recorder
         )
         return await execution.run()
 

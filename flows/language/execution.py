@@ -21,6 +21,7 @@ from prefect.context import FlowRunContext
 from prefect.states import Failed, State
 from pydantic import TypeAdapter, ValidationError
 
+from flows.incident import IncidentRecorder
 from flows.language.models import Param, Step
 from flows.language.step_task import mark_task, step_task
 from flows.language.templates import TemplateRenderError, evaluate_condition, render_value
@@ -58,6 +59,7 @@ class RunbookExecution:
         overrides: dict[str, Any],
         incident: dict[str, Any],
         triggered_by: str | None,
+        recorder: IncidentRecorder | None = None,
     ) -> None:
         self.runbook = runbook
         self.waves = waves
@@ -65,6 +67,7 @@ class RunbookExecution:
         self.overrides = overrides
         self.incident = incident
         self.triggered_by = triggered_by
+        self.recorder = recorder
         self.params: dict[str, Any] = {}
         self.outcomes: dict[str, StepOutcome] = {}
         self.steps = {s.id: s for s in runbook.spec.steps}
@@ -76,6 +79,14 @@ class RunbookExecution:
     async def run(self) -> dict[str, Any] | State:
         """Execute every wave; on failure run the handlers and end Failed."""
         self.params = resolve_params(self.runbook.spec.params, self.overrides, self._base_ns())
+        if self.recorder is not None and not self.incident:
+            self.incident = self.recorder.open(
+                self.runbook.name,
+                self.runbook.spec.pipeline,
+                self.event,
+                self.params,
+                self.flow_run_id,
+            )
         stopped: GateClosed | None = None
         for wave in self.waves:
             await self._run_concurrently(wave.steps)
@@ -92,8 +103,18 @@ class RunbookExecution:
             await self._run_handlers()
             name = "Rejected" if stopped else "Failed"
             message = str(stopped) if stopped else f"steps failed: {', '.join(failed)}"
+            if self.recorder is not None and not stopped:
+                self.recorder.state("failed", detail={"failed_steps": failed})
             return Failed(name=name, message=message, data=self.summary())
+        if self.recorder is not None:
+            self.recorder.state("resolved", detail={"steps": len(self.outcomes)})
         return self.summary()
+
+    def _finish(self, step_id: str, outcome: StepOutcome) -> None:
+        """Keep a step's outcome for later templates and append it to the incident's story."""
+        self.outcomes[step_id] = outcome
+        if self.recorder is not None:
+            self.recorder.step(step_id, outcome)
 
     def summary(self) -> dict[str, Any]:
         """Params and every step's state and outputs: the flow's result."""
@@ -172,7 +193,7 @@ class RunbookExecution:
                 blocked = ("failed", f"parameters of step '{step.id}' are invalid: {exc}")
         if blocked is not None:
             kind, message = blocked
-            self.outcomes[step.id] = StepOutcome(state=kind, message=message)  # type: ignore[arg-type]
+            self._finish(step.id, StepOutcome(state=kind, message=message))  # type: ignore[arg-type]
             get_run_logger().info("step %s: %s", step.id, message)
             marker = "skipped" if kind == "skipped" else "upstream_failed"
             await mark_task(step)(marker, message, return_state=True)
@@ -203,10 +224,10 @@ class RunbookExecution:
         ended = datetime.now(UTC)
         if state.is_completed():
             outputs = await state.aresult()
-            self.outcomes[step.id] = StepOutcome("completed", outputs, None, started, ended)
+            self._finish(step.id, StepOutcome("completed", outputs, None, started, ended))
         else:
             error = await _state_error(state)
-            self.outcomes[step.id] = StepOutcome("failed", None, error, started, ended)
+            self._finish(step.id, StepOutcome("failed", None, error, started, ended))
 
     async def _run_gate(self, step: Step) -> None:
         step_type = self.runbook.types[step.id]
@@ -221,12 +242,13 @@ class RunbookExecution:
             if inspect.isawaitable(result):
                 result = await result
         except GateClosed as closed:
-            self.outcomes[step.id] = StepOutcome(
-                "rejected", closed.outputs, str(closed), started, datetime.now(UTC)
+            self._finish(
+                step.id,
+                StepOutcome("rejected", closed.outputs, str(closed), started, datetime.now(UTC)),
             )
             raise
         outputs = step_type.result.model_validate(result).model_dump(mode="json")
-        self.outcomes[step.id] = StepOutcome("completed", outputs, None, started, datetime.now(UTC))
+        self._finish(step.id, StepOutcome("completed", outputs, None, started, datetime.now(UTC)))
 
     async def _run_handlers(self) -> None:
         handlers = {h.id: h for h in self.runbook.spec.on_failure}
