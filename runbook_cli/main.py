@@ -21,3 +21,12 @@ app.add_typer(portal_app, name="portal")
 from runbook_cli.runbooks import register as register_runbook_commands  # noqa: E402
 
 register_runbook_commands(app)
+from runbook_cli.oncall import oncall  # noqa: E402
+
+app.command("oncall")(oncall)
+from runbook_cli.incidents import incidents  # noqa: E402
+
+app.command("incidents")(incidents)
+from runbook_cli.audit import audit  # noqa: E402
+
+app.command("audit")(audit)
