@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -141,7 +142,7 @@ def _cross_checks(config: GovernanceConfig, doc: PositionedDocument) -> list[Pro
 
     problems = []
     handoff = config.rotation.handoff
-    intervals = []
+    intervals: list[tuple[int, datetime, datetime]] = []
     for i, override in enumerate(config.overrides):
         if override.week is not None and override.week.weekday() != handoff.weekday_index:
             problems.append(

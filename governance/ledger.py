@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from governance import ledger_schema as t
 from governance.ledger_records import (
@@ -31,6 +31,7 @@ from governance.ledger_records import (
 )
 
 DECISIONS = ("approve", "reject")
+_CREATE_LOCK = 0x1ED6E5  # advisory lock id serialising ledger DDL on PostgreSQL
 
 
 class LedgerError(LookupError):
@@ -46,6 +47,20 @@ class Ledger:
             engine.execution_options(schema_translate_map={None: schema}) if schema else engine
         )
         if create:
+            self.create()
+
+    def create(self) -> None:
+        """Create the schema (PostgreSQL) and missing tables; safe from many processes at once."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as conn:  # one creator at a time, the others then see it
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_CREATE_LOCK)))
+                if self.schema:
+                    conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                t.metadata.create_all(conn)
+            return
+        try:
+            t.metadata.create_all(self.engine)
+        except DBAPIError:  # another process created a table between check and create
             t.metadata.create_all(self.engine)
 
     @classmethod
@@ -80,7 +95,7 @@ class Ledger:
         """Open an incident (and its `opened` event); the same event id returns the same one."""
         if event_id is not None and (existing := self.find_incident(event_id)) is not None:
             return existing
-        row = {
+        row: dict[str, Any] = {
             "pipeline": pipeline,
             "kind": kind,
             "partition": partition,
@@ -91,7 +106,7 @@ class Ledger:
         }
         try:
             with self.engine.begin() as conn:
-                new_id = conn.execute(sa.insert(t.incidents).values(row)).inserted_primary_key[0]
+                new_id = _new_id(conn.execute(sa.insert(t.incidents).values(row)))
                 self._event(conn, new_id, IncidentState.OPENED, opened_at, None, None)
         except IntegrityError:  # another process opened it for the same event first
             found = self.find_incident(event_id) if event_id is not None else None
@@ -177,7 +192,7 @@ class Ledger:
         flow_run_id: str | None = None,
     ) -> StepResult:
         """Append one step's outcome; `result` must be JSON-serialisable."""
-        row = {
+        row: dict[str, Any] = {
             "incident_id": incident_id,
             "flow_run_id": flow_run_id,
             "step_id": step_id,
@@ -216,7 +231,7 @@ class Ledger:
         existing = self.approval_request(flow_run_id, pause_key)
         if existing is not None:
             return existing
-        row = {
+        row: dict[str, Any] = {
             "incident_id": incident_id,
             "flow_run_id": flow_run_id,
             "pause_key": pause_key,
@@ -264,7 +279,7 @@ class Ledger:
             raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
         if not authorized and not reason:
             raise ValueError("a refused answer needs the reason it was refused")
-        row = {
+        row: dict[str, Any] = {
             "request_id": request_id,
             "who": who,
             "decision": decision,
@@ -297,7 +312,7 @@ class Ledger:
         version: int | None = None,
     ) -> Publication:
         """Append what the portal accepted, with its receipt."""
-        row = {
+        row: dict[str, Any] = {
             "incident_id": incident_id,
             "pipeline": pipeline,
             "partition": partition,
@@ -329,7 +344,7 @@ class Ledger:
         sent_at: datetime | None = None,
     ) -> Notification:
         """Append one notification attempt, delivered or not (then `detail` says why)."""
-        row = {
+        row: dict[str, Any] = {
             "incident_id": incident_id,
             "recipient": recipient,
             "channel": channel,
@@ -366,7 +381,7 @@ class Ledger:
 
     def _insert(self, table: sa.Table, row: Mapping[str, Any]) -> int:
         with self.engine.begin() as conn:
-            return int(conn.execute(sa.insert(table).values(dict(row))).inserted_primary_key[0])
+            return _new_id(conn.execute(sa.insert(table).values(dict(row))))
 
     @staticmethod
     def _event(
@@ -378,8 +393,19 @@ class Ledger:
         detail: Any,
     ) -> None:
         text = None if detail is None else json.dumps(_jsonable(detail))
-        row = {"incident_id": incident_id, "state": state.value, "at": at, "actor": actor}
+        row: dict[str, Any] = {
+            "incident_id": incident_id,
+            "state": state.value,
+            "at": at,
+            "actor": actor,
+        }
         conn.execute(sa.insert(t.incident_events).values(**row, detail=text))
+
+
+def _new_id(result: sa.CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def _now() -> datetime:
@@ -391,11 +417,11 @@ def _jsonable(value: Any) -> Any:
     return None if value is None else json.loads(json.dumps(value, default=str))
 
 
-def _incident(row: Mapping[str, Any]) -> Incident:
+def _incident(row: Mapping[Any, Any]) -> Incident:
     return _record(Incident, row)
 
 
-def _event(row: Mapping[str, Any]) -> IncidentEvent:
+def _event(row: Mapping[Any, Any]) -> IncidentEvent:
     detail = row["detail"]
     return IncidentEvent(
         id=row["id"],
@@ -407,11 +433,11 @@ def _event(row: Mapping[str, Any]) -> IncidentEvent:
     )
 
 
-def _request(row: Mapping[str, Any]) -> ApprovalRequest:
+def _request(row: Mapping[Any, Any]) -> ApprovalRequest:
     data = {k: v for k, v in row.items() if k != "recorded_at"}
     data["approvers"] = tuple(data["approvers"])
     return ApprovalRequest(**data)
 
 
-def _record(cls: type, row: Mapping[str, Any]) -> Any:
+def _record(cls: type, row: Mapping[Any, Any]) -> Any:
     return cls(**{k: v for k, v in row.items() if k != "recorded_at"})

@@ -160,7 +160,7 @@ def _backup(
     start = order.index(primary) if primary in order else -1
     candidates = [order[(start + s) % len(order)] for s in range(1, len(order) + 1)]
     candidates = [c for c in candidates if c != primary]
-    skipped = []
+    skipped: list[str] = []
     for c in candidates:
         if calendar.away(c, k) is None:
             return c, [f"backup {s} on holiday" for s in skipped]

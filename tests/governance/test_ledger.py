@@ -177,3 +177,24 @@ def test_create_all_is_idempotent(ledger: Ledger) -> None:
     incident = _open(ledger)
     again = Ledger(ledger.engine)  # the engine already carries the schema, if any
     assert again.incident(incident).event_id == "ev-1"
+
+
+@pytest.mark.postgres
+def test_many_writers_can_create_the_ledger_at_once() -> None:
+    """Runs starting together on a fresh database all call create(); none of them fails."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.governance.conftest import POSTGRES_URL
+
+    schema = f"ledger_test_{os.getpid()}_race"
+    engines = [sa.create_engine(POSTGRES_URL) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            ledgers = list(pool.map(lambda e: Ledger(e, schema=schema), engines))
+        assert ledgers[0].open_incident("aggregate_profit", "etl_failure", T0).id == 1
+    finally:
+        with engines[0].begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        for engine in engines:
+            engine.dispose()
