@@ -3,6 +3,6 @@ the audit ledger that records what happened.
 
 Reading order: `errors`, `config_loader` (positioned YAML), `models`, `config` (load and
 validate `governance.yaml`), `rotation` (weeks and handoffs), `oncall` (who is on call),
-`responders` (who may approve, whom to notify), `sla`, `ledger_schema`, `ledger`,
-`ledger_story`, `notify`.
+`responders` (who may approve, whom to notify), `sla`, `ledger_schema`, `ledger_records`,
+`ledger` (writes and lookups), `ledger_views` (open incidents, an incident's story), `notify`.
 """
