@@ -38,3 +38,4 @@ class StepContext:
     flow_run_id: str | None = None
     triggered_by: str | None = None
     timeout: timedelta | None = None
+    uses: dict[str, str] = field(default_factory=dict)  # step id -> step type, for evidence

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 Role = Literal["task", "approval", "publish"]
 
-BUILTIN_FAMILIES: tuple[str, ...] = ()
+BUILTIN_FAMILIES: tuple[str, ...] = ("recovery_tasks.approval",)
 
 
 @dataclass(frozen=True)

@@ -30,3 +30,7 @@ app.command("incidents")(incidents)
 from runbook_cli.audit import audit  # noqa: E402
 
 app.command("audit")(audit)
+
+from runbook_cli.approval import register as register_approval_commands  # noqa: E402
+
+register_approval_commands(app)

@@ -211,6 +211,8 @@ class RunbookExecution:
             steps=dict(self.outcomes),
             flow_run_id=self.flow_run_id,
             triggered_by=self.triggered_by,
+            timeout=step.timeout,
+            uses={s.id: s.uses for s in self.runbook.spec.steps},
         )
 
     async def _run_step(self, step: Step, types: dict[str, StepType] | None = None) -> None:

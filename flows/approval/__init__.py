@@ -1,0 +1,1 @@
+"""The approval gate: evidence, the Resume form, who may answer, escalation, answers."""

@@ -1,0 +1,86 @@
+"""Answer a paused gate from outside the flow (the `runbook approve/reject` commands).
+
+The answer goes to the same place as the UI's Resume form (Prefect's run input), so the gate
+applies the same checks; this module then waits for the gate's verdict in the audit ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
+from prefect.flow_runs import resume_flow_run
+
+import governance.ledger_schema as t
+from governance.ledger import Ledger
+from governance.ledger_records import ApprovalAnswer
+
+
+class AnswerError(Exception):
+    """The answer could not be delivered (unknown run, not waiting for approval)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the gate made of the answer."""
+
+    accepted: bool
+    detail: str
+
+
+async def answer_gate(
+    flow_run_id: str,
+    approver: str,
+    decision: str,
+    comment: str,
+    ledger: Ledger,
+    wait_seconds: float = 30.0,
+) -> Verdict | None:
+    """Resume the paused run with this answer and wait for the gate to record its verdict."""
+    async with get_client() as client:
+        try:
+            run = await client.read_flow_run(flow_run_id)  # type: ignore[arg-type]
+        except ObjectNotFound:
+            raise AnswerError(f"no flow run {flow_run_id}") from None
+    if run.state is None or not run.state.is_paused():
+        state = run.state.name if run.state else "unknown"
+        raise AnswerError(
+            f"flow run {flow_run_id} is not waiting for approval (state: {state});"
+            " a late or repeated answer changes nothing"
+        )
+    before = _answers(ledger, flow_run_id)
+    try:
+        await resume_flow_run(
+            flow_run_id,
+            run_input={  # type: ignore[arg-type]
+                "approver": approver,
+                "decision": decision,
+                "comment": comment,
+            },
+        )
+    except Exception as exc:  # NotPausedError and API validation errors alike
+        raise AnswerError(f"the run did not accept the answer: {exc}") from None
+    for _ in range(int(wait_seconds * 4)):
+        after = _answers(ledger, flow_run_id)
+        if len(after) > len(before):
+            answer = after[-1]
+            if answer.authorized:
+                return Verdict(True, f"{decision} by {approver} recorded")
+            return Verdict(False, f"refused: {answer.reason}")
+        await asyncio.sleep(0.25)
+    return None
+
+
+def _answers(ledger: Ledger, flow_run_id: str) -> list[ApprovalAnswer]:
+    """Every answer recorded for the gates of this flow run, oldest first."""
+    requests = sa.select(t.approval_requests.c.id).where(
+        t.approval_requests.c.flow_run_id == flow_run_id
+    )
+    with ledger.engine.connect() as conn:
+        ids = list(conn.execute(requests).scalars())
+    return sorted(
+        (a for rid in ids for a in ledger.answers(rid)), key=lambda a: (a.answered_at, a.id)
+    )

@@ -1,0 +1,94 @@
+"""The evidence an approver reads in the Prefect UI before answering, as markdown.
+
+What failed and when, every step that ran with its result (counts against the source, each
+check with its failing rows, the backfill scope, the new report beside the published one),
+and the time left on the SLA. A step type's result model may offer `evidence() -> str` for a
+richer section; otherwise its outputs are listed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flows.incident import sla_left
+from recovery_tasks.context import StepContext
+from recovery_tasks.registry import all_step_types
+
+STATE_MARK = {
+    "completed": "✅",
+    "failed": "❌",
+    "skipped": "⏭",
+    "upstream_failed": "⛔",
+    "rejected": "🚫",
+}
+
+
+def evidence_markdown(
+    ctx: StepContext, authorized: list[str], needed: int, approvals: list[str], notes: list[str]
+) -> str:
+    """The description shown above the Resume form."""
+    incident = ctx.incident
+    lines = [f"## Approve republishing `{ctx.pipeline}`?"]
+    for note in notes:
+        lines.append(f"> ⚠️ {note}")
+    lines += [
+        "",
+        f"**Runbook** `{ctx.runbook}` · **incident** {incident.get('id', '-')} · "
+        f"**failure** {incident.get('kind', '-')} · **partition** "
+        f"{incident.get('partition') or ctx.params.get('partition', '-')}",
+        f"**Failed at** {incident.get('opened_at', '-')} · **SLA** {_sla_text(incident)}",
+    ]
+    if incident.get("detail"):
+        lines.append(f"**What failed**: {incident['detail']}")
+    lines += [
+        "",
+        f"**Who may answer**: {', '.join(authorized)} · approvals needed: {needed}"
+        + (f" · so far: {', '.join(approvals)}" if approvals else ""),
+        "",
+    ]
+    lines += ["### Steps", "", "| step | type | state | result |", "|---|---|---|---|"]
+    for step_id, outcome in ctx.steps.items():
+        summary = _one_line(outcome.outputs) if outcome.outputs else (outcome.message or "")
+        lines.append(
+            f"| {step_id} | {ctx.uses.get(step_id, '')} | "
+            f"{STATE_MARK.get(outcome.state, '')} {outcome.state} | {summary} |"
+        )
+    for step_id, outcome in ctx.steps.items():
+        section = _rich_section(ctx.uses.get(step_id), outcome.outputs)
+        if section:
+            lines += ["", f"### {step_id}", "", section]
+    return "\n".join(lines) + "\n"
+
+
+def _sla_text(incident: dict[str, Any]) -> str:
+    left = sla_left(incident, datetime.now(UTC))
+    if left is None:
+        return "-"
+    if left < timedelta(0):
+        return f"**breached** {_human(-left)} ago (deadline {incident['deadline']})"
+    return f"{_human(left)} left (deadline {incident['deadline']})"
+
+
+def _human(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def _one_line(outputs: dict[str, Any]) -> str:
+    text = json.dumps(outputs, default=str, separators=(", ", ": "))
+    text = text.replace("|", "\\|")
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _rich_section(uses: str | None, outputs: dict[str, Any] | None) -> str | None:
+    if not uses or not outputs:
+        return None
+    step_type = all_step_types().get(uses)
+    if step_type is None or not hasattr(step_type.result, "evidence"):
+        return None
+    try:
+        return step_type.result.model_validate(outputs).evidence()
+    except Exception:  # evidence must never block a gate; the table above still shows it
+        return None

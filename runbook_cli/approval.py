@@ -1,0 +1,52 @@
+"""`runbook approve` / `runbook reject`: answer a paused gate from the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from flows.approval.answering import AnswerError, answer_gate
+from governance.ledger import Ledger
+
+
+def _answer(flow_run_id: str, who: str, decision: str, comment: str) -> None:
+    try:
+        verdict = asyncio.run(
+            answer_gate(flow_run_id, who, decision, comment, Ledger.from_settings())
+        )
+    except AnswerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if verdict is None:
+        typer.echo(
+            "answer delivered; the gate has not recorded a verdict yet (see `runbook audit`)"
+        )
+        return
+    typer.echo(verdict.detail)
+    if not verdict.accepted:
+        raise typer.Exit(1)
+
+
+def approve(
+    flow_run_id: str = typer.Argument(..., help="The paused flow run"),
+    who: str = typer.Option(..., "--as", help="Your name in governance.yaml"),
+    comment: str = typer.Option("", "--comment", help="Kept in the audit ledger"),
+) -> None:
+    """Approve a paused run (the same checks as the Resume form in the Prefect UI)."""
+    _answer(flow_run_id, who, "approve", comment)
+
+
+def reject(
+    flow_run_id: str = typer.Argument(..., help="The paused flow run"),
+    who: str = typer.Option(..., "--as", help="Your name in governance.yaml"),
+    comment: str = typer.Option("", "--comment", help="Why; kept in the audit ledger"),
+) -> None:
+    """Reject a paused run: nothing is published and the incident stays open."""
+    _answer(flow_run_id, who, "reject", comment)
+
+
+def register(app: typer.Typer) -> None:
+    """Mount `approve` and `reject` at the top level of `runbook`."""
+    app.command("approve")(approve)
+    app.command("reject")(reject)

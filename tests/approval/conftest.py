@@ -1,0 +1,136 @@
+"""Run a gated runbook in the background and answer it the way an engineer would."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter
+
+from flows.approval.answering import Verdict, answer_gate
+from flows.language.catalog import PipelineCatalog
+from flows.language.compiler import compile_runbook
+from flows.language.validator import validate_text
+from governance.ledger import Ledger
+
+
+@dataclass
+class GatedRun:
+    """A runbook run in a background thread, paused at its gate."""
+
+    name: str
+    target: Path
+    thread: threading.Thread
+    result: list[Any] = field(default_factory=list)
+    flow_run_id: str = ""
+
+    def final_state(self, timeout: float = 60) -> Any:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the run did not finish"
+        return self.result[0]
+
+    def answer(self, who: str, decision: str = "approve", comment: str = "") -> Verdict | None:
+        wait_until_paused(self.flow_run_id)
+        return asyncio.run(
+            answer_gate(self.flow_run_id, who, decision, comment, Ledger.from_settings())
+        )
+
+
+def flow_run_state(flow_run_id: str) -> Any:
+    async def read() -> Any:
+        async with get_client() as client:
+            return (await client.read_flow_run(flow_run_id)).state  # type: ignore[arg-type]
+
+    return asyncio.run(read())
+
+
+def wait_until_paused(flow_run_id: str, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = flow_run_state(flow_run_id)
+        if state is not None and state.is_paused():
+            return state
+        time.sleep(0.2)
+    raise AssertionError(f"flow run {flow_run_id} did not pause")
+
+
+def _find_run(flow_name: str, timeout: float = 30) -> str:
+    async def read() -> list[Any]:
+        async with get_client() as client:
+            return await client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
+                flow_run_filter=FlowRunFilter(),
+            )
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = asyncio.run(read())
+        if runs:
+            return str(runs[0].id)
+        time.sleep(0.2)
+    raise AssertionError(f"no flow run of {flow_name} appeared")
+
+
+GATED = """
+runbook: {name}
+pipeline: aggregate_profit
+steps:
+  - id: counts
+    uses: test.add
+    with: {{a: 40, b: 2}}
+  - id: approve
+    uses: approval.on_call
+    needs: [counts]
+    timeout: {timeout}
+    with: {{approvers: [A, B], min_approvals: {needed}, poll_interval: 1}}
+  - id: publish
+    uses: test.publish
+    needs: [approve]
+    with: {{target: "{target}"}}
+"""
+
+
+@pytest.fixture
+def start_gated(
+    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path
+) -> Iterator[Callable[..., GatedRun]]:
+    runs: list[GatedRun] = []
+
+    def start(needed: int = 1, timeout: str = "5m", triggered_by: str | None = None) -> GatedRun:
+        name = f"gated-{uuid.uuid4().hex[:8]}"
+        target = tmp_path / f"{name}.published"
+        text = GATED.format(name=name, needed=needed, timeout=timeout, target=target)
+        compiled = compile_runbook(validate_text(text, f"{name}.yaml", catalog))
+        run = GatedRun(name, target, threading.Thread(daemon=True, target=lambda: None))
+
+        def go() -> None:
+            run.result.append(
+                asyncio.run(
+                    compiled.flow(
+                        event={
+                            "event": "pipeline.failed",
+                            "payload": {"kind": "data_quality", "partition": "2026-10"},
+                        },
+                        triggered_by=triggered_by,
+                        return_state=True,
+                    )
+                )
+            )
+
+        run.thread = threading.Thread(target=go, daemon=True)
+        run.thread.start()
+        run.flow_run_id = _find_run(name)
+        runs.append(run)
+        return run
+
+    yield start
+    for run in runs:
+        run.thread.join(1)

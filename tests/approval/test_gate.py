@@ -1,0 +1,117 @@
+"""The approval gate on a real Prefect server: fail closed, only authorized answers count."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from flows.approval.answering import AnswerError, answer_gate
+from governance.ledger import Ledger
+from tests.approval.conftest import GatedRun, flow_run_state, wait_until_paused
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
+
+def ledger_answers(run: GatedRun) -> list[tuple[str, str, bool]]:
+    ledger = Ledger.from_settings()
+    incident = next(i for i in ledger_incidents(ledger) if i.runbook == run.name)
+    return [
+        (a.who, a.decision, a.authorized)
+        for r in ledger.approval_requests(incident.id)
+        for a in ledger.answers(r.id)
+    ]
+
+
+def ledger_incidents(ledger: Ledger) -> list:
+    import sqlalchemy as sa
+
+    import governance.ledger_schema as t
+
+    with ledger.engine.connect() as conn:
+        ids = list(conn.execute(sa.select(t.incidents.c.id)).scalars())
+    return [ledger.incident(i) for i in ids]
+
+
+def test_authorized_approval_continues_and_publishes(start_gated: Callable[..., GatedRun]) -> None:
+    run = start_gated()
+    paused = wait_until_paused(run.flow_run_id)
+    assert not run.target.exists()  # nothing before the answer
+    verdict = run.answer("A", comment="counts match")
+    assert verdict is not None and verdict.accepted
+    state = run.final_state()
+    assert state.is_completed()
+    assert run.target.exists()
+    assert state.result()["steps"]["approve"]["outputs"]["approvers"] == ["A"]
+    assert paused.state_details.pause_key == "approve-1"
+    assert ledger_answers(run) == [("A", "approve", True)]
+
+
+def test_unauthorized_answer_is_refused_recorded_and_the_run_pauses_again(
+    start_gated: Callable[..., GatedRun],
+) -> None:
+    run = start_gated()
+    verdict = run.answer("C", comment="looks fine to me")
+    assert verdict is not None and not verdict.accepted
+    assert "'C' may not answer this gate; authorized: A, B" in verdict.detail
+    again = wait_until_paused(run.flow_run_id)
+    assert again.state_details.pause_key == "approve-2"
+    assert not run.target.exists()
+    assert run.answer("B").accepted  # type: ignore[union-attr]
+    assert run.final_state().is_completed()
+    assert ledger_answers(run) == [("C", "approve", False), ("B", "approve", True)]
+
+
+def test_reject_ends_the_run_without_publishing(start_gated: Callable[..., GatedRun]) -> None:
+    run = start_gated()
+    run.answer("B", "reject", "margins look wrong")
+    state = run.final_state()
+    assert state.is_failed() and state.name == "Rejected"
+    assert "rejected by B: margins look wrong" in state.message
+    assert not run.target.exists()
+
+
+def test_timeout_fails_closed(start_gated: Callable[..., GatedRun]) -> None:
+    run = start_gated(timeout="3s")
+    state = run.final_state()
+    assert state.is_failed()
+    assert not run.target.exists()
+    assert ledger_answers(run) == []
+
+
+def test_two_distinct_approvers_are_needed_for_min_approvals_2(
+    start_gated: Callable[..., GatedRun],
+) -> None:
+    run = start_gated(needed=2)
+    assert run.answer("A").accepted  # type: ignore[union-attr]
+    wait_until_paused(run.flow_run_id)
+    assert not run.target.exists()
+    repeat = run.answer("A")
+    assert repeat is not None and "already approved" in repeat.detail
+    assert not run.target.exists()
+    assert run.answer("B").accepted  # type: ignore[union-attr]
+    state = run.final_state()
+    assert state.is_completed() and run.target.exists()
+    assert sorted(state.result()["steps"]["approve"]["outputs"]["approvers"]) == ["A", "B"]
+
+
+def test_whoever_started_the_run_cannot_approve_it(start_gated: Callable[..., GatedRun]) -> None:
+    run = start_gated(triggered_by="A")
+    verdict = run.answer("A")
+    assert verdict is not None and not verdict.accepted
+    assert "started this run by hand" in verdict.detail
+    assert run.answer("B").accepted  # type: ignore[union-attr]
+    assert run.final_state().is_completed()
+
+
+def test_a_second_answer_after_the_gate_closed_changes_nothing(
+    start_gated: Callable[..., GatedRun],
+) -> None:
+    run = start_gated()
+    run.answer("B", "reject", "no")
+    state = run.final_state()
+    with pytest.raises(AnswerError, match="not waiting for approval"):
+        asyncio.run(answer_gate(run.flow_run_id, "A", "approve", "", Ledger.from_settings()))
+    assert flow_run_state(run.flow_run_id).is_failed()
+    assert state.name == "Rejected" and not run.target.exists()
