@@ -18,6 +18,8 @@ class TransientError(Exception):
 class TerminalError(Exception):
     """Marker: retrying the same call cannot succeed (bad token, bad payload, conflict)."""
 
+    terminal = True  # read by the runbook steps' retry condition
+
 
 class PortalError(Exception):
     """Any failure talking to the portal; `status` is the HTTP status when there was one."""

@@ -18,7 +18,16 @@ from pydantic import BaseModel
 
 Role = Literal["task", "approval", "publish"]
 
-BUILTIN_FAMILIES: tuple[str, ...] = ("recovery_tasks.approval",)
+BUILTIN_FAMILIES: tuple[str, ...] = (
+    "recovery_tasks.logs",
+    "recovery_tasks.transforms",
+    "recovery_tasks.backfill",
+    "recovery_tasks.checks",
+    "recovery_tasks.reports",
+    "recovery_tasks.approval",
+    "recovery_tasks.publish",
+    "recovery_tasks.notify",
+)
 
 
 @dataclass(frozen=True)

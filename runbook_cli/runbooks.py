@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from flows.language.diagram import render_graph
-from flows.language.errors import RunbookError, RunbookValidationError
+from flows.language.errors import RunbookError, RunbookValidationError, display_path
 from flows.language.plan import make_plan
 from flows.language.schema import SCHEMA_PATH, render_schema, write_schema
 from flows.runbook_library import compile_named, validate_files
@@ -32,7 +32,7 @@ def validate(
     for report in reports:
         if report.runbook is not None:
             steps = len(report.runbook.spec.steps)
-            typer.echo(f"OK   {report.path}  ({report.runbook.name}: {steps} steps)")
+            typer.echo(f"OK   {display_path(report.path)}  ({report.runbook.name}: {steps} steps)")
         else:
             failed += 1
             typer.echo(RunbookValidationError(report.problems).render(), err=True)

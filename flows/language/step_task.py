@@ -22,9 +22,18 @@ class TerminalStepError(Exception):
     terminal = True
 
 
+def is_terminal(exc: object) -> bool:
+    """Whether an error says a retry cannot help.
+
+    Errors mark themselves: `terminal = True` (our own and the portal's terminal errors) or
+    `transient = False` (a classified pipeline failure such as schema drift).
+    """
+    return bool(getattr(exc, "terminal", False)) or getattr(exc, "transient", None) is False
+
+
 def _retry_unless_terminal(task: Task[..., Any], task_run: Any, state: State) -> bool:
     """Prefect retry condition: retry transient failures, give up at once on terminal ones."""
-    return not getattr(state.data, "terminal", False)  # the engine puts the exception in data
+    return not is_terminal(state.data)  # the engine puts the exception in the state's data
 
 
 async def run_step_type(step_type: StepType, params: BaseModel, ctx: StepContext) -> dict:

@@ -1,0 +1,51 @@
+"""Step family `notify`: tell people, e.g. from a runbook's `on_failure` handlers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from recovery_tasks.context import StepContext
+from recovery_tasks.params import StepParams
+from recovery_tasks.registry import step_type
+
+
+class NotifyParams(StepParams):
+    """Whom to tell and what."""
+
+    to: Literal["on_call", "owners", "everyone"] = "on_call"
+    message: str = Field(description="What to say (templates can quote step results)")
+
+
+class NotifyResult(BaseModel):
+    """Who was reached on which channel."""
+
+    delivered: list[str]
+    undelivered: list[str]
+
+
+@step_type("notify.engineers", params=NotifyParams, result=NotifyResult)
+def engineers(params: NotifyParams, ctx: StepContext) -> NotifyResult:
+    """Notify the on-call engineers and/or the pipeline's owners (webhook or email)."""
+    from governance.config import load_governance
+    from governance.ledger import Ledger
+    from governance.notify import Notifier
+    from governance.oncall import on_call_at
+
+    config = load_governance()
+    now = on_call_at(config, datetime.now(UTC))
+    owners = list(config.pipeline(ctx.pipeline).owners)
+    people = {
+        "on_call": [now.primary, now.backup],
+        "owners": owners,
+        "everyone": [now.primary, now.backup, *owners],
+    }[params.to]
+    sent = Notifier(config, Ledger.from_settings()).notify_all(
+        people, f"runbook:{ctx.runbook}", params.message, incident_id=ctx.incident.get("id")
+    )
+    return NotifyResult(
+        delivered=[f"{n.recipient} ({n.channel})" for n in sent if n.delivered],
+        undelivered=[f"{n.recipient} ({n.channel}): {n.detail}" for n in sent if not n.delivered],
+    )

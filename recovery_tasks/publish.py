@@ -1,0 +1,122 @@
+"""Step family `publish`: send the approved report and feed to the investor portal.
+
+Fail closed, twice over: the policy pass already refuses an investor runbook whose publish
+step is not behind an approval gate, and at run time this step refuses to publish unless an
+approval step of this run completed with approvers, and unless the report's bytes are the
+ones that were approved (sha256). Idempotency keys tie retries to one publication.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from flows.language.step_task import TerminalStepError
+from recovery_tasks.context import StepContext
+from recovery_tasks.params import PartitionParams, platform
+from recovery_tasks.registry import all_step_types, step_type
+from recovery_tasks.reports import sha256_of
+
+
+class PublishParams(PartitionParams):
+    """What to publish; `approved_sha256` pins the report the approver saw."""
+
+    approved_sha256: str | None = Field(default=None, description="sha256 the approver saw")
+    feed: bool = Field(default=True, description="Also publish the dashboard feed")
+
+
+class PublishResult(BaseModel):
+    """The portal's receipts."""
+
+    pipeline: str
+    partition: str
+    report_receipt: str
+    report_version: int
+    feed_receipt: str | None = None
+    approved_by: list[str]
+
+    def evidence(self) -> str:
+        """Receipts for the audit trail."""
+        return (
+            f"Published {self.pipeline} {self.partition} as version {self.report_version} "
+            f"(receipt {self.report_receipt}), approved by {', '.join(self.approved_by)}"
+        )
+
+
+def approvers_in_run(ctx: StepContext) -> list[str]:
+    """Who approved this run, from the outcomes of its completed approval steps."""
+    types = all_step_types()
+    names: list[str] = []
+    for step_id, outcome in ctx.steps.items():
+        step_type = types.get(ctx.uses.get(step_id, ""))
+        if step_type and step_type.role == "approval" and outcome.state == "completed":
+            names += (outcome.outputs or {}).get("approvers", [])
+    return names
+
+
+@step_type("publish.investor_portal", params=PublishParams, result=PublishResult, role="publish")
+def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
+    """Publish the approved CSV report and dashboard feed to the investor portal."""
+    from governance.ledger import Ledger
+    from portal.client import PortalClient
+    from warehouse.faults import raise_if_publishing_blocked
+    from warehouse.settings import get_settings
+
+    approved_by = approvers_in_run(ctx)
+    if not approved_by:
+        raise TerminalStepError("refusing to publish: no approval step of this run completed")
+    pipeline = params.pipeline_of(ctx)
+    folder = get_settings().output_dir() / pipeline
+    report = (folder / f"{params.partition}.csv").read_bytes()
+    digest = sha256_of(report)
+    if params.approved_sha256 and digest != params.approved_sha256:
+        raise TerminalStepError(
+            f"refusing to publish: the report changed after approval "
+            f"({digest[:12]} != approved {params.approved_sha256[:12]})"
+        )
+    raise_if_publishing_blocked(platform(), pipeline, params.partition)
+    run_key = f"incident-{ctx.incident.get('id', ctx.flow_run_id)}"
+    settings = get_settings()
+    with PortalClient(settings.portal_url, settings.portal_token) as client:
+        receipt = client.publish_report(
+            pipeline,
+            params.partition,
+            report,
+            f"{run_key}:{pipeline}:{params.partition}:report:{digest}",
+        )
+        feed_receipt = None
+        if params.feed:
+            feed = json.loads(Path(folder / f"{params.partition}.feed.json").read_text())
+            feed_receipt = client.publish_feed(
+                pipeline,
+                params.partition,
+                feed,
+                f"{run_key}:{pipeline}:{params.partition}:feed:{digest}",
+            ).id
+    if ctx.incident.get("id"):
+        ledger = Ledger.from_settings()
+        ledger.record_publication(
+            ctx.incident["id"],
+            pipeline,
+            params.partition,
+            "report",
+            receipt.id,
+            receipt.sha256,
+            version=receipt.version,
+        )
+        ledger.record_state(
+            ctx.incident["id"],
+            "published",
+            actor=",".join(approved_by),
+            detail={"receipt": receipt.id, "version": receipt.version},
+        )
+    return PublishResult(
+        pipeline=pipeline,
+        partition=params.partition,
+        report_receipt=receipt.id,
+        report_version=receipt.version,
+        feed_receipt=feed_receipt,
+        approved_by=approved_by,
+    )
