@@ -1,0 +1,48 @@
+# Pipeline recovery: `make demo` sets up and runs the main job end to end; `make test` runs
+# every test. `make help` lists the rest.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help setup demo test test-fast lint format bench lock clean
+
+help:  ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)  ## Create .venv and install the pinned dependencies
+
+demo: setup  ## Generate sample data, validate the runbooks, recover a failed pipeline end to end
+	$(BIN)/runbook demo
+
+test: setup  ## Run every test (starts PostgreSQL if needed; installs Chromium for the UI tests)
+	[ ! -x .ci/install-system-packages ] || .ci/install-system-packages
+	.ci/ensure-services
+	$(BIN)/pytest
+
+test-fast:  setup  ## Only the fast tests (no Prefect server, browser or PostgreSQL)
+	$(BIN)/pytest -m "not slow and not prefect and not postgres and not browser"
+
+lint: setup  ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup  ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup  ## Run the benchmarks (figures and ratios to their baselines)
+	for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lock:  ## Re-pin requirements.lock from the current .venv
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
+
+clean:  ## Remove the virtualenv and generated data
+	rm -rf $(VENV) data
