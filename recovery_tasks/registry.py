@@ -80,11 +80,13 @@ def step_type(
 
 
 def load_builtin_families() -> None:
-    """Import the built-in step families once so their decorators register them."""
+    """Import the built-in step families (and configured plugin modules) once."""
     global _loaded
     if _loaded:
         return
-    for module in BUILTIN_FAMILIES:
+    from warehouse.settings import get_settings
+
+    for module in (*BUILTIN_FAMILIES, *get_settings().step_modules):
         importlib.import_module(module)
     _loaded = True
 

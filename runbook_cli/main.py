@@ -34,3 +34,7 @@ app.command("audit")(audit)
 from runbook_cli.approval import register as register_approval_commands  # noqa: E402
 
 register_approval_commands(app)
+
+from runbook_cli.deployments import register as register_deployment_commands  # noqa: E402
+
+register_deployment_commands(app)

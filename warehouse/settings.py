@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     portal_db_url: str | None = None  # the portal's own database; default <data_dir>/portal.db
     governance_file: Path = PROJECT_ROOT / "governance.yaml"
     runbooks_dir: Path = PROJECT_ROOT / "runbooks"
+    step_modules: list[str] = Field(
+        default_factory=list, description="Extra modules registering step types (plugins)"
+    )
     fiscal_calendar: Literal["calendar", "445"] = "calendar"
     warehouse_schema: str | None = None  # PostgreSQL schema for warehouse and sources
     margin_min: float = -0.25  # aggregate_profit margin thresholds (profit / revenue)
@@ -46,8 +49,11 @@ class Settings(BaseSettings):
     swing_threshold: float = 0.30  # engagement spike/drop allowed without an annotation
 
     def resolved_warehouse_url(self) -> str:
-        """The warehouse URL, defaulting to a SQLite file in the data folder."""
-        return self.warehouse_url or f"sqlite:///{self.data_dir / 'warehouse.db'}"
+        """The warehouse URL, defaulting to a SQLite file in the data folder (created here)."""
+        if self.warehouse_url:
+            return self.warehouse_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.data_dir / 'warehouse.db'}"
 
     def source_url(self, name: str) -> str:
         """A source system's URL; each defaults to the warehouse database."""

@@ -1,0 +1,5 @@
+"""`python -m runbook_cli ...` is the same as `runbook ...`."""
+
+from runbook_cli.main import app
+
+app()

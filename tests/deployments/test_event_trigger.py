@@ -1,0 +1,118 @@
+"""A failure event starts the matching runbook through its served deployment's trigger."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.events import emit_event
+
+from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(240)]
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+RUNBOOK = """
+runbook: unit-profit-experiments
+pipeline: unit_profit_experiments
+on:
+  - event: pipeline.failed
+    match: {{prefect.resource.id: pipeline.unit_profit_experiments}}
+params:
+  partition: {{type: string, from: "{{{{ event.payload.partition }}}}"}}
+  kind: {{type: string, from: "{{{{ event.payload.kind }}}}"}}
+steps:
+  - id: recovered
+    uses: test.echo
+    with: {{value: "{{{{ params.kind }}}}:{{{{ params.partition }}}}", log: "{log}"}}
+"""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    with local_prefect_server(reset_postgres_database(ADMIN_URL, "runbook_trigger_prefect")) as s:
+        yield s
+
+
+def serve(server: LocalServer, runbooks: Path, data: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": server.api_url,
+        "RUNBOOK_RUNBOOKS_DIR": str(runbooks),
+        "RUNBOOK_STEP_MODULES": json.dumps(["tests.step_types"]),
+        "RUNBOOK_DATA_DIR": str(data),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "runbook_cli", "serve", "--poll", "1"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=(data.parent / "serve.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def deployment_exists(name: str) -> bool:
+    async with get_client() as client:
+        deployments = await client.read_deployments()
+    return any(d.name == name for d in deployments)
+
+
+def test_pipeline_failed_event_runs_the_runbook_with_the_events_partition(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    runbooks = tmp_path / "runbooks"
+    runbooks.mkdir()
+    log = tmp_path / "ran.log"
+    (runbooks / "unit-profit-experiments.yaml").write_text(RUNBOOK.format(log=log))
+    process = serve(server, runbooks, tmp_path / "data")
+    try:
+        deadline = time.monotonic() + 90
+        while not asyncio.run(deployment_exists("unit-profit-experiments")):
+            assert time.monotonic() < deadline, "the runbook's deployment never appeared"
+            assert process.poll() is None, "runbook serve exited"
+            time.sleep(1)
+        emit_event(
+            event="pipeline.failed",
+            resource={"prefect.resource.id": "pipeline.unit_profit_experiments"},
+            payload={"kind": "data_quality", "partition": "2026-10-14"},
+        )
+        emit_event(
+            event="pipeline.failed",  # another pipeline's failure must not start it
+            resource={"prefect.resource.id": "pipeline.aggregate_growth"},
+            payload={"kind": "data_quality", "partition": "2026-W43"},
+        )
+        deadline = time.monotonic() + 90
+        while not log.exists():
+            assert time.monotonic() < deadline, "the trigger did not start the runbook"
+            time.sleep(0.5)
+        assert log.read_text().split() == ["recovered"]
+        runs = asyncio.run(_runs())
+        assert len(runs) == 1
+        assert runs[0].parameters["event"]["payload"]["partition"] == "2026-10-14"
+    finally:
+        for _ in range(2):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    continue
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+async def _runs() -> list:
+    async with get_client() as client:
+        return await client.read_flow_runs()
