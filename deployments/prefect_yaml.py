@@ -15,6 +15,7 @@ import yaml
 from deployments.build import EVENT_PARAMETER
 from deployments.entrypoints import attribute_name
 from flows.language.validator import ValidatedRunbook
+from flows.sla_watch import INTERVAL_SECONDS
 from warehouse.settings import PROJECT_ROOT
 
 PREFECT_YAML = PROJECT_ROOT / "prefect.yaml"
@@ -38,7 +39,18 @@ def prefect_yaml(runbooks: list[ValidatedRunbook]) -> dict[str, Any]:
                 }
             }
         ],
-        "deployments": [_deployment(r) for r in sorted(runbooks, key=lambda r: r.name)],
+        "deployments": [
+            *[_deployment(r) for r in sorted(runbooks, key=lambda r: r.name)],
+            {
+                "name": "sla-watch",
+                "description": "Notify at 50% and 75% of each open incident's SLA; record "
+                "breaches",
+                "entrypoint": "flows/sla_watch.py:sla_watch",
+                "tags": ["governance"],
+                "work_pool": {"name": WORK_POOL},
+                "schedules": [{"interval": INTERVAL_SECONDS}],
+            },
+        ],
     }
 
 

@@ -24,4 +24,5 @@ def test_each_runbook_is_a_deployment_triggered_by_its_pipelines_failure_event()
     assert trigger["expect"] == ["pipeline.failed"]
     assert trigger["match"] == {"prefect.resource.id": "pipeline.aggregate_profit"}
     assert trigger["parameters"]["event"]["id"] == "{{ event.id | string }}"
-    assert len(by_name) == 5
+    assert len(by_name) == 6
+    assert by_name["sla-watch"]["schedules"] == [{"interval": 60}]

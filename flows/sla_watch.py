@@ -1,0 +1,95 @@
+"""The SLA watch: a scheduled Prefect flow that notifies at 50% and 75% of the SLA and
+records breaches, for every open incident.
+
+It runs on its own schedule (served beside the runbooks by `runbook serve`), so the clock is
+watched even while a recovery waits at its gate or after its process is gone. Each threshold
+is notified once (the ledger remembers), and a breach is recorded once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from prefect import flow, get_run_logger
+
+from governance.ledger import Ledger
+from governance.ledger_records import IncidentState
+from governance.ledger_views import open_incidents
+from governance.models import GovernanceConfig
+from governance.notify import Notifier
+from governance.sla import due_notifications, format_time_left
+
+INTERVAL_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class WatchReport:
+    """What one pass did."""
+
+    checked: int
+    notified: list[tuple[int, float]]
+    breached: list[int]
+
+
+def watch_once(config: GovernanceConfig, ledger: Ledger, now: datetime) -> WatchReport:
+    """Notify thresholds crossed since the last pass; record breaches not yet recorded."""
+    notifier = Notifier(config, ledger)
+    notified: list[tuple[int, float]] = []
+    breached: list[int] = []
+    board = open_incidents(ledger, config, now)
+    for item in board:
+        if item.sla is None:
+            continue
+        incident = item.incident
+        people = [item.on_call.primary, item.on_call.backup, *item.owners]
+        for threshold in due_notifications(item.sla, ledger.notified_thresholds(incident.id)):
+            text = (
+                f"{incident.pipeline} incident {incident.id} ({incident.kind}, "
+                f"{incident.partition}) has used {threshold:.0%} of its SLA: "
+                f"{format_time_left(item.sla.time_left)}; state {item.state}"
+            )
+            notifier.notify_all(people, "sla_threshold", text, incident_id=incident.id)
+            ledger.record_state(
+                incident.id, IncidentState.SLA_THRESHOLD, at=now, detail={"threshold": threshold}
+            )
+            notified.append((incident.id, threshold))
+        if item.sla.breached and not _breach_recorded(ledger, incident.id):
+            ledger.record_state(
+                incident.id,
+                IncidentState.BREACHED,
+                at=now,
+                detail={"deadline": item.sla.deadline.isoformat()},
+            )
+            notifier.notify_all(
+                people,
+                "sla_breached",
+                f"{incident.pipeline} incident {incident.id} breached its SLA "
+                f"(deadline {item.sla.deadline:%Y-%m-%d %H:%M %Z})",
+                incident_id=incident.id,
+            )
+            breached.append(incident.id)
+    return WatchReport(checked=len(board), notified=notified, breached=breached)
+
+
+def _breach_recorded(ledger: Ledger, incident_id: int) -> bool:
+    return any(ev.state == IncidentState.BREACHED for ev in ledger.events(incident_id))
+
+
+@flow(name="sla-watch", log_prints=True, persist_result=False)
+def sla_watch() -> dict[str, int]:
+    """One pass of the SLA watch over the configured ledger and governance file."""
+    from governance.config import load_governance
+
+    report = watch_once(load_governance(), Ledger.from_settings(), datetime.now(UTC))
+    get_run_logger().info(
+        "checked %d open incidents: %d notifications, %d breaches",
+        report.checked,
+        len(report.notified),
+        len(report.breached),
+    )
+    return {
+        "checked": report.checked,
+        "notified": len(report.notified),
+        "breached": len(report.breached),
+    }
