@@ -95,11 +95,19 @@ def run(
     name: str = typer.Argument(..., help="Runbook name or file"),
     event: Path | None = typer.Option(None, "--event", help=EVENT_HELP),
     param: list[str] = typer.Option([], "--param", help=PARAM_HELP),
+    started_by: str | None = typer.Option(
+        None, "--as", help="Who starts this run (they cannot approve it)"
+    ),
 ) -> None:
     """Run the runbook now against the configured Prefect API (or a local ephemeral one)."""
     compiled = _compile(name)
     state = asyncio.run(
-        compiled.flow(event=_read_event(event), params=_overrides(param), return_state=True)
+        compiled.flow(
+            event=_read_event(event),
+            params=_overrides(param),
+            triggered_by=started_by,
+            return_state=True,
+        )
     )
     typer.echo(f"{compiled.name}: {state.name}" + (f" - {state.message}" if state.message else ""))
     if not state.is_completed():
