@@ -36,6 +36,8 @@ def _snapshot(engine: Engine, fault: InjectedFault, table: str, where: str, para
         conn.execute(text(f"DROP TABLE IF EXISTS {snap}"))
         conn.execute(text(f"CREATE TABLE {snap} AS SELECT {cols} FROM {table} WHERE 1 = 0"))
         conn.execute(bound(f"INSERT INTO {snap} SELECT {cols} FROM {table} WHERE {where}"), params)
+        key = source_metadata.tables[table].primary_key.columns.values()[0].name
+        conn.execute(text(f"CREATE INDEX {snap}_key ON {snap} ({key})"))
 
 
 def apply(platform: Platform, fault: InjectedFault, pipe: Pipeline, part: Partition) -> None:

@@ -161,3 +161,17 @@ def contract_columns(table: str) -> list[str]:
 
 
 __all__ = ["InjectedFault", "active_faults", "clear_faults", "inject", "publishing_fault"]
+
+
+def raise_if_publishing_blocked(engine: Any, pipeline: str, partition: str) -> None:
+    """Raise `report_publishing` while a publishing fault is injected for this partition."""
+    from warehouse.failures import PipelineFailure
+
+    fault = publishing_fault(engine, pipeline, partition)
+    if fault:
+        raise PipelineFailure(
+            FailureKind.REPORT_PUBLISHING,
+            partition,
+            f"investor portal answered HTTP {fault.params.get('status', 503)} (injected fault)",
+            pipeline=pipeline,
+        )

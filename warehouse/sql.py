@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from sqlalchemy import Date, TextClause, bindparam, text
+from sqlalchemy import Date, String, TextClause, bindparam, text
 
 from warehouse.calendar import Partition
 from warehouse.settings import get_settings
 
 _DATE_PARAMS = ("start", "end")
+_TEXT_PARAMS = ("p", "prev_p", "pipeline")
 
 
 def bound(sql: str) -> TextClause:
-    """`text(sql)` with `:start` and `:end` typed as dates (SQLite stores ISO strings)."""
+    """`text(sql)` with typed dates (SQLite stores ISO strings) and strings (PostgreSQL casts)."""
     clause = text(sql)
-    dates = [bindparam(n, type_=Date) for n in _DATE_PARAMS if f":{n}" in sql]
-    return clause.bindparams(*dates) if dates else clause
+    typed = [bindparam(n, type_=Date) for n in _DATE_PARAMS if re.search(rf":{n}\b", sql)]
+    typed += [bindparam(n, type_=String) for n in _TEXT_PARAMS if re.search(rf":{n}\b", sql)]
+    return clause.bindparams(*typed) if typed else clause
 
 
 def partition_params(partition: Partition, pipeline: str | None = None) -> dict[str, Any]:

@@ -1,0 +1,71 @@
+"""Job logs: the pipelines' own Prefect flow-run logs, read back through the client.
+
+Recovery's first step ("check job logs for extraction failures") reads the latest failed run
+of a pipeline and picks out the lines that explain it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+EXTRACTION_PATTERN = re.compile(
+    r"source_outage|schema_drift|cannot be reached|source schema changed|connection|timeout",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One log record of a flow run."""
+
+    timestamp: datetime
+    level: int
+    message: str
+
+
+async def read_job_logs(flow_run_id: UUID | str, limit: int = 500) -> list[LogLine]:
+    """The logs of one flow run, oldest first."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.client.schemas.sorting import LogSort
+
+    async with get_client() as client:
+        logs = await client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[UUID(str(flow_run_id))])),
+            limit=limit,
+            sort=LogSort.TIMESTAMP_ASC,
+        )
+    return [LogLine(log.timestamp, log.level, log.message) for log in logs]
+
+
+async def latest_failed_run(pipeline: str) -> UUID | None:
+    """The id of the pipeline flow's most recent failed run, if any."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    async with get_client() as client:
+        runs = await client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[pipeline.replace("_", "-")])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.FAILED]))
+            ),
+            sort=FlowRunSort.START_TIME_DESC,
+            limit=1,
+        )
+    return runs[0].id if runs else None
+
+
+def extraction_failures(lines: list[LogLine]) -> list[LogLine]:
+    """The lines that point at an extraction problem (source outage or schema change)."""
+    return [line for line in lines if EXTRACTION_PATTERN.search(line.message)]
