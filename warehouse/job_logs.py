@@ -32,12 +32,17 @@ async def read_job_logs(flow_run_id: UUID | str, limit: int = 500) -> list[LogLi
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
     from prefect.client.schemas.sorting import LogSort
 
+    flt = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[UUID(str(flow_run_id))]))
+    logs: list = []
     async with get_client() as client:
-        logs = await client.read_logs(
-            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[UUID(str(flow_run_id))])),
-            limit=limit,
-            sort=LogSort.TIMESTAMP_ASC,
-        )
+        while len(logs) < limit:  # the API serves at most 200 records a page
+            page = await client.read_logs(
+                log_filter=flt, limit=min(200, limit - len(logs)), offset=len(logs),
+                sort=LogSort.TIMESTAMP_ASC,
+            )  # fmt: skip
+            logs += page
+            if len(page) < 200:
+                break
     return [LogLine(log.timestamp, log.level, log.message) for log in logs]
 
 

@@ -1,0 +1,107 @@
+"""One Prefect flow per pipeline, each with three tasks: transform, checks, outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import Flow, flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.context import FlowRunContext
+from prefect.events import emit_event
+
+from warehouse.checks import raise_for_checks, run_checks
+from warehouse.db import Platform
+from warehouse.failures import PipelineFailure
+from warehouse.outputs import write_outputs
+from warehouse.pipelines import Pipeline, registry
+from warehouse.preflight import preflight
+from warehouse.transform import resolve, run_transform
+
+
+def emit_pipeline_failed(failure: PipelineFailure) -> None:
+    """Emit `pipeline.failed` for a classified failure, related to the current flow run."""
+    related = []
+    ctx = FlowRunContext.get()
+    if ctx and ctx.flow_run:
+        related.append(
+            {
+                "prefect.resource.id": f"prefect.flow-run.{ctx.flow_run.id}",
+                "prefect.resource.role": "flow-run",
+            }
+        )
+    emit_event(
+        event="pipeline.failed",
+        resource={
+            "prefect.resource.id": f"pipeline.{failure.pipeline}",
+            "prefect.resource.name": failure.pipeline or "",
+        },
+        payload=failure.payload(),
+        related=related,
+    )
+
+
+@task(name="transform")
+def transform_task(pipeline: str, partition: str) -> dict[str, int]:
+    """Preflight the sources, then replace the partition in one transaction."""
+    platform = Platform.from_settings()
+    pipe, part = resolve(pipeline, partition)
+    preflight(platform, pipe, part)
+    return run_transform(platform, pipe, part).rows
+
+
+@task(name="checks")
+def checks_task(pipeline: str, partition: str) -> list[dict[str, Any]]:
+    """Run every check; publish them as a table artifact; fail on a blocking failure."""
+    results = run_checks(Platform.from_settings(), pipeline, partition)
+    create_table_artifact(
+        key=f"{pipeline.replace('_', '-')}-checks",
+        table=[
+            {"check": r.name, "passed": r.passed, "kind": str(r.kind), "failing": r.failing_count}
+            for r in results
+        ],
+        description=f"Checks of {pipeline} {partition}",
+    )
+    raise_for_checks(pipeline, partition, results)
+    return [r.as_dict() for r in results]
+
+
+@task(name="outputs")
+def outputs_task(pipeline: str, partition: str) -> dict[str, str]:
+    """Write the report CSV and the dashboard feed under the data folder."""
+    out = write_outputs(Platform.from_settings(), pipeline, partition)
+    return {"report_csv": str(out.report_csv), "dashboard_feed": str(out.dashboard_feed)}
+
+
+def _make(pipe: Pipeline) -> Flow:
+    @flow(
+        name=pipe.flow_name,
+        flow_run_name=f"{pipe.flow_name}-{{partition}}",
+        description=pipe.description,
+    )
+    async def pipeline_run(partition: str) -> dict[str, Any]:
+        logger = get_run_logger()
+        try:
+            rows = transform_task(pipe.name, partition)
+            logger.info("wrote %s rows for %s %s", sum(rows.values()), pipe.name, partition)
+            checks_task(pipe.name, partition)
+            outputs = outputs_task(pipe.name, partition)
+        except PipelineFailure as failure:
+            logger.error(
+                "pipeline failed: kind=%s partition=%s: %s", failure.kind, partition, failure.detail
+            )
+            emit_pipeline_failed(failure)
+            raise
+        return {"pipeline": pipe.name, "partition": partition, "rows": rows, **outputs}
+
+    return pipeline_run
+
+
+PIPELINE_FLOWS: dict[str, Flow] = {name: _make(p) for name, p in registry.items()}
+"""Pipeline name -> its Prefect flow."""
+
+
+def pipeline_flow(name: str) -> Flow:
+    """The flow of pipeline `name` (hyphens accepted)."""
+    from warehouse.pipelines import get_pipeline
+
+    return PIPELINE_FLOWS[get_pipeline(name).name]

@@ -1,0 +1,47 @@
+"""The pipeline flows on a Prefect test server: success, and a classified failure with logs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from warehouse.failures import FailureKind, PipelineFailure
+from warehouse.faults import inject
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def sqlite_only(clean: Engine) -> Engine:
+    if clean.dialect.name != "sqlite":
+        pytest.skip("flows read the warehouse URL from settings (the SQLite default)")
+    return clean
+
+
+def test_flow_fails_with_kind_and_logs(harness: None, sqlite_only: Engine) -> None:
+    from prefect.context import get_run_context  # noqa: F401
+
+    from flows.pipelines import pipeline_flow
+    from warehouse.job_logs import extraction_failures, latest_failed_run, read_job_logs
+
+    ok = asyncio.run(pipeline_flow("aggregate_profit")("2026-03"))
+    assert ok["rows"] == {"profit_monthly": 39}
+    inject(sqlite_only, FailureKind.SOURCE_OUTAGE, "aggregate_profit", "2026-03")
+    with pytest.raises(PipelineFailure) as info:
+        asyncio.run(pipeline_flow("aggregate-profit")("2026-03"))
+    assert info.value.kind == FailureKind.SOURCE_OUTAGE
+    run_id = asyncio.run(latest_failed_run("aggregate_profit"))
+    assert run_id is not None
+    lines = asyncio.run(read_job_logs(run_id))
+    assert any("kind=source_outage" in line.message for line in extraction_failures(lines))
