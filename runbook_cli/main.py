@@ -38,3 +38,9 @@ register_approval_commands(app)
 from runbook_cli.deployments import register as register_deployment_commands  # noqa: E402
 
 register_deployment_commands(app)
+from runbook_cli.data import app as data_app  # noqa: E402
+app.add_typer(data_app, name="data")
+from runbook_cli.fault import app as fault_app  # noqa: E402
+app.add_typer(fault_app, name="fault")
+from runbook_cli.pipeline import app as pipeline_app  # noqa: E402
+app.add_typer(pipeline_app, name="pipeline")

@@ -1,0 +1,55 @@
+"""`runbook data ...`: generate sample data, migrate the warehouse, show row counts."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+app = typer.Typer(help="Sample data and the warehouse schema.", no_args_is_help=True)
+console = Console()
+
+
+@app.command()
+def generate(
+    scale: str = typer.Option("small", help="small (seconds) or bench (over 10M events)"),
+    seed: int = typer.Option(7, help="same seed, same data"),
+) -> None:
+    """Replace the sources with deterministic sample data and empty the warehouse."""
+    from warehouse.db import Platform
+    from warehouse.generate import generate as run
+
+    steps = ["plan", "registrations", "sessions", "events", "transactions", "manifests",
+             "activity logs", "event backup"]  # fmt: skip
+    start = time.perf_counter()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as bar:
+        task = bar.add_task("generating", total=len(steps))
+        counts = run(Platform.from_settings(), scale, seed,
+                     progress=lambda s: bar.update(task, description=s, advance=1))  # fmt: skip
+    elapsed = time.perf_counter() - start
+    for table, n in counts.items():
+        console.print(f"{table:28} {n:>12,}")
+    total = sum(counts.values())
+    console.print(f"{total:,} rows in {elapsed:.1f} s ({total / elapsed:,.0f} rows/s)")
+
+
+@app.command()
+def migrate(revision: str = typer.Argument("head")) -> None:
+    """Apply the warehouse's Alembic migrations."""
+    from warehouse.db import Platform
+    from warehouse.schema import migrate as run
+
+    run(Platform.from_settings().warehouse, revision)
+    console.print(f"warehouse at {revision}")
+
+
+@app.command()
+def counts() -> None:
+    """Rows in every source table."""
+    from warehouse.db import Platform
+    from warehouse.generate import row_counts
+
+    for table, n in row_counts(Platform.from_settings()).items():
+        console.print(f"{table:28} {n:>12,}")

@@ -1,0 +1,88 @@
+"""`runbook pipeline ...`: run or check one pipeline partition, list pipelines, annotate."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="The five reference pipelines.", no_args_is_help=True)
+console = Console()
+
+
+@app.command("list")
+def list_pipelines() -> None:
+    """Pipelines with their area, grain and whether investors see them."""
+    from warehouse.pipelines import registry
+
+    for p in registry.values():
+        flag = "investor" if p.investor_reporting else ""
+        console.print(f"{p.name:26} {p.area:11} {p.grain:13} {flag}")
+
+
+@app.command()
+def run(
+    pipeline: str = typer.Argument(...),
+    partition: str = typer.Option(..., "--partition"),
+    local: bool = typer.Option(False, "--local", help="run without Prefect (no event, no logs)"),
+) -> None:
+    """Run one pipeline for one partition (as its Prefect flow unless --local)."""
+    from warehouse.failures import PipelineFailure
+
+    try:
+        if local:
+            from warehouse.db import Platform
+            from warehouse.runner import run_pipeline
+
+            result = run_pipeline(Platform.from_settings(), pipeline, partition)
+            console.print(f"rows {result.transform.rows}; report {result.outputs.report_csv}")
+        else:
+            from flows.pipelines import pipeline_flow
+
+            console.print(asyncio.run(pipeline_flow(pipeline)(partition)))
+    except PipelineFailure as failure:
+        console.print(
+            f"[red]FAILED[/red] kind={failure.kind} partition={failure.partition}: {failure.detail}"
+        )
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def check(
+    pipeline: str = typer.Argument(...), partition: str = typer.Option(..., "--partition")
+) -> None:
+    """Check a stored partition without rewriting it."""
+    from warehouse.db import Platform
+    from warehouse.failures import PipelineFailure
+    from warehouse.runner import validate_partition
+
+    try:
+        results = validate_partition(
+            Platform.from_settings(), pipeline, partition, raise_on_failure=False
+        )
+        for r in results:
+            console.print(
+                f"{'ok  ' if r.passed else 'FAIL'} {r.name:28} {r.kind:20} {r.failing_count}"
+            )
+        from warehouse.checks import raise_for_checks
+
+        raise_for_checks(pipeline, partition, results)
+    except PipelineFailure as failure:
+        console.print(f"[red]FAILED[/red] kind={failure.kind}: {failure.detail}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def annotate(
+    pipeline: str = typer.Argument(...),
+    partition: str = typer.Option(..., "--partition"),
+    note: str = typer.Option(..., "--note"),
+    author: str = typer.Option(..., "--author"),
+) -> None:
+    """Explain a partition's swing (the engagement swing check accepts annotated partitions)."""
+    from warehouse.db import Platform
+    from warehouse.recovery import annotate as run
+
+    run(Platform.from_settings(), pipeline, partition, note, author)
+    console.print("annotated")
