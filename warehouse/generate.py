@@ -170,11 +170,12 @@ def _registrations(engine: Engine, sc: Scale, seed: int) -> None:
             FROM gen_days g JOIN gen_seq q ON q.n < g.n_users""")
         )
         offset = f"(14 + {h('user_id', 13)} % 300)"
+        cancelled_at = sqlfn.add_seconds(engine, "c_on", h("user_id", 15) + " % 86400")
         cancelled_on = sqlfn.add_days(engine, "registered_on", offset)
         conn.execute(
             text(f"""
             INSERT INTO subscription_cancellations (user_id, cancelled_on, cancelled_at, reason)
-            SELECT user_id, c_on, {sqlfn.add_seconds(engine, "c_on", h("user_id", 15) + " % 86400")},
+            SELECT user_id, c_on, {cancelled_at},
                    {sqlfn.case_pick(h("user_id", 16), CANCEL_REASONS)}
             FROM (SELECT user_id, {cancelled_on} AS c_on FROM registrations
                   WHERE {h("user_id", 14)} % 100 < 22) c
