@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Connection, Date, Engine, bindparam, delete, insert, text
+from sqlalchemy import Connection, Date, Engine, String, bindparam, delete, insert, text
 
 from warehouse.calendar import partition_of
 from warehouse.logs_storage import read_activity_log
+from warehouse.sql import bound
 from warehouse.tables import activity_log_events
 
 
@@ -62,14 +63,10 @@ def backfill_from_activity_logs(
                     bindparam("days", expanding=True, type_=Date),
                     bindparam("start", type_=Date),
                     bindparam("end", type_=Date),
+                    bindparam("p", type_=String),
                 ),
                 {**params, "days": week_days},
             )
             conn.execute(text("DELETE FROM growth_weekly WHERE partition_key = :p"), params)
-            conn.execute(
-                text(weekly.insert_sql).bindparams(
-                    bindparam("start", type_=Date), bindparam("end", type_=Date)
-                ),
-                params,
-            )
+            conn.execute(bound(weekly.insert_sql), params)
     return {"days": len(days), "weeks": len(weeks), "log_lines": lines}

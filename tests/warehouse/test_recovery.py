@@ -1,0 +1,98 @@
+"""Recovery building blocks: counts, gaps, backfill from logs, restore from backup, checks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.warehouse.conftest import GOLDEN
+from warehouse.failures import FailureKind, PipelineFailure
+from warehouse.faults import inject
+from warehouse.recovery import (
+    annotate,
+    backfill_from_activity_logs,
+    missing_days,
+    missing_partitions,
+    restore_events_from_backup,
+    source_counts,
+)
+from warehouse.runner import run_pipeline, validate_partition
+from warehouse.schema import migrate, table_names
+
+
+def test_source_counts_match_after_a_run(clean: Engine) -> None:
+    run_pipeline(clean, "aggregate_profit", "2026-03")
+    counts = source_counts(clean, "aggregate_profit", "2026-03")
+    assert counts.matches and counts.source > 0
+
+
+def test_missing_partitions_lists_unrun_weeks(clean: Engine) -> None:
+    run_pipeline(clean, "aggregate_growth", "2026-W11")
+    gaps = missing_partitions(clean, "aggregate_growth", date(2026, 3, 2), date(2026, 3, 22))
+    assert gaps == ["2026-W10", "2026-W12"]
+
+
+def test_missing_days_are_backfilled_from_activity_logs(clean: Engine) -> None:
+    inject(clean, "storage_partition", "aggregate_growth", "2026-W11", "missing_partition")
+    days = missing_days(clean, "aggregate_growth", "2026-W11")
+    assert days == [date(2026, 3, 14), date(2026, 3, 15)]
+    backfill_from_activity_logs(clean, days)
+    assert missing_days(clean, "aggregate_growth", "2026-W11") == []
+    validate_partition(clean, "aggregate_growth", "2026-W11")
+
+
+def test_late_events_are_restored_from_backup(clean: Engine) -> None:
+    inject(clean, "late_arriving_data", "aggregate_engagement", "2026-03")
+    with pytest.raises(PipelineFailure) as info:
+        run_pipeline(clean, "aggregate_engagement", "2026-03")
+    assert info.value.kind == FailureKind.LATE_ARRIVING_DATA
+    restore_events_from_backup(clean, [date(2026, 3, 31)])
+    result = run_pipeline(clean, "aggregate_engagement", "2026-03")
+    golden = (GOLDEN / "aggregate_engagement__2026-03.csv").read_text()
+    assert result.outputs.report_csv.read_text() == golden
+
+
+def test_swing_needs_an_annotation(clean: Engine) -> None:
+    run_pipeline(clean, "aggregate_engagement", "2026-02")
+    run_pipeline(clean, "aggregate_engagement", "2026-03")
+    with clean.begin() as conn:
+        conn.execute(
+            text("UPDATE engagement_monthly SET mau = mau * 2 WHERE partition_key = '2026-02'")
+        )
+    with pytest.raises(PipelineFailure, match="no_unannotated_swing"):
+        validate_partition(clean, "aggregate_engagement", "2026-03")
+    annotate(clean, "aggregate_engagement", "2026-03", "marketing campaign ended", "A")
+    validate_partition(clean, "aggregate_engagement", "2026-03")
+    with clean.begin() as conn:
+        conn.execute(text("DELETE FROM annotations"))
+    run_pipeline(clean, "aggregate_engagement", "2026-02")
+
+
+def test_zero_length_sessions_fail_the_duration_check(clean: Engine) -> None:
+    with clean.begin() as conn:
+        before = conn.execute(text("SELECT duration_s FROM sessions WHERE session_id = 1")).scalar()
+        conn.execute(text("UPDATE sessions SET duration_s = 0 WHERE session_id = 1"))
+    try:
+        with pytest.raises(PipelineFailure, match="session_duration_positive") as info:
+            run_pipeline(clean, "aggregate_engagement", "2025-01")
+        assert info.value.kind == FailureKind.DATA_QUALITY
+    finally:
+        with clean.begin() as conn:
+            conn.execute(
+                text("UPDATE sessions SET duration_s = :d WHERE session_id = 1"), {"d": before}
+            )
+
+
+def test_alembic_migration_creates_the_warehouse_tables(tmp_path) -> None:
+    from warehouse.db import engine_for
+
+    engine = engine_for(f"sqlite:///{tmp_path / 'm.db'}")
+    migrate(engine)
+    assert {
+        "partition_runs",
+        "injected_faults",
+        "profit_monthly",
+        "alembic_version",
+    } <= table_names(engine)
