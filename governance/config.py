@@ -1,22 +1,33 @@
 """Load `governance.yaml`: positioned YAML -> strict models -> cross-checks, all problems at once.
 
 Every message reads `governance.yaml:LINE:COL: path: message` with the source line and a caret,
-like runbook errors, because a wrong name here changes who may approve a publication.
+like runbook errors, because a wrong name here changes who may approve a publication. The YAML
+loader and the reading of pydantic's errors are the runbook language's.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+import yaml
+from pydantic import ValidationError
 
-from governance.config_loader import PositionedDocument, YamlPath, load_positioned
+from flows.language.pydantic_errors import pydantic_problems
+from flows.language.yaml_source import YamlDialect, YamlSource, load_mapping
 from governance.errors import GovernanceConfigError, Problem
 from governance.models import WEEKDAYS, GovernanceConfig
+
+# PyYAML's pure-Python parser, whose syntax messages name what it expected, and shorter phrases.
+GOVERNANCE_YAML = YamlDialect(
+    loader=yaml.SafeLoader,
+    syntax_hint="",
+    duplicate_key=(
+        "duplicate key '{key}' (first at line {first}); "
+        "YAML would keep only the last one: remove or rename one"
+    ),
+)
 
 
 def load_governance(path: Path | str | None = None) -> GovernanceConfig:
@@ -31,17 +42,10 @@ def load_governance(path: Path | str | None = None) -> GovernanceConfig:
 
 def parse_governance(text: str, file: str = "governance.yaml") -> GovernanceConfig:
     """Validate governance YAML given as text; raise GovernanceConfigError with every problem."""
-    doc = load_positioned(text, file)
-    problems = list(doc.problems)
-    if doc.data is None and problems:
-        raise GovernanceConfigError(problems)
-    if not isinstance(doc.data, dict):
-        found = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
-        problems.append(
-            doc.problem(
-                (), f"expected a mapping (engineers:, pipelines:, rotation: ...); found {found}"
-            )
-        )
+    doc, problems = load_mapping(
+        text, file, "expected a mapping (engineers:, pipelines:, rotation: ...)", GOVERNANCE_YAML
+    )
+    if doc is None:
         raise GovernanceConfigError(problems)
     engineers = doc.data.get("engineers")
     known = {str(k) for k in engineers} if isinstance(engineers, dict) else set()
@@ -49,7 +53,7 @@ def parse_governance(text: str, file: str = "governance.yaml") -> GovernanceConf
     try:
         config = GovernanceConfig.model_validate(doc.data, context={"engineers": known})
     except ValidationError as exc:
-        problems += pydantic_problems(exc, doc, GovernanceConfig)
+        problems += pydantic_problems(doc, exc, GovernanceConfig, noun="key", mappings_at_key=True)
     if config is not None:
         problems += _cross_checks(config, doc)
     if problems:
@@ -58,85 +62,7 @@ def parse_governance(text: str, file: str = "governance.yaml") -> GovernanceConf
     return config
 
 
-def pydantic_problems(
-    exc: ValidationError, doc: PositionedDocument, model: type[BaseModel]
-) -> list[Problem]:
-    """Pydantic's errors anchored at the YAML they came from, in plain words."""
-    problems = []
-    for err in exc.errors():
-        loc: YamlPath = tuple(err["loc"])
-        if err["type"] == "extra_forbidden":
-            allowed = _fields_at(model, loc[:-1])
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            problems.append(
-                doc.problem(
-                    loc,
-                    f"unknown key '{loc[-1]}'; {hint}allowed here: {', '.join(allowed)}",
-                    key=True,
-                )
-            )
-        elif err["type"] == "missing":
-            problems.append(doc.problem(loc[:-1], f"missing required key '{loc[-1]}'"))
-        else:
-            problems.append(doc.problem(_trim(loc), _message(err)))
-    return problems
-
-
-def _trim(loc: YamlPath) -> YamlPath:
-    """Drop pydantic's `[key]` suffixes of dict keys and union tags, which YAML never shows."""
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p == "function-after")))
-
-
-def _message(err: Any) -> str:
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    given = err.get("input")
-    if err["type"].startswith(("literal_error", "enum")) and isinstance(given, str):
-        return f"{msg} (got '{given}')"
-    if err["type"] in ("value_error", "assertion_error"):
-        return msg
-    return f"{msg} (got {given!r})" if isinstance(given, str | int | float | bool) else msg
-
-
-def _fields_at(model: type[BaseModel], loc: YamlPath) -> list[str]:
-    """Names (aliases where set) of the keys allowed at `loc` inside `model`."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int) or current is None:
-            current = _item_model(current)
-            continue
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(part) or next(
-                (f for f in current.model_fields.values() if f.alias == part), None
-            )
-            current = _model_in(field.annotation) if field else None
-        else:  # a dict value: the key named an entry, the model stays
-            current = _item_model(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or n for n, f in current.model_fields.items()]
-    return []
-
-
-def _model_in(annotation: Any) -> Any:
-    """The model type inside `X`, `X | None`, `list[X]` or `dict[str, X]` (else the annotation)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    origin = get_origin(annotation)
-    if origin in (list, dict):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model_in(arg)
-        if found is not None and found is not type(None):
-            return found
-    return annotation
-
-
-def _item_model(container: Any) -> Any:
-    args = get_args(container)
-    return _model_in(args[-1]) if args else None
-
-
-def _cross_checks(config: GovernanceConfig, doc: PositionedDocument) -> list[Problem]:
+def _cross_checks(config: GovernanceConfig, doc: YamlSource) -> list[Problem]:
     """Rules that need the rotation: overrides start on handoff days and do not overlap."""
     from governance.rotation import override_interval
 

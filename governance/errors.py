@@ -1,41 +1,17 @@
 """Positioned problems in the governance file, reported all together.
 
 A wrong owner or a misspelt weekday decides who may approve a publication to investors, so
-every message points at the exact line and column, with the source line and a caret.
+every message points at the exact line and column, with the source line and a caret. The
+`Position` and `Problem` are the runbook language's, so both files report alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from flows.language.errors import Position, Problem, render_problems
 
-@dataclass(frozen=True, order=True)
-class Position:
-    """A 1-based line and column."""
-
-    line: int
-    column: int
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong at one place of one file."""
-
-    file: str
-    position: Position
-    path: str
-    message: str
-    source_line: str = ""
-
-    def render(self) -> str:
-        """`file:line:col: path: message`, then the source line and a caret under the column."""
-        where = f"{self.file}:{self.position.line}:{self.position.column}"
-        head = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
-        if not self.source_line:
-            return head
-        caret = " " * (self.position.column - 1) + "^"
-        return f"{head}\n    {self.source_line}\n    {caret}"
+__all__ = ["GovernanceConfigError", "GovernanceError", "Position", "Problem"]
 
 
 class GovernanceError(Exception):
@@ -50,6 +26,5 @@ class GovernanceConfigError(GovernanceError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        """All problems, one block each, then a count."""
-        noun = "problem" if len(self.problems) == 1 else "problems"
-        return "\n".join([*(p.render() for p in self.problems), f"{len(self.problems)} {noun}."])
+        """All problems, one block each, then `N problem(s).`"""
+        return render_problems(self.problems, tail=".")

@@ -7,7 +7,7 @@ the YAML; a file's problems are collected and reported together, not one per att
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +40,12 @@ class Problem:
         return f"{head}\n    {self.source_line}\n    {caret}"
 
 
+def render_problems(problems: Sequence[Problem], *, tail: str = " found.") -> str:
+    """Every problem, one block each, then a count line: `2 problems` followed by `tail`."""
+    noun = "problem" if len(problems) == 1 else "problems"
+    return "\n".join([*(p.render() for p in problems), f"{len(problems)} {noun}{tail}"])
+
+
 class RunbookError(Exception):
     """Base of every error the runbook language raises."""
 
@@ -52,10 +58,8 @@ class RunbookValidationError(RunbookError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        """All problems, one block each, then a count."""
-        blocks = [p.render() for p in self.problems]
-        noun = "problem" if len(self.problems) == 1 else "problems"
-        return "\n".join([*blocks, f"{len(self.problems)} {noun} found."])
+        """All problems, one block each, then `N problem(s) found.`"""
+        return render_problems(self.problems)
 
 
 class RunbookNotFoundError(RunbookError):

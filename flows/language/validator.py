@@ -11,18 +11,19 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from flows.language.catalog import PipelineCatalog, PipelineInfo
 from flows.language.errors import Problem, RunbookValidationError, display_path
 from flows.language.graph import Finding, StepGraph, build_graph
 from flows.language.models import IDENTIFIER, Runbook, Step
 from flows.language.policy import check_policy
+from flows.language.pydantic_errors import message_of, pydantic_problems
 from flows.language.template_checks import check_templates
 from flows.language.templates import is_template
-from flows.language.yaml_source import Path_, YamlSource, YamlSyntaxError, load_yaml
+from flows.language.yaml_source import Path_, YamlSource, load_mapping
 from recovery_tasks.registry import StepType, all_step_types, unknown_step_type_message
 
 
@@ -52,18 +53,10 @@ def validate_file(path: Path | str, catalog: PipelineCatalog) -> ValidatedRunboo
 
 def validate_text(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRunbook:
     """Validate runbook YAML given as text (`file` names it in messages)."""
-    try:
-        source = load_yaml(text, file)
-    except YamlSyntaxError as exc:
-        raise RunbookValidationError([exc.problem]) from None
-    problems = list(source.problems)
-    if not isinstance(source.data, dict):
-        found = "an empty file" if source.data is None else f"a {type(source.data).__name__}"
-        problems.append(
-            source.problem(
-                (), f"a runbook is a mapping (runbook:, pipeline:, steps: ...); found {found}"
-            )
-        )
+    source, problems = load_mapping(
+        text, file, "a runbook is a mapping (runbook:, pipeline:, steps: ...)"
+    )
+    if source is None:
         raise RunbookValidationError(problems)
     spec, model_problems = _build_model(source)
     problems += model_problems
@@ -135,68 +128,7 @@ def _build_model(source: YamlSource) -> tuple[Runbook | None, list[Problem]]:
     try:
         return Runbook.model_validate(source.data), []
     except ValidationError as exc:
-        return None, pydantic_problems(source, exc, (), Runbook)
-
-
-def pydantic_problems(
-    source: YamlSource, exc: ValidationError, prefix: Path_, model: type[BaseModel]
-) -> list[Problem]:
-    """Turn pydantic's errors into positioned problems with messages that say what to do."""
-    problems = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        path = (*prefix, *loc)
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            allowed = _fields_at(model, loc[:-1])
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            message = f"unknown field '{loc[-1]}'; {hint}allowed here: {', '.join(allowed)}"
-            problems.append(source.problem(path, message, key=True))
-        elif kind == "missing":
-            problems.append(source.problem(path[:-1], f"missing required field '{loc[-1]}'"))
-        else:
-            problems.append(source.problem(path, _message(err)))
-    return problems
-
-
-def _message(err: dict[str, Any]) -> str:
-    """Pydantic's message; our own validators' messages already quote the value."""
-    msg = str(err["msg"])
-    if msg.startswith("Value error, "):
-        return msg.removeprefix("Value error, ")
-    given = err.get("input")
-    return f"{msg} (got {given!r})" if isinstance(given, str | int | float | bool) else msg
-
-
-def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Names (aliases where set) of the fields allowed at `loc` inside `model`."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int) or not (
-            isinstance(current, type) and issubclass(current, BaseModel)
-        ):
-            current = _unwrap(current)
-            if isinstance(part, int):
-                continue
-        fields = {f.alias or n: f for n, f in current.model_fields.items()}
-        field = fields.get(part)
-        if field is None:
-            return []
-        current = _unwrap(field.annotation)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or n for n, f in current.model_fields.items()]
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
-    """list[Step] -> Step, dict[str, Param] -> Param, Optional[X] -> X."""
-    while get_origin(annotation) is not None:
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        annotation = args[-1] if args else annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            break
-    return annotation
+        return None, pydantic_problems(source, exc, Runbook)
 
 
 def _step_types(
@@ -270,7 +202,7 @@ def check_with(
                     )
                 )
             else:
-                problems.append(source.problem((*path, *loc), _message(err)))
+                problems.append(source.problem((*path, *loc), message_of(err)))
     return problems
 
 

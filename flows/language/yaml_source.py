@@ -3,7 +3,8 @@
 PyYAML's C parser composes the node tree (fast); we construct plain Python values from it
 ourselves so that duplicate keys are errors (PyYAML keeps the last one silently), dates and
 times stay strings (no timestamp resolver) and every node's position is recorded under its
-path, e.g. ("steps", 2, "with", "partition").
+path, e.g. ("steps", 2, "with", "partition"). The governance file is read the same way, with
+its own `YamlDialect` (PyYAML's pure-Python parser and shorter messages).
 """
 
 from __future__ import annotations
@@ -30,9 +31,28 @@ _SCALAR_CONSTRUCTORS = yaml.constructor.SafeConstructor.yaml_constructors
 
 
 def _unknown_tag(_: object, node: yaml.Node) -> object:
+    # PyYAML's own words; load_yaml reports it, like a syntax error, at the tag
     raise yaml.constructor.ConstructorError(
-        None, None, f"tag {node.tag} is not allowed in a runbook", node.start_mark
+        None, None, f"could not determine a constructor for the tag {node.tag!r}", node.start_mark
     )
+
+
+@dataclass(frozen=True)
+class YamlDialect:
+    """Which parser reads a kind of file and how its load problems are worded.
+
+    The default is the runbook language's: libyaml's parser (fast) and its messages.
+    """
+
+    loader: type = _Loader
+    syntax_hint: str = "; check indentation and quoting here"
+    duplicate_key: str = (
+        "duplicate key '{key}' (first defined at line {first}); "
+        "YAML would silently keep only the last one: remove or rename one"
+    )
+
+
+RUNBOOK_YAML = YamlDialect()
 
 
 @dataclass
@@ -64,10 +84,23 @@ class YamlSource:
             path = path[:-1]
             key = False
 
-    def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
-        """A problem anchored at `path` in this file."""
+    def problem(self, path: Path_, message: str, *, key: bool | None = False) -> Problem:
+        """A problem anchored at `path` in this file: at its key when `key` is true, at its
+        value when false, and at its key only when it names a mapping when `key` is None."""
+        if key is None:
+            key = isinstance(self.value_at(path), dict)
         pos = self.position(path, key=key)
         return Problem(self.file, pos, format_path(path), message, self.line(pos.line).rstrip())
+
+    def value_at(self, path: Path_) -> Any:
+        """The data at `path`, or None when there is nothing there."""
+        value = self.data
+        for part in path:
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return value
 
 
 def format_path(path: Path_) -> str:
@@ -89,38 +122,58 @@ class YamlSyntaxError(Exception):
         super().__init__(problem.render())
 
 
-def load_yaml(text: str, file: str) -> YamlSource:
+def load_yaml(text: str, file: str, dialect: YamlDialect = RUNBOOK_YAML) -> YamlSource:
     """Parse one YAML document, raising YamlSyntaxError with file:line:col on bad input."""
     source = YamlSource(file=file, text=text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=dialect.loader)
+        if node is not None:
+            source.data = _construct(node, (), source, dialect)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
         raise YamlSyntaxError(
-            Problem(file, pos, "", _explain(exc, text, pos), source.line(pos.line))
+            Problem(file, pos, "", _explain(exc, text, pos, dialect), source.line(pos.line))
         ) from None
-    if node is not None:
-        source.data = _construct(node, (), source)
     return source
 
 
-def _explain(exc: yaml.MarkedYAMLError, text: str, pos: Position) -> str:
+def load_mapping(
+    text: str, file: str, expected: str, dialect: YamlDialect = RUNBOOK_YAML
+) -> tuple[YamlSource | None, list[Problem]]:
+    """Parse a document that must be a mapping: the source (None when it is not one) and the
+    problems found so far. `expected` starts the message for anything else, e.g. "expected a
+    mapping (engineers:, ...)", which ends "; found an empty file" (or "a list", ...)."""
+    try:
+        source = load_yaml(text, file, dialect)
+    except YamlSyntaxError as exc:
+        return None, [exc.problem]
+    problems = list(source.problems)
+    if not isinstance(source.data, dict):
+        found = "an empty file" if source.data is None else f"a {type(source.data).__name__}"
+        problems.append(source.problem((), f"{expected}; found {found}"))
+        return None, problems
+    return source, problems
+
+
+def _explain(exc: yaml.MarkedYAMLError, text: str, pos: Position, dialect: YamlDialect) -> str:
     line = text.splitlines()[pos.line - 1] if pos.line <= len(text.splitlines()) else ""
     if "\t" in line[: max(pos.column, 1)] or "'\\t'" in str(exc.problem):
         return "tab character in indentation: YAML indents with spaces only; replace tabs"
     problem = exc.problem or "invalid YAML"
     context = f" ({exc.context})" if exc.context else ""
-    return f"YAML syntax error: {problem}{context}; check indentation and quoting here"
+    return f"YAML syntax error: {problem}{context}{dialect.syntax_hint}"
 
 
-def _construct(node: yaml.Node, path: Path_, source: YamlSource) -> Any:
+def _construct(node: yaml.Node, path: Path_, source: YamlSource, dialect: YamlDialect) -> Any:
     mark = node.start_mark
     source.values[path] = Position(mark.line + 1, mark.column + 1)
     if isinstance(node, yaml.MappingNode):
-        return _construct_mapping(node, path, source)
+        return _construct_mapping(node, path, source, dialect)
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(child, (*path, i), source) for i, child in enumerate(node.value)]
+        return [
+            _construct(child, (*path, i), source, dialect) for i, child in enumerate(node.value)
+        ]
     if node.style:
         source.scalar_styles[path] = node.style
     tag = node.tag
@@ -129,7 +182,9 @@ def _construct(node: yaml.Node, path: Path_, source: YamlSource) -> Any:
     return _SCALAR_CONSTRUCTORS.get(tag, _unknown_tag)(_SCALARS, node)
 
 
-def _construct_mapping(node: yaml.MappingNode, path: Path_, source: YamlSource) -> dict:
+def _construct_mapping(
+    node: yaml.MappingNode, path: Path_, source: YamlSource, dialect: YamlDialect
+) -> dict:
     result: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         key_pos = Position(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -138,7 +193,13 @@ def _construct_mapping(node: yaml.MappingNode, path: Path_, source: YamlSource) 
             if key_node.tag != _MERGE_TAG:
                 what = "mapping keys must be plain scalars"
             source.problems.append(
-                Problem(source.file, key_pos, format_path(path), what, source.line(key_pos.line))
+                Problem(
+                    source.file,
+                    key_pos,
+                    format_path(path),
+                    what,
+                    source.line(key_pos.line),
+                )
             )
             continue
         key = key_node.value  # raw text: `on:` stays "on", not YAML 1.1's True
@@ -150,12 +211,11 @@ def _construct_mapping(node: yaml.MappingNode, path: Path_, source: YamlSource) 
                     source.file,
                     key_pos,
                     format_path(child),
-                    f"duplicate key '{key}' (first defined at line {first.line}); "
-                    "YAML would silently keep only the last one: remove or rename one",
+                    dialect.duplicate_key.format(key=key, first=first.line),
                     source.line(key_pos.line),
                 )
             )
             continue
         source.keys[child] = key_pos
-        result[key] = _construct(value_node, child, source)
+        result[key] = _construct(value_node, child, source, dialect)
     return result
