@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ from recovery_tasks.context import StepContext
 from recovery_tasks.params import StepParams
 from recovery_tasks.registry import step_type
 
+LOG_ARRIVAL_CHECKS = 5
 _FLOW_RUN_RESOURCE = re.compile(r"^prefect\.flow-run\.(?P<id>[0-9a-f-]{36})$")
 
 
@@ -61,9 +63,20 @@ async def scan_job_logs(params: ScanJobLogsParams, ctx: StepContext) -> ScanJobL
     if run_id is None:
         return ScanJobLogsResult(flow_run_id=None, lines_read=0)
     lines = await read_job_logs(run_id, params.limit)
+    for _ in range(LOG_ARRIVAL_CHECKS):  # a run that just failed may still be shipping its logs
+        if lines:
+            break
+        await asyncio.sleep(1)
+        lines = await read_job_logs(run_id, params.limit)
     return ScanJobLogsResult(
         flow_run_id=run_id,
         lines_read=len(lines),
-        extraction_failures=[line.message for line in extraction_failures(lines)],
-        errors=[line.message for line in lines if line.level >= 40][:50],
+        extraction_failures=[_headline(line.message) for line in extraction_failures(lines)],
+        errors=[_headline(line.message) for line in lines if line.level >= 40][:50],
     )
+
+
+def _headline(message: str) -> str:
+    """The first line of a log message (tracebacks stay in the Prefect UI), at most 300 chars."""
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    return first if len(first) <= 300 else first[:297] + "..."

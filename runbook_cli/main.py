@@ -6,7 +6,11 @@ reader finds `runbook data ...` in `runbook_cli/data.py` and so on.
 
 from __future__ import annotations
 
+import os
+
 import typer
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no phoning home
 
 app = typer.Typer(
     name="runbook",
@@ -39,8 +43,15 @@ from runbook_cli.deployments import register as register_deployment_commands  # 
 
 register_deployment_commands(app)
 from runbook_cli.data import app as data_app  # noqa: E402
+
 app.add_typer(data_app, name="data")
 from runbook_cli.fault import app as fault_app  # noqa: E402
+
 app.add_typer(fault_app, name="fault")
 from runbook_cli.pipeline import app as pipeline_app  # noqa: E402
+
 app.add_typer(pipeline_app, name="pipeline")
+
+from runbook_cli.demo import register as register_demo  # noqa: E402
+
+register_demo(app)

@@ -51,6 +51,7 @@ async def answer_gate(
             f"flow run {flow_run_id} is not waiting for approval (state: {state});"
             " a late or repeated answer changes nothing"
         )
+    await _wait_for_form(flow_run_id, run.state.state_details.run_input_keyset or {})
     before = _answers(ledger, flow_run_id)
     try:
         await resume_flow_run(
@@ -72,6 +73,23 @@ async def answer_gate(
             return Verdict(False, f"refused: {answer.reason}")
         await asyncio.sleep(0.25)
     return None
+
+
+async def _wait_for_form(flow_run_id: str, keyset: dict[str, str]) -> None:
+    """Prefect marks a run Paused a moment before it saves the form's schema; wait for it."""
+    from prefect.input.run_input import read_flow_run_input
+
+    for _ in range(40):
+        if (
+            keyset.get("schema")
+            and await read_flow_run_input(
+                keyset["schema"],
+                flow_run_id,  # type: ignore[arg-type]
+            )
+            is not None
+        ):
+            return
+        await asyncio.sleep(0.25)
 
 
 def _answers(ledger: Ledger, flow_run_id: str) -> list[ApprovalAnswer]:
