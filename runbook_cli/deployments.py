@@ -46,8 +46,10 @@ def serve(poll: int = typer.Option(2, "--poll", help=SERVE_HELP)) -> None:
     from flows.sla_watch import INTERVAL_SECONDS, sla_watch
 
     runbooks = _valid_runbooks()
-    typer.echo(f"serving {len(runbooks)} runbooks: {', '.join(r.name for r in runbooks)}"
-               f" and the SLA watch (every {INTERVAL_SECONDS} s)")
+    typer.echo(
+        f"serving {len(runbooks)} runbooks: {', '.join(r.name for r in runbooks)}"
+        f" and the SLA watch (every {INTERVAL_SECONDS} s)"
+    )
     watch = sla_watch.to_deployment(name="sla-watch", interval=INTERVAL_SECONDS)
     prefect_serve(*[runbook_deployment(r) for r in runbooks], watch)
 
