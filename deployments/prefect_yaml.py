@@ -43,8 +43,7 @@ def prefect_yaml(runbooks: list[ValidatedRunbook]) -> dict[str, Any]:
             *[_deployment(r) for r in sorted(runbooks, key=lambda r: r.name)],
             {
                 "name": "sla-watch",
-                "description": "Notify at 50% and 75% of each open incident's SLA; record "
-                "breaches",
+                "description": "Notify at 50% and 75% of each open incident's SLA; record breaches",
                 "entrypoint": "flows/sla_watch.py:sla_watch",
                 "tags": ["governance"],
                 "work_pool": {"name": WORK_POOL},
