@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 from prefect.events import emit_event
 
 from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
@@ -83,6 +84,11 @@ def test_pipeline_failed_event_runs_the_runbook_with_the_events_partition(
             assert time.monotonic() < deadline, "the runbook's deployment never appeared"
             assert process.poll() is None, "runbook serve exited"
             time.sleep(1)
+        deadline = time.monotonic() + 60
+        while not asyncio.run(trigger_armed()):
+            assert time.monotonic() < deadline, "the deployment's trigger never appeared"
+            time.sleep(1)
+        time.sleep(3)  # the server's trigger service loads new automations asynchronously
         emit_event(
             event="pipeline.failed",
             resource={"prefect.resource.id": "pipeline.unit_profit_experiments"},
@@ -113,6 +119,19 @@ def test_pipeline_failed_event_runs_the_runbook_with_the_events_partition(
             os.killpg(process.pid, signal.SIGKILL)
 
 
-async def _runs() -> list:
+async def trigger_armed() -> bool:
+    """Whether the server holds the automation behind the deployment's `on:` trigger."""
     async with get_client() as client:
-        return await client.read_flow_runs()
+        automations = await client.read_automations()
+    return any(
+        a.name.startswith("unit-profit-experiments") or "pipeline.failed" in str(a.trigger)
+        for a in automations
+    )
+
+
+async def _runs() -> list:
+    """Runs of the runbook's flow (the SLA watch's scheduled runs are not counted)."""
+    async with get_client() as client:
+        return await client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["unit-profit-experiments"]))
+        )
