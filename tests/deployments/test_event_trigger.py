@@ -88,17 +88,24 @@ def test_pipeline_failed_event_runs_the_runbook_with_the_events_partition(
         while not asyncio.run(trigger_armed()):
             assert time.monotonic() < deadline, "the deployment's trigger never appeared"
             time.sleep(1)
-        time.sleep(3)  # the server's trigger service loads new automations asynchronously
-        emit_event(
-            event="pipeline.failed",
-            resource={"prefect.resource.id": "pipeline.unit_profit_experiments"},
-            payload={"kind": "data_quality", "partition": "2026-10-14"},
-        )
         emit_event(
             event="pipeline.failed",  # another pipeline's failure must not start it
             resource={"prefect.resource.id": "pipeline.aggregate_growth"},
             payload={"kind": "data_quality", "partition": "2026-W43"},
         )
+        # The server's trigger service loads a new automation asynchronously: an event that
+        # arrives before it is live starts nothing, so emit again only while no run exists.
+        for _ in range(4):
+            emit_event(
+                event="pipeline.failed",
+                resource={"prefect.resource.id": "pipeline.unit_profit_experiments"},
+                payload={"kind": "data_quality", "partition": "2026-10-14"},
+            )
+            created = time.monotonic() + 20
+            while not asyncio.run(_runs()) and time.monotonic() < created:
+                time.sleep(0.5)
+            if asyncio.run(_runs()):
+                break
         deadline = time.monotonic() + 90
         while not log.exists():
             assert time.monotonic() < deadline, "the trigger did not start the runbook"
