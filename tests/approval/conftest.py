@@ -20,6 +20,7 @@ from flows.language.catalog import PipelineCatalog
 from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
 from governance.ledger import Ledger
+from tests.gated_runbook import gated_runbook
 
 
 @dataclass
@@ -79,25 +80,6 @@ def _find_run(flow_name: str, timeout: float = 30) -> str:
     raise AssertionError(f"no flow run of {flow_name} appeared")
 
 
-GATED = """
-runbook: {name}
-pipeline: aggregate_profit
-steps:
-  - id: counts
-    uses: test.add
-    with: {{a: 40, b: 2}}
-  - id: approve
-    uses: approval.on_call
-    needs: [counts]
-    timeout: {timeout}
-    with: {{approvers: [A, B], min_approvals: {needed}, poll_interval: 1}}
-  - id: publish
-    uses: test.publish
-    needs: [approve]
-    with: {{target: "{target}"}}
-"""
-
-
 @pytest.fixture
 def start_gated(
     prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path
@@ -107,7 +89,9 @@ def start_gated(
     def start(needed: int = 1, timeout: str = "5m", triggered_by: str | None = None) -> GatedRun:
         name = f"gated-{uuid.uuid4().hex[:8]}"
         target = tmp_path / f"{name}.published"
-        text = GATED.format(name=name, needed=needed, timeout=timeout, target=target)
+        text = gated_runbook(
+            name, f"approvers: [A, B], min_approvals: {needed}, poll_interval: 1", timeout, target
+        )
         compiled = compile_runbook(validate_text(text, f"{name}.yaml", catalog))
         run = GatedRun(name, target, threading.Thread(daemon=True, target=lambda: None))
 

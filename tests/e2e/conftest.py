@@ -32,6 +32,7 @@ from flows.language.validator import validate_text
 from governance.config import load_governance
 from governance.ledger import Ledger
 from governance.models import GovernanceConfig
+from tests.gated_runbook import gated_runbook
 from warehouse.settings import PROJECT_ROOT, get_settings
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -127,25 +128,6 @@ def governance(
     get_settings.cache_clear()
 
 
-GATED = """
-runbook: {name}
-pipeline: aggregate_profit
-steps:
-  - id: counts
-    uses: test.add
-    with: {{a: 40, b: 2}}
-  - id: approve
-    uses: approval.on_call
-    needs: [counts]
-    timeout: {timeout}
-    with: {{{gate}}}
-  - id: publish
-    uses: test.publish
-    needs: [approve]
-    with: {{target: "{target}"}}
-"""
-
-
 @dataclass
 class GatedRun:
     """An investor runbook running in a background thread against the module's server."""
@@ -239,7 +221,7 @@ def start_gated(catalog: PipelineCatalog, tmp_path: Path) -> Iterator[Callable[.
     def start(gate: str = "approvers: [A, B], poll_interval: 1", timeout: str = "5m") -> GatedRun:
         name = f"e2e-{uuid.uuid4().hex[:8]}"
         target = tmp_path / f"{name}.published"
-        text = GATED.format(name=name, gate=gate, timeout=timeout, target=target)
+        text = gated_runbook(name, gate, timeout, target)
         compiled = compile_runbook(validate_text(text, f"{name}.yaml", catalog))
         run = GatedRun(name, target, threading.Thread(target=lambda: None))
         event = {
