@@ -78,15 +78,14 @@ class RunbookExecution:
 
     async def run(self) -> dict[str, Any] | State:
         """Execute every wave; on failure run the handlers and end Failed."""
-        self.params = resolve_params(self.runbook.spec.params, self.overrides, self._base_ns())
-        if self.recorder is not None and not self.incident:
-            self.incident = self.recorder.open(
-                self.runbook.name,
-                self.runbook.spec.pipeline,
-                self.event,
-                self.params,
-                self.flow_run_id,
-            )
+        try:
+            self.params = resolve_params(self.runbook.spec.params, self.overrides, self._base_ns())
+        except ValueError as exc:  # the event lacks what the runbook needs: still on record
+            self._open_incident()
+            if self.recorder is not None:
+                self.recorder.state("failed", detail={"params": str(exc)})
+            raise
+        self._open_incident()
         stopped: GateClosed | None = None
         for wave in self.waves:
             await self._run_concurrently(wave.steps)
@@ -109,6 +108,17 @@ class RunbookExecution:
         if self.recorder is not None:
             self.recorder.state("resolved", detail={"steps": len(self.outcomes)})
         return self.summary()
+
+    def _open_incident(self) -> None:
+        """Open (or re-find, for the same event) the incident this run works on."""
+        if self.recorder is not None and not self.incident:
+            self.incident = self.recorder.open(
+                self.runbook.name,
+                self.runbook.spec.pipeline,
+                self.event,
+                self.params,
+                self.flow_run_id,
+            )
 
     def _finish(self, step_id: str, outcome: StepOutcome) -> None:
         """Keep a step's outcome for later templates and append it to the incident's story."""

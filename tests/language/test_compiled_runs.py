@@ -13,6 +13,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from flows.language.catalog import PipelineCatalog
 from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
+from governance.ledger import Ledger
 
 pytestmark = pytest.mark.prefect
 
@@ -278,8 +279,12 @@ steps:
     uses: test.echo
 """,
         catalog,
-        event={"payload": {}},
+        event={"id": "evt-without-partition", "payload": {}},
     )
     assert state.is_failed()
     assert "partition" in state.message
     assert task_runs(state.state_details.flow_run_id, 0) == {}
+    ledger = Ledger.from_settings()
+    incident = ledger.find_incident("evt-without-partition")
+    assert incident is not None and incident.runbook == "needs-partition"
+    assert ledger.current_state(incident.id) == "failed"
