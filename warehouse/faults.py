@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select
 
 from warehouse.calendar import Partition
 from warehouse.db import Platform
@@ -44,17 +44,36 @@ class InjectedFault:
         return self.variant in DATA_VARIANTS or self.variant == "crash_mid_run"
 
 
+_FAULTS_OF_PARTITION = (
+    select(injected_faults)
+    .where(
+        injected_faults.c.pipeline == bindparam("f_pipeline"),
+        injected_faults.c.partition_key == bindparam("f_partition"),
+    )
+    .order_by(injected_faults.c.id)
+)
+
+
 def active_faults(
-    engine: Engine, pipeline: str | None, partition: str | None
+    engine: Engine | Connection, pipeline: str | None, partition: str | None
 ) -> list[InjectedFault]:
-    """Recorded faults, optionally only those of one pipeline and partition."""
-    q = select(injected_faults).order_by(injected_faults.c.id)
-    if pipeline:
-        q = q.where(injected_faults.c.pipeline == pipeline)
-    if partition:
-        q = q.where(injected_faults.c.partition_key == partition)
-    with engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
+    """Recorded faults, optionally only those of one pipeline and partition.
+
+    Given a connection, it reads on it (inside its transaction, no second connection).
+    """
+    if pipeline and partition:
+        q, params = _FAULTS_OF_PARTITION, {"f_pipeline": pipeline, "f_partition": partition}
+    else:
+        q, params = select(injected_faults).order_by(injected_faults.c.id), {}
+        if pipeline:
+            q = q.where(injected_faults.c.pipeline == pipeline)
+        if partition:
+            q = q.where(injected_faults.c.partition_key == partition)
+    if isinstance(engine, Connection):
+        rows = engine.execute(q, params).mappings().all()
+    else:
+        with engine.connect() as conn:
+            rows = conn.execute(q, params).mappings().all()
     return [
         InjectedFault(r["id"], FailureKind(r["kind"]), r["variant"], r["pipeline"],
                       r["partition_key"], r["target"], json.loads(r["params"]))

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import NoReturn
 
-from sqlalchemy import Connection, Engine, delete, insert, text
+from sqlalchemy import Connection, Engine, TextClause, bindparam, delete, insert, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from warehouse.calendar import Partition, parse_partition
@@ -48,16 +50,20 @@ def resolve(pipeline: str | Pipeline, partition: str | Partition) -> tuple[Pipel
 def run_transform(
     engine: Engine | Platform, pipeline: str | Pipeline, partition: str | Partition
 ) -> TransformResult:
-    """Replace the pipeline's partition in the warehouse, atomically; returns rows written."""
+    """Replace the pipeline's partition in the warehouse, atomically; returns rows written.
+
+    One connection does it all: the injected faults are read on it, then the steps and the
+    ledger row are written and committed in one transaction (closing it rolls back on error).
+    """
     from warehouse.faults import active_faults
 
     wh = Platform.of(engine).warehouse
     pipe, part = resolve(pipeline, partition)
-    faults = {f.variant: f for f in active_faults(wh, pipe.name, part.key)}
-    if "crash_mid_run" in faults:
-        _crash_mid_run(wh, pipe, part)
-    try:
-        with wh.begin() as conn:
+    with wh.connect() as conn:
+        faults = {f.variant: f for f in active_faults(conn, pipe.name, part.key)}
+        if "crash_mid_run" in faults:
+            _crash_mid_run(conn, pipe, part)
+        try:
             if "transform_error" in faults:
                 conn.execute(text(f"SELECT no_such_column FROM {pipe.primary_table}"))
             rows = _write(conn, pipe, part)
@@ -71,59 +77,75 @@ def run_transform(
                     pipeline=pipe.name,
                 )
             _ledger(conn, pipe, part, "complete", sum(rows.values()))
-    except SQLAlchemyError as exc:
-        raise PipelineFailure(
-            FailureKind.ETL_JOB_FAILURE,
-            part.key,
-            f"transformation error: {getattr(exc, 'orig', exc)}",
-            pipeline=pipe.name,
-        ) from exc
+            conn.commit()
+        except SQLAlchemyError as exc:
+            raise PipelineFailure(
+                FailureKind.ETL_JOB_FAILURE,
+                part.key,
+                f"transformation error: {getattr(exc, 'orig', exc)}",
+                pipeline=pipe.name,
+            ) from exc
     return TransformResult(pipe.name, part.key, rows)
+
+
+@lru_cache(maxsize=256)
+def _delete_sql(table: str) -> TextClause:
+    return text(f"DELETE FROM {table} WHERE partition_key = :p")
+
+
+@lru_cache(maxsize=256)
+def _insert_sql(sql: str) -> TextClause:
+    return bound(sql)
+
+
+_LEDGER_DELETE = delete(partition_runs).where(
+    partition_runs.c.pipeline == bindparam("l_pipeline"),
+    partition_runs.c.partition_key == bindparam("l_partition"),
+)
+_LEDGER_INSERT = insert(partition_runs)
 
 
 def _write(conn: Connection, pipe: Pipeline, part: Partition) -> dict[str, int]:
     params = partition_params(part)
     rows: dict[str, int] = {}
     for step in pipe.steps:
-        conn.execute(text(f"DELETE FROM {step.table} WHERE partition_key = :p"), params)
-        rows[step.table] = conn.execute(bound(step.insert_sql), params).rowcount
+        conn.execute(_delete_sql(step.table), params)
+        rows[step.table] = conn.execute(_insert_sql(step.insert_sql), params).rowcount
     return rows
 
 
 def _ledger(conn: Connection, pipe: Pipeline, part: Partition, status: str, rows: int) -> None:
-    key = (partition_runs.c.pipeline == pipe.name) & (partition_runs.c.partition_key == part.key)
-    conn.execute(delete(partition_runs).where(key))
+    conn.execute(_LEDGER_DELETE, {"l_pipeline": pipe.name, "l_partition": part.key})
     now = datetime.now()
     conn.execute(
-        insert(partition_runs).values(
-            pipeline=pipe.name,
-            partition_key=part.key,
-            status=status,
-            row_count=rows,
-            started_at=now,
-            finished_at=now if status == "complete" else None,
-        )
+        _LEDGER_INSERT,
+        {
+            "pipeline": pipe.name,
+            "partition_key": part.key,
+            "status": status,
+            "row_count": rows,
+            "started_at": now,
+            "finished_at": now if status == "complete" else None,
+        },
     )
 
 
-def _crash_mid_run(wh: Engine, pipe: Pipeline, part: Partition) -> None:
+def _crash_mid_run(conn: Connection, pipe: Pipeline, part: Partition) -> NoReturn:
     """The injected crash: commit part of the write, leave the ledger `running`, then die."""
     params = partition_params(part)
-    with wh.begin() as conn:
-        _ledger(conn, pipe, part, "running", 0)
-        last = pipe.steps[-1]
-        for step in pipe.steps:
-            conn.execute(text(f"DELETE FROM {step.table} WHERE partition_key = :p"), params)
-            if step is last and not step.crash_keep:
-                break
-            conn.execute(bound(step.insert_sql), params)
-        if last.crash_keep:
-            conn.execute(
-                text(
-                    f"DELETE FROM {last.table} WHERE partition_key = :p AND NOT ({last.crash_keep})"
-                ),
-                params,
-            )
+    _ledger(conn, pipe, part, "running", 0)
+    last = pipe.steps[-1]
+    for step in pipe.steps:
+        conn.execute(_delete_sql(step.table), params)
+        if step is last and not step.crash_keep:
+            break
+        conn.execute(_insert_sql(step.insert_sql), params)
+    if last.crash_keep:
+        conn.execute(
+            text(f"DELETE FROM {last.table} WHERE partition_key = :p AND NOT ({last.crash_keep})"),
+            params,
+        )
+    conn.commit()
     raise PipelineFailure(
         FailureKind.ETL_JOB_FAILURE,
         part.key,
