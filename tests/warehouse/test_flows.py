@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -43,5 +44,11 @@ def test_flow_fails_with_kind_and_logs(harness: None, sqlite_only: Engine) -> No
     assert info.value.kind == FailureKind.SOURCE_OUTAGE
     run_id = asyncio.run(latest_failed_run("aggregate_profit"))
     assert run_id is not None
-    lines = asyncio.run(read_job_logs(run_id))
-    assert any("kind=source_outage" in line.message for line in extraction_failures(lines))
+    deadline = time.monotonic() + 15  # the API receives a run's logs in batches, shortly after
+    while True:
+        lines = asyncio.run(read_job_logs(run_id))
+        found = any("kind=source_outage" in line.message for line in extraction_failures(lines))
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert found
