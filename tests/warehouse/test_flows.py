@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
@@ -15,14 +14,6 @@ from warehouse.faults import inject
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def harness() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 @pytest.fixture
 def sqlite_only(clean: Engine) -> Engine:
     if clean.dialect.name != "sqlite":
@@ -30,7 +21,7 @@ def sqlite_only(clean: Engine) -> Engine:
     return clean
 
 
-def test_flow_fails_with_kind_and_logs(harness: None, sqlite_only: Engine) -> None:
+def test_flow_fails_with_kind_and_logs(prefect_harness: None, sqlite_only: Engine) -> None:
     from prefect.context import get_run_context  # noqa: F401
 
     from flows.pipelines import pipeline_flow
