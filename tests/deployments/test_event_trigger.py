@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName
-from prefect.events import emit_event
 
 from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
 
@@ -64,6 +63,26 @@ def serve(server: LocalServer, runbooks: Path, data: Path) -> subprocess.Popen:
     )
 
 
+def emit(server: LocalServer, pipeline: str, partition: str) -> None:
+    """`runbook emit` in its own process, as an external job would report a failure.
+
+    (In this process Prefect's events worker may still be bound to another test's server.)
+    """
+    env = {**os.environ, "PREFECT_API_URL": server.api_url}
+    command = [
+        sys.executable,
+        "-m",
+        "runbook_cli",
+        "emit",
+        pipeline,
+        "--kind",
+        "data_quality",
+        "--partition",
+        partition,
+    ]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
+
+
 async def deployment_exists(name: str) -> bool:
     async with get_client() as client:
         deployments = await client.read_deployments()
@@ -88,19 +107,11 @@ def test_pipeline_failed_event_runs_the_runbook_with_the_events_partition(
         while not asyncio.run(trigger_armed()):
             assert time.monotonic() < deadline, "the deployment's trigger never appeared"
             time.sleep(1)
-        emit_event(
-            event="pipeline.failed",  # another pipeline's failure must not start it
-            resource={"prefect.resource.id": "pipeline.aggregate_growth"},
-            payload={"kind": "data_quality", "partition": "2026-W43"},
-        )
+        emit(server, "aggregate_growth", "2026-W43")  # another pipeline: must not start it
         # The server's trigger service loads a new automation asynchronously: an event that
         # arrives before it is live starts nothing, so emit again only while no run exists.
         for _ in range(4):
-            emit_event(
-                event="pipeline.failed",
-                resource={"prefect.resource.id": "pipeline.unit_profit_experiments"},
-                payload={"kind": "data_quality", "partition": "2026-10-14"},
-            )
+            emit(server, "unit_profit_experiments", "2026-10-14")
             created = time.monotonic() + 20
             while not asyncio.run(_runs()) and time.monotonic() < created:
                 time.sleep(0.5)
