@@ -1,7 +1,7 @@
-"""Which pipelines exist and which of them report to investors (from governance.yaml).
+"""Which pipelines exist, which report to investors, and who the engineers are.
 
-The runbook validator needs only these two facts; it reads them through this narrow view so
-the language does not depend on the rest of governance (rotation, holidays, contacts).
+The runbook validator needs only these facts from governance.yaml; it reads them through
+this narrow view so the language does not depend on the rest (rotation, holidays, contacts).
 """
 
 from __future__ import annotations
@@ -18,17 +18,25 @@ class PipelineInfo:
     investor_reporting: bool
 
 
-PipelineCatalog = dict[str, PipelineInfo]
+class PipelineCatalog(dict[str, PipelineInfo]):
+    """Pipelines by name, plus the engineers approval steps may name.
+
+    A plain dict works too (then engineer names are not checked at load time).
+    """
+
+    def __init__(self, pipelines: dict[str, PipelineInfo], engineers: frozenset[str]) -> None:
+        super().__init__(pipelines)
+        self.engineers = engineers
 
 
 def load_catalog(governance_file: Path | None = None) -> PipelineCatalog:
     """The pipelines declared in the governance file (the configured one by default)."""
     from governance.config import load_governance
-
     from warehouse.settings import get_settings
 
     config = load_governance(governance_file or get_settings().governance_file)
-    return {
+    pipelines = {
         name: PipelineInfo(name=name, investor_reporting=p.investor_reporting)
         for name, p in config.pipelines.items()
     }
+    return PipelineCatalog(pipelines, frozenset(config.engineers))

@@ -76,6 +76,29 @@ def check_policy(
     return findings
 
 
+def check_approver_names(
+    spec: Runbook, types: dict[str, StepType], engineers: frozenset[str]
+) -> list[Finding]:
+    """Names under an approval step's `approvers:`/`also:` must be engineers in governance."""
+    findings: list[Finding] = []
+    for i, step in enumerate(spec.steps):
+        if _role(types, step.id) != "approval":
+            continue
+        for field in ("approvers", "also"):
+            names = step.with_.get(field)
+            for j, name in enumerate(names if isinstance(names, list) else []):
+                if isinstance(name, str) and name not in engineers:
+                    findings.append(
+                        (
+                            ("steps", i, "with", field, j),
+                            f"unknown engineer '{name}'; engineers "
+                            f"in governance.yaml: {', '.join(sorted(engineers))}",
+                            False,
+                        )
+                    )
+    return findings
+
+
 def _role(types: dict[str, StepType], key: str) -> str | None:
     step_type = types.get(key)
     return step_type.role if step_type else None

@@ -19,7 +19,7 @@ from flows.language.catalog import PipelineCatalog, PipelineInfo
 from flows.language.errors import Problem, RunbookValidationError, display_path
 from flows.language.graph import Finding, StepGraph, build_graph
 from flows.language.models import IDENTIFIER, Runbook, Step
-from flows.language.policy import check_policy
+from flows.language.policy import check_approver_names, check_policy
 from flows.language.pydantic_errors import message_of, pydantic_problems
 from flows.language.template_checks import check_templates
 from flows.language.templates import is_template
@@ -96,6 +96,9 @@ def validate_text(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRu
     findings += check_templates(spec, source, graph, types, handler_types, problems)
     if pipeline is not None:
         findings += check_policy(spec, graph, types, handler_types, pipeline.investor_reporting)
+    engineers = getattr(catalog, "engineers", None)
+    if engineers is not None:
+        findings += check_approver_names(spec, types, engineers)
     problems += [source.problem(p, m, key=k) for p, m, k in findings]
     if problems:
         raise RunbookValidationError(problems)

@@ -9,7 +9,9 @@ import jsonschema
 import pytest
 
 from flows.language.catalog import load_catalog
+from flows.language.errors import RunbookValidationError
 from flows.language.schema import SCHEMA_PATH
+from flows.language.validator import validate_text
 from flows.language.yaml_source import load_yaml
 from flows.runbook_library import load_runbook, validate_files
 
@@ -48,3 +50,19 @@ def test_investor_runbooks_publish_only_behind_an_approval_gate(name: str) -> No
     assert publish and gates
     for step in publish:
         assert runbook.graph.ancestors[step] & gates
+
+
+def test_approval_steps_may_name_only_engineers_from_governance(tmp_path: Path) -> None:
+    text = (
+        RUNBOOKS[2]
+        .read_text()
+        .replace("    timeout: 3h\n", "    timeout: 3h\n    with: {approvers: [A, Bob]}\n", 1)
+    )
+    assert "approvers: [A, Bob]" in text
+    with pytest.raises(RunbookValidationError) as raised:
+        validate_text(text, "aggregate-profit.yaml", load_catalog())
+    (problem,) = raised.value.problems
+    assert problem.render().splitlines()[0] == (
+        "aggregate-profit.yaml:45:27: steps[5].with.approvers[1]: unknown engineer 'Bob'; "
+        "engineers in governance.yaml: A, B, C, D"
+    )
