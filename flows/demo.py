@@ -198,15 +198,12 @@ def _wait_for_gate(flow_name: str, worker: threading.Thread, started: datetime) 
 
 
 def _incident_of(flow_run_id: str) -> int:
-    import sqlalchemy as sa
-
-    import governance.ledger_schema as t
     from governance.ledger import Ledger
 
-    ledger = Ledger.from_settings()
-    query = sa.select(t.incidents.c.id).where(t.incidents.c.flow_run_id == flow_run_id)
-    with ledger.engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
+    incident = Ledger.from_settings().incident_of_run(flow_run_id)
+    if incident is None:
+        raise DemoError(f"recovery run {flow_run_id} opened no incident")
+    return incident.id
 
 
 def _show_result(pipeline: str, partition: str, incident_id: int, say: Say) -> None:

@@ -132,6 +132,13 @@ class Ledger:
             row = conn.execute(query).first()
         return None if row is None else _incident(row._mapping)
 
+    def incident_of_run(self, flow_run_id: str) -> Incident | None:
+        """The incident a recovery flow run works on, if it opened one."""
+        query = sa.select(t.incidents).where(t.incidents.c.flow_run_id == flow_run_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query.order_by(t.incidents.c.id)).first()
+        return None if row is None else _incident(row._mapping)
+
     def record_state(
         self,
         incident_id: int,
@@ -260,6 +267,13 @@ class Ledger:
         """Every gate pause of an incident, oldest first."""
         r = t.approval_requests
         query = sa.select(r).where(r.c.incident_id == incident_id).order_by(r.c.id)
+        with self.engine.connect() as conn:
+            return [_request(row._mapping) for row in conn.execute(query)]
+
+    def approval_requests_of_run(self, flow_run_id: str) -> list[ApprovalRequest]:
+        """Every gate pause of one flow run, oldest first (what `runbook approve` answers)."""
+        r = t.approval_requests
+        query = sa.select(r).where(r.c.flow_run_id == flow_run_id).order_by(r.c.id)
         with self.engine.connect() as conn:
             return [_request(row._mapping) for row in conn.execute(query)]
 

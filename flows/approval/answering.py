@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 
-import governance.ledger_schema as t
 from governance.ledger import Ledger
 from governance.ledger_records import ApprovalAnswer
 
@@ -94,11 +92,7 @@ async def _wait_for_form(flow_run_id: str, keyset: dict[str, str]) -> None:
 
 def _answers(ledger: Ledger, flow_run_id: str) -> list[ApprovalAnswer]:
     """Every answer recorded for the gates of this flow run, oldest first."""
-    requests = sa.select(t.approval_requests.c.id).where(
-        t.approval_requests.c.flow_run_id == flow_run_id
-    )
-    with ledger.engine.connect() as conn:
-        ids = list(conn.execute(requests).scalars())
+    requests = ledger.approval_requests_of_run(flow_run_id)
     return sorted(
-        (a for rid in ids for a in ledger.answers(rid)), key=lambda a: (a.answered_at, a.id)
+        (a for r in requests for a in ledger.answers(r.id)), key=lambda a: (a.answered_at, a.id)
     )

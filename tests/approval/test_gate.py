@@ -16,22 +16,13 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 def ledger_answers(run: GatedRun) -> list[tuple[str, str, bool]]:
     ledger = Ledger.from_settings()
-    incident = next(i for i in ledger_incidents(ledger) if i.runbook == run.name)
+    incident = ledger.incident_of_run(run.flow_run_id)
+    assert incident is not None and incident.runbook == run.name
     return [
         (a.who, a.decision, a.authorized)
         for r in ledger.approval_requests(incident.id)
         for a in ledger.answers(r.id)
     ]
-
-
-def ledger_incidents(ledger: Ledger) -> list:
-    import sqlalchemy as sa
-
-    import governance.ledger_schema as t
-
-    with ledger.engine.connect() as conn:
-        ids = list(conn.execute(sa.select(t.incidents.c.id)).scalars())
-    return [ledger.incident(i) for i in ids]
 
 
 def test_authorized_approval_continues_and_publishes(start_gated: Callable[..., GatedRun]) -> None:

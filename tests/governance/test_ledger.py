@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -198,3 +199,19 @@ def test_many_writers_can_create_the_ledger_at_once() -> None:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         for engine in engines:
             engine.dispose()
+
+
+def test_a_recovery_runs_incident_and_gate_pauses_are_found_by_its_flow_run(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger.from_url(f"sqlite:///{tmp_path / 'audit.db'}")
+    opened = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    incident = ledger.open_incident(
+        "aggregate_profit", "source_outage", opened, flow_run_id="run-1"
+    )
+    first = ledger.record_approval_request(incident.id, "run-1", "approve-1", ["A", "B"])
+    second = ledger.record_approval_request(incident.id, "run-1", "approve-2", ["A", "B"])
+    ledger.record_approval_request(incident.id, "run-2", "approve-1", ["A"])
+    assert ledger.incident_of_run("run-1") == incident
+    assert ledger.incident_of_run("run-9") is None
+    assert [r.id for r in ledger.approval_requests_of_run("run-1")] == [first.id, second.id]
