@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flows.incident import sla_left
+from governance.sla import format_time_left
 from recovery_tasks.context import StepContext
 from recovery_tasks.registry import all_step_types
 
@@ -66,14 +67,9 @@ def _sla_text(incident: dict[str, Any]) -> str:
     left = sla_left(incident, datetime.now(UTC))
     if left is None:
         return "-"
-    if left < timedelta(0):
-        return f"**breached** {_human(-left)} ago (deadline {incident['deadline']})"
-    return f"{_human(left)} left (deadline {incident['deadline']})"
-
-
-def _human(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60}h{minutes % 60:02d}m"
+    text = format_time_left(left)
+    shown = f"**{text}**" if left <= timedelta(0) else text
+    return f"{shown} (deadline {incident['deadline']})"
 
 
 def _one_line(outputs: dict[str, Any]) -> str:
