@@ -32,15 +32,15 @@ def engineers(params: NotifyParams, ctx: StepContext) -> NotifyResult:
     from governance.config import load_governance
     from governance.ledger import Ledger
     from governance.notify import Notifier
-    from governance.oncall import on_call_at
+    from governance.responders import notify_targets
 
     config = load_governance()
-    now = on_call_at(config, datetime.now(UTC))
-    owners = list(config.pipeline(ctx.pipeline).owners)
+    targets = notify_targets(config, ctx.pipeline, datetime.now(UTC))
+    on_call = [targets.on_call.primary, targets.on_call.backup]
     people = {
-        "on_call": [now.primary, now.backup],
-        "owners": owners,
-        "everyone": [now.primary, now.backup, *owners],
+        "on_call": on_call,
+        "owners": list(config.pipeline(ctx.pipeline).owners),
+        "everyone": [*targets.first, *targets.escalation],
     }[params.to]
     sent = Notifier(config, Ledger.from_settings()).notify_all(
         people, f"runbook:{ctx.runbook}", params.message, incident_id=ctx.incident.get("id")
