@@ -14,7 +14,7 @@ from typing import Any
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 
-from deployments.entrypoints import attribute_name
+from deployments.entrypoints import entrypoint_flow
 from flows.language.models import Trigger
 from flows.language.validator import ValidatedRunbook
 
@@ -43,10 +43,7 @@ def deployment_triggers(triggers: list[Trigger]) -> list[DeploymentEventTrigger]
 
 def runbook_deployment(runbook: ValidatedRunbook, **kwargs: Any) -> RunnerDeployment:
     """The deployment of one runbook (`name` = the runbook's name)."""
-    from deployments.entrypoints import __getattr__ as load_flow
-
-    recovery_flow = load_flow(attribute_name(runbook.name))
-    return recovery_flow.to_deployment(
+    return entrypoint_flow(runbook).to_deployment(
         name=runbook.name,
         description=runbook.spec.description or None,
         tags=["runbook", runbook.spec.pipeline],

@@ -8,7 +8,10 @@ through this path and so always runs the runbook as it is on disk, validated.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flows.language.validator import ValidatedRunbook
 
 
 def attribute_name(runbook: str) -> str:
@@ -16,13 +19,21 @@ def attribute_name(runbook: str) -> str:
     return runbook.replace("-", "_")
 
 
+def entrypoint_flow(runbook: ValidatedRunbook) -> Any:
+    """The runbook's compiled flow, importable as `deployments.entrypoints.<name>`."""
+    from flows.language.compiler import compile_runbook
+
+    name = attribute_name(runbook.name)
+    recovery_flow = compile_runbook(runbook).flow
+    recovery_flow.__module__ = __name__
+    recovery_flow.__name__ = name
+    globals()[name] = recovery_flow
+    return recovery_flow
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    from flows.runbook_library import compile_named
+    from flows.runbook_library import load_runbook
 
-    compiled = compile_named(name.replace("_", "-"))
-    compiled.flow.__module__ = __name__
-    compiled.flow.__name__ = name
-    globals()[name] = compiled.flow
-    return compiled.flow
+    return entrypoint_flow(load_runbook(name.replace("_", "-")))
