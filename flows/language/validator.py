@@ -9,6 +9,7 @@ the next. Nothing is compiled, deployed or run from a file with any problem.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,8 +123,6 @@ def _graph_findings_of_valid_steps(raw_steps: Any) -> list[Finding]:
 
 
 def _is_identifier(name: str) -> bool:
-    import re
-
     return bool(re.match(IDENTIFIER, name))
 
 
