@@ -25,14 +25,16 @@ demo: setup  ## Generate sample data, validate the runbooks, recover a failed pi
 test: setup  ## Run every test (starts PostgreSQL if needed; installs Chromium for the UI tests)
 	[ ! -x .ci/install-system-packages ] || .ci/install-system-packages
 	.ci/ensure-services
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest || { status=$$?; [ $$status -ne 5 ] || echo "pytest collected no tests: that is a failure" >&2; exit $$status; }
 
 test-fast:  setup  ## Only the fast tests (no Prefect server, browser or PostgreSQL)
 	$(BIN)/pytest -m "not slow and not prefect and not postgres and not browser"
 
-lint: setup  ## ruff check and format check
+lint: setup  ## ruff check, format check and the import layers contract (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: setup  ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .

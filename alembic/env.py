@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import warehouse.tables  # noqa: F401
 from alembic import context
+from foundation.settings import get_settings
 from warehouse.db import engine_for
 from warehouse.schema import warehouse_metadata
-from warehouse.settings import get_settings
 
 config = context.config
 
@@ -20,7 +20,7 @@ def run() -> None:
             context.run_migrations()
         return
     settings = get_settings()
-    engine = engine_for(settings.resolved_warehouse_url(), settings.warehouse_schema)
+    engine = engine_for(settings.warehouse_url(), settings.warehouse.warehouse_schema)
     with engine.begin() as conn:
         context.configure(connection=conn, target_metadata=warehouse_metadata)
         with context.begin_transaction():

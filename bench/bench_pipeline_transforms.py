@@ -82,12 +82,12 @@ def main() -> None:
     ap.add_argument("--schema", default=None)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
+    from foundation.settings import get_settings
     from warehouse.db import engine_for
-    from warehouse.settings import get_settings
     from warehouse.sql import bound, partition_params
     from warehouse.transform import resolve, run_transform
 
-    engine = engine_for(args.url or get_settings().resolved_warehouse_url(), args.schema)
+    engine = engine_for(args.url or get_settings().warehouse_url(), args.schema)
     with engine.connect() as conn:
         n_events = conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one()
     print(f"{engine.url.render_as_string(hide_password=True)}: {n_events:,} events")

@@ -16,7 +16,7 @@ from deployments.build import EVENT_PARAMETER
 from deployments.entrypoints import attribute_name
 from flows.language.validator import ValidatedRunbook
 from flows.sla_watch import INTERVAL_SECONDS
-from warehouse.settings import PROJECT_ROOT
+from foundation.settings import PROJECT_ROOT
 
 PREFECT_YAML = PROJECT_ROOT / "prefect.yaml"
 WORK_POOL = "runbooks"

@@ -10,17 +10,18 @@ the approval gate as the engineer on call, through the same path as `runbook app
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from foundation.errors import RecoveryError
+
 Say = Callable[[str], None]
 
 
-class DemoError(RuntimeError):
+class DemoError(RecoveryError, RuntimeError):
     """A demo step did not go as the story needs."""
 
 
@@ -33,11 +34,11 @@ def run_demo(
     say: Say = print,
 ) -> int:
     """Run the story; return the incident id."""
+    from foundation.settings import temporary_settings
     from portal.config import PortalConfig
     from portal.server import PortalServer
     from warehouse.db import Platform
     from warehouse.generate import generate
-    from warehouse.settings import get_settings
 
     say("1. Sample data: generating the small deterministic data set")
     platform = Platform.from_settings()
@@ -45,9 +46,10 @@ def run_demo(
     say(f"   {sum(counts.values()):,} rows in {len(counts)} source tables")
     say("2. Runbooks: validating runbooks/")
     runbook = _validate_and_pick(pipeline, say)
-    with PortalServer(PortalConfig.from_settings()) as portal:
-        os.environ["RUNBOOK_PORTAL_URL"] = portal.url
-        get_settings.cache_clear()
+    with (
+        PortalServer(PortalConfig.from_settings()) as portal,
+        temporary_settings(portal_url=portal.url),
+    ):
         say(f"3. Investor portal serving at {portal.url}")
         _clean_run_and_publish(pipeline, partition, say)
         event = _fail_pipeline(platform, pipeline, partition, fault, variant, say)
@@ -73,8 +75,8 @@ def _validate_and_pick(pipeline: str, say: Say) -> Any:
 
 def _clean_run_and_publish(pipeline: str, partition: str, say: Say) -> None:
     from flows.pipelines import pipeline_flow
+    from foundation.settings import get_settings
     from portal.client import PortalClient
-    from warehouse.settings import get_settings
 
     say(f"4. Normal day: {pipeline} runs for {partition} and its report is published")
     state = asyncio.run(pipeline_flow(pipeline)(partition=partition, return_state=True))
@@ -82,7 +84,7 @@ def _clean_run_and_publish(pipeline: str, partition: str, say: Say) -> None:
         raise DemoError(f"the clean run of {pipeline} failed: {state.message}")
     settings = get_settings()
     report = (settings.output_dir() / pipeline / f"{partition}.csv").read_bytes()
-    with PortalClient(settings.portal_url, settings.portal_token) as client:
+    with PortalClient(settings.portal.portal_url, settings.portal.portal_token) as client:
         receipt = client.publish_report(
             pipeline,
             partition,
@@ -207,12 +209,12 @@ def _incident_of(flow_run_id: str) -> int:
 
 
 def _show_result(pipeline: str, partition: str, incident_id: int, say: Say) -> None:
+    from foundation.settings import get_settings
     from governance.ledger import Ledger
     from portal.client import PortalClient
-    from warehouse.settings import get_settings
 
     settings = get_settings()
-    with PortalClient(settings.portal_url, settings.portal_token) as client:
+    with PortalClient(settings.portal.portal_url, settings.portal.portal_token) as client:
         history = client.history(pipeline, partition, "report")
     versions = [f"v{r.version} {r.sha256[:12]}" for r in history.history] if history else []
     say(f"7. Portal now holds {pipeline} {partition}: {', '.join(versions)}")

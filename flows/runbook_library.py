@@ -19,8 +19,8 @@ from flows.language.errors import (
     display_path,
 )
 from flows.language.validator import ValidatedRunbook, validate_file
-from flows.language.yaml_source import load_yaml
-from warehouse.settings import get_settings
+from foundation.settings import get_settings
+from foundation.yaml_source import load_yaml
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class FileReport:
 
 def runbook_files(paths: Iterable[Path | str] = ()) -> list[Path]:
     """YAML files named, or inside the folders named (the runbooks folder by default)."""
-    roots = [Path(p) for p in paths] or [get_settings().runbooks_dir]
+    roots = [Path(p) for p in paths] or [get_settings().runbooks.runbooks_dir]
     files: list[Path] = []
     for root in roots:
         if root.is_dir():

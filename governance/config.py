@@ -14,8 +14,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from flows.language.pydantic_errors import pydantic_problems
-from flows.language.yaml_source import YamlDialect, YamlSource, load_mapping
+from foundation.pydantic_errors import pydantic_problems
+from foundation.yaml_source import YamlDialect, YamlSource, load_mapping
 from governance.errors import GovernanceConfigError, Problem
 from governance.models import WEEKDAYS, GovernanceConfig
 
@@ -33,9 +33,9 @@ GOVERNANCE_YAML = YamlDialect(
 def load_governance(path: Path | str | None = None) -> GovernanceConfig:
     """Load and validate a governance file (the configured one by default)."""
     if path is None:
-        from warehouse.settings import get_settings
+        from foundation.settings import get_settings
 
-        path = get_settings().governance_file
+        path = get_settings().governance.governance_file
     path = Path(path)
     return parse_governance(path.read_text(encoding="utf-8"), _display(path))
 

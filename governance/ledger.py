@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from foundation.errors import RecoveryError
 from governance import ledger_schema as t
 from governance.ledger_records import (
     LIFECYCLE,
@@ -34,7 +35,7 @@ DECISIONS = ("approve", "reject")
 _CREATE_LOCK = 0x1ED6E5  # advisory lock id serialising ledger DDL on PostgreSQL
 
 
-class LedgerError(LookupError):
+class LedgerError(RecoveryError, LookupError):
     """A ledger lookup or write refers to something that is not there."""
 
 
@@ -71,9 +72,9 @@ class Ledger:
     @classmethod
     def from_settings(cls) -> Ledger:
         """The configured audit database (RUNBOOK_AUDIT_URL, else the warehouse)."""
-        from warehouse.settings import get_settings
+        from foundation.settings import get_settings
 
-        return cls.from_url(get_settings().resolved_audit_url())
+        return cls.from_url(get_settings().audit_url())
 
     def dispose(self) -> None:
         """Close pooled connections."""

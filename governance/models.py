@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from flows.language.durations import Duration
+from foundation.durations import Duration
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]

@@ -14,22 +14,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from foundation.settings import get_settings
 from governance.ledger import Ledger
 from governance.ledger_records import Notification
 from governance.models import GovernanceConfig
 
 NO_SMTP = "no SMTP configured"
-
-
-class NotifySettings(BaseSettings):
-    """Outgoing mail settings, from RUNBOOK_SMTP_URL and RUNBOOK_SMTP_FROM."""
-
-    model_config = SettingsConfigDict(env_prefix="RUNBOOK_", extra="ignore")
-
-    smtp_url: str | None = None
-    smtp_from: str = "runbook@localhost"
 
 
 class Notifier:
@@ -44,7 +35,7 @@ class Notifier:
         smtp_from: str | None = None,
         timeout: float = 5.0,
     ) -> None:
-        settings = NotifySettings()
+        settings = get_settings().notify
         self.config = config
         self.ledger = ledger
         self.smtp_url = smtp_url or settings.smtp_url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from warehouse.settings import Settings, get_settings
+from foundation.settings import AppSettings, get_settings
 
 
 class PortalConfig(BaseModel):
@@ -18,12 +18,14 @@ class PortalConfig(BaseModel):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, **overrides: object) -> PortalConfig:
+    def from_settings(
+        cls, settings: AppSettings | None = None, **overrides: object
+    ) -> PortalConfig:
         """The configuration from RUNBOOK_PORTAL_* settings, with explicit overrides."""
         settings = settings or get_settings()
         values: dict[str, object] = {
-            "db_url": settings.portal_db_url or f"sqlite:///{settings.data_dir / 'portal.db'}",
-            "token": settings.portal_token,
+            "db_url": settings.portal_db_url(),
+            "token": settings.portal.portal_token,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)

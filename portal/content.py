@@ -12,12 +12,14 @@ import io
 import json
 from typing import Any, Literal
 
+from foundation.errors import RecoveryError, TerminalError
+
 Kind = Literal["report", "feed"]
 KINDS: tuple[Kind, ...] = ("report", "feed")
 MEDIA_TYPES: dict[Kind, str] = {"report": "text/csv", "feed": "application/json"}
 
 
-class ContentError(ValueError):
+class ContentError(RecoveryError, TerminalError, ValueError):
     """The bytes are not a valid report or feed."""
 
 

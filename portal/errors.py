@@ -1,27 +1,18 @@
 """Error taxonomy of the portal client: transient errors may succeed on retry, terminal never.
 
 The markers follow dlt's `TransientException`/`TerminalException`: callers decide by class,
-not by parsing messages. `retry_condition` plugs the split into Prefect's
-`@task(retry_condition_fn=...)`, so a task is retried after a portal outage but not after a
-bad token or a conflicting idempotency key.
+not by parsing messages. The markers are the foundation's, so a runbook step is retried
+after a portal outage but not after a bad token or a conflicting idempotency key.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from foundation.errors import RecoveryError, TerminalError, TransientError
+
+__all__ = ["TerminalError", "TransientError"]
 
 
-class TransientError(Exception):
-    """Marker: the same call may succeed later (outage, rate limit, timeout)."""
-
-
-class TerminalError(Exception):
-    """Marker: retrying the same call cannot succeed (bad token, bad payload, conflict)."""
-
-    terminal = True  # read by the runbook steps' retry condition
-
-
-class PortalError(Exception):
+class PortalError(RecoveryError):
     """Any failure talking to the portal; `status` is the HTTP status when there was one."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
@@ -58,13 +49,8 @@ class PortalIntegrityError(PortalError, TerminalError):
 
 
 def is_transient(exc: BaseException | None) -> bool:
-    """Whether retrying the failed call can help; unknown errors count as terminal."""
+    """Whether the client may try the same call again; unknown errors count as terminal."""
     return isinstance(exc, TransientError)
-
-
-def retry_condition(task: Any, task_run: Any, state: Any) -> bool:
-    """A Prefect `retry_condition_fn`: retry a task only when it failed transiently."""
-    return is_transient(state.result(raise_on_failure=False))
 
 
 def error_for_status(status: int, detail: str) -> PortalRequestError:

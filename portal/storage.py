@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, Row, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from foundation.errors import RecoveryError, TerminalError
 from portal.content import Kind
 from portal.database import idempotency_keys, publications, utcnow
 from portal.models import PublicationHistory, PublicationSummary, PublishedContent, Receipt
@@ -32,7 +33,7 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"  # new key, but the latest version already has this content
 
 
-class IdempotencyConflict(Exception):
+class IdempotencyConflict(RecoveryError, TerminalError):
     """The idempotency key was used before for a different publication."""
 
 

@@ -1,15 +1,17 @@
 """Step family `approval`: gates that pause the run until an authorized engineer answers.
 
 `approval.on_call` shows the evidence in the Prefect UI (the paused run's Resume form) and
-continues only after `min_approvals` distinct authorized approvals; see `flows.approval`.
+continues only after `min_approvals` distinct authorized approvals. The waiting itself is the
+run's gate service (`ctx.services.gate`, provided by `flows.approval.gate`).
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flows.language.durations import Duration
+from foundation.durations import Duration
 from recovery_tasks.context import StepContext
+from recovery_tasks.errors import TerminalStepError
 from recovery_tasks.registry import step_type
 
 
@@ -45,23 +47,10 @@ class ApprovalResult(BaseModel):
 @step_type("approval.on_call", params=OnCallApprovalParams, result=ApprovalResult, role="approval")
 async def on_call(params: OnCallApprovalParams, ctx: StepContext) -> ApprovalResult:
     """Pause for the on-call engineer's approval, with the evidence in the Prefect UI."""
-    from prefect.settings import PREFECT_UI_URL
-
-    from flows.approval.gate import gate_policy, run_gate
-    from governance.config import load_governance
-    from governance.ledger import Ledger
-
-    config = load_governance()
-    policy = gate_policy(
-        config,
-        ctx,
-        params.approvers,
-        params.also,
-        params.min_approvals,
-        params.escalate_after,
-        params.poll_interval,
-    )
-    outcome = await run_gate(ctx, policy, config, Ledger.from_settings(), PREFECT_UI_URL.value())
+    gate = ctx.run.gate
+    if gate is None:
+        raise TerminalStepError(f"step {ctx.step_id}: this run has no approval gate service")
+    outcome = await gate(params, ctx)
     return ApprovalResult(
         approvers=outcome.approvers, comments=outcome.comments, request_id=outcome.request_id
     )

@@ -12,7 +12,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from recovery_tasks.context import StepContext
-from recovery_tasks.params import PartitionParams, platform
+from recovery_tasks.params import PartitionParams
 from recovery_tasks.registry import step_type
 
 
@@ -39,7 +39,7 @@ def activity_logs(params: PartitionParams, ctx: StepContext) -> BackfillResult:
     """Identify missing days in the warehouse and backfill them from historical logs."""
     from warehouse.recovery import backfill_from_activity_logs, missing_days
 
-    engines = platform()
+    engines = ctx.run.platform()
     pipeline = params.pipeline_of(ctx)
     days = missing_days(engines, pipeline, params.partition)
     written = backfill_from_activity_logs(engines.warehouse, days) if days else {}
@@ -62,7 +62,7 @@ def event_backup(params: EventBackupParams, ctx: StepContext) -> BackfillResult:
     """Fill missing event data from backup storage."""
     from warehouse.recovery import missing_days, restore_events_from_backup
 
-    engines = platform()
+    engines = ctx.run.platform()
     days = params.days or missing_days(engines, params.pipeline_of(ctx), params.partition)
     rows = restore_events_from_backup(engines, days) if days else 0
     return BackfillResult(

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from flows.language.step_task import TerminalStepError
 from recovery_tasks.context import StepContext
-from recovery_tasks.params import PartitionParams, platform
+from recovery_tasks.errors import TerminalStepError
+from recovery_tasks.params import PartitionParams
 from recovery_tasks.registry import step_type
 
 
@@ -47,7 +47,7 @@ def source_counts(params: SourceCountsParams, ctx: StepContext) -> SourceCountsR
     """Validate the warehouse against the source DB's counts for the partition."""
     from warehouse.recovery import source_counts as count
 
-    counts = count(platform(), params.pipeline_of(ctx), params.partition)
+    counts = count(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
     result = SourceCountsResult(
         pipeline=counts.pipeline,
         partition=counts.partition,
@@ -108,7 +108,7 @@ def data_quality(params: DataQualityParams, ctx: StepContext) -> DataQualityResu
     """Run the pipeline's data-quality checks on the partition; blocking failures fail."""
     from warehouse.checks import run_checks
 
-    results = run_checks(platform(), params.pipeline_of(ctx), params.partition)
+    results = run_checks(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
     outcomes = [
         CheckOutcome(
             name=r.name,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from recovery_tasks.services import RunServices
 
 StepState = Literal["completed", "failed", "skipped", "upstream_failed", "rejected"]
 
@@ -39,3 +42,11 @@ class StepContext:
     triggered_by: str | None = None
     timeout: timedelta | None = None
     uses: dict[str, str] = field(default_factory=dict)  # step id -> step type, for evidence
+    services: RunServices | None = field(default=None, repr=False)
+
+    @property
+    def run(self) -> RunServices:
+        """The run's services; a step that needs them fails clearly when none were given."""
+        if self.services is None:
+            raise RuntimeError(f"step {self.step_id} needs run services; none were given")
+        return self.services

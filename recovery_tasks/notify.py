@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from governance.responders import notify_targets
 from recovery_tasks.context import StepContext
 from recovery_tasks.params import StepParams
 from recovery_tasks.registry import step_type
@@ -29,12 +30,7 @@ class NotifyResult(BaseModel):
 @step_type("notify.engineers", params=NotifyParams, result=NotifyResult)
 def engineers(params: NotifyParams, ctx: StepContext) -> NotifyResult:
     """Notify the on-call engineers and/or the pipeline's owners (webhook or email)."""
-    from governance.config import load_governance
-    from governance.ledger import Ledger
-    from governance.notify import Notifier
-    from governance.responders import notify_targets
-
-    config = load_governance()
+    config = ctx.run.governance
     targets = notify_targets(config, ctx.pipeline, datetime.now(UTC))
     on_call = [targets.on_call.primary, targets.on_call.backup]
     people = {
@@ -42,7 +38,7 @@ def engineers(params: NotifyParams, ctx: StepContext) -> NotifyResult:
         "owners": list(config.pipeline(ctx.pipeline).owners),
         "everyone": [*targets.first, *targets.escalation],
     }[params.to]
-    sent = Notifier(config, Ledger.from_settings()).notify_all(
+    sent = ctx.run.notifier().notify_all(
         people, f"runbook:{ctx.runbook}", params.message, incident_id=ctx.incident.get("id")
     )
     return NotifyResult(

@@ -22,10 +22,3 @@ class PartitionParams(StepParams):
     def pipeline_of(self, ctx: StepContext) -> str:
         """The pipeline this step works on."""
         return self.pipeline or ctx.pipeline
-
-
-def platform():  # type: ignore[no-untyped-def]
-    """The configured warehouse and source engines (created per call: steps run in threads)."""
-    from warehouse.db import Platform
-
-    return Platform.from_settings()

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from flows.language.step_task import TerminalStepError
+from foundation.hashing import sha256_of
 from recovery_tasks.context import StepContext
-from recovery_tasks.params import PartitionParams, platform
+from recovery_tasks.errors import TerminalStepError
+from recovery_tasks.params import PartitionParams
 from recovery_tasks.registry import all_step_types, step_type
-from recovery_tasks.reports import sha256_of
 
 
 class PublishParams(PartitionParams):
@@ -59,16 +59,13 @@ def approvers_in_run(ctx: StepContext) -> list[str]:
 @step_type("publish.investor_portal", params=PublishParams, result=PublishResult, role="publish")
 def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
     """Publish the approved CSV report and dashboard feed to the investor portal."""
-    from governance.ledger import Ledger
-    from portal.client import PortalClient
     from warehouse.faults import raise_if_publishing_blocked
-    from warehouse.settings import get_settings
 
     approved_by = approvers_in_run(ctx)
     if not approved_by:
         raise TerminalStepError("refusing to publish: no approval step of this run completed")
     pipeline = params.pipeline_of(ctx)
-    folder = get_settings().output_dir() / pipeline
+    folder = ctx.run.output_dir / pipeline
     report = (folder / f"{params.partition}.csv").read_bytes()
     digest = sha256_of(report)
     if params.approved_sha256 and digest != params.approved_sha256:
@@ -76,10 +73,9 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
             f"refusing to publish: the report changed after approval "
             f"({digest[:12]} != approved {params.approved_sha256[:12]})"
         )
-    raise_if_publishing_blocked(platform(), pipeline, params.partition)
+    raise_if_publishing_blocked(ctx.run.platform(), pipeline, params.partition)
     run_key = f"incident-{ctx.incident.get('id', ctx.flow_run_id)}"
-    settings = get_settings()
-    with PortalClient(settings.portal_url, settings.portal_token) as client:
+    with ctx.run.portal() as client:
         receipt = client.publish_report(
             pipeline,
             params.partition,
@@ -95,10 +91,9 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
                 feed,
                 f"{run_key}:{pipeline}:{params.partition}:feed:{digest}",
             ).id
-    if ctx.incident.get("id"):
-        ledger = Ledger.from_settings()
-        ledger.record_publication(
-            ctx.incident["id"],
+    recorder = ctx.run.recorder
+    if ctx.incident.get("id") and recorder is not None:
+        recorder.publication(
             pipeline,
             params.partition,
             "report",
@@ -106,8 +101,7 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
             receipt.sha256,
             version=receipt.version,
         )
-        ledger.record_state(
-            ctx.incident["id"],
+        recorder.state(
             "published",
             actor=",".join(approved_by),
             detail={"receipt": receipt.id, "version": receipt.version},

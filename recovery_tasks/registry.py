@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from foundation.errors import RecoveryError, TerminalError
+
 Role = Literal["task", "approval", "publish"]
 
 BUILTIN_FAMILIES: tuple[str, ...] = (
@@ -57,7 +59,7 @@ class StepType:
         return doc.splitlines()[0] if doc else ""
 
 
-class UnknownStepTypeError(KeyError):
+class UnknownStepTypeError(RecoveryError, TerminalError, KeyError):
     """`uses:` names no registered step type."""
 
 
@@ -84,9 +86,9 @@ def load_builtin_families() -> None:
     global _loaded
     if _loaded:
         return
-    from warehouse.settings import get_settings
+    from foundation.settings import get_settings
 
-    for module in (*BUILTIN_FAMILIES, *get_settings().step_modules):
+    for module in (*BUILTIN_FAMILIES, *get_settings().runbooks.step_modules):
         importlib.import_module(module)
     _loaded = True
 

@@ -7,12 +7,12 @@ publish step refuses to send anything else.
 from __future__ import annotations
 
 import difflib
-import hashlib
 
 from pydantic import BaseModel, Field
 
+from foundation.hashing import sha256_of
 from recovery_tasks.context import StepContext
-from recovery_tasks.params import PartitionParams, platform
+from recovery_tasks.params import PartitionParams
 from recovery_tasks.registry import step_type
 
 DIFF_LINES = 40
@@ -46,24 +46,16 @@ class ReportResult(BaseModel):
         )
 
 
-def sha256_of(data: bytes) -> str:
-    """Hex digest used to tie an approval to the exact bytes published."""
-    return hashlib.sha256(data).hexdigest()
-
-
 @step_type("reports.build", params=PartitionParams, result=ReportResult)
 def build(params: PartitionParams, ctx: StepContext) -> ReportResult:
     """Write the report CSV and dashboard feed, and diff them against the published report."""
-    from portal.client import PortalClient
     from warehouse.outputs import write_outputs
-    from warehouse.settings import get_settings
 
     pipeline = params.pipeline_of(ctx)
-    outputs = write_outputs(platform(), pipeline, params.partition)
+    outputs = write_outputs(ctx.run.platform(), pipeline, params.partition, ctx.run.output_dir)
     data = outputs.report_csv.read_bytes()
     new_lines = data.decode("utf-8").splitlines()
-    settings = get_settings()
-    with PortalClient(settings.portal_url, settings.portal_token) as client:
+    with ctx.run.portal() as client:
         published = client.content(pipeline, params.partition, "report")
     result = ReportResult(
         pipeline=pipeline,

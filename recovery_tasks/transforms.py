@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from recovery_tasks.context import StepContext
-from recovery_tasks.params import PartitionParams, platform
+from recovery_tasks.params import PartitionParams
 from recovery_tasks.registry import step_type
 
 
@@ -33,7 +33,7 @@ def rerun(params: PartitionParams, ctx: StepContext) -> RerunResult:
     from warehouse.preflight import preflight
     from warehouse.transform import resolve, run_transform
 
-    engines = platform()
+    engines = ctx.run.platform()
     pipe, part = resolve(params.pipeline_of(ctx), params.partition)
     preflight(engines, pipe, part)
     result = run_transform(engines, pipe, part)

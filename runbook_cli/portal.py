@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from foundation.settings import get_settings
 from portal.cli_support import host_and_port, parse_fault
 from portal.client import PortalClient
 from portal.config import PortalConfig
@@ -15,7 +16,6 @@ from portal.content import Kind
 from portal.database import create_portal_engine
 from portal.errors import PortalError
 from portal.faults import FaultStore
-from warehouse.settings import get_settings
 
 app = typer.Typer(help="The investor portal: serve it, list publications, inject faults.")
 faults_app = typer.Typer(help="The portal's fault plan (what it should fail next).")
@@ -34,7 +34,7 @@ FaultOption = Annotated[
 
 def _client(url: str | None) -> PortalClient:
     settings = get_settings()
-    return PortalClient(url or settings.portal_url, settings.portal_token)
+    return PortalClient(url or settings.portal.portal_url, settings.portal.portal_token)
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -58,7 +58,7 @@ def serve(
     """Serve the investor portal until interrupted."""
     from portal.server import serve as run_server
 
-    default_host, default_port = host_and_port(get_settings().portal_url)
+    default_host, default_port = host_and_port(get_settings().portal.portal_url)
     config = PortalConfig.from_settings(db_url=db_url, token=token)
     try:
         rules = [parse_fault(text) for text in fault or []]

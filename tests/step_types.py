@@ -9,9 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from flows.language.execution import GateClosed
-from flows.language.step_task import TerminalStepError
 from recovery_tasks.context import StepContext
+from recovery_tasks.errors import GateClosed, TerminalStepError
 from recovery_tasks.registry import step_type
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from foundation.errors import RecoveryError, TerminalError
+
 Grain = Literal["day", "week", "fiscal_month"]
 FiscalCalendar = Literal["calendar", "445"]
 
@@ -40,7 +42,7 @@ class Partition:
         return partition_of(self.grain, self.start - timedelta(1), calendar)
 
 
-class PartitionError(ValueError):
+class PartitionError(RecoveryError, TerminalError, ValueError):
     """A partition key that does not fit the pipeline's grain."""
 
 

@@ -1,49 +1,20 @@
-"""Engines for the warehouse and its sources, with the settings each backend needs.
+"""The warehouse and its source systems as one `Platform` of engines.
 
-SQLite gets WAL and a busy timeout so a pipeline and a reader can share the file; PostgreSQL
-can be pinned to one schema (its `search_path`), which is how tests and tenants stay apart.
+Engines come from the foundation (`engine_for`: WAL and busy timeout on SQLite, a pinned
+schema on PostgreSQL); a run builds its platform once from an `EngineCache` and disposes it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
-from warehouse.settings import Settings, get_settings
+from foundation.engines import EngineCache, engine_for
+from foundation.settings import AppSettings, get_settings
 
 SOURCES = ("transactions", "registrations", "events")
 """The source systems: transaction DB, user registration DB, app event stream."""
-
-
-def engine_for(url: str, schema: str | None = None) -> Engine:
-    """An engine for `url`; on PostgreSQL `schema` (created if missing) becomes the search path."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            from pathlib import Path
-
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    connect_args: dict[str, Any] = {}
-    if schema:
-        with create_engine(url).begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        connect_args["options"] = f"-csearch_path={schema}"
-    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA temp_store=MEMORY")
-    cur.execute("PRAGMA cache_size=-200000")
-    cur.close()
 
 
 @dataclass
@@ -73,17 +44,29 @@ class Platform:
         return cls(warehouse=engine_or_platform)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> Platform:
-        """Engines for the configured URLs; sources sharing the warehouse URL share its engine."""
+    def from_settings(
+        cls, settings: AppSettings | None = None, engines: EngineCache | None = None
+    ) -> Platform:
+        """Engines for the configured URLs; sources sharing the warehouse URL share its engine.
+
+        With `engines`, the engines come from (and are disposed with) that cache.
+        """
         settings = settings or get_settings()
-        wh_url = settings.resolved_warehouse_url()
-        warehouse = engine_for(wh_url, settings.warehouse_schema)
+        schema = settings.warehouse.warehouse_schema
+        make = engines.get if engines is not None else engine_for
+        wh_url = settings.warehouse_url()
+        warehouse = make(wh_url, schema)
         sources = {
-            name: engine_for(settings.source_url(name), settings.warehouse_schema)
+            name: make(settings.source_url(name), schema)
             for name in SOURCES
             if settings.source_url(name) != wh_url
         }
         return cls(warehouse=warehouse, sources=sources)
+
+    def dispose(self) -> None:
+        """Close the pooled connections of every engine of the platform."""
+        for engine in {self.warehouse, *self.sources.values()}:
+            engine.dispose()
 
 
 def dialect(engine: Engine) -> str:

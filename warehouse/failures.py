@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from foundation.errors import RecoveryError, TerminalError, TransientError
+
 
 class FailureKind(StrEnum):
     """The seed's failure points, one value each (the event payload's `kind`)."""
@@ -28,8 +30,19 @@ TRANSIENT_KINDS = frozenset(
 """Kinds a plain retry later may fix; the others need a recovery step first."""
 
 
-class PipelineFailure(Exception):
-    """A pipeline run (or a check on a stored partition) failed in a classified way."""
+class PipelineFailure(RecoveryError):
+    """A pipeline run (or a check on a stored partition) failed in a classified way.
+
+    Constructed as `PipelineFailure(kind, ...)`, it is a `TransientPipelineFailure` when a
+    later retry may fix the kind and a `TerminalPipelineFailure` otherwise, so retry decisions
+    go by type.
+    """
+
+    def __new__(cls, kind: FailureKind | str, *args: Any, **kwargs: Any) -> PipelineFailure:
+        if cls is PipelineFailure:
+            transient = FailureKind(kind) in TRANSIENT_KINDS
+            cls = TransientPipelineFailure if transient else TerminalPipelineFailure
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -47,6 +60,11 @@ class PipelineFailure(Exception):
         self.evidence = evidence or {}
         super().__init__(f"[{self.kind}] {pipeline or '?'} {partition}: {detail}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by the constructor's arguments (Prefect may ship failures across processes)."""
+        kwargs = {"pipeline": self.pipeline, "evidence": self.evidence}
+        return (_rebuild_failure, (self.kind, self.partition, self.detail, kwargs))
+
     @property
     def transient(self) -> bool:
         """Whether retrying the same run later may succeed without intervention."""
@@ -60,3 +78,17 @@ class PipelineFailure(Exception):
             "pipeline": self.pipeline,
             "detail": self.detail,
         }
+
+
+def _rebuild_failure(
+    kind: FailureKind, partition: str, detail: str, kwargs: dict[str, Any]
+) -> PipelineFailure:
+    return PipelineFailure(kind, partition, detail, **kwargs)
+
+
+class TransientPipelineFailure(PipelineFailure, TransientError):
+    """A failure a later retry of the same run may fix (outage, late data, publishing)."""
+
+
+class TerminalPipelineFailure(PipelineFailure, TerminalError):
+    """A failure that needs a repair or a person before the run can succeed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from foundation.errors import RecoveryError, TerminalError
 from warehouse.failures import FailureKind
 
 VARIANTS: dict[FailureKind, tuple[str, ...]] = {
@@ -27,7 +28,7 @@ DETECTED_BY_VALIDATION = frozenset({"missing_partition", "misaligned"})
 """Variants a rerun would silently repair: a check of the stored partition finds them."""
 
 
-class UnknownFaultError(ValueError):
+class UnknownFaultError(RecoveryError, TerminalError, ValueError):
     """A kind or variant that does not exist."""
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import Column, Date, Engine, Integer, MetaData, Table, insert, text
 
+from foundation.settings import get_settings
 from warehouse import generate_activity as activity
 from warehouse import sqlfn
 from warehouse.calendar import partitions_between
@@ -30,7 +31,6 @@ from warehouse.scales import (
     Scale,
 )
 from warehouse.schema import SOURCE_TABLES, cost_periods, products, regions
-from warehouse.settings import get_settings
 
 Progress = Callable[[str], None]
 
@@ -91,7 +91,7 @@ def generate(
     platform = Platform.of(platform)
     step = progress or (lambda _msg: None)
     sc = SCALES[scale]
-    calendar = get_settings().fiscal_calendar
+    calendar = get_settings().warehouse.fiscal_calendar
     for name in SOURCE_TABLES:
         schema.create_sources(platform.source(name), name, drop=True)
     schema.create_warehouse(platform.warehouse)

@@ -17,8 +17,8 @@ from datetime import date
 import fsspec
 from sqlalchemy import text
 
+from foundation.settings import get_settings
 from warehouse.db import Platform
-from warehouse.settings import get_settings
 
 EVENT_COLUMNS = ("event_id", "user_id", "session_id", "event_date", "occurred_at", "event_type")
 
@@ -57,7 +57,7 @@ def _by_day(rows: Iterator) -> Iterator[tuple[date, list]]:
 
 def write_activity_logs(platform: Platform, root: str | None = None) -> int:
     """Export registrations and cancellations as the activity-log history; returns files."""
-    root = root or get_settings().resolved_activity_logs_url()
+    root = root or get_settings().activity_logs_url()
     sql = text("""
         SELECT day, user_id, event_type, region_code, ts FROM (
           SELECT registered_on AS day, user_id, 'registration' AS event_type, region_code,
@@ -81,13 +81,13 @@ def write_activity_logs(platform: Platform, root: str | None = None) -> int:
 
 def read_activity_log(day: date, root: str | None = None) -> list[dict] | None:
     """The parsed lines of one day's activity log, or None when the file is missing."""
-    raw = _read(day_path(root or get_settings().resolved_activity_logs_url(), day, ".jsonl.gz"))
+    raw = _read(day_path(root or get_settings().activity_logs_url(), day, ".jsonl.gz"))
     return None if raw is None else [json.loads(line) for line in raw.splitlines() if line]
 
 
 def write_event_backup(platform: Platform, root: str | None = None) -> int:
     """Back up the event stream as one gzip CSV per day; returns the number of files."""
-    root = root or get_settings().resolved_backup_storage_url()
+    root = root or get_settings().backup_storage_url()
     cols = ", ".join(EVENT_COLUMNS)
     files = 0
     with platform.source("events").connect() as conn:
@@ -106,7 +106,7 @@ def write_event_backup(platform: Platform, root: str | None = None) -> int:
 
 def read_event_backup(day: date, root: str | None = None) -> list[dict] | None:
     """One day of backed-up events as column dicts, or None when no backup exists."""
-    raw = _read(day_path(root or get_settings().resolved_backup_storage_url(), day, ".csv.gz"))
+    raw = _read(day_path(root or get_settings().backup_storage_url(), day, ".csv.gz"))
     return None if raw is None else list(csv.DictReader(io.StringIO(raw.decode())))
 
 

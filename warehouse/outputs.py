@@ -16,8 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from foundation.settings import get_settings
 from warehouse.db import Platform
-from warehouse.settings import get_settings
 from warehouse.sql import bound
 
 

@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlalchemy import Date, bindparam, insert, select, text
 
+from foundation.settings import get_settings
 from warehouse.activity_logs import backfill_from_activity_logs
 from warehouse.calendar import partitions_between
 from warehouse.db import Platform
 from warehouse.logs_storage import read_event_backup
 from warehouse.schema import events
-from warehouse.settings import get_settings
 from warehouse.sql import bound, partition_params
 from warehouse.tables import annotations, partition_runs
 
@@ -57,7 +57,7 @@ def missing_partitions(engine: Any, pipeline: str, first: date, last: date) -> l
     from warehouse.pipelines import get_pipeline
 
     pipe = get_pipeline(pipeline)
-    wanted = partitions_between(pipe.grain, first, last, get_settings().fiscal_calendar)
+    wanted = partitions_between(pipe.grain, first, last, get_settings().warehouse.fiscal_calendar)
     q = select(partition_runs.c.partition_key).where(
         partition_runs.c.pipeline == pipe.name, partition_runs.c.status == "complete"
     )

@@ -162,7 +162,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     from alembic.config import Config
 
     from alembic import command
-    from warehouse.settings import PROJECT_ROOT
+    from foundation.settings import PROJECT_ROOT
 
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))

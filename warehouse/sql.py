@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Date, String, TextClause, bindparam, text
 
+from foundation.settings import get_settings
 from warehouse.calendar import Partition
-from warehouse.settings import get_settings
 
 _DATE_PARAMS = ("start", "end")
 _TEXT_PARAMS = ("p", "prev_p", "pipeline")
@@ -24,7 +24,7 @@ def bound(sql: str) -> TextClause:
 
 def partition_params(partition: Partition, pipeline: str | None = None) -> dict[str, Any]:
     """The bound parameters every pipeline statement may use."""
-    prev = partition.previous(get_settings().fiscal_calendar)
+    prev = partition.previous(get_settings().warehouse.fiscal_calendar)
     params: dict[str, Any] = {
         "p": partition.key,
         "start": partition.start,

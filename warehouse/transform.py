@@ -16,11 +16,11 @@ from typing import NoReturn
 from sqlalchemy import Connection, Engine, TextClause, bindparam, delete, insert, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from foundation.settings import get_settings
 from warehouse.calendar import Partition, parse_partition
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
 from warehouse.pipelines import Pipeline, get_pipeline
-from warehouse.settings import get_settings
 from warehouse.sql import bound, partition_params
 from warehouse.tables import partition_runs
 
@@ -44,7 +44,7 @@ def resolve(pipeline: str | Pipeline, partition: str | Partition) -> tuple[Pipel
     pipe = get_pipeline(pipeline)
     if isinstance(partition, Partition):
         return pipe, partition
-    return pipe, parse_partition(pipe.grain, partition, get_settings().fiscal_calendar)
+    return pipe, parse_partition(pipe.grain, partition, get_settings().warehouse.fiscal_calendar)
 
 
 def run_transform(

@@ -13,11 +13,12 @@ from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 
+from foundation.errors import RecoveryError, TerminalError
 from governance.ledger import Ledger
 from governance.ledger_records import ApprovalAnswer
 
 
-class AnswerError(Exception):
+class AnswerError(RecoveryError, TerminalError):
     """The answer could not be delivered (unknown run, not waiting for approval)."""
 
 

@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flows.incident import sla_left
+from governance.incident_recorder import sla_left
 from governance.sla import format_time_left
 from recovery_tasks.context import StepContext
 from recovery_tasks.registry import all_step_types

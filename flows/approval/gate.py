@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from prefect import get_run_logger
 from prefect.exceptions import FlowPauseTimeout
@@ -18,13 +19,13 @@ from prefect.flow_runs import pause_flow_run
 from flows.approval.answer import ApprovalAnswer
 from flows.approval.escalation import arm_escalation, disarm_escalation
 from flows.approval.evidence import evidence_markdown
-from flows.language.execution import GateClosed
 from governance.ledger import Ledger
 from governance.ledger_records import IncidentState
 from governance.models import GovernanceConfig
 from governance.notify import Notifier
 from governance.responders import authorized_approvers, notify_targets
 from recovery_tasks.context import StepContext
+from recovery_tasks.errors import GateClosed
 
 
 @dataclass
@@ -231,3 +232,22 @@ def _state(
 ) -> None:
     if incident_id:
         ledger.record_state(incident_id, state, detail=detail, actor=actor)
+
+
+async def on_call_gate(params: Any, ctx: StepContext) -> GateOutcome:
+    """The run's approval gate service: policy from the run's governance snapshot, then wait.
+
+    `params` is the approval step's params (approvers, also, min_approvals, escalate_after,
+    poll_interval); the step type in `recovery_tasks.approval` calls this through its context.
+    """
+    services = ctx.run
+    policy = gate_policy(
+        services.governance,
+        ctx,
+        params.approvers,
+        params.also,
+        params.min_approvals,
+        params.escalate_after,
+        params.poll_interval,
+    )
+    return await run_gate(ctx, policy, services.governance, services.ledger, services.ui_url)

@@ -31,10 +31,10 @@ class PipelineCatalog(dict[str, PipelineInfo]):
 
 def load_catalog(governance_file: Path | None = None) -> PipelineCatalog:
     """The pipelines declared in the governance file (the configured one by default)."""
+    from foundation.settings import get_settings
     from governance.config import load_governance
-    from warehouse.settings import get_settings
 
-    config = load_governance(governance_file or get_settings().governance_file)
+    config = load_governance(governance_file or get_settings().governance.governance_file)
     pipelines = {
         name: PipelineInfo(name=name, investor_reporting=p.investor_reporting)
         for name, p in config.pipelines.items()

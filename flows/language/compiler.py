@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from prefect import Flow, flow
 
 from flows.language.validator import ValidatedRunbook
 from flows.language.waves import Wave, plan_waves
+from flows.run_services import open_services
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,6 @@ def compile_runbook(runbook: ValidatedRunbook, *, record: bool = True) -> Compil
     With `record`, each run opens its incident in the audit ledger and appends every step's
     outcome; without, the flow touches nothing but its steps (benchmarks, dry runs).
     """
-    from flows.incident import IncidentRecorder
     from flows.language.execution import RunbookExecution
 
     gates = {s for s, t in runbook.types.items() if t.role == "approval"}
@@ -52,11 +53,14 @@ def compile_runbook(runbook: ValidatedRunbook, *, record: bool = True) -> Compil
         triggered_by: str | None = None,
     ) -> Any:
         """Run the runbook for one triggering event (params override what the event gives)."""
-        recorder = IncidentRecorder.from_settings() if record else None
-        execution = RunbookExecution(
-            runbook, waves, event or {}, params or {}, incident or {}, triggered_by, recorder
-        )
-        return await execution.run()
+        services = await anyio.to_thread.run_sync(functools.partial(open_services, record=record))
+        try:
+            execution = RunbookExecution(
+                runbook, waves, event or {}, params or {}, incident or {}, triggered_by, services
+            )
+            return await execution.run()
+        finally:
+            await anyio.to_thread.run_sync(services.close)
 
     spec = runbook.spec
     description = spec.description or f"Recovery runbook for pipeline {spec.pipeline}"

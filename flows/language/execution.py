@@ -12,23 +12,26 @@ Rules a runbook author relies on (also in docs/runbook-language.md):
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 from prefect import get_run_logger
 from prefect.context import FlowRunContext
 from prefect.states import Failed, State
 from pydantic import TypeAdapter, ValidationError
 
-from flows.incident import IncidentRecorder
 from flows.language.models import Param, Step
 from flows.language.step_task import mark_task, step_task
 from flows.language.templates import TemplateRenderError, evaluate_condition, render_value
 from flows.language.validator import ValidatedRunbook
 from flows.language.waves import Wave
 from recovery_tasks.context import StepContext, StepOutcome
+from recovery_tasks.errors import GateClosed
 from recovery_tasks.registry import StepType
+from recovery_tasks.services import RunServices
 
 _PARAM_TYPES: dict[str, Any] = {
     "string": str,
@@ -38,14 +41,6 @@ _PARAM_TYPES: dict[str, Any] = {
     "object": dict[str, Any],
     "array": list[Any],
 }
-
-
-class GateClosed(Exception):
-    """An approval gate said no (rejected, timed out): the run stops, nothing is published."""
-
-    def __init__(self, message: str, outputs: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.outputs = outputs or {}
 
 
 class RunbookExecution:
@@ -59,7 +54,7 @@ class RunbookExecution:
         overrides: dict[str, Any],
         incident: dict[str, Any],
         triggered_by: str | None,
-        recorder: IncidentRecorder | None = None,
+        services: RunServices | None = None,
     ) -> None:
         self.runbook = runbook
         self.waves = waves
@@ -67,7 +62,8 @@ class RunbookExecution:
         self.overrides = overrides
         self.incident = incident
         self.triggered_by = triggered_by
-        self.recorder = recorder
+        self.services = services
+        self.recorder = services.recorder if services is not None else None
         self.params: dict[str, Any] = {}
         self.outcomes: dict[str, StepOutcome] = {}
         self.steps = {s.id: s for s in runbook.spec.steps}
@@ -81,11 +77,10 @@ class RunbookExecution:
         try:
             self.params = resolve_params(self.runbook.spec.params, self.overrides, self._base_ns())
         except ValueError as exc:  # the event lacks what the runbook needs: still on record
-            self._open_incident()
-            if self.recorder is not None:
-                self.recorder.state("failed", detail={"params": str(exc)})
+            await self._open_incident()
+            await self._record_state("failed", {"params": str(exc)})
             raise
-        self._open_incident()
+        await self._open_incident()
         stopped: GateClosed | None = None
         for wave in self.waves:
             await self._run_concurrently(wave.steps)
@@ -102,17 +97,17 @@ class RunbookExecution:
             await self._run_handlers()
             name = "Rejected" if stopped else "Failed"
             message = str(stopped) if stopped else f"steps failed: {', '.join(failed)}"
-            if self.recorder is not None and not stopped:
-                self.recorder.state("failed", detail={"failed_steps": failed})
+            if not stopped:
+                await self._record_state("failed", {"failed_steps": failed})
             return Failed(name=name, message=message, data=self.summary())
-        if self.recorder is not None:
-            self.recorder.state("resolved", detail={"steps": len(self.outcomes)})
+        await self._record_state("resolved", {"steps": len(self.outcomes)})
         return self.summary()
 
-    def _open_incident(self) -> None:
+    async def _open_incident(self) -> None:
         """Open (or re-find, for the same event) the incident this run works on."""
         if self.recorder is not None and not self.incident:
-            self.incident = self.recorder.open(
+            self.incident = await anyio.to_thread.run_sync(
+                self.recorder.open,
                 self.runbook.name,
                 self.runbook.spec.pipeline,
                 self.event,
@@ -120,11 +115,27 @@ class RunbookExecution:
                 self.flow_run_id,
             )
 
-    def _finish(self, step_id: str, outcome: StepOutcome) -> None:
+    async def _record_state(self, state: str, detail: dict[str, Any]) -> None:
+        """Append a lifecycle state to the incident's story (off the event loop)."""
+        if self.recorder is not None:
+            await anyio.to_thread.run_sync(
+                functools.partial(self.recorder.state, state, detail=detail)
+            )
+
+    async def _finish(self, step_id: str, outcome: StepOutcome) -> None:
         """Keep a step's outcome for later templates and append it to the incident's story."""
         self.outcomes[step_id] = outcome
         if self.recorder is not None:
-            self.recorder.step(step_id, outcome)
+            record = functools.partial(
+                self.recorder.step,
+                step_id,
+                outcome.state,
+                outputs=outcome.outputs,
+                message=outcome.message,
+                started=outcome.started,
+                ended=outcome.ended,
+            )
+            await anyio.to_thread.run_sync(record)
 
     def summary(self) -> dict[str, Any]:
         """Params and every step's state and outputs: the flow's result."""
@@ -203,7 +214,7 @@ class RunbookExecution:
                 blocked = ("failed", f"parameters of step '{step.id}' are invalid: {exc}")
         if blocked is not None:
             kind, message = blocked
-            self._finish(step.id, StepOutcome(state=kind, message=message))  # type: ignore[arg-type]
+            await self._finish(step.id, StepOutcome(state=kind, message=message))  # type: ignore[arg-type]
             get_run_logger().info("step %s: %s", step.id, message)
             marker = "skipped" if kind == "skipped" else "upstream_failed"
             await mark_task(step)(marker, message, return_state=True)
@@ -223,6 +234,7 @@ class RunbookExecution:
             triggered_by=self.triggered_by,
             timeout=step.timeout,
             uses={s.id: s.uses for s in self.runbook.spec.steps},
+            services=self.services,
         )
 
     async def _run_step(self, step: Step, types: dict[str, StepType] | None = None) -> None:
@@ -236,10 +248,10 @@ class RunbookExecution:
         ended = datetime.now(UTC)
         if state.is_completed():
             outputs = await state.aresult()
-            self._finish(step.id, StepOutcome("completed", outputs, None, started, ended))
+            await self._finish(step.id, StepOutcome("completed", outputs, None, started, ended))
         else:
             error = await _state_error(state)
-            self._finish(step.id, StepOutcome("failed", None, error, started, ended))
+            await self._finish(step.id, StepOutcome("failed", None, error, started, ended))
 
     async def _run_gate(self, step: Step) -> None:
         step_type = self.runbook.types[step.id]
@@ -254,13 +266,15 @@ class RunbookExecution:
             if inspect.isawaitable(result):
                 result = await result
         except GateClosed as closed:
-            self._finish(
+            await self._finish(
                 step.id,
                 StepOutcome("rejected", closed.outputs, str(closed), started, datetime.now(UTC)),
             )
             raise
         outputs = step_type.result.model_validate(result).model_dump(mode="json")
-        self._finish(step.id, StepOutcome("completed", outputs, None, started, datetime.now(UTC)))
+        await self._finish(
+            step.id, StepOutcome("completed", outputs, None, started, datetime.now(UTC))
+        )
 
     async def _run_handlers(self) -> None:
         handlers = {h.id: h for h in self.runbook.spec.on_failure}

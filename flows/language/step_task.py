@@ -12,28 +12,9 @@ from prefect.states import Completed, Failed, State
 from pydantic import BaseModel
 
 from flows.language.models import Step
+from foundation.errors import retry_condition
 from recovery_tasks.context import StepContext
 from recovery_tasks.registry import StepType
-
-
-class TerminalStepError(Exception):
-    """A failure that a retry cannot fix (bad params, a policy refusal); never retried."""
-
-    terminal = True
-
-
-def is_terminal(exc: object) -> bool:
-    """Whether an error says a retry cannot help.
-
-    Errors mark themselves: `terminal = True` (our own and the portal's terminal errors) or
-    `transient = False` (a classified pipeline failure such as schema drift).
-    """
-    return bool(getattr(exc, "terminal", False)) or getattr(exc, "transient", None) is False
-
-
-def _retry_unless_terminal(task: Task[..., Any], task_run: Any, state: State) -> bool:
-    """Prefect retry condition: retry transient failures, give up at once on terminal ones."""
-    return not is_terminal(state.data)  # the engine puts the exception in the state's data
 
 
 async def run_step_type(step_type: StepType, params: BaseModel, ctx: StepContext) -> dict:
@@ -47,7 +28,7 @@ async def run_step_type(step_type: StepType, params: BaseModel, ctx: StepContext
     return result.model_dump(mode="json")
 
 
-@task(cache_policy=NO_CACHE, persist_result=False, retry_condition_fn=_retry_unless_terminal)
+@task(cache_policy=NO_CACHE, persist_result=False, retry_condition_fn=retry_condition)
 async def run_step(step_type: StepType, params: BaseModel, ctx: StepContext) -> dict:
     """Run one runbook step (renamed per step: the task run carries the step id)."""
     return await run_step_type(step_type, params, ctx)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flows.language.errors import Position, Problem
 from flows.language.graph import Finding, StepGraph
 from flows.language.models import Runbook, Step
 from flows.language.templates import (
@@ -21,7 +20,8 @@ from flows.language.templates import (
     inspect_template,
     is_template,
 )
-from flows.language.yaml_source import Path_, YamlSource, format_path
+from foundation.problems import Position, Problem
+from foundation.yaml_source import Path_, YamlSource, format_path
 from recovery_tasks.registry import StepType
 
 JINJA_GLOBALS = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace"})

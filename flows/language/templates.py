@@ -17,6 +17,9 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from flows.language.errors import RunbookError
+from foundation.errors import TerminalError
+
 NAMESPACES = ("event", "params", "steps", "incident", "runbook")
 STEP_FIELDS = ("outputs", "state", "message")
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}).)*)\}\}\s*$", re.DOTALL)
@@ -24,7 +27,7 @@ _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}).)*)\}\}\s*$", re.
 ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
-class TemplateRenderError(Exception):
+class TemplateRenderError(RunbookError, TerminalError):
     """A template failed at run time (e.g. it read a value the event does not carry)."""
 
 

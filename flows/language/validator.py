@@ -21,10 +21,10 @@ from flows.language.errors import Problem, RunbookValidationError, display_path
 from flows.language.graph import Finding, StepGraph, build_graph
 from flows.language.models import IDENTIFIER, Runbook, Step
 from flows.language.policy import check_approver_names, check_policy
-from flows.language.pydantic_errors import message_of, pydantic_problems
 from flows.language.template_checks import check_templates
 from flows.language.templates import is_template
-from flows.language.yaml_source import Path_, YamlSource, load_mapping
+from foundation.pydantic_errors import message_of, pydantic_problems
+from foundation.yaml_source import Path_, YamlSource, load_mapping
 from recovery_tasks.registry import StepType, all_step_types, unknown_step_type_message
 
 

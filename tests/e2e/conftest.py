@@ -29,11 +29,11 @@ from flows.approval.answering import Verdict, answer_gate
 from flows.language.catalog import PipelineCatalog
 from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
+from foundation.settings import PROJECT_ROOT, reload_settings
 from governance.config import load_governance
 from governance.ledger import Ledger
 from governance.models import GovernanceConfig
 from tests.gated_runbook import gated_runbook
-from warehouse.settings import PROJECT_ROOT, get_settings
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ENGINEERS = ("A", "B", "C", "D")
@@ -120,12 +120,12 @@ def governance(
     path.write_text(text, encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RUNBOOK_GOVERNANCE_FILE", str(path))
-        get_settings.cache_clear()
+        reload_settings()
         try:
             yield load_governance()
         finally:
-            get_settings.cache_clear()
-    get_settings.cache_clear()
+            reload_settings()
+    reload_settings()
 
 
 @dataclass

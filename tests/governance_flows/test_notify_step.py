@@ -10,6 +10,7 @@ from governance.config import load_governance
 from governance.oncall import on_call_at
 from recovery_tasks.context import StepContext
 from recovery_tasks.notify import NotifyParams, engineers
+from recovery_tasks.services import RunServices
 
 
 @pytest.mark.parametrize("to", ["on_call", "owners", "everyone"])
@@ -22,8 +23,11 @@ def test_notify_reaches_on_call_owners_or_both(to: str) -> None:
         "owners": set(owners),
         "everyone": {now.primary, now.backup, *owners},
     }[to]
-    ctx = StepContext(runbook="aggregate-profit", pipeline="aggregate_profit", step_id="tell")
-    result = engineers(NotifyParams(to=to, message="recovery failed"), ctx)
+    with RunServices.open(record=False) as services:
+        ctx = StepContext(
+            runbook="aggregate-profit", pipeline="aggregate_profit", step_id="tell", services=services
+        )
+        result = engineers(NotifyParams(to=to, message="recovery failed"), ctx)
     reached = {entry.split(" ")[0] for entry in [*result.delivered, *result.undelivered]}
     assert reached == expected
     # the shipped governance.yaml has email contacts only, and no SMTP is configured here

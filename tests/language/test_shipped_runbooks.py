@@ -12,8 +12,8 @@ from flows.language.catalog import load_catalog
 from flows.language.errors import RunbookValidationError
 from flows.language.schema import SCHEMA_PATH
 from flows.language.validator import validate_text
-from flows.language.yaml_source import load_yaml
 from flows.runbook_library import load_runbook, validate_files
+from foundation.yaml_source import load_yaml
 
 RUNBOOKS = sorted((Path(__file__).parents[2] / "runbooks").glob("*.yaml"))
 

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from foundation.settings import reload_settings
 from portal.cli_support import parse_fault
 from portal.faults import DropFault, StatusFault
 from runbook_cli.main import app
-from warehouse.settings import get_settings
 
 TOKEN = "cli-token"
 
@@ -49,12 +49,12 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
             assert process.poll() is None and time.monotonic() < deadline, "portal did not start"
             time.sleep(0.1)
         monkeypatch.setenv("RUNBOOK_PORTAL_TOKEN", TOKEN)
-        get_settings.cache_clear()
+        reload_settings()
         yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
-        get_settings.cache_clear()
+        reload_settings()
     assert (tmp_path / "portal.db").exists()
 
 

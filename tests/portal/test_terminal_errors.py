@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from prefect.states import Failed
 
 from portal.client import PortalClient
 from portal.errors import (
@@ -12,7 +11,6 @@ from portal.errors import (
     PortalPayloadError,
     PortalUnavailableError,
     is_transient,
-    retry_condition,
 )
 from portal.retry import RetryPolicy
 from portal.server import PortalServer
@@ -88,12 +86,6 @@ def test_invalid_path_names_are_terminal(client: PortalClient) -> None:
     with pytest.raises(PortalPayloadError) as caught:
         client.publish_report("profit; drop table", "2024-03", REPORT, "k-path")
     assert caught.value.status == 422
-
-
-def test_prefect_retry_condition_retries_only_transient_failures() -> None:
-    assert retry_condition(None, None, Failed(data=PortalUnavailableError("down")))
-    assert not retry_condition(None, None, Failed(data=PortalAuthError("bad token")))
-    assert not retry_condition(None, None, Failed(data=ValueError("bug")))
 
 
 def test_unreachable_portal_is_transient_after_bounded_retries(sleeps: SleepRecorder) -> None:

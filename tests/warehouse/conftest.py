@@ -34,18 +34,11 @@ GOLDEN = Path(__file__).parent / "golden"
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A data folder for the session (activity logs, backups, outputs)."""
-    from warehouse.settings import get_settings
+    from foundation.settings import temporary_settings
 
     path = tmp_path_factory.mktemp("runbook-data")
-    old = os.environ.get("RUNBOOK_DATA_DIR")
-    os.environ["RUNBOOK_DATA_DIR"] = str(path)
-    get_settings.cache_clear()
-    yield path
-    if old is None:
-        os.environ.pop("RUNBOOK_DATA_DIR", None)
-    else:
-        os.environ["RUNBOOK_DATA_DIR"] = old
-    get_settings.cache_clear()
+    with temporary_settings(data_dir=path):
+        yield path
 
 
 @pytest.fixture(

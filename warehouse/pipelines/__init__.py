@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from foundation.errors import RecoveryError, TerminalError
 from warehouse.pipelines.base import Check, CheckContext, Measure, Pipeline, Step
 from warehouse.pipelines.engagement import aggregate_engagement
 from warehouse.pipelines.growth import aggregate_growth, daily_growth_experiments
@@ -19,7 +20,7 @@ registry: dict[str, Pipeline] = {
 }
 
 
-class UnknownPipelineError(KeyError):
+class UnknownPipelineError(RecoveryError, TerminalError, KeyError):
     """A pipeline name that is not in the registry."""
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from foundation.settings import get_settings
 from warehouse.failures import FailureKind
 from warehouse.pipelines.base import Check, CheckContext, Measure, Pipeline, Step
-from warehouse.settings import get_settings
 
 BOUNDS = "partition_key, period_start, period_end"
 PRODUCTS = "SELECT product_code FROM products"
@@ -64,7 +64,7 @@ def _margin(ctx: CheckContext) -> str:
     return f"""SELECT product_code, region_code, revenue_cents, profit_cents,
                       {margin} AS margin
                FROM profit_monthly WHERE partition_key = :p AND revenue_cents > 0
-                 AND ({margin} < {s.margin_min} OR {margin} > {s.margin_max})"""
+                 AND ({margin} < {s.warehouse.margin_min} OR {margin} > {s.warehouse.margin_max})"""
 
 
 aggregate_profit = Pipeline(

@@ -12,8 +12,8 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from flows.language.errors import Problem
-from flows.language.yaml_source import Path_, YamlSource
+from foundation.problems import Problem
+from foundation.yaml_source import Path_, YamlSource
 
 
 def pydantic_problems(

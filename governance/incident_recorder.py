@@ -2,7 +2,8 @@
 
 A run opens (or, for the same event, re-finds) its incident in the audit ledger before any
 step runs; each step's outcome and each state change is appended, so `runbook audit` can
-tell the whole story later even if the flow's process is gone.
+tell the whole story later even if the flow's process is gone. The recorder is the one
+writer of an incident's story: the execution, the gate, publish and notify all go through it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 from governance.ledger import Ledger
 from governance.ledger_records import IncidentState
 from governance.models import GovernanceConfig
-from recovery_tasks.context import StepOutcome
 
 FLOW_RUN_FAILED = "prefect.flow-run.Failed"
 
@@ -26,13 +26,6 @@ class IncidentRecorder:
         self.config = config
         self.incident_id: int | None = None
         self.flow_run_id: str | None = None
-
-    @classmethod
-    def from_settings(cls) -> IncidentRecorder:
-        """The configured ledger and governance file."""
-        from governance.config import load_governance
-
-        return cls(Ledger.from_settings(), load_governance())
 
     def open(
         self,
@@ -76,19 +69,44 @@ class IncidentRecorder:
             "detail": payload.get("detail"),
         }
 
-    def step(self, step_id: str, outcome: StepOutcome) -> None:
+    def step(
+        self,
+        step_id: str,
+        state: str,
+        *,
+        outputs: dict[str, Any] | None = None,
+        message: str | None = None,
+        started: datetime | None = None,
+        ended: datetime | None = None,
+    ) -> None:
         """Append a step's outcome."""
         if self.incident_id is None:
             return
         self.ledger.record_step_result(
             self.incident_id,
             step_id,
-            outcome.state,
-            started_at=outcome.started,
-            ended_at=outcome.ended,
-            result={"outputs": outcome.outputs, "message": outcome.message},
+            state,
+            started_at=started,
+            ended_at=ended,
+            result={"outputs": outputs, "message": message},
             flow_run_id=self.flow_run_id,
         )
+
+    def publication(
+        self,
+        pipeline: str,
+        partition: str,
+        kind: str,
+        receipt: str,
+        sha256: str,
+        *,
+        version: int | None = None,
+    ) -> None:
+        """Append what reached the investor portal."""
+        if self.incident_id is not None:
+            self.ledger.record_publication(
+                self.incident_id, pipeline, partition, kind, receipt, sha256, version=version
+            )
 
     def state(
         self, state: IncidentState | str, *, actor: str | None = None, detail: Any = None

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from flows.language.errors import Position, Problem
+from foundation.problems import Position, Problem
 
 try:  # the C composer is ~10x faster; the pure-Python one gives the same nodes
     from yaml import CSafeLoader as _Loader

@@ -1,0 +1,104 @@
+"""The services one runbook run hands to its steps (Dagster's resources, SQLMesh's context).
+
+A step type receives everything it touches through `ctx.services`: engines cached per URL
+(with the dialect's settings) and disposed when the run ends, the audit ledger, the incident
+recorder (the one writer of the incident's story), a governance snapshot taken when the run
+started, a portal client factory, the notifier and the approval gate. Steps never look
+settings up, so tests and the demo hand a run whatever services they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from foundation.engines import EngineCache
+from foundation.settings import AppSettings, get_settings
+from governance.config import load_governance
+from governance.incident_recorder import IncidentRecorder
+from governance.ledger import Ledger
+from governance.models import GovernanceConfig
+from governance.notify import Notifier
+from portal.client import PortalClient
+from warehouse.db import Platform
+
+if TYPE_CHECKING:
+    from recovery_tasks.context import StepContext
+
+
+class ApprovalGate(Protocol):
+    """Pauses a run until enough authorized answers arrive (provided by the flow layer)."""
+
+    def __call__(self, params: Any, ctx: StepContext) -> Awaitable[Any]: ...
+
+
+PortalFactory = Callable[[], PortalClient]
+
+
+@dataclass
+class RunServices:
+    """Everything a run's steps may use; `close()` releases it when the run ends."""
+
+    settings: AppSettings
+    engines: EngineCache
+    governance: GovernanceConfig
+    ledger: Ledger
+    recorder: IncidentRecorder | None = None
+    gate: ApprovalGate | None = None
+    ui_url: str | None = None
+    portal_factory: PortalFactory | None = None
+    _platform: Platform | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(
+        cls,
+        settings: AppSettings | None = None,
+        *,
+        record: bool = True,
+        gate: ApprovalGate | None = None,
+        ui_url: str | None = None,
+    ) -> RunServices:
+        """Services from settings; with `record`, an incident recorder on the ledger."""
+        settings = settings or get_settings()
+        engines = EngineCache()
+        governance = load_governance(settings.governance.governance_file)
+        ledger = Ledger(engines.get(settings.audit_url()))
+        recorder = IncidentRecorder(ledger, governance) if record else None
+        return cls(settings, engines, governance, ledger, recorder, gate, ui_url)
+
+    def platform(self) -> Platform:
+        """The warehouse and source engines, built once for the run."""
+        if self._platform is None:
+            self._platform = Platform.from_settings(self.settings, self.engines)
+        return self._platform
+
+    def portal(self) -> PortalClient:
+        """A new portal client (use it as a context manager)."""
+        if self.portal_factory is not None:
+            return self.portal_factory()
+        portal = self.settings.portal
+        return PortalClient(portal.portal_url, portal.portal_token)
+
+    def notifier(self) -> Notifier:
+        """Sends to engineers by name and records every attempt in the ledger."""
+        notify = self.settings.notify
+        return Notifier(
+            self.governance, self.ledger, smtp_url=notify.smtp_url, smtp_from=notify.smtp_from
+        )
+
+    @property
+    def output_dir(self) -> Path:
+        """Where reports and feeds are written."""
+        return self.settings.output_dir()
+
+    def close(self) -> None:
+        """Dispose every engine the run opened."""
+        self.engines.close()
+
+    def __enter__(self) -> RunServices:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
