@@ -34,7 +34,7 @@ def team_feed(config: GovernanceConfig, rows: Iterable[OnCall], stamp: datetime)
             else:
                 summary = f"On call ({role}): {name}"
             events.append(_event(config, row, f"team-{role}", summary, stamp))
-    return _calendar(config, "On call: team", events, _span(events))
+    return _calendar("team", "On call: team", events)
 
 
 def engineer_feed(
@@ -53,7 +53,7 @@ def engineer_feed(
             events.append(
                 _event(config, row, f"{engineer}-backup", f"On call: backup, {other}", stamp)
             )
-    return _calendar(config, f"On call: {engineer}", events, _span(events))
+    return _calendar(f"engineer-{engineer}", f"On call: {engineer}", events)
 
 
 def write_feeds(
@@ -95,13 +95,13 @@ def _event(config: GovernanceConfig, row: OnCall, key: str, summary: str, stamp:
     )
 
 
-def _calendar(
-    config: GovernanceConfig,
-    name: str,
-    events: list[Event],
-    span: tuple[datetime, datetime] | None,
-) -> Calendar:
-    calendar = Calendar.new(prodid=PRODID, name=name, subcomponents=events)
+def _calendar(key: str, name: str, events: list[Event]) -> Calendar:
+    """A calendar with a stable UID (the same feed keeps its identity across publications)
+    and the time-zone definitions its events need."""
+    calendar = Calendar.new(
+        prodid=PRODID, name=name, uid=f"{key}@runbook-oncall", subcomponents=events
+    )
+    span = _span(events)
     if span is not None:
         first, last = span
         calendar.add_missing_timezones(

@@ -142,6 +142,7 @@ def test_ics_feeds_parse_back_with_primary_backup_and_the_reason(tmp_path: Path)
     assert week5[0].end - week5[0].start == timedelta(days=7)
     assert str(week5[0].start.tzinfo) == "Europe/London"  # with the zone, not floating
     assert [tz["TZID"] for tz in team.walk("VTIMEZONE")] == ["Europe/London"]
+    assert str(team["UID"]) == "team@runbook-oncall"  # the same feed on every publication
     gaps = [str(e["SUMMARY"]) for e in events if e.start.date().isoformat() == "2026-03-09"]
     assert sorted(gaps) == ["Coverage gap: no backup on call", "Coverage gap: no primary on call"]
 
