@@ -42,7 +42,7 @@ def watch_once(config: GovernanceConfig, ledger: Ledger, now: datetime) -> Watch
         if item.sla is None:
             continue
         incident = item.incident
-        people = [item.on_call.primary, item.on_call.backup, *item.owners]
+        people = [*item.on_call_people, *item.owners]
         for threshold in due_notifications(item.sla, ledger.notified_thresholds(incident.id)):
             text = (
                 f"{incident.pipeline} incident {incident.id} ({incident.kind}, "

@@ -2,8 +2,12 @@
 the audit ledger that records what happened.
 
 Reading order: `errors`, `models`, `config` (load and validate `governance.yaml` with the
-runbook language's positioned YAML loader and pydantic-error wording), `rotation` (weeks and
-handoffs), `oncall` (who is on call), `responders` (who may approve, whom to notify), `sla`,
-`ledger_schema`, `ledger_records`, `ledger` (writes and lookups), `ledger_views` (open
-incidents, an incident's story), `notify`.
+foundation's positioned YAML loader and pydantic-error wording; warnings for repeated
+holidays), `rotation` (weeks, handoffs, holidays as time), `holiday_swaps` (each week's
+primary), `oncall` (who is on call, coverage gaps), `oncall_feeds` (iCalendar feeds),
+`responders` (who may approve, whom to notify), `sla`, then the audit ledger:
+`ledger_schema`, `ledger_migrations` (Alembic, `migrations/`), `ledger_records`,
+`ledger_rows`, `ledger_base`, one module per part (`ledger_incidents`, `ledger_steps`,
+`ledger_approvals`, `ledger_publications`, `ledger_notifications`), `ledger_views` (open
+incidents, an incident's story) and `ledger` (all of it as one `Ledger`), `notify`.
 """

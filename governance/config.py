@@ -32,16 +32,30 @@ GOVERNANCE_YAML = YamlDialect(
 
 def load_governance(path: Path | str | None = None) -> GovernanceConfig:
     """Load and validate a governance file (the configured one by default)."""
+    return load_governance_with_warnings(path)[0]
+
+
+def load_governance_with_warnings(
+    path: Path | str | None = None,
+) -> tuple[GovernanceConfig, list[Problem]]:
+    """Load a governance file and what in it is allowed but probably a mistake (warnings)."""
     if path is None:
         from foundation.settings import get_settings
 
         path = get_settings().governance.governance_file
     path = Path(path)
-    return parse_governance(path.read_text(encoding="utf-8"), _display(path))
+    return parse_governance_with_warnings(path.read_text(encoding="utf-8"), _display(path))
 
 
 def parse_governance(text: str, file: str = "governance.yaml") -> GovernanceConfig:
     """Validate governance YAML given as text; raise GovernanceConfigError with every problem."""
+    return parse_governance_with_warnings(text, file)[0]
+
+
+def parse_governance_with_warnings(
+    text: str, file: str = "governance.yaml"
+) -> tuple[GovernanceConfig, list[Problem]]:
+    """`parse_governance`, plus positioned warnings (duplicate or overlapping holidays)."""
     doc, problems = load_mapping(
         text, file, "expected a mapping (engineers:, pipelines:, rotation: ...)", GOVERNANCE_YAML
     )
@@ -58,8 +72,8 @@ def parse_governance(text: str, file: str = "governance.yaml") -> GovernanceConf
         problems += _cross_checks(config, doc)
     if problems:
         raise GovernanceConfigError(problems)
-    assert config is not None
-    return config
+    assert config is not None and doc is not None
+    return config, _holiday_warnings(config, doc)
 
 
 def _cross_checks(config: GovernanceConfig, doc: YamlSource) -> list[Problem]:
@@ -89,6 +103,28 @@ def _cross_checks(config: GovernanceConfig, doc: YamlSource) -> list[Problem]:
                 )
         intervals.append((i, start, end))
     return problems
+
+
+def _holiday_warnings(config: GovernanceConfig, doc: YamlSource) -> list[Problem]:
+    """An engineer's holidays that repeat or overlap: harmless to the rotation, but usually
+    a copy-paste slip or an edit that forgot to remove the old dates."""
+    warnings = []
+    for i, h in enumerate(config.holidays):
+        for j, earlier in enumerate(config.holidays[:i]):
+            if earlier.engineer != h.engineer or not h.covers(earlier.from_, earlier.to):
+                continue
+            same = (earlier.from_, earlier.to) == (h.from_, h.to)
+            what = "repeats" if same else f"overlaps {earlier.from_}..{earlier.to} in"
+            warnings.append(
+                doc.problem(
+                    ("holidays", i),
+                    f"{h.engineer}'s holiday {h.from_}..{h.to} {what} holidays[{j}]; "
+                    "keep one entry per absence",
+                    key=None,
+                )
+            )
+            break
+    return warnings
 
 
 def _display(path: Path) -> str:

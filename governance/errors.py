@@ -10,7 +10,7 @@ from __future__ import annotations
 from foundation.errors import RecoveryError
 from foundation.problems import Position, Problem, ProblemsError
 
-__all__ = ["GovernanceConfigError", "GovernanceError", "Position", "Problem"]
+__all__ = ["GovernanceConfigError", "GovernanceError", "LedgerError", "Position", "Problem"]
 
 
 class GovernanceError(RecoveryError):
@@ -21,3 +21,7 @@ class GovernanceConfigError(GovernanceError, ProblemsError):
     """The governance file is invalid; carries every problem found, in file order."""
 
     tail = "."
+
+
+class LedgerError(GovernanceError, LookupError):
+    """A ledger lookup or write refers to something that is not there."""

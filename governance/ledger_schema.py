@@ -2,9 +2,10 @@
 
 Append-only by design: an incident row is written once; its state is the latest row of
 `ledger_incident_events`; approval answers, step results, publications and notifications
-are rows added, never changed. The ledger's own MetaData keeps it out of the warehouse's
-migrations, so `create_all` (idempotent) and Alembic can coexist. Table names carry a
-`ledger_` prefix because they may share the warehouse database.
+are rows added, never changed. The ledger's own MetaData and migrations (`migrations/`,
+version table `alembic_version_ledger`) keep it apart from the warehouse's; these tables
+must equal what the migrations build (a test compares them). Table names carry a `ledger_`
+prefix because they may share the warehouse database.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ incidents = sa.Table(
     sa.Column("event_id", sa.String(200), unique=True),
     sa.Column("opened_at", UtcDateTime, nullable=False),
     sa.Column("runbook", sa.String(200)),
-    sa.Column("flow_run_id", sa.String(64)),
+    sa.Column("flow_run_id", sa.String(64), index=True),
     _recorded_at(),
 )
 

@@ -1,21 +1,48 @@
-"""Read-side views of the ledger: the open incidents board and one incident's story."""
+"""Read-side views of the ledger: the open incidents board and one incident's story.
+
+They read through `LedgerReader`, the few lookups they need, so this module does not import
+the `Ledger` that offers them as methods (no circle between the two).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from governance import ledger_schema as t
-from governance.ledger_records import LIFECYCLE, RESOLVED_STATES, Incident, IncidentState
+from governance.ledger_records import (
+    LIFECYCLE,
+    RESOLVED_STATES,
+    ApprovalAnswer,
+    ApprovalRequest,
+    Incident,
+    IncidentEvent,
+    IncidentState,
+    Notification,
+    Publication,
+    StepResult,
+)
 from governance.models import GovernanceConfig
-from governance.oncall import OnCall, on_call_at
+from governance.oncall import NoRotationYet, OnCall, on_call_at
 from governance.sla import SlaStatus, sla_status
 
-if TYPE_CHECKING:
-    from governance.ledger import Ledger
+
+class LedgerReader(Protocol):
+    """What the views read: the engine and the per-incident lookups of `Ledger`."""
+
+    engine: Engine
+
+    def incident(self, incident_id: int) -> Incident: ...
+    def events(self, incident_id: int) -> list[IncidentEvent]: ...
+    def step_results(self, incident_id: int) -> list[StepResult]: ...
+    def approval_requests(self, incident_id: int) -> list[ApprovalRequest]: ...
+    def answers(self, request_id: int) -> list[ApprovalAnswer]: ...
+    def publications(self, incident_id: int) -> list[Publication]: ...
+    def notifications(self, incident_id: int) -> list[Notification]: ...
 
 
 _CONCLUSIONS = frozenset(
@@ -30,8 +57,13 @@ class OpenIncident:
     incident: Incident
     state: str
     owners: tuple[str, ...]  # primary owner first; empty if the pipeline left governance
-    on_call: OnCall
+    on_call: OnCall | None  # None before the rotation starts
     sla: SlaStatus | None  # None if the pipeline is no longer in the governance file
+
+    @property
+    def on_call_people(self) -> tuple[str, ...]:
+        """Who is on call and free, primary first (empty in a coverage gap)."""
+        return self.on_call.people if self.on_call else ()
 
 
 @dataclass(frozen=True)
@@ -43,7 +75,9 @@ class StoryLine:
     detail: str
 
 
-def open_incidents(ledger: Ledger, config: GovernanceConfig, now: datetime) -> list[OpenIncident]:
+def open_incidents(
+    ledger: LedgerReader, config: GovernanceConfig, now: datetime
+) -> list[OpenIncident]:
     """Incidents whose latest lifecycle state is not resolved, oldest first."""
     e, i = t.incident_events, t.incidents
     ranked = (
@@ -65,7 +99,10 @@ def open_incidents(ledger: Ledger, config: GovernanceConfig, now: datetime) -> l
     )
     with ledger.engine.connect() as conn:
         rows = [r._mapping for r in conn.execute(query)]
-    on_call = on_call_at(config, now)
+    try:
+        on_call: OnCall | None = on_call_at(config, now)
+    except NoRotationYet:
+        on_call = None
     board = []
     for row in rows:
         incident = Incident(**{k: row[k] for k in Incident.__dataclass_fields__})
@@ -78,7 +115,7 @@ def open_incidents(ledger: Ledger, config: GovernanceConfig, now: datetime) -> l
     return board
 
 
-def incident_story(ledger: Ledger, incident_id: int) -> list[StoryLine]:
+def incident_story(ledger: LedgerReader, incident_id: int) -> list[StoryLine]:
     """Everything recorded about an incident, in time order (ties in the order recorded)."""
     inc = ledger.incident(incident_id)
     where = f" partition {inc.partition}" if inc.partition else ""

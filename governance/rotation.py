@@ -1,15 +1,17 @@
 """On-call weeks as time: week k starts at the handoff of `rotation.start + 7k days`.
 
 Handoffs are wall-clock times in the rotation's IANA zone, so a week that contains a DST
-change is 167 or 169 hours long and the handoff stays at, say, 09:00 local. Holidays are
-local calendar dates; a week's days are the seven dates from its handoff day.
+change is 167 or 169 hours long and the handoff stays at, say, 09:00 local. The rotation
+begins at week 0; there are no weeks before it. A holiday covers whole local days, midnight
+to midnight in the rotation's zone, so one that starts on a handoff day already overlaps the
+last hours of the week before.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from governance.models import GovernanceConfig, Override
+from governance.models import GovernanceConfig, Holiday, Override
 
 
 def localize(config: GovernanceConfig, when: datetime) -> datetime:
@@ -19,7 +21,7 @@ def localize(config: GovernanceConfig, when: datetime) -> datetime:
 
 
 def week_start(config: GovernanceConfig, k: int) -> datetime:
-    """The handoff that starts week k, in UTC (k may be negative: the rotation repeats back).
+    """The handoff that starts week k, in UTC (week 0 starts the rotation).
 
     UTC because Python compares and subtracts datetimes sharing one zone by wall clock.
     """
@@ -29,21 +31,24 @@ def week_start(config: GovernanceConfig, k: int) -> datetime:
 
 
 def week_index(config: GovernanceConfig, when: datetime) -> int:
-    """The week that `when` falls in."""
+    """The week that `when` falls in (negative before the rotation starts)."""
     local = localize(config, when)
     k = (local.date() - config.rotation.start).days // 7
     return k - 1 if local < week_start(config, k) else k
 
 
 def week_of_date(config: GovernanceConfig, day: date) -> int:
-    """The week whose seven days include `day` (the holiday view of weeks)."""
+    """The week whose seven days include `day` (how an override's `week:` date is read)."""
     return (day - config.rotation.start).days // 7
 
 
-def week_days(config: GovernanceConfig, k: int) -> tuple[date, date]:
-    """First and last calendar day of week k, for holiday checks."""
-    first = config.rotation.start + timedelta(days=7 * k)
-    return first, first + timedelta(days=6)
+def holiday_interval(config: GovernanceConfig, holiday: Holiday) -> tuple[datetime, datetime]:
+    """The half-open time range a holiday covers, in UTC: from its first local midnight to the
+    midnight after its last day."""
+    zone = config.rotation.zone
+    first = datetime.combine(holiday.from_, time(0), tzinfo=zone)
+    after = datetime.combine(holiday.to + timedelta(days=1), time(0), tzinfo=zone)
+    return first.astimezone(UTC), after.astimezone(UTC)
 
 
 def override_interval(config: GovernanceConfig, override: Override) -> tuple[datetime, datetime]:

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp
 
 from portal.config import PortalConfig
 from portal.content import MEDIA_TYPES, ContentError, Kind, count_csv_rows, parse_feed, sha256
-from portal.database import create_portal_engine
+from portal.database import portal_engine, require_portal_schema
 from portal.faults import FAULT_PLAN, FaultInjection, FaultState, FaultStore
 from portal.html import render_listing
 from portal.models import PublicationHistory, PublicationSummary, Receipt
@@ -71,7 +71,12 @@ async def _read_body(request: Request, limit: int, allowed_types: set[str]) -> b
 
 def create_portal(config: PortalConfig) -> FastAPI:
     """The FastAPI app without fault injection (see `create_app` for the served app)."""
-    engine = create_portal_engine(config.db_url)
+    engine = portal_engine(config.db_url)
+    try:
+        require_portal_schema(engine)  # no DDL here: `runbook portal serve` migrated it
+    except Exception:
+        engine.dispose()
+        raise
     store = PublicationStore(engine)
     fault_store = FaultStore(engine)
 

@@ -1,8 +1,11 @@
-"""The portal's own database: tables, engine and the SQLite settings that make it safe.
+"""The portal's own database: tables, engine, the SQLite settings that make it safe, and its
+migrations.
 
 The portal keeps publications, idempotency keys and the fault plan in one database (SQLite
 by default, any SQLAlchemy URL otherwise) so several workers and restarts share one truth.
-The schema is small and append-only, so it is created on start rather than migrated.
+Its schema is under Alembic (`migrations/`, version table `alembic_version_portal`):
+`runbook portal serve` and `runbook portal migrate` upgrade it, and the app refuses to start
+on a database that was not, saying which command to run.
 """
 
 from __future__ import annotations
@@ -25,10 +28,24 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    create_engine,
     event,
 )
-from sqlalchemy.engine import make_url
+
+from foundation.engines import engine_for
+from foundation.migrations import MigratedStore, require_current, upgrade
+
+PORTAL_HEAD = "portal_0001"
+
+PORTAL_STORE = MigratedStore(
+    name="portal database",
+    script_location=Path(__file__).resolve().parent / "migrations",
+    version_table="alembic_version_portal",
+    head=PORTAL_HEAD,
+    lock_id=0x90A7A1,
+    setup_command="runbook portal migrate",
+    baseline="portal_0001",
+    baseline_tables=("portal_publications", "portal_idempotency_keys", "portal_faults"),
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -87,13 +104,11 @@ faults = Table(
 )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_portal_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" hook issue BEGIN IMMEDIATE: writers queue on the busy timeout
     # instead of failing when two workers upgrade a read lock at once.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -102,19 +117,24 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_portal_engine(url: str) -> Engine:
-    """An engine for the portal database with its tables created."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+def portal_engine(url: str) -> Engine:
+    """An engine for the portal database: the foundation's (WAL, busy timeout on SQLite), plus
+    foreign keys and immediate write transactions on SQLite. Runs no DDL."""
+    engine = engine_for(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_portal_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    metadata.create_all(engine)
     return engine
+
+
+def upgrade_portal(engine: Engine) -> str | None:
+    """Bring the portal's tables to the code's revision; safe from many workers at once."""
+    return upgrade(PORTAL_STORE, engine)
+
+
+def require_portal_schema(engine: Engine) -> None:
+    """StoreNotReady (naming the command to run) unless the portal is at `PORTAL_HEAD`."""
+    require_current(PORTAL_STORE, engine)
 
 
 def utcnow() -> datetime:

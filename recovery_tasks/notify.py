@@ -32,7 +32,7 @@ def engineers(params: NotifyParams, ctx: StepContext) -> NotifyResult:
     """Notify the on-call engineers and/or the pipeline's owners (webhook or email)."""
     config = ctx.run.governance
     targets = notify_targets(config, ctx.pipeline, datetime.now(UTC))
-    on_call = [targets.on_call.primary, targets.on_call.backup]
+    on_call = list(targets.on_call_people) or list(targets.first)  # owners in a gap
     people = {
         "on_call": on_call,
         "owners": list(config.pipeline(ctx.pipeline).owners),

@@ -1,4 +1,4 @@
-"""`runbook data ...`: generate sample data, migrate the warehouse, show row counts."""
+"""`runbook data ...`: generate sample data, migrate the warehouse and ledger, show counts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import time
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from runbook_cli.stores import upgrade_ledger_store
 
 app = typer.Typer(help="Sample data and the warehouse schema.", no_args_is_help=True)
 console = Console()
@@ -29,6 +31,7 @@ def generate(
         counts = run(Platform.from_settings(), scale, seed,
                      progress=lambda s: bar.update(task, description=s, advance=1))  # fmt: skip
     elapsed = time.perf_counter() - start
+    upgrade_ledger_store()  # the audit ledger lives beside the warehouse by default
     for table, n in counts.items():
         console.print(f"{table:28} {n:>12,}")
     total = sum(counts.values())
@@ -37,12 +40,13 @@ def generate(
 
 @app.command()
 def migrate(revision: str = typer.Argument("head")) -> None:
-    """Apply the warehouse's Alembic migrations."""
+    """Apply the warehouse's Alembic migrations, and bring the audit ledger to its head."""
     from warehouse.db import Platform
     from warehouse.schema import migrate as run
 
     run(Platform.from_settings().warehouse, revision)
     console.print(f"warehouse at {revision}")
+    console.print(f"audit ledger at {upgrade_ledger_store()}")
 
 
 @app.command()

@@ -7,6 +7,7 @@ import logging
 import typer
 
 from flows.demo import DemoError, run_demo
+from runbook_cli.stores import upgrade_stores
 
 
 def demo(
@@ -22,6 +23,7 @@ def demo(
     """Break a pipeline, recover it with its runbook, approve, republish, show the audit."""
     if not verbose:
         _quiet_console()
+    upgrade_stores()
     try:
         incident = run_demo(pipeline, partition, fault, variant, approver, typer.echo)
     except DemoError as exc:

@@ -8,6 +8,7 @@ import typer
 
 from flows.language.errors import RunbookValidationError
 from flows.runbook_library import validate_files
+from runbook_cli.stores import upgrade_ledger_store
 
 SERVE_HELP = "Seconds between the runner's checks for new runs (Prefect's default is 10)"
 
@@ -46,6 +47,7 @@ def serve(poll: int = typer.Option(2, "--poll", help=SERVE_HELP)) -> None:
     from flows.sla_watch import INTERVAL_SECONDS, sla_watch
 
     runbooks = _valid_runbooks()
+    upgrade_ledger_store()
     typer.echo(
         f"serving {len(runbooks)} runbooks: {', '.join(r.name for r in runbooks)}"
         f" and the SLA watch (every {INTERVAL_SECONDS} s)"

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from foundation.migrations import StoreNotReady
 from governance.ledger import Ledger
 from governance.ledger_views import OpenIncident
 from governance.sla import format_time_left
@@ -19,8 +20,12 @@ DbOption = Annotated[
 
 
 def open_ledger(db: str | None) -> Ledger:
-    """The ledger at --db, else the configured audit database."""
-    return Ledger.from_url(db) if db else Ledger.from_settings()
+    """The ledger at --db, else the configured audit database; exit 1 if it is not set up."""
+    try:
+        return Ledger.from_url(db) if db else Ledger.from_settings()
+    except StoreNotReady as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def incidents(
@@ -53,9 +58,15 @@ def incidents(
         i = b.incident
         typer.echo(
             f"{i.id:>5}  {i.pipeline:<26} {i.partition or '-':<10} {i.kind:<16} "
-            f"{_owner(b):<6} {b.on_call.primary + '/' + b.on_call.backup:<8} {b.state:<18} "
+            f"{_owner(b):<6} {_on_call(b):<8} {b.state:<18} "
             f"{format_time_left(b.sla.time_left) if b.sla else 'no SLA (pipeline unknown)'}"
         )
+
+
+def _on_call(b: OpenIncident) -> str:
+    if b.on_call is None:
+        return "-"  # before the rotation starts
+    return f"{b.on_call.primary or '(gap)'}/{b.on_call.backup or '(gap)'}"
 
 
 def _owner(b: OpenIncident) -> str:
@@ -71,7 +82,10 @@ def _as_dict(b: OpenIncident) -> dict[str, object]:
         "kind": i.kind,
         "opened_at": i.opened_at.isoformat(),
         "owners": list(b.owners),
-        "on_call": {"primary": b.on_call.primary, "backup": b.on_call.backup},
+        "on_call": {
+            "primary": b.on_call.primary if b.on_call else None,
+            "backup": b.on_call.backup if b.on_call else None,
+        },
         "state": b.state,
         "sla_deadline": b.sla.deadline.isoformat() if b.sla else None,
         "sla_seconds_left": b.sla.time_left.total_seconds() if b.sla else None,

@@ -13,7 +13,7 @@ from portal.cli_support import host_and_port, parse_fault
 from portal.client import PortalClient
 from portal.config import PortalConfig
 from portal.content import Kind
-from portal.database import create_portal_engine
+from portal.database import portal_engine, upgrade_portal
 from portal.errors import PortalError
 from portal.faults import FaultStore
 
@@ -64,7 +64,8 @@ def serve(
         rules = [parse_fault(text) for text in fault or []]
     except ValueError as exc:
         raise _fail(exc) from exc
-    engine = create_portal_engine(config.db_url)
+    engine = portal_engine(config.db_url)
+    upgrade_portal(engine)
     store = FaultStore(engine)
     if clear_faults or rules:
         store.replace(rules)
@@ -75,6 +76,20 @@ def serve(
     run_server(
         config, host or default_host, port or default_port, workers=workers, log_level=log_level
     )
+
+
+@app.command()
+def migrate(
+    db_url: Annotated[str | None, typer.Option(help="Database [<data_dir>/portal.db].")] = None,
+) -> None:
+    """Create or upgrade the portal database's tables (Alembic; `serve` does it too)."""
+    config = PortalConfig.from_settings(db_url=db_url)
+    engine = portal_engine(config.db_url)
+    try:
+        revision = upgrade_portal(engine)
+    finally:
+        engine.dispose()
+    typer.echo(f"portal database at {revision}")
 
 
 @app.command("list")

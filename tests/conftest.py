@@ -16,6 +16,25 @@ import tests.step_types  # noqa: F401  (registers the test.* step types)
 from flows.language.catalog import PipelineCatalog, PipelineInfo
 
 
+@pytest.fixture(scope="session", autouse=True)
+def migrated_stores() -> None:
+    """The session's audit ledger and portal database, upgraded as the set-up commands do."""
+    from foundation.engines import engine_for
+    from foundation.settings import get_settings
+    from governance.ledger_migrations import upgrade_ledger
+    from portal.database import portal_engine, upgrade_portal
+
+    settings = get_settings()
+    for engine, upgrade in (
+        (engine_for(settings.audit_url()), upgrade_ledger),
+        (portal_engine(settings.portal_db_url()), upgrade_portal),
+    ):
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """A real Prefect server (temporary database) for the whole session: it takes ~20 s."""

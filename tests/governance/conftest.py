@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from foundation.engines import engine_for
 from governance.config import parse_governance
 from governance.ledger import Ledger
+from governance.ledger_migrations import upgrade_ledger
 from governance.models import GovernanceConfig
 
 _SCHEMAS = itertools.count()
@@ -84,33 +86,50 @@ def config() -> GovernanceConfig:
     return make_config()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    """An empty ledger on SQLite (a temp file) or PostgreSQL (a schema of its own)."""
-    if request.param == "sqlite":
-        engine = sa.create_engine(f"sqlite:///{tmp_path / 'audit.db'}")
-        yield Ledger(engine)
-        engine.dispose()
-        return
+def migrated_ledger(url: str, schema: str | None = None) -> Ledger:
+    """A ledger at `url` after `upgrade_ledger`, as the set-up commands leave it."""
+    engine = engine_for(url)
+    upgrade_ledger(engine, schema)
+    return Ledger(engine, schema=schema)
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A PostgreSQL schema name of this test's own, dropped afterwards."""
     schema = f"ledger_test_{os.getpid()}_{next(_SCHEMAS)}"
     engine = sa.create_engine(POSTGRES_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield Ledger(engine, schema=schema)
-    finally:
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        yield schema
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
         engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    """An empty, migrated ledger on SQLite (a temp file) or PostgreSQL (a schema of its own)."""
+    if request.param == "sqlite":
+        ledger = migrated_ledger(f"sqlite:///{tmp_path / 'audit.db'}")
+        yield ledger
+        ledger.dispose()
+        return
+    schema = request.getfixturevalue("pg_schema")
+    ledger = migrated_ledger(POSTGRES_URL, schema)
+    try:
+        yield ledger
+    finally:
+        ledger.dispose()
 
 
 @pytest.fixture
 def sqlite_ledger(tmp_path: Path) -> Iterator[Ledger]:
     """An empty ledger in a SQLite file, for tests about what gets recorded."""
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'audit.db'}")
-    yield Ledger(engine)
-    engine.dispose()
+    ledger = migrated_ledger(f"sqlite:///{tmp_path / 'audit.db'}")
+    yield ledger
+    ledger.dispose()
 
 
 @dataclass

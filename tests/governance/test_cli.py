@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from governance.ledger import Ledger
 from runbook_cli.main import app
-from tests.governance.conftest import BASE
+from tests.governance.conftest import BASE, migrated_ledger
 
 T0 = datetime(2026, 1, 21, 10, 0, tzinfo=UTC)
 
@@ -42,9 +41,10 @@ def test_oncall_table_says_why(governance_file: Path) -> None:
                "--governance", str(governance_file))  # fmt: skip
     lines = out.splitlines()
     assert lines[0] == "On call, 4 week(s) from 2026-02-04 Wed 12:00 GMT (Europe/London); * = then:"
+    # B's holiday starts at midnight before this week's last handoff: C backs A up
     assert lines[2].split(maxsplit=11) == [
         "*", "2026-02-02", "Mon", "09:00", "GMT", "2026-02-09", "Mon", "09:00", "GMT",
-        "A", "B", "rotation",
+        "A", "C", "rotation; backup B on holiday",
     ]  # fmt: skip
     assert lines[3].endswith("C        D        swap with B: B on holiday 2026-02-09..2026-02-13")
     assert lines[4].endswith("B        C        swap with C: C covered B's week")
@@ -62,7 +62,7 @@ def test_oncall_reports_a_broken_file_with_positions(tmp_path: Path) -> None:
 
 
 def test_incidents_and_audit(governance_file: Path, db: str) -> None:
-    ledger = Ledger.from_url(db)
+    ledger = migrated_ledger(db)
     incident = ledger.open_incident("aggregate_profit", "etl_failure", T0, partition="2026-01")
     ledger.record_state(incident.id, "awaiting_approval", at=T0 + timedelta(minutes=5))
     request = ledger.record_approval_request(incident.id, "run-1", "paused-1", ["C", "D"],

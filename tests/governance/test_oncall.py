@@ -1,4 +1,5 @@
-"""On-call over a year of weeks: rotation, holiday swaps, backups, overrides, handoffs, DST."""
+"""On-call over a year of weeks: rotation, holiday swaps, backups, overrides, handoffs, DST,
+the rotation's start, holidays as whole local days, and coverage gaps."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from governance.models import GovernanceConfig
-from governance.oncall import on_call_at, schedule
+from governance.oncall import NoRotationYet, on_call_at, schedule
+from governance.rotation import holiday_interval
 from tests.governance.conftest import make_config
 
 LONDON = ZoneInfo("Europe/London")
@@ -78,16 +82,37 @@ def test_holiday_swaps_the_primary_with_the_next_engineer() -> None:
     assert (rows[6].primary, rows[6].backup) == ("B", "C")
     assert rows[5].reasons == ["swap with B: B on holiday 2026-02-09..2026-02-13"]
     assert rows[6].reasons == ["swap with C: C covered B's week"]
+    # B's holiday starts at midnight before week 5's handoff, inside week 4: not its backup
+    assert (rows[4].primary, rows[4].backup) == ("A", "C")
     changed = [k for k, o in enumerate(rows) if (o.primary, o.backup) != _base(k)]
-    assert changed == [5, 6]  # the swap changes only those two weeks
+    assert changed == [4, 5, 6]  # the swap changes weeks 5 and 6 only; week 4 its backup
 
 
-def test_a_two_week_holiday_swaps_with_the_first_engineer_whose_week_is_free() -> None:
-    # A is away weeks 8 and 9; B's week 9 is not free of A's holiday, C's week 10 is.
+def test_a_two_week_holiday_swaps_with_the_next_engineer_at_their_first_week_after_it() -> None:
+    # A is away in weeks 8 and 9 (and the last hours of 7); B, next in order, takes week 8
+    # and gives A week 13, B's first week after the holiday (B's week 9 is inside it).
     config = make_config(["{engineer: A, from: 2026-03-02, to: 2026-03-15}"])
     rows = _weeks(config)
-    assert rows[8:11] == [("C", "D"), ("B", "C"), ("A", "B")]
-    assert [k for k, row in enumerate(rows) if row != _base(k)] == [8, 10]
+    assert rows[7:14] == [("D", "B"), ("B", "C"), ("B", "C"), ("C", "D"), ("D", "A"),
+                          ("A", "B"), ("A", "B")]  # fmt: skip
+    assert [k for k, row in enumerate(rows) if row != _base(k)] == [7, 8, 13]
+
+
+def test_a_long_holiday_finds_the_swap_more_than_eight_weeks_away() -> None:
+    # A is away ten weeks (8-17): B's weeks 9, 13 and 17 fall inside; B's week 21 does not.
+    config = make_config(["{engineer: A, from: 2026-03-02, to: 2026-05-10}"])
+    rows = schedule(config, START, 53)
+    assert (rows[8].primary, rows[8].reasons) == (
+        "B",
+        ["swap with A: A on holiday 2026-03-02..2026-05-10"],
+    )
+    assert (rows[21].primary, rows[21].reasons) == ("A", ["swap with B: B covered A's week"])
+    assert [rows[k].primary for k in (12, 16, 25, 29)] == ["B", "B", "A", "A"]
+    away = holiday_interval(config, config.holidays[0])
+    for o in rows:  # A is never on call during the holiday, and nobody's week is a gap
+        assert "A" not in o.people or not (o.week_start < away[1] and away[0] < o.week_end)
+        assert o.gaps == ()
+    assert Counter(o.primary for o in rows[:52]) == {"A": 13, "B": 13, "C": 13, "D": 13}
 
 
 def test_back_to_back_holidays_of_two_engineers() -> None:
@@ -97,9 +122,13 @@ def test_back_to_back_holidays_of_two_engineers() -> None:
         "{engineer: C, from: 2026-04-13, to: 2026-04-17}",
     ])  # fmt: skip
     rows = schedule(config, START, 53)
-    assert (rows[13].primary, rows[13].backup) == ("C", "D")
-    assert (rows[14].primary, rows[14].backup) == ("B", "D")  # C, the backup, is away
-    assert rows[14].reasons == ["swap with C: C covered B's week", "backup C on holiday"]
+    # C's holiday starts at midnight before week 14's handoff, so C cannot take week 13:
+    # D covers B, then C; B and C take D's next weeks.
+    assert (rows[13].primary, rows[13].backup) == ("D", "A")
+    assert rows[13].reasons == ["swap with B: B on holiday 2026-04-06..2026-04-10"]
+    assert (rows[14].primary, rows[14].backup) == ("D", "A")
+    assert (rows[15].primary, rows[15].reasons) == ("B", ["swap with D: D covered B's week"])
+    assert (rows[19].primary, rows[19].reasons) == ("C", ["swap with D: D covered C's week"])
 
 
 def test_swap_skips_a_partner_who_is_on_holiday_that_week() -> None:
@@ -110,7 +139,7 @@ def test_swap_skips_a_partner_who_is_on_holiday_that_week() -> None:
     ])  # fmt: skip
     rows = _weeks(config)
     assert rows[19:22] == [("B", "C"), ("A", "B"), ("D", "A")]
-    assert rows[18] == ("C", "D")  # C's backup D is on holiday only from week 19
+    assert rows[18] == ("C", "B")  # D and A are away from midnight before week 19's handoff
 
 
 def test_backup_on_holiday_is_skipped() -> None:
@@ -121,12 +150,24 @@ def test_backup_on_holiday_is_skipped() -> None:
     assert _weeks(config)[25] == ("B", "C")  # B is back for their own week
 
 
-def test_nobody_free_to_swap_keeps_the_primary_and_says_so() -> None:
+def test_a_week_with_everyone_away_is_a_coverage_gap_naming_nobody() -> None:
     holiday = "from: 2026-01-05, to: 2026-02-08"
     config = make_config([f"{{engineer: {e}, {holiday}}}" for e in "ABCD"])
     week = on_call_at(config, START)
-    assert week.primary == "A"
-    assert week.reasons[0] == "A on holiday 2026-01-05..2026-02-08; nobody free to swap"
+    assert (week.primary, week.backup, week.people) == (None, None, ())
+    assert week.gaps == ("primary", "backup")
+    assert week.reasons == [
+        "coverage gap: A on holiday 2026-01-05..2026-02-08 and nobody else is free",
+        "coverage gap: no backup, everyone else on holiday",
+    ]
+    rows = schedule(config, START, 6)
+    assert [o.gaps != () for o in rows] == [True] * 5 + [False]  # the holiday ends in week 4
+
+
+def test_a_week_with_only_the_primary_free_has_no_backup() -> None:
+    config = make_config([f"{{engineer: {e}, from: 2026-01-13, to: 2026-01-16}}" for e in "ACD"])
+    week = on_call_at(config, datetime(2026, 1, 14, tzinfo=LONDON))
+    assert (week.primary, week.backup, week.gaps) == ("B", None, ("backup",))
 
 
 def test_week_override_wins_over_rotation_and_holidays() -> None:
@@ -137,7 +178,8 @@ def test_week_override_wins_over_rotation_and_holidays() -> None:
     rows = schedule(config, START, 53)
     assert (rows[30].primary, rows[30].backup) == ("C", "A")
     assert rows[30].reasons == ["override: C asked to keep the week"]
-    assert [k for k, o in enumerate(rows) if (o.primary, o.backup) != _base(k)] == [30]
+    assert (rows[29].primary, rows[29].backup) == ("B", "D")  # C is away from midnight
+    assert [k for k, o in enumerate(rows) if (o.primary, o.backup) != _base(k)] == [29, 30]
 
 
 def test_range_override_splits_the_week() -> None:
@@ -175,15 +217,19 @@ def test_a_year_with_holidays_is_fair_and_answers_agree() -> None:
         "{engineer: A, from: 2026-08-10, to: 2026-08-21}",
         "{engineer: B, from: 2026-12-21, to: 2026-12-31}",
     ])  # fmt: skip
-    rows = schedule(config, START, 52)
-    assert Counter(o.primary for o in rows) == {"A": 13, "B": 13, "C": 13, "D": 13}
+    rows = schedule(config, START, 56)  # B's December swap is repaid in week 54
+    assert Counter(o.primary for o in rows) == {"A": 14, "B": 14, "C": 14, "D": 14}
     for o in rows:
-        assert o.primary != o.backup
+        assert o.primary != o.backup and o.gaps == ()
         middle = o.week_start + (o.week_end - o.week_start) / 2
         at = on_call_at(config, middle)
         assert (at.primary, at.backup, at.reasons) == (o.primary, o.backup, o.reasons)
-        first, last = o.week_start.date(), o.week_start.date() + timedelta(days=6)
-        away = {h.engineer for h in config.holidays if h.covers(first, last)}
+        away = {
+            h.engineer
+            for h in config.holidays
+            for first, after in [holiday_interval(config, h)]
+            if first < o.week_end and o.week_start < after
+        }
         assert o.primary not in away and o.backup not in away
     # a window starting mid-year gives the same weeks as the whole year
     assert [(o.primary, o.backup) for o in schedule(config, rows[20].week_start, 10)] == [
@@ -191,6 +237,48 @@ def test_a_year_with_holidays_is_fair_and_answers_agree() -> None:
     ]
 
 
-def test_rotation_repeats_before_its_start(config: GovernanceConfig) -> None:
-    week = on_call_at(config, datetime(2025, 12, 31, tzinfo=LONDON))
-    assert (week.primary, week.backup) == ("D", "A")
+def test_asking_before_the_rotation_starts_is_a_clear_error(config: GovernanceConfig) -> None:
+    message = (
+        r"no rotation yet at 2025-12-31 00:00 GMT: it begins 2026-01-05 Mon 09:00 GMT "
+        r"\(Europe/London\)"
+    )
+    with pytest.raises(NoRotationYet, match=message):
+        on_call_at(config, datetime(2025, 12, 31, tzinfo=LONDON))
+    with pytest.raises(NoRotationYet):
+        on_call_at(config, datetime(2026, 1, 5, 8, 59, tzinfo=LONDON))
+    with pytest.raises(NoRotationYet):
+        schedule(config, datetime(2026, 1, 1, tzinfo=LONDON), 4)
+    assert on_call_at(config, START).primary == "A"
+
+
+def test_a_holiday_before_the_start_moves_nobody_into_the_first_week() -> None:
+    config = make_config(["{engineer: D, from: 2025-12-29, to: 2026-01-02}"])
+    rows = schedule(config, START, 8)
+    assert [(o.primary, o.backup) for o in rows] == [_base(k) for k in range(8)]
+    assert rows[0].reasons == ["rotation"]
+
+
+def test_a_holiday_starting_on_the_handoff_day_covers_the_hours_before_the_handoff() -> None:
+    # C's holiday begins Monday 26 January; C's own week 2 ends at 09:00 that morning.
+    config = make_config(["{engineer: C, from: 2026-01-26, to: 2026-01-30}"])
+    before_handoff = on_call_at(config, datetime(2026, 1, 26, 8, 30, tzinfo=LONDON))
+    assert before_handoff.primary == "D"
+    assert before_handoff.reasons == ["swap with C: C on holiday 2026-01-26..2026-01-30"]
+    # week 1 ends before the holiday: C still backs B up; in week 2 A backs D up
+    assert on_call_at(config, datetime(2026, 1, 14, tzinfo=LONDON)).backup == "C"
+    assert on_call_at(config, datetime(2026, 1, 20, tzinfo=LONDON)).backup == "A"
+
+
+def test_holidays_are_whole_days_in_the_rotation_zone() -> None:
+    # New York rotation, handoff Wednesday 17:30. B's holiday ends Wednesday 11 March: it
+    # covers that day until midnight New York time, so B cannot start week 1 at 17:30.
+    config = make_config(
+        ["{engineer: B, from: 2026-03-09, to: 2026-03-11}"],
+        weekday="wednesday", time="17:30", zone="America/New_York", start="2026-03-04",
+    )  # fmt: skip
+    new_york = ZoneInfo("America/New_York")
+    first, after = holiday_interval(config, config.holidays[0])
+    assert (first.astimezone(new_york).hour, after.astimezone(new_york)) == (
+        0, datetime(2026, 3, 12, tzinfo=new_york),
+    )  # fmt: skip
+    assert on_call_at(config, datetime(2026, 3, 11, 18, 0, tzinfo=new_york)).primary == "C"

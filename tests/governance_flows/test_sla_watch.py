@@ -8,10 +8,11 @@ from pathlib import Path
 from flows.sla_watch import watch_once
 from governance.config import load_governance
 from governance.ledger import Ledger
+from tests.governance.conftest import migrated_ledger
 
 
 def ledger_at(tmp_path: Path) -> Ledger:
-    return Ledger.from_url(f"sqlite:///{tmp_path / 'audit.db'}")
+    return migrated_ledger(f"sqlite:///{tmp_path / 'audit.db'}")
 
 
 def test_thresholds_are_notified_once_as_the_clock_runs(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from portal.client import PortalClient
 from portal.config import PortalConfig
+from portal.database import portal_engine, upgrade_portal
 from portal.retry import RetryPolicy
 from portal.server import PortalServer
 
@@ -39,6 +40,11 @@ def portal_config(tmp_path_factory: pytest.TempPathFactory) -> PortalConfig:
     db_url = os.environ.get("RUNBOOK_TEST_PORTAL_DB_URL") or (
         f"sqlite:///{Path(tmp_path_factory.mktemp('portal')) / 'portal.db'}"
     )
+    engine = portal_engine(db_url)  # as `runbook portal serve` does before serving
+    try:
+        upgrade_portal(engine)
+    finally:
+        engine.dispose()
     return PortalConfig(db_url=db_url, token=TOKEN, max_upload_bytes=MAX_UPLOAD)
 
 
