@@ -5,7 +5,7 @@ import-linter contract says so). Two halves:
 
 - Records and data faults (`inject`, `clear_faults`, `active_faults`): a fault is a row in
   the warehouse database; data faults also change the sources or the warehouse and can be
-  undone (`faults.inject`, `faults.actions`, `faults.catalog`).
+  undone (`faults.injection`, `faults.actions`, `faults.catalog`).
 - The layer that acts on records (`install`, `enabled`; `faults.activation`): warehouse hooks
   for outages, transform errors, crashes and quotas (`faults.warehouse_hooks`), and a portal
   client that refuses to publish a faulted partition (`faults.portal_client`). Installed by
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from faults.activation import enabled, install, installed, uninstall
 from faults.catalog import VARIANTS, UnknownFaultError
-from faults.inject import clear_faults, inject, publishing_fault
+from faults.injection import clear_faults, inject, publishing_fault
 from faults.records import InjectedFault, active_faults
 
 __all__ = [

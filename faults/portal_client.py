@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from faults.inject import publishing_fault
+from faults.injection import publishing_fault
 from portal.client import PortalClient
 from portal.errors import PortalUnavailableError
 from portal.models import Receipt

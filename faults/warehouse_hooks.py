@@ -13,7 +13,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from faults.catalog import CRASH_KEEP
-from faults.inject import forget_faults
+from faults.injection import forget_faults
 from faults.records import InjectedFault, active_faults
 from warehouse.calendar import Partition
 from warehouse.db import Platform, WarehouseHooks

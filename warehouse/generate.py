@@ -125,9 +125,9 @@ def generate(
     for engine in {id(e): e for e in (tx, reg, ev)}.values():
         _plan_md.drop_all(engine)
     step("activity logs")
-    logs_storage.write_activity_logs(platform, logs_root)
+    logs_storage.write_activity_logs(reg, logs_root)
     step("event backup")
-    logs_storage.write_event_backup(platform, backup_root)
+    logs_storage.write_event_backup(ev, backup_root)
     return row_counts(platform)
 
 
