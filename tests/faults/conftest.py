@@ -36,9 +36,9 @@ def fault_layer() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def data_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
+def data_dir(request: pytest.FixtureRequest) -> Path:
     """The session's data folder (activity logs, backups, outputs)."""
-    yield from sample.data_dir(request)
+    return sample.data_dir(request)
 
 
 @pytest.fixture(scope="session", params=sample.backend_params())
@@ -48,9 +48,9 @@ def engine(request: pytest.FixtureRequest, data_dir: Path) -> Engine:
 
 
 @pytest.fixture
-def platform(engine: Engine) -> Platform:
+def platform(engine: Engine, data_dir: Path) -> Platform:
     """The sample warehouse with the session's config."""
-    return sample.platform_of(engine)
+    return sample.platform_of(engine, data_dir)
 
 
 @pytest.fixture

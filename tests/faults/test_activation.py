@@ -72,9 +72,7 @@ def test_the_setting_installs_the_layer_in_a_fresh_process(tmp_path: Path) -> No
     assert _fresh_process(tmp_path) == "WarehouseHooks False"
 
 
-def test_run_services_publish_through_the_faulting_client_only_with_the_layer(
-    data_dir: Path,
-) -> None:
+def test_run_services_publish_through_the_faulting_client_only_with_the_layer() -> None:
     with RunServices.open(get_settings(), record=False) as services, services.portal() as client:
         assert isinstance(client, FaultingPortalClient)
     faults.uninstall()

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from faults import inject
+from foundation.settings import temporary_settings
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
 
@@ -17,10 +20,12 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
 @pytest.fixture
-def sqlite_only(clean: Platform) -> Platform:
+def sqlite_only(clean: Platform, data_dir: Path) -> Iterator[Platform]:
+    """The SQLite sample, which the flows find through settings (the default URL)."""
     if clean.warehouse.dialect.name != "sqlite":
         pytest.skip("flows read the warehouse URL from settings (the SQLite default)")
-    return clean
+    with temporary_settings(data_dir=data_dir):
+        yield clean
 
 
 def test_flow_fails_with_kind_and_logs(prefect_harness: None, sqlite_only: Platform) -> None:

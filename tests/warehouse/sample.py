@@ -10,13 +10,12 @@ RUNBOOK_TEST_DATABASES (default `sqlite,postgres`); PostgreSQL runs in a schema 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
-from foundation.settings import get_settings, temporary_settings
+from foundation.settings import AppSettings, get_settings
 from warehouse.config import WarehouseConfig
 from warehouse.db import Platform, engine_for
 from warehouse.generate import generate
@@ -50,13 +49,21 @@ def backend_params() -> list:
     ]
 
 
-def data_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
-    """The session's data folder (activity logs, backups, outputs), set as `data_dir`."""
+def data_dir(request: pytest.FixtureRequest) -> Path:
+    """The session's data folder for the sample (activity logs, backups, outputs).
+
+    Handed to the sample's platforms through their config, not pushed as a process-wide
+    setting, so tests elsewhere see the settings they expect.
+    """
     if not _data_dir:
         factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
         _data_dir.append(factory.mktemp("runbook-data"))
-    with temporary_settings(data_dir=_data_dir[0]):
-        yield _data_dir[0]
+    return _data_dir[0]
+
+
+def settings_of(folder: Path) -> AppSettings:
+    """The process's settings with the sample's data folder (for code that reads settings)."""
+    return get_settings().with_updates(data_dir=folder)
 
 
 def engine(request: pytest.FixtureRequest, backend: str, folder: Path) -> Engine:
@@ -72,15 +79,15 @@ def engine(request: pytest.FixtureRequest, backend: str, folder: Path) -> Engine
             eng = engine_for(PG_URL, schema)
         except Exception as exc:
             pytest.skip(f"PostgreSQL not reachable: {exc}")
-    generate(platform_of(eng), "small", seed=7)
+    generate(platform_of(eng, folder), "small", seed=7)
     _engines[backend] = eng
     request.config.add_cleanup(lambda: _close(eng, schema))
     return eng
 
 
-def platform_of(engine: Engine) -> Platform:
-    """A platform on `engine` with the session's settings (calendar, stores, output folder)."""
-    return Platform(engine, config=WarehouseConfig.from_settings(get_settings()))
+def platform_of(engine: Engine, folder: Path) -> Platform:
+    """A platform on `engine` whose stores and outputs live in the sample's data folder."""
+    return Platform(engine, config=WarehouseConfig.from_settings(settings_of(folder)))
 
 
 def _close(eng: Engine, schema: str | None) -> None:
