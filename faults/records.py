@@ -135,12 +135,13 @@ def record(
     """Write a fault record; returns it with its id."""
     ensure_table(engine)
     with engine.begin() as conn:
-        fault_id = conn.execute(
+        key = conn.execute(
             insert(injected_faults).values(
                 kind=str(kind), variant=variant, pipeline=pipeline, partition_key=partition,
                 target=target, params=json.dumps(params), created_at=datetime.now(),
             )
-        ).inserted_primary_key[0]  # fmt: skip
+        ).inserted_primary_key  # fmt: skip
+    fault_id = int(key[0]) if key else 0
     return InjectedFault(fault_id, kind, variant, pipeline, partition, target, params)
 
 

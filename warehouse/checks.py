@@ -17,7 +17,7 @@ from warehouse.calendar import Partition
 from warehouse.common_checks import checks_of
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
-from warehouse.partition_state import record_verdict
+from warehouse.partition_state import read_state, record_verdict
 from warehouse.pipelines import CheckContext, Pipeline, resolve
 from warehouse.sql import bound, partition_params
 
@@ -58,6 +58,7 @@ def run_checks(
     params = partition_params(part, pipe.name)
     results = []
     with platform.warehouse.begin() as conn:
+        before = read_state(conn, pipe.name, part.key)
         for check in checks_of(pipe):
             ctx = CheckContext(pipe, part, conn, platform.config)
             if check.prepare:
@@ -81,7 +82,7 @@ def run_checks(
             for r in results
             if not r.passed and r.blocking
         ]
-        record_verdict(conn, pipe.name, part.key, failing)
+        record_verdict(conn, pipe.name, part.key, failing, before)
     return results
 
 

@@ -130,13 +130,22 @@ def mark_changed(conn: Connection, pipeline: str, partition: str) -> None:
 
 
 def record_verdict(
-    conn: Connection, pipeline: str, partition: str, failing: list[dict[str, Any]]
+    conn: Connection,
+    pipeline: str,
+    partition: str,
+    failing: list[dict[str, Any]],
+    checked: PartitionState | None,
 ) -> None:
     """Store the checks' verdict: `complete` with no failing blocking check, else `quarantined`.
 
-    A `running` partition stays `running` (only a finished transform ends that state), but its
-    failing checks are stored too, so its state explains itself.
+    `checked` is the state read before the checks ran: if another write replaced the
+    partition meanwhile, the verdict is about data that is gone and is not stored. A `running`
+    partition stays `running` (only a finished transform ends that state), but its failing
+    checks are stored too, so its state explains itself.
     """
+    if checked is None or checked.started_at is None:
+        return
+    same = partition_runs.c.started_at == checked.started_at
     status = PartitionStatus.QUARANTINED if failing else PartitionStatus.COMPLETE
     values = {
         "failing_checks": json.dumps(failing) if failing else None,
@@ -144,11 +153,12 @@ def record_verdict(
     }
     written = partition_runs.c.status.in_([str(s) for s in WRITTEN])
     conn.execute(
-        update(partition_runs).where(_KEY, written).values(status=status, **values),
+        update(partition_runs).where(_KEY, same, written).values(status=status, **values),
         _key(pipeline, partition),
     )
     conn.execute(
-        update(partition_runs).where(_KEY, ~written).values(**values), _key(pipeline, partition)
+        update(partition_runs).where(_KEY, same, ~written).values(**values),
+        _key(pipeline, partition),
     )
 
 

@@ -11,7 +11,7 @@ from warehouse.checks import run_checks
 from warehouse.db import Platform
 from warehouse.failures import PipelineFailure
 from warehouse.outputs import report_csv, write_outputs
-from warehouse.partition_state import PartitionNotReadyError, read_state
+from warehouse.partition_state import PartitionNotReadyError, read_state, record_verdict
 from warehouse.runner import run_pipeline, validate_partition
 from warehouse.transform import run_transform
 
@@ -79,3 +79,14 @@ def test_checking_a_stored_partition_records_what_it_finds(clean: Platform) -> N
 def test_a_partition_never_built_has_no_report(clean: Platform) -> None:
     with pytest.raises(PartitionNotReadyError, match="has never been built"):
         report_csv(clean, "aggregate_profit", "2024-01")
+
+
+def test_a_verdict_about_a_replaced_partition_is_not_stored(clean: Platform) -> None:
+    run_transform(clean, "aggregate_profit", "2026-03")
+    seen = read_state(clean.warehouse, "aggregate_profit", "2026-03")
+    run_transform(clean, "aggregate_profit", "2026-03")  # another write, after the checks read
+    with clean.warehouse.begin() as conn:
+        record_verdict(conn, "aggregate_profit", "2026-03", [], seen)
+    assert read_state(clean.warehouse, "aggregate_profit", "2026-03").status == "unchecked"
+    run_checks(clean, "aggregate_profit", "2026-03")
+    assert read_state(clean.warehouse, "aggregate_profit", "2026-03").status == "complete"
