@@ -33,7 +33,16 @@ def run_demo(
     approver: str | None,
     say: Say = print,
 ) -> int:
-    """Run the story; return the incident id."""
+    """Run the story, with the fault layer installed; return the incident id."""
+    from faults import enabled
+
+    with enabled():
+        return _run_story(pipeline, partition, fault, variant, approver, say)
+
+
+def _run_story(
+    pipeline: str, partition: str, fault: str, variant: str | None, approver: str | None, say: Say
+) -> int:
     from foundation.settings import temporary_settings
     from portal.config import PortalConfig
     from portal.server import PortalServer
@@ -97,9 +106,9 @@ def _clean_run_and_publish(pipeline: str, partition: str, say: Say) -> None:
 def _fail_pipeline(
     platform: Any, pipeline: str, partition: str, fault: str, variant: str | None, say: Say
 ) -> dict[str, Any]:
+    from faults import clear_faults, inject
     from flows.pipelines import pipeline_flow
     from warehouse.failures import PipelineFailure
-    from warehouse.faults import clear_faults, inject
 
     injected = inject(platform, fault, pipeline, partition, variant)
     say(f"5. Failure: injected {injected.kind}/{injected.variant}; the pipeline re-runs and fails")

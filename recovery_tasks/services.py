@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from foundation.engines import EngineCache
+from foundation.plugins import load_plugins
 from foundation.settings import AppSettings, get_settings
 from governance.config import load_governance
 from governance.incident_recorder import IncidentRecorder
@@ -35,6 +36,16 @@ class ApprovalGate(Protocol):
 
 
 PortalFactory = Callable[[], PortalClient]
+ServicesPlugin = Callable[["RunServices"], None]
+_plugins: dict[str, ServicesPlugin] = {}
+
+
+def register_services_plugin(name: str, plugin: ServicesPlugin | None) -> None:
+    """Have `plugin` adjust the services of every run opened from now on (None removes it)."""
+    if plugin is None:
+        _plugins.pop(name, None)
+    else:
+        _plugins[name] = plugin
 
 
 @dataclass
@@ -62,11 +73,15 @@ class RunServices:
     ) -> RunServices:
         """Services from settings; with `record`, an incident recorder on the ledger."""
         settings = settings or get_settings()
+        load_plugins(settings.runbooks.plugin_modules())
         engines = EngineCache()
         governance = load_governance(settings.governance.governance_file)
         ledger = Ledger(engines.get(settings.audit_url()))
         recorder = IncidentRecorder(ledger, governance) if record else None
-        return cls(settings, engines, governance, ledger, recorder, gate, ui_url)
+        services = cls(settings, engines, governance, ledger, recorder, gate, ui_url)
+        for plugin in list(_plugins.values()):
+            plugin(services)
+        return services
 
     def platform(self) -> Platform:
         """The warehouse and source engines, built once for the run."""

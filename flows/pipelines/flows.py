@@ -44,7 +44,7 @@ def emit_pipeline_failed(failure: PipelineFailure) -> None:
 def transform_task(pipeline: str, partition: str) -> dict[str, int]:
     """Preflight the sources, then replace the partition in one transaction."""
     platform = Platform.from_settings()
-    pipe, part = resolve(pipeline, partition)
+    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     preflight(platform, pipe, part)
     return run_transform(platform, pipe, part).rows
 

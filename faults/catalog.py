@@ -27,6 +27,18 @@ RUN_FIRST = frozenset({"missing_partition", "misaligned"})
 DETECTED_BY_VALIDATION = frozenset({"missing_partition", "misaligned"})
 """Variants a rerun would silently repair: a check of the stored partition finds them."""
 
+OUTSIDE_THE_DATA = frozenset({"unreachable", "transform_error", "crash_mid_run", "storage_limit",
+                              "portal_error"})  # fmt: skip
+"""Variants that exist only as a record: they act through the installed fault layer (hooks and
+the portal wrapper), so they take effect only in processes where it is installed."""
+
+CRASH_KEEP: dict[str, str] = {
+    "unit_profit_experiments": "arm = 'control'",
+    "daily_growth_experiments": "arm = 'control'",
+    "aggregate_profit": "region_code IN ('NA', 'EU')",
+}
+"""Rows of the last fact table an injected mid-run crash leaves behind (else none)."""
+
 
 class UnknownFaultError(RecoveryError, TerminalError, ValueError):
     """A kind or variant that does not exist."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine
 
-from tests.warehouse.conftest import GOLDEN, PARTITIONS
+from faults import active_faults, clear_faults, inject, publishing_fault
+from faults.catalog import DETECTED_BY_VALIDATION, VARIANTS
+from tests.warehouse.sample import GOLDEN, PARTITIONS
+from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
-from warehouse.fault_catalog import DETECTED_BY_VALIDATION, VARIANTS
-from warehouse.faults import active_faults, clear_faults, inject, raise_if_publishing_blocked
 from warehouse.runner import run_pipeline, validate_partition
 
 CASES = [
@@ -22,7 +22,7 @@ CASES = [
 @pytest.mark.parametrize("pipeline", list(PARTITIONS))
 @pytest.mark.parametrize(("kind", "variant"), CASES, ids=[v for _, v in CASES])
 def test_fault_is_detected_and_classified(
-    clean: Engine, pipeline: str, kind: FailureKind, variant: str
+    clean: Platform, pipeline: str, kind: FailureKind, variant: str
 ) -> None:
     partition = PARTITIONS[pipeline]
     inject(clean, kind, pipeline, partition, variant)
@@ -36,7 +36,7 @@ def test_fault_is_detected_and_classified(
     )
     assert info.value.payload()["kind"] == kind.value
     clear_faults(clean, data=True)
-    assert active_faults(clean, None, None) == []
+    assert active_faults(clean.warehouse) == []
     result = run_pipeline(clean, pipeline, partition)
     assert (
         result.outputs.report_csv.read_text()
@@ -44,25 +44,24 @@ def test_fault_is_detected_and_classified(
     )
 
 
-def test_report_publishing_fault_is_a_record_the_portal_client_honours(clean: Engine) -> None:
+def test_report_publishing_fault_is_a_record_of_one_partition(clean: Platform) -> None:
     inject(clean, "report_publishing", "aggregate_profit", "2026-03")
-    with pytest.raises(PipelineFailure) as info:
-        raise_if_publishing_blocked(clean, "aggregate_profit", "2026-03")
-    assert info.value.kind == FailureKind.REPORT_PUBLISHING
-    raise_if_publishing_blocked(clean, "aggregate_profit", "2026-04")
+    fault = publishing_fault(clean.warehouse, "aggregate_profit", "2026-03")
+    assert fault is not None and fault.params == {"status": 503}
+    assert publishing_fault(clean.warehouse, "aggregate_profit", "2026-04") is None
     cleared = clear_faults(clean)
     assert [f.kind for f in cleared] == [FailureKind.REPORT_PUBLISHING]
-    raise_if_publishing_blocked(clean, "aggregate_profit", "2026-03")
+    assert publishing_fault(clean.warehouse, "aggregate_profit", "2026-03") is None
 
 
-def test_clear_without_data_keeps_data_faults(clean: Engine) -> None:
+def test_clear_without_data_keeps_data_faults(clean: Platform) -> None:
     inject(clean, "data_quality", "aggregate_profit", "2026-03")
     inject(clean, "source_outage", "aggregate_profit", "2026-03")
     assert [f.variant for f in clear_faults(clean)] == ["unreachable"]
-    assert [f.variant for f in active_faults(clean, None, None)] == ["null_critical"]
+    assert [f.variant for f in active_faults(clean.warehouse)] == ["null_critical"]
 
 
-def test_crash_leaves_a_detectable_half_written_partition(clean: Engine) -> None:
+def test_crash_leaves_a_detectable_half_written_partition(clean: Platform) -> None:
     run_pipeline(clean, "aggregate_profit", "2026-03")
     inject(clean, "etl_job_failure", "aggregate_profit", "2026-03", "crash_mid_run")
     with pytest.raises(PipelineFailure, match="half-written"):

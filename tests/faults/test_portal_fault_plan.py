@@ -1,4 +1,5 @@
-"""The portal misbehaves on request, and the client rides out transient failures."""
+"""The portal misbehaves on request (its fault plan, set through the admin client), and the
+product's client rides out transient failures."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 import httpx
 import pytest
 
+from faults.portal_admin import PortalFaultAdmin
 from portal.client import PortalClient
 from portal.config import PortalConfig
 from portal.errors import PortalUnavailableError, is_transient
@@ -16,36 +18,36 @@ from tests.portal.conftest import REPORT, TOKEN, SleepRecorder
 
 
 def test_retries_succeed_after_server_errors(
-    client: PortalClient, sleeps: SleepRecorder, partition: str
+    client: PortalClient, admin: PortalFaultAdmin, sleeps: SleepRecorder, partition: str
 ) -> None:
-    client.set_faults({"mode": "status", "status": 503, "count": 2})
+    admin.set_faults({"mode": "status", "status": 503, "count": 2})
 
     receipt = client.publish_report("aggregate_profit", partition, REPORT, "k-" + partition)
 
     assert receipt.version == 1
     assert len(sleeps.waits) == 2
-    [rule] = client.faults()
+    [rule] = admin.faults()
     assert (rule.fired, rule.remaining) == (2, 0)
 
 
 def test_persistent_outage_raises_a_transient_error_after_bounded_attempts(
-    client: PortalClient, sleeps: SleepRecorder, partition: str
+    client: PortalClient, admin: PortalFaultAdmin, sleeps: SleepRecorder, partition: str
 ) -> None:
-    client.set_faults({"mode": "status", "status": 502, "count": None})
+    admin.set_faults({"mode": "status", "status": 502, "count": None})
 
     with pytest.raises(PortalUnavailableError, match="after 4 attempt") as caught:
         client.publish_report("aggregate_profit", partition, REPORT, "k-" + partition)
 
     assert is_transient(caught.value) and caught.value.status == 502
     assert len(sleeps.waits) == 3 and max(sleeps.waits) <= 0.06
-    client.clear_faults()
+    admin.clear_faults()
     assert client.publish_report("aggregate_profit", partition, REPORT, "k-" + partition)
 
 
 def test_rate_limit_retry_after_is_honoured(
-    client: PortalClient, sleeps: SleepRecorder, partition: str
+    client: PortalClient, admin: PortalFaultAdmin, sleeps: SleepRecorder, partition: str
 ) -> None:
-    client.set_faults({"mode": "rate_limit", "retry_after": 1, "count": 1})
+    admin.set_faults({"mode": "rate_limit", "retry_after": 1, "count": 1})
     started = time.monotonic()
 
     client.publish_report("aggregate_profit", partition, REPORT, "k-" + partition)
@@ -55,9 +57,9 @@ def test_rate_limit_retry_after_is_honoured(
 
 
 def test_retry_after_beyond_the_bound_fails_fast(
-    client: PortalClient, sleeps: SleepRecorder, partition: str
+    client: PortalClient, admin: PortalFaultAdmin, sleeps: SleepRecorder, partition: str
 ) -> None:
-    client.set_faults({"mode": "rate_limit", "retry_after": 600, "count": 1})
+    admin.set_faults({"mode": "rate_limit", "retry_after": 600, "count": 1})
 
     with pytest.raises(PortalUnavailableError, match="asks to wait 600s"):
         client.publish_report("aggregate_profit", partition, REPORT, "k-" + partition)
@@ -65,16 +67,20 @@ def test_retry_after_beyond_the_bound_fails_fast(
 
 
 def test_dropped_connection_is_retried_without_duplicating(
-    client: PortalClient, portal: PortalServer, sleeps: SleepRecorder, partition: str
+    client: PortalClient,
+    admin: PortalFaultAdmin,
+    portal: PortalServer,
+    sleeps: SleepRecorder,
+    partition: str,
 ) -> None:
-    client.set_faults({"mode": "drop", "count": 1})
+    admin.set_faults({"mode": "drop", "count": 1})
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.post(
             f"{portal.url}/api/reports/aggregate_profit/{partition}",
             content=REPORT,
             headers={"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": "raw"},
         )
-    client.set_faults({"mode": "drop", "count": 1})
+    admin.set_faults({"mode": "drop", "count": 1})
 
     receipt = client.publish_report("aggregate_profit", partition, REPORT, "k-" + partition)
 
@@ -84,10 +90,14 @@ def test_dropped_connection_is_retried_without_duplicating(
 
 
 def test_timeout_on_a_slow_portal_is_retried_and_stored_once(
-    portal: PortalServer, fast_retry: RetryPolicy, sleeps: SleepRecorder, partition: str
+    portal: PortalServer,
+    admin: PortalFaultAdmin,
+    fast_retry: RetryPolicy,
+    sleeps: SleepRecorder,
+    partition: str,
 ) -> None:
     with PortalClient(portal.url, TOKEN, timeout=0.3, retry=fast_retry, sleep=sleeps) as client:
-        client.set_faults({"mode": "slow", "delay": 1.0, "count": 1})
+        admin.set_faults({"mode": "slow", "delay": 1.0, "count": 1})
 
         receipt = client.publish_report("aggregate_profit", partition, REPORT, "k-" + partition)
         time.sleep(1.0)  # the timed-out first attempt now completes on the server
@@ -95,23 +105,25 @@ def test_timeout_on_a_slow_portal_is_retried_and_stored_once(
         assert len(sleeps.waits) == 1
         history = client.history("aggregate_profit", partition, "report")
         assert history is not None and history.history == [receipt]
-        assert client.faults()[0].fired == 1
+        assert admin.faults()[0].fired == 1
 
 
 def test_faults_target_publishing_unless_told_to_hit_everything(
-    client: PortalClient, sleeps: SleepRecorder
+    client: PortalClient, admin: PortalFaultAdmin, sleeps: SleepRecorder
 ) -> None:
-    client.set_faults({"mode": "status", "status": 500, "count": 1})
+    admin.set_faults({"mode": "status", "status": 500, "count": 1})
     client.publications()
-    assert sleeps.waits == [] and client.faults()[0].remaining == 1
+    assert sleeps.waits == [] and admin.faults()[0].remaining == 1
 
-    client.set_faults({"mode": "status", "status": 500, "count": 1, "target": "all"})
+    admin.set_faults({"mode": "status", "status": 500, "count": 1, "target": "all"})
     client.publications()
     assert len(sleeps.waits) == 1
 
 
-def test_rules_apply_in_order(client: PortalClient, sleeps: SleepRecorder, partition: str) -> None:
-    client.set_faults(
+def test_rules_apply_in_order(
+    client: PortalClient, admin: PortalFaultAdmin, sleeps: SleepRecorder, partition: str
+) -> None:
+    admin.set_faults(
         [
             {"mode": "status", "status": 500, "count": 1},
             {"mode": "drop", "count": 1},
@@ -121,7 +133,7 @@ def test_rules_apply_in_order(client: PortalClient, sleeps: SleepRecorder, parti
 
     client.publish_report("aggregate_profit", partition, REPORT, "k-" + partition)
 
-    assert [rule.fired for rule in client.faults()] == [1, 1, 1]
+    assert [rule.fired for rule in admin.faults()] == [1, 1, 1]
     assert len(sleeps.waits) == 3
 
 
@@ -136,9 +148,9 @@ def test_an_unknown_fault_mode_is_refused_with_the_valid_ones(portal: PortalServ
 
 
 def test_fault_plan_is_shared_by_workers_and_survives_restarts(
-    portal_config: PortalConfig, client: PortalClient, partition: str
+    portal_config: PortalConfig, client: PortalClient, admin: PortalFaultAdmin, partition: str
 ) -> None:
-    with PortalServer(portal_config) as first, PortalClient(first.url, TOKEN) as via_first:
+    with PortalServer(portal_config) as first, PortalFaultAdmin(first.url, TOKEN) as via_first:
         via_first.set_faults({"mode": "status", "status": 503, "count": None})
     once = RetryPolicy(max_attempts=1)
     with (
@@ -148,4 +160,4 @@ def test_fault_plan_is_shared_by_workers_and_survives_restarts(
     ):
         via_restarted.publish_report("aggregate_profit", partition, REPORT, "k")
     # the session's own server shares the database, so it sees the same plan
-    assert client.faults()[0].fired == 1
+    assert admin.faults()[0].fired == 1

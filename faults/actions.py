@@ -1,37 +1,43 @@
-"""What injecting (and undoing) each fault variant does to the sources and the warehouse.
+"""What injecting (and undoing) each data fault does to the sources and the warehouse.
 
 Data faults save the rows they touch into `fault_snapshot_<id>` (in the source database,
 explicit columns) before changing them; undo puts those rows back by primary key. Faults
-that live outside the data do nothing here: the code paths that honour them read the
-`injected_faults` row (`preflight`, `transform`, the portal client).
+outside the data do nothing here: the fault layer's hooks and portal wrapper read their
+records (`faults.warehouse_hooks`, `faults.portal_client`).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import Date, Engine, bindparam, text
 
+from faults.records import InjectedFault
 from warehouse.calendar import Partition
 from warehouse.db import Platform
 from warehouse.pipelines import Pipeline, get_pipeline
-from warehouse.schema import DATE_COLUMNS, source_metadata
+from warehouse.schema import DATE_COLUMNS, SOURCE_TABLES, source_metadata
 from warehouse.sql import bound, partition_params
+from warehouse.transform import run_transform, write_partition
 
-if TYPE_CHECKING:
-    from warehouse.faults import InjectedFault
+REBUILT_BY_UNDO = frozenset({"missing_partition", "misaligned", "crash_mid_run"})
+"""Variants whose undo re-runs the transform (they damaged the warehouse, not a source)."""
 
 
-def _source_of(table: str) -> str:
-    from warehouse.schema import SOURCE_TABLES
-
+def source_of(table: str) -> str:
+    """The source system holding `table`."""
     return next(s for s, tables in SOURCE_TABLES.items() if any(t.name == table for t in tables))
+
+
+def snapshot_name(fault: InjectedFault) -> str:
+    """The table a data fault saved its original rows into."""
+    return f"fault_snapshot_{fault.id}"
 
 
 def _snapshot(engine: Engine, fault: InjectedFault, table: str, where: str, params: dict) -> None:
     cols = ", ".join(c.name for c in source_metadata.tables[table].columns)
-    snap = f"fault_snapshot_{fault.id}"
+    snap = snapshot_name(fault)
     with engine.begin() as conn:
         conn.execute(text(f"DROP TABLE IF EXISTS {snap}"))
         conn.execute(text(f"CREATE TABLE {snap} AS SELECT {cols} FROM {table} WHERE 1 = 0"))
@@ -40,14 +46,22 @@ def _snapshot(engine: Engine, fault: InjectedFault, table: str, where: str, para
         conn.execute(text(f"CREATE INDEX {snap}_key ON {snap} ({key})"))
 
 
-def apply(platform: Platform, fault: InjectedFault, pipe: Pipeline, part: Partition) -> None:
-    """Make the fault real (see the module docstring for which variants act here)."""
-    from warehouse.faults import last_days, window
-    from warehouse.transform import _write
+def _window(pipe: Pipeline, part: Partition) -> tuple[str, dict[str, Any]]:
+    """SQL predicate and params selecting the partition's rows of the primary source table."""
+    col = DATE_COLUMNS[pipe.primary_table]
+    return f"{col} BETWEEN :start AND :end", partition_params(part)
 
+
+def last_days(part: Partition, n: int) -> list[date]:
+    """The last `n` days of a partition (all of it if shorter)."""
+    return [d for d in part.days if d > part.end - timedelta(n)]
+
+
+def apply(platform: Platform, fault: InjectedFault, pipe: Pipeline, part: Partition) -> None:
+    """Make a data fault real (faults outside the data need nothing here)."""
     table = pipe.primary_table
-    engine = platform.source(_source_of(table))
-    where, params = window(pipe, part)
+    engine = platform.source(source_of(table))
+    where, params = _window(pipe, part)
     pk, p = pipe.primary_key, fault.params
     v = fault.variant
     if v == "column_renamed":
@@ -75,10 +89,10 @@ def apply(platform: Platform, fault: InjectedFault, pipe: Pipeline, part: Partit
         _drop_partition(platform.warehouse, pipe, part, last_days(part, 2))
     elif v == "misaligned":
         shifted = Partition(
-            part.key, part.grain, part.start + timedelta(1), part.end + timedelta(1)
+            part.key, part.grain, part.start + timedelta(1), part.end + timedelta(1), part.calendar
         )
         with platform.warehouse.begin() as conn:
-            _write(conn, pipe, shifted)
+            write_partition(conn, pipe, shifted)
 
 
 def _ddl(engine: Engine, sql: str) -> None:
@@ -86,7 +100,7 @@ def _ddl(engine: Engine, sql: str) -> None:
         conn.execute(text(sql))
 
 
-def _drop_partition(engine: Engine, pipe: Pipeline, part: Partition, days: list) -> None:
+def _drop_partition(engine: Engine, pipe: Pipeline, part: Partition, days: list[date]) -> None:
     params = partition_params(part)
     with engine.begin() as conn:
         if pipe.daily_table:
@@ -103,12 +117,10 @@ def _drop_partition(engine: Engine, pipe: Pipeline, part: Partition, days: list)
 
 def undo(platform: Platform, fault: InjectedFault) -> None:
     """Reverse the fault: restore schema, snapshot rows, or rebuild the damaged partition."""
-    from warehouse.transform import run_transform
-
     pipe = get_pipeline(fault.pipeline)
     table, p, v = pipe.primary_table, fault.params, fault.variant
-    engine = platform.source(_source_of(table))
-    snap = f"fault_snapshot_{fault.id}"
+    engine = platform.source(source_of(table))
+    snap = snapshot_name(fault)
     if v == "column_renamed":
         _ddl(engine, f"ALTER TABLE {table} RENAME COLUMN {p['new_name']} TO {p['column']}")
     elif v == "column_added":
@@ -129,6 +141,12 @@ def undo(platform: Platform, fault: InjectedFault) -> None:
         with engine.begin() as conn:
             conn.execute(text(f"DELETE FROM {table} WHERE {pk} IN (SELECT {pk} FROM {snap})"))
             conn.execute(text(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {snap}"))
-    if v in ("missing_partition", "misaligned", "crash_mid_run"):
+    if v in REBUILT_BY_UNDO:
         run_transform(platform, pipe, fault.partition)
-    _ddl(engine, f"DROP TABLE IF EXISTS {snap}")
+    drop_snapshot(platform, fault)
+
+
+def drop_snapshot(platform: Platform, fault: InjectedFault) -> None:
+    """Drop the fault's snapshot table, if it made one."""
+    engine = platform.source(source_of(get_pipeline(fault.pipeline).primary_table))
+    _ddl(engine, f"DROP TABLE IF EXISTS {snapshot_name(fault)}")

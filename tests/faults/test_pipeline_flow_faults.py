@@ -1,27 +1,34 @@
-"""The pipeline flows on a Prefect test server: success, and a classified failure with logs."""
+"""The pipeline flows on a Prefect test server: success, and an injected outage failing them
+with its kind in the logs (the flows build their platform from settings; the installed fault
+layer's hooks make the outage happen)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
+from faults import inject
+from foundation.settings import temporary_settings
+from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
-from warehouse.faults import inject
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
 @pytest.fixture
-def sqlite_only(clean: Engine) -> Engine:
-    if clean.dialect.name != "sqlite":
+def sqlite_only(clean: Platform, data_dir: Path) -> Iterator[Platform]:
+    """The SQLite sample, which the flows find through settings (the default URL)."""
+    if clean.warehouse.dialect.name != "sqlite":
         pytest.skip("flows read the warehouse URL from settings (the SQLite default)")
-    return clean
+    with temporary_settings(data_dir=data_dir):
+        yield clean
 
 
-def test_flow_fails_with_kind_and_logs(prefect_harness: None, sqlite_only: Engine) -> None:
+def test_flow_fails_with_kind_and_logs(prefect_harness: None, sqlite_only: Platform) -> None:
     from prefect.context import get_run_context  # noqa: F401
 
     from flows.pipelines import pipeline_flow
