@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows.language.compiler import CompiledRunbook
-from flows.language.execution import resolve_params
+from flows.language.params import resolve_params
 from flows.language.templates import TemplateRenderError, render_value
 
 

@@ -28,7 +28,7 @@ EXPECTED: dict[str, list[str]] = {
         "bad_duration.yaml:6:14: steps[0].timeout: invalid duration '2 hours': write a number with a unit s, m, h or d, e.g. 45s, 30m, 2h, 1d or 1h30m",
     ],
     "bad_param_type.yaml": [
-        "bad_param_type.yaml:4:21: params.partition.type: Input should be 'string', 'integer', 'number', 'boolean', 'object' or 'array' (got 'strng')",
+        "bad_param_type.yaml:4:21: params.partition.type: must be one of 'string', 'integer', 'number', 'boolean', 'object' or 'array' (got 'strng')",
     ],
     "bad_runbook_name.yaml": [
         "bad_runbook_name.yaml:1:10: runbook: runbook name 'Aggregate Profit' must use only lowercase letters, digits and -; try 'aggregate-profit'",
@@ -49,7 +49,7 @@ EXPECTED: dict[str, list[str]] = {
         "empty_file.yaml:1:1: a runbook is a mapping (runbook:, pipeline:, steps: ...); found an empty file",
     ],
     "empty_steps.yaml": [
-        "empty_steps.yaml:3:8: steps: List should have at least 1 item after validation, not 0",
+        "empty_steps.yaml:3:8: steps: needs at least 1 item, found 0",
     ],
     "handler_publishes.yaml": [
         "handler_publishes.yaml:8:11: on_failure[0].uses: failure handler 'push_anyway' publishes; a failed run must not publish anything: notify instead",
@@ -57,7 +57,7 @@ EXPECTED: dict[str, list[str]] = {
     "many_problems.yaml": [
         "many_problems.yaml:5:11: steps[0].uses: unknown step type 'test.ecko'; did you mean 'test.echo'? known step types:",
         "many_problems.yaml:8:13: steps[1].needs[0]: unknown step 'scna' in needs; did you mean 'scan'? steps in this runbook: scan, rerun",
-        "many_problems.yaml:9:15: steps[1].with.a: Input should be a valid integer, unable to parse string as an integer (got 'x')",
+        "many_problems.yaml:9:15: steps[1].with.a: wants a whole number, e.g. 3 (got 'x')",
         "many_problems.yaml:10:18: steps[1].retry_delay: invalid duration 'soon': write a number with a unit s, m, h or d, e.g. 45s, 30m, 2h, 1d or 1h30m",
     ],
     "missing_steps.yaml": [
@@ -67,7 +67,7 @@ EXPECTED: dict[str, list[str]] = {
         "missing_with_param.yaml:6:11: steps[0].with: test.add needs parameter 'a' in `with:`",
     ],
     "negative_retries.yaml": [
-        "negative_retries.yaml:6:14: steps[0].retries: Input should be greater than or equal to 0 (got -1)",
+        "negative_retries.yaml:6:14: steps[0].retries: must be at least 0 (got -1)",
     ],
     "not_a_mapping.yaml": [
         "not_a_mapping.yaml:1:1: a runbook is a mapping (runbook:, pipeline:, steps: ...); found a list",
@@ -88,7 +88,7 @@ EXPECTED: dict[str, list[str]] = {
         "tab_indentation.yaml:5:1: tab character in indentation: YAML indents with spaces only; replace tabs",
     ],
     "template_reads_downstream.yaml": [
-        "template_reads_downstream.yaml:7:14: steps[0].with.value: step 'first' reads steps.second, which is not upstream of it; add 'second' to its needs (upstream now: none)",
+        "template_reads_downstream.yaml:7:14: steps[0].with.value: step 'first' reads steps.second, which runs after it ('second' needs 'first'); adding 'second' to its needs would create a cycle: read it in a step that needs 'second' instead",
     ],
     "template_syntax_error.yaml": [
         "template_syntax_error.yaml:9:9: steps[0].with.value: template syntax error: expected name or number",
@@ -112,7 +112,7 @@ EXPECTED: dict[str, list[str]] = {
         "unknown_step_attribute.yaml:9:11: steps[1].when: steps.scan.result does not exist; a step offers outputs, state, message",
     ],
     "unknown_step_field.yaml": [
-        "unknown_step_field.yaml:8:5: steps[1].need: unknown field 'need'; did you mean 'needs'? allowed here: id, uses, name, needs, with, when, retries, retry_delay, timeout, allow_failure",
+        "unknown_step_field.yaml:8:5: steps[1].need: unknown field 'need'; did you mean 'needs'? allowed here: id, uses, name, needs, with, when, trigger_rule, retries, retry_delay, timeout, allow_failure",
     ],
     "unknown_step_type.yaml": [
         "unknown_step_type.yaml:5:11: steps[0].uses: unknown step type 'test.ecko'; did you mean 'test.echo'? known step types:",
@@ -121,7 +121,7 @@ EXPECTED: dict[str, list[str]] = {
         "unknown_template_name.yaml:6:19: steps[0].with.value: template reads unknown name 'evnt'; here templates can read: event, params, steps, incident, runbook",
     ],
     "wrong_type.yaml": [
-        "wrong_type.yaml:6:15: steps[0].with.a: Input should be a valid integer, unable to parse string as an integer (got 'three')",
+        "wrong_type.yaml:6:15: steps[0].with.a: wants a whole number, e.g. 3 (got 'three')",
     ],
     "yaml_syntax_error.yaml": [
         "yaml_syntax_error.yaml:6:24: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence); check indentation and quoting here",
