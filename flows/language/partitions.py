@@ -41,9 +41,9 @@ class PartitionRule:
     grain: str
 
     def expected(self) -> str:
-        """The form keys of this grain take, e.g. `ISO week YYYY-Www, e.g. 2026-W43`."""
+        """The form keys of this grain take, e.g. `YYYY-Www (ISO week), e.g. 2026-W43`."""
         words, form, example = FORMS.get(self.grain, (self.grain, "?", "?"))
-        return f"{words} {form}, e.g. {example}"
+        return f"{form} ({words}), e.g. {example}"
 
 
 def partition_params(
@@ -85,5 +85,5 @@ def check_partition(name: str, value: object, rule: PartitionRule) -> None:
         why = f" ({detail})" if detail and "expected" not in detail else ""
         raise ValueError(
             f"param '{name}': {value!r} is not a partition of pipeline '{rule.pipeline}'"
-            f"{why}; expected a {rule.expected()}"
+            f"{why}; expected {rule.expected()}"
         ) from None

@@ -25,7 +25,10 @@ def test_notify_reaches_on_call_owners_or_both(to: str) -> None:
     }[to]
     with RunServices.open(record=False) as services:
         ctx = StepContext(
-            runbook="aggregate-profit", pipeline="aggregate_profit", step_id="tell", services=services
+            runbook="aggregate-profit",
+            pipeline="aggregate_profit",
+            step_id="tell",
+            services=services,
         )
         result = engineers(NotifyParams(to=to, message="recovery failed"), ctx)
     reached = {entry.split(" ")[0] for entry in [*result.delivered, *result.undelivered]}
