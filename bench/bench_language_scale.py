@@ -125,7 +125,9 @@ def measure(steps: int) -> dict[str, float]:
             runs.append(time.perf_counter() - start)
         return statistics.median(runs)
 
+    rss_before = _max_rss_mb()
     seconds = timed(ours, 3)
+    rss_after = _max_rss_mb()  # before the baselines run: this peak is ours alone
     safe_load = timed(lambda: yaml.safe_load(text), 1)
     c_load = timed(lambda: yaml.load(text, Loader=yaml.CSafeLoader), 3)
     tracemalloc.start()
@@ -140,11 +142,16 @@ def measure(steps: int) -> dict[str, float]:
         "kb": len(text) / 1024,
         "seconds": seconds,
         "traced_mb": peak / 1e6,
-        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mb": rss_after,
+        "rss_growth_mb": rss_after - rss_before,
         "safe_load_s": safe_load,
         "safe_load_mb": safe_peak / 1e6,
         "c_load_s": c_load,
     }
+
+
+def _max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -153,8 +160,12 @@ def main() -> None:
         return
     sizes = [int(a) for a in sys.argv[1:]] or list(SIZES)
     print("validate + compile one runbook (median of 3); baselines parse the same text")
+    print(
+        "peak MB: Python allocations during one validate + compile (tracemalloc); RSS MB: the "
+        "process's peak resident memory (interpreter and Prefect included), +growth over warm-up"
+    )
     header = (
-        f"{'steps':>7} {'KiB':>6} {'ours s':>8} {'peak MB':>8} {'RSS MB':>7} "
+        f"{'steps':>7} {'KiB':>6} {'ours s':>8} {'peak MB':>8} {'RSS MB':>12} "
         f"{'safe_load s':>11} {'ratio':>6} {'CSafe s':>8} {'ratio':>6} {'safe_load MB':>12}"
     )
     print(header)
@@ -169,10 +180,12 @@ def main() -> None:
         )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         results.append(r)
+        rss = f"{r['rss_mb']:.0f} (+{r['rss_growth_mb']:.0f})"
         print(
             f"{r['steps']:>7} {r['kb']:>6.0f} {r['seconds']:>8.3f} {r['traced_mb']:>8.1f} "
-            f"{r['rss_mb']:>7.0f} {r['safe_load_s']:>11.3f} {r['seconds'] / r['safe_load_s']:>6.2f} "
-            f"{r['c_load_s']:>8.3f} {r['seconds'] / r['c_load_s']:>6.2f} {r['safe_load_mb']:>12.1f}"
+            f"{rss:>12} {r['safe_load_s']:>11.3f} {r['seconds'] / r['safe_load_s']:>6.2f} "
+            f"{r['c_load_s']:>8.3f} {r['seconds'] / r['c_load_s']:>6.2f} "
+            f"{r['safe_load_mb']:>12.1f}"
         )
     if len(results) > 1:
         a, b = results[0], results[-1]

@@ -26,9 +26,9 @@ from flows.language.pipelines import step_pipeline
 from warehouse.calendar import PartitionError, parse_partition
 
 FORMS = {
-    "fiscal_month": ("fiscal month", "YYYY-MM", "2026-10"),
-    "week": ("ISO week", "YYYY-Www", "2026-W43"),
-    "day": ("day", "YYYY-MM-DD", "2026-10-14"),
+    "fiscal_month": ("a fiscal month", "YYYY-MM", "2026-10"),
+    "week": ("an ISO week", "YYYY-Www", "2026-W43"),
+    "day": ("a day", "YYYY-MM-DD", "2026-10-14"),
 }
 _WHOLE_PARAM = re.compile(r"^\s*\{\{\s*params\.(?P<name>[A-Za-z_]\w*)\s*\}\}\s*$")
 
@@ -41,9 +41,9 @@ class PartitionRule:
     grain: str
 
     def expected(self) -> str:
-        """The form keys of this grain take, e.g. `YYYY-Www (ISO week), e.g. 2026-W43`."""
+        """The form keys of this grain take, e.g. `YYYY-Www, an ISO week, e.g. 2026-W43`."""
         words, form, example = FORMS.get(self.grain, (self.grain, "?", "?"))
-        return f"{form} ({words}), e.g. {example}"
+        return f"{form}, {words}, e.g. {example}"
 
 
 def partition_params(

@@ -187,7 +187,10 @@ def _refusals(info: TemplateInfo, allowed: tuple[str, ...]) -> list[str]:
             f"template reads '{attribute}'; runbook templates read data only, never "
             "attributes starting with _"
         )
+    refused_names = info.names - set(allowed)
     for called in info.calls:
+        if called in refused_names:
+            continue  # calling a name that is not offered: said once, above
         out.append(
             f"template calls '{called}(...)'; runbook templates cannot call functions or "
             f"methods: use a filter instead ({', '.join(ALLOWED_FILTERS)})"

@@ -54,6 +54,7 @@ _COMPARE = r"==|!=|<=|>=|<|>|\bnot\s+in\b|\bin\b"
 _SIMPLE = re.compile(rf"^\s*(?:not\s+)?{_OPERAND}(?:\s*(?:{_COMPARE})\s*{_OPERAND})?\s*$")
 _TOKEN = re.compile(rf"'[^']*'|\"[^\"]*\"|\|\s*(?P<filter>{_NAME})|(?P<path>{_PATH})")
 _BLOCK = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_ONE_PATH = re.compile(rf"^\{{\{{\s*({_PATH})\s*\}}\}}$")  # "{{ steps.a.outputs.b }}": most of them
 _KEYWORDS = frozenset({"not", "in", "true", "false", "none", "True", "False", "None"})
 
 
@@ -74,6 +75,10 @@ def inspect_template(text: str, *, condition: bool = False) -> TemplateInfo:
 
 def _quick(text: str, bare: bool) -> TemplateInfo | None:
     """The regular-expression reading of simple templates; None when it is not one."""
+    one = None if bare else _ONE_PATH.match(text)
+    if one is not None and one[1].split(".", 1)[0] not in _KEYWORDS:
+        reference = _dotted(one[1])
+        return TemplateInfo(names=frozenset((reference.root,)), references=(reference,))
     if bare:
         expressions = [text]
     else:

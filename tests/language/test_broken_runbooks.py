@@ -11,11 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from flows.language.catalog import PipelineCatalog
+from flows.language.catalog import PipelineCatalog, PipelineInfo
 from flows.language.errors import RunbookValidationError
 from flows.language.validator import validate_file
 
 BROKEN = Path(__file__).parent.parent / "fixtures" / "runbooks" / "broken"
+CATALOG = PipelineCatalog(
+    {
+        "aggregate_profit": PipelineInfo("aggregate_profit", True, "fiscal_month"),
+        "unit_profit_experiments": PipelineInfo("unit_profit_experiments", False, "day"),
+    },
+    frozenset({"A", "B", "C", "D"}),
+)
 
 EXPECTED: dict[str, list[str]] = {
     "approval_allow_failure.yaml": [
@@ -126,22 +133,75 @@ EXPECTED: dict[str, list[str]] = {
     "yaml_syntax_error.yaml": [
         "yaml_syntax_error.yaml:6:24: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence); check indentation and quoting here",
     ],
+    "cycle_in_long_chain.yaml": [
+        "cycle_in_long_chain.yaml:6:12: steps[0].needs: cycle in needs: a -> c -> b -> a; remove one of these needs",
+    ],
+    "min_approvals_unreachable.yaml": [
+        "min_approvals_unreachable.yaml:8:22: steps[0].with.min_approvals: min_approvals is 2 but only 1 person can ever approve (approvers: C); the gate could never pass: lower min_approvals or name more approvers",
+    ],
+    "partition_of_two_grains.yaml": [
+        "partition_of_two_grains.yaml:11:23: steps[1].with.partition: param 'partition' is a partition of pipeline 'unit_profit_experiments' (YYYY-MM-DD, a day, e.g. 2026-10-14) and of 'aggregate_profit' (YYYY-MM, a fiscal month, e.g. 2026-10); one key cannot be both: declare a param per pipeline",
+    ],
+    "publish_pinned_after_gate.yaml": [
+        "publish_pinned_after_gate.yaml:19:24: steps[3].with.approved_sha256: approved_sha256 reads steps.rebuilt, which is not upstream of the approval gate 'approve': the approver never saw that report; make 'approve' need 'rebuilt' or pin to steps.report",
+    ],
+    "publish_pinned_to_param.yaml": [
+        "publish_pinned_to_param.yaml:17:24: steps[2].with.approved_sha256: approved_sha256 must be the sha256 of the report the approver saw, read as `{{ steps.<report step>.outputs.sha256 }}`; found '{{ params.sha }}': use `approved_sha256: \"{{ steps.report.outputs.sha256 }}\"`",
+    ],
+    "publish_to_investor_pipeline.yaml": [
+        "publish_to_investor_pipeline.yaml:8:11: steps[1].uses: publish step 'publish' is not downstream of an approval step; pipeline 'aggregate_profit' reports to investors and publishes only after approval: add an approval step (e.g. `uses: approval.on_call`) and make this step need it",
+    ],
+    "publish_unpinned.yaml": [
+        "publish_unpinned.yaml:13:11: steps[2].with: publish step 'publish' is not pinned to the report the approver saw: without `approved_sha256` any bytes would be published; add `approved_sha256: \"{{ steps.report.outputs.sha256 }}\"`",
+    ],
+    "template_attribute_walk.yaml": [
+        "template_attribute_walk.yaml:9:14: steps[0].with.value: template reads 'params.partition.__class__'; runbook templates read data only, never attributes starting with _",
+    ],
+    "template_jinja_globals.yaml": [
+        "template_jinja_globals.yaml:7:14: steps[0].with.value: template uses Jinja's 'range', which runbook templates do not offer; here templates can read: event, params, steps, incident, runbook",
+        "template_jinja_globals.yaml:8:12: steps[0].with.log: template uses Jinja's 'lipsum', which runbook templates do not offer; here templates can read: event, params, steps, incident, runbook",
+        "template_jinja_globals.yaml:11:11: steps[1].when: template uses Jinja's 'cycler', which runbook templates do not offer; here templates can read: event, params, steps, incident, runbook",
+        "template_jinja_globals.yaml:11:11: steps[1].when: template uses Jinja's 'dict', which runbook templates do not offer; here templates can read: event, params, steps, incident, runbook",
+        "template_jinja_globals.yaml:11:11: steps[1].when: template uses Jinja's 'joiner', which runbook templates do not offer; here templates can read: event, params, steps, incident, runbook",
+        "template_jinja_globals.yaml:11:11: steps[1].when: template uses Jinja's 'namespace', which runbook templates do not offer; here templates can read: event, params, steps, incident, runbook",
+    ],
+    "template_method_call.yaml": [
+        "template_method_call.yaml:9:14: steps[0].with.value: template calls 'params.partition.upper(...)'; runbook templates cannot call functions or methods: use a filter instead (abs, capitalize, default, first, float, int, join, last, length, list, lower, max, min, replace, reverse, round, sort, string, sum, title, tojson, trim, truncate, unique, upper)",
+    ],
+    "template_unknown_filter.yaml": [
+        "template_unknown_filter.yaml:9:14: steps[0].with.value: unknown filter 'attr'; filters allowed: abs, capitalize, default, first, float, int, join, last, length, list, lower, max, min, replace, reverse, round, sort, string, sum, title, tojson, trim, truncate, unique, upper",
+    ],
+    "trigger_other_pipeline.yaml": [
+        "trigger_other_pipeline.yaml:5:34: on[0].match.prefect.resource.id: prefect.resource.id 'pipeline.aggregate_profit' matches events of pipeline 'aggregate_profit', but this runbook recovers 'unit_profit_experiments': that failure would start the wrong recovery; match 'pipeline.unit_profit_experiments'",
+    ],
+    "unclosed_quote.yaml": [
+        'unclosed_quote.yaml:6:19: unclosed quote: the string opened here with " is never closed (YAML read on to line 13: found unexpected end of stream); add the closing "',
+    ],
+    "with_unknown_pipeline.yaml": [
+        "with_unknown_pipeline.yaml:6:47: steps[0].with.pipeline: unknown pipeline 'unit_profit_experiment'; did you mean 'unit_profit_experiments'? pipelines in governance.yaml: aggregate_profit, unit_profit_experiments",
+    ],
+    "wrong_boolean.yaml": [
+        "wrong_boolean.yaml:6:20: steps[0].allow_failure: wants true or false (got 'yes please')",
+    ],
+    "zero_timeout.yaml": [
+        "zero_timeout.yaml:6:14: steps[0].timeout: timeout must be longer than 0s: a step with no time to run always fails; write e.g. 30m, or remove `timeout` for no limit",
+    ],
 }
 
 
 def test_every_broken_fixture_has_an_expectation() -> None:
     assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(EXPECTED)
-    assert len(EXPECTED) >= 25
+    assert len(EXPECTED) >= 50
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_broken_runbook_reports_file_line_column_and_message(
-    name: str, tmp_path: Path, catalog: PipelineCatalog, monkeypatch: pytest.MonkeyPatch
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.copy(BROKEN / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(RunbookValidationError) as raised:
-        validate_file(name, catalog)
+        validate_file(name, CATALOG)
     heads = [p.render().splitlines()[0] for p in raised.value.problems]
     assert len(heads) == len(EXPECTED[name])
     for head, expected in zip(heads, EXPECTED[name], strict=True):
@@ -152,13 +212,36 @@ def test_broken_runbook_reports_file_line_column_and_message(
 
 
 def test_message_shows_the_source_line_and_a_caret(
-    tmp_path: Path, catalog: PipelineCatalog, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.copy(BROKEN / "wrong_type.yaml", tmp_path / "wrong_type.yaml")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(RunbookValidationError) as raised:
-        validate_file("wrong_type.yaml", catalog)
+        validate_file("wrong_type.yaml", CATALOG)
     lines = str(raised.value).splitlines()
     assert lines[1] == "        with: {a: three, b: 2}"
     assert lines[2] == "    " + " " * 14 + "^"
     assert lines[-1] == "1 problem found."
+
+
+def test_an_unclosed_quote_points_at_the_opening_quote_not_the_end_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(BROKEN / "unclosed_quote.yaml", tmp_path / "unclosed_quote.yaml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RunbookValidationError) as raised:
+        validate_file("unclosed_quote.yaml", CATALOG)
+    lines = str(raised.value).splitlines()
+    assert lines[1] == '        with: {value: "2026-10}'
+    assert lines[2] == "    " + " " * 18 + "^"
+
+
+def test_a_cycle_in_a_long_chain_is_one_problem_without_follow_on_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(BROKEN / "cycle_in_long_chain.yaml", tmp_path / "chain.yaml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RunbookValidationError) as raised:
+        validate_file("chain.yaml", CATALOG)
+    assert len(raised.value.problems) == 1
+    assert len(str(raised.value)) < 400
