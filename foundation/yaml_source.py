@@ -23,30 +23,6 @@ except ImportError:  # pragma: no cover - libyaml missing
 
 Path_ = tuple[str | int, ...]
 
-
-class _Loader(_Loader):  # type: ignore[no-redef,valid-type,misc]
-    """libyaml's safe loader, remembering how each plain scalar resolved within a document.
-
-    PyYAML resolves the implicit tag of every plain scalar in Python, trying regular
-    expressions; a runbook repeats the same keys and values (`id`, `uses`, `needs`, step
-    types) thousands of times, so the answer is kept per document (no path resolvers are
-    registered, so the answer depends on the scalar alone).
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
-
-    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
-        if kind is not yaml.ScalarNode:
-            return super().resolve(kind, value, implicit)
-        key = (value, implicit)
-        tag = self._resolved.get(key)
-        if tag is None:
-            tag = self._resolved[key] = super().resolve(kind, value, implicit)
-        return tag
-
-
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
