@@ -83,7 +83,7 @@ def _writes_to_investors(
     """
     target = step_pipeline(step, runbook_pipeline)
     if target is None:
-        return "a pipeline chosen at run time (it may report to investors)"
+        return "its pipeline, chosen at run time, may report to investors"
     info = catalog.get(target)
     if info is None or not info.investor_reporting:
         return None
@@ -147,7 +147,7 @@ def _reachable_quorum(
     i: int, step: Step, named: dict[str, list[str]], engineers: frozenset[str] | None
 ) -> list[Finding]:
     """`min_approvals` no larger than the number of people who could ever approve."""
-    wanted = step.with_.get("min_approvals")
+    wanted = step.with_.get("min_approvals", 1)
     if not isinstance(wanted, int) or isinstance(wanted, bool):
         return []
     if isinstance(step.with_.get("approvers"), list):
@@ -160,12 +160,18 @@ def _reachable_quorum(
         return []
     if wanted <= len(people):
         return []
-    count = "1 person" if len(people) == 1 else f"{len(people)} people"
+    count = {0: "nobody", 1: "only 1 person"}.get(len(people), f"only {len(people)} people")
+    at = "min_approvals" if "min_approvals" in step.with_ else "approvers"
     return [
         (
-            ("steps", i, "with", "min_approvals"),
-            f"min_approvals is {wanted} but only {count} can ever approve ({who}); the gate "
-            "could never pass: lower min_approvals or name more approvers",
+            ("steps", i, "with", at),
+            f"min_approvals is {wanted} but {count} can ever approve ({who}); the gate "
+            "could never pass: "
+            + (
+                "name approvers, or remove `approvers:` for the on-call engineers and owners"
+                if not people
+                else "lower min_approvals or name more approvers"
+            ),
             False,
         )
     ]

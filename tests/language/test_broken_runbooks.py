@@ -139,6 +139,9 @@ EXPECTED: dict[str, list[str]] = {
     "min_approvals_unreachable.yaml": [
         "min_approvals_unreachable.yaml:8:22: steps[0].with.min_approvals: min_approvals is 2 but only 1 person can ever approve (approvers: C); the gate could never pass: lower min_approvals or name more approvers",
     ],
+    "no_approvers.yaml": [
+        "no_approvers.yaml:6:23: steps[0].with.approvers: min_approvals is 1 but nobody can ever approve (approvers: none); the gate could never pass: name approvers, or remove `approvers:` for the on-call engineers and owners",
+    ],
     "partition_of_two_grains.yaml": [
         "partition_of_two_grains.yaml:11:23: steps[1].with.partition: param 'partition' is a partition of pipeline 'unit_profit_experiments' (YYYY-MM-DD, a day, e.g. 2026-10-14) and of 'aggregate_profit' (YYYY-MM, a fiscal month, e.g. 2026-10); one key cannot be both: declare a param per pipeline",
     ],
@@ -150,6 +153,9 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "publish_to_investor_pipeline.yaml": [
         "publish_to_investor_pipeline.yaml:8:11: steps[1].uses: publish step 'publish' is not downstream of an approval step; pipeline 'aggregate_profit' reports to investors and publishes only after approval: add an approval step (e.g. `uses: approval.on_call`) and make this step need it",
+    ],
+    "publish_to_templated_pipeline.yaml": [
+        "publish_to_templated_pipeline.yaml:7:11: steps[0].uses: publish step 'publish' is not downstream of an approval step; its pipeline, chosen at run time, may report to investors and publishes only after approval: add an approval step (e.g. `uses: approval.on_call`) and make this step need it",
     ],
     "publish_unpinned.yaml": [
         "publish_unpinned.yaml:13:11: steps[2].with: publish step 'publish' is not pinned to the report the approver saw: without `approved_sha256` any bytes would be published; add `approved_sha256: \"{{ steps.report.outputs.sha256 }}\"`",
