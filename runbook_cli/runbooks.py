@@ -61,7 +61,7 @@ def graph(
     name: str = typer.Argument(..., help="Runbook name or file"),
     fmt: str = typer.Option("text", "--format", help="mermaid, dot or text"),
 ) -> None:
-    """Draw the step graph."""
+    """Draw the step graph: gates as diamonds, failure handlers apart."""
     try:
         typer.echo(render_graph(_compile(name), fmt), nl=False)
     except ValueError as exc:
