@@ -55,7 +55,9 @@ def activity_logs(params: PartitionParams, ctx: StepContext) -> BackfillResult:
 class EventBackupParams(PartitionParams):
     """Days to restore (default: the partition's days missing from the warehouse)."""
 
-    days: list[date] = Field(default_factory=list)
+    days: list[date] = Field(
+        default_factory=list, description="Days to restore (default: the missing ones)"
+    )
 
 
 @step_type("backfill.event_backup", params=EventBackupParams, result=BackfillResult)
