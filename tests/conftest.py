@@ -37,10 +37,16 @@ def migrated_stores() -> None:
 
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
-    """A real Prefect server (temporary database) for the whole session: it takes ~20 s."""
+    """A real Prefect server (temporary database) for the whole session: it takes ~20 s.
+
+    Flows the tests run on this thread share one Prefect sync client, closed at the end
+    (see `flows.prefect_client`); a thread that runs flows opens its own context.
+    """
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    from flows.prefect_client import prefect_client_context
+
+    with prefect_test_harness(server_startup_timeout=120), prefect_client_context():
         yield
 
 
