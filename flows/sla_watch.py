@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from prefect import flow, get_run_logger
 
 from flows.run_services import open_command_services
+from governance import messages
 from governance.ledger_records import IncidentState
 from governance.ledger_views import open_incidents
 from governance.sla import due_notifications, format_time_left
@@ -48,22 +49,22 @@ def watch_once(services: RunServices, now: datetime) -> WatchReport:
         story = services.story().of(incident.id)
         people = [*item.on_call_people, *item.owners]
         for threshold in due_notifications(item.sla, ledger.notified_thresholds(incident.id)):
-            text = (
-                f"{incident.pipeline} incident {incident.id} ({incident.kind}, "
-                f"{incident.partition}) has used {threshold:.0%} of its SLA: "
-                f"{format_time_left(item.sla.time_left)}; state {item.state}"
+            message = messages.sla_threshold(
+                incident.pipeline,
+                incident.id,
+                incident.kind,
+                incident.partition,
+                threshold,
+                format_time_left(item.sla.time_left),
+                item.state,
             )
-            notifier.notify_all(people, "sla_threshold", text, incident_id=incident.id)
+            notifier.send(message, people)
             story.sla_threshold(threshold, at=now)
             notified.append((incident.id, threshold))
         if item.sla.breached and not _breach_recorded(services, incident.id):
             story.breached(item.sla.deadline, at=now)
-            notifier.notify_all(
-                people,
-                "sla_breached",
-                f"{incident.pipeline} incident {incident.id} breached its SLA "
-                f"(deadline {item.sla.deadline:%Y-%m-%d %H:%M %Z})",
-                incident_id=incident.id,
+            notifier.send(
+                messages.sla_breached(incident.pipeline, incident.id, item.sla.deadline), people
             )
             breached.append(incident.id)
     return WatchReport(checked=len(board), notified=notified, breached=breached)
