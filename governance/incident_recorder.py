@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from foundation.durations import format_duration
 from governance.ledger import Ledger
 from governance.ledger_records import ApprovalRequest, IncidentState, Notification
 from governance.models import GovernanceConfig
@@ -206,6 +207,19 @@ class IncidentRecorder:
             target=target,
             detail=detail,
             sent_at=sent_at,
+        )
+
+    def escalated(
+        self, targets: Iterable[str], unanswered_for: timedelta, flow_run_id: str
+    ) -> None:
+        """Mark that an unanswered gate was escalated (the attempts follow as notifications)."""
+        self.state(
+            IncidentState.ESCALATED,
+            detail={
+                "to": list(targets),
+                "unanswered_for": format_duration(unanswered_for),
+                "flow_run_id": flow_run_id,
+            },
         )
 
     def sla_threshold(self, threshold: float, at: datetime) -> None:

@@ -112,7 +112,12 @@ def approval_requested(pipeline: str, incident_id: int | None, link: str | None)
 
 
 def escalation(
-    pipeline: str, incident_id: int | None, unanswered_for: timedelta, link: str | None
+    pipeline: str,
+    incident_id: int | None,
+    unanswered_for: timedelta,
+    link: str | None,
+    *,
+    flow_run_id: str | None = None,
 ) -> Message:
     """Nobody answered a gate in time: the backup and the owners are told."""
     return Message(
@@ -123,7 +128,7 @@ def escalation(
         incident_id,
         pipeline,
         link,
-        facts={"unanswered_for": format_duration(unanswered_for)},
+        facts={"unanswered_for": format_duration(unanswered_for), "flow_run_id": flow_run_id},
     )
 
 
