@@ -53,7 +53,17 @@ def serve(poll: int = typer.Option(2, "--poll", help=SERVE_HELP)) -> None:
         f" and the SLA watch (every {INTERVAL_SECONDS} s)"
     )
     watch = sla_watch.to_deployment(name="sla-watch", interval=INTERVAL_SECONDS)
-    prefect_serve(*[runbook_deployment(r) for r in runbooks], watch)
+    prefect_serve(*[runbook_deployment(r) for r in runbooks], watch, *_operations())
+
+
+def _operations() -> list:
+    """Escalations (run by the gates' automations) and the weekly incident report."""
+    from flows.approval.escalation_flow import escalation_deployment
+    from flows.weekly_report import weekly_report_deployment
+    from governance.config import load_governance
+
+    typer.echo("and the escalations and the weekly incident report (at the rotation's handoff)")
+    return [escalation_deployment(), weekly_report_deployment(load_governance())]
 
 
 def emit(

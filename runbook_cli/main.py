@@ -37,6 +37,9 @@ app.command("incidents")(incidents)
 from runbook_cli.audit import audit  # noqa: E402
 
 app.command("audit")(audit)
+from runbook_cli.report import report  # noqa: E402
+
+app.command("report")(report)
 
 from runbook_cli.approval import register as register_approval_commands  # noqa: E402
 
