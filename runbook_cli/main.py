@@ -40,6 +40,9 @@ app.command("audit")(audit)
 from runbook_cli.report import report  # noqa: E402
 
 app.command("report")(report)
+from runbook_cli.docs import register as register_docs_command  # noqa: E402
+
+register_docs_command(app)
 
 from runbook_cli.approval import register as register_approval_commands  # noqa: E402
 
