@@ -70,6 +70,7 @@ def test_the_scheduled_flow_watches_the_configured_ledger(
     prefect_harness: None, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'audit.db'}"
+    migrated_ledger(url).dispose()
     with open_command_services(audit_url=url) as services:
         opened = datetime.now(UTC) - timedelta(hours=5)
         services.ledger.open_incident("aggregate_profit", "data_quality", opened)
