@@ -5,7 +5,9 @@ When a gate opens, a Prefect automation with a proactive trigger is created on t
 `escalate_after`; if it does not, run the `escalate-approval/escalate` deployment". The server
 evaluates it, so escalation happens even if the flow's process is busy or gone; the deployment
 is served by `runbook serve` (a run created while nothing serves it starts when serving
-resumes). The escalation flow writes `escalated` into the incident's story and sends the
+resumes). The automation is named after the flow run, so arming twice makes one and a gate
+that comes back in a new process (after a suspension or a crash) finds and removes it by name.
+The escalation flow writes `escalated` into the incident's story and sends the
 escalation message through the one notification path (Apprise, every attempt recorded), so
 `runbook audit` shows who was told and whether it reached them.
 """
@@ -33,6 +35,7 @@ ESCALATE_FLOW = "escalate-approval"
 ESCALATE_DEPLOYMENT = "escalate"
 WAITING = {"prefect.flow-run.Paused", "prefect.flow-run.Suspended"}
 LEFT_WAITING = {
+    "prefect.flow-run.Resuming",
     "prefect.flow-run.Scheduled",  # a suspended run, resumed, is rescheduled
     "prefect.flow-run.Pending",
     "prefect.flow-run.Running",
@@ -45,6 +48,7 @@ MINIMUM = timedelta(seconds=10)  # Prefect's floor for proactive triggers
 
 
 def automation_name(flow_run_id: str) -> str:
+    """The escalation automation's name: one per flow run."""
     return f"escalate-approval-{flow_run_id}"
 
 
@@ -105,13 +109,22 @@ async def arm_escalation(
         return await client.create_automation(automation)
 
 
-async def disarm_escalation(automation_id: UUID | None) -> None:
-    """Delete the automation once the gate has its answer (or gave up)."""
-    if automation_id is None:
+async def disarm_escalation(automation: UUID | str | None) -> None:
+    """Delete the escalation once the gate has its answer (or gave up).
+
+    Takes the automation's id (what `arm_escalation` returned) or the flow run's id (a gate
+    that came back in a new process finds its automation by name).
+    """
+    if automation is None:
         return
     async with get_client() as client:
-        with contextlib.suppress(ObjectNotFound):  # already gone: nothing to disarm
-            await client.delete_automation(automation_id)
+        if isinstance(automation, UUID):
+            ids = [automation]
+        else:
+            ids = [a.id for a in await client.read_automations_by_name(automation_name(automation))]
+        for automation_id in ids:
+            with contextlib.suppress(ObjectNotFound):  # already gone: nothing to disarm
+                await client.delete_automation(automation_id)
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,6 @@ def test_the_automation_runs_the_escalate_deployment_and_is_disarmed(
     assert "prefect.flow-run.Suspended" in trigger.after  # type: ignore[union-attr]
     asyncio.run(disarm_escalation(automation_id))
     assert asyncio.run(read()) == []
+    asyncio.run(arm_escalation(config, "run-7", ["B"], after))
+    asyncio.run(disarm_escalation("run-7"))  # by the flow run, as a gate in a new process does
+    assert asyncio.run(read()) == []
