@@ -70,18 +70,21 @@ def _mail_route(address: str, smtp_url: str | None, smtp_from: str) -> Route:
     parts = urlsplit(smtp_url)
     scheme = _MAIL_SCHEMES.get(parts.scheme)
     if scheme is None:
-        return Route("mailto", address, None, f"RUNBOOK_SMTP_URL must be smtp:// or smtps://, "
-                     f"not {parts.scheme}://")  # fmt: skip
+        problem = f"RUNBOOK_SMTP_URL must be smtp:// or smtps://, not {parts.scheme}://"
+        return Route("mailto", address, None, problem)
     query = f"to={quote(address, safe='@')}&from={quote(smtp_from, safe='@')}"
     return Route(scheme, address, urlunsplit((scheme, parts.netloc, "", query, "")))
 
 
 def deliver(routes: Sequence[Route], message: Message, timeout: float) -> list[Attempt]:
-    """Send `message` on every route at once; one attempt per route, in the routes' order."""
+    """Send `message` on every route at once; one attempt per route, in the routes' order.
+
+    Two contacts with the same URL are sent to once; both attempts record that outcome.
+    """
     import apprise  # deferred: ~0.4 s to import, paid only by processes that send
 
     sender = apprise.Apprise()
-    pending: dict[str, Route] = {}
+    sent_by: dict[str, list[int]] = {}  # Apprise's id of a URL -> the routes it serves
     outcome: dict[int, Attempt] = {}
     for i, route in enumerate(routes):
         if route.url is None:
@@ -91,17 +94,17 @@ def deliver(routes: Sequence[Route], message: Message, timeout: float) -> list[A
         if plugin is None:
             outcome[i] = Attempt(route, False, "not a URL Apprise knows")
             continue
-        pending[plugin.url_id() or str(i)] = route
-        sender.add(plugin)
-    results = _send(sender, message, timeout) if pending else []
-    by_route = {id(route): i for i, route in enumerate(routes)}
-    for result in results:
-        route = pending.get(result.url_id or "")
-        if route is not None:
-            outcome[by_route[id(route)]] = Attempt(route, bool(result), _detail(result))
-    for i, route in enumerate(routes):  # dispatched yet unreported: never count it as sent
-        outcome.setdefault(i, Attempt(route, False, "no outcome reported"))
-    return [outcome[i] for i in range(len(routes))]
+        key = plugin.url_id() or f"route-{i}"
+        if key not in sent_by:
+            sender.add(plugin)
+        sent_by.setdefault(key, []).append(i)
+    for result in _send(sender, message, timeout) if sent_by else []:
+        for i in sent_by.get(result.url_id or "", []):
+            outcome[i] = Attempt(routes[i], bool(result), _detail(result))
+    return [  # dispatched yet unreported: never count it as sent
+        outcome.get(i, Attempt(route, False, "no outcome reported"))
+        for i, route in enumerate(routes)
+    ]
 
 
 def _send(sender: Apprise, message: Message, timeout: float) -> list:

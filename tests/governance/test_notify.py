@@ -198,3 +198,12 @@ def test_email_goes_out_through_apprise_when_smtp_is_configured(
     [message] = smtp_server.messages  # type: ignore[attr-defined]
     assert "Subject: [runbook] sla threshold" in message
     assert "aggregate_profit: 1h left" in message
+
+
+def test_two_contacts_with_one_url_are_sent_to_once(
+    webhook: Webhook, sqlite_ledger: Ledger
+) -> None:
+    config = _config(f"webhook: '{webhook.url}', notify: ['{_json_url(webhook)}']")
+    sent = Notifier(config, sqlite_ledger).notify("C", "escalation", "x")
+    assert [(n.channel, n.delivered) for n in sent] == [("json", True), ("json", True)]
+    assert len(webhook.received) == 1
