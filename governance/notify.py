@@ -1,26 +1,47 @@
 """Notify engineers on their configured channels and record every attempt in the ledger.
 
 Webhooks get a JSON POST (chat tools and pagers accept these). Email goes out only when an
-SMTP server is configured (`RUNBOOK_SMTP_URL=smtp://host:port`); otherwise the attempt is
-recorded as not delivered, so the audit shows nobody was reached that way.
+SMTP server is given (`RUNBOOK_SMTP_URL=smtp://host:port`, handed in by the run's services);
+otherwise the attempt is recorded as not delivered, so the audit shows nobody was reached that
+way. Each attempt goes to a `NotificationLog`: in a run, the incident recorder (the one writer
+of an incident's story); the ledger itself satisfies the protocol too.
+
+Sending blocks (HTTP, SMTP): async callers run `notify`/`notify_all` in a worker thread.
 """
 
 from __future__ import annotations
 
 import smtplib
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
-from foundation.settings import get_settings
-from governance.ledger import Ledger
 from governance.ledger_records import Notification
 from governance.models import GovernanceConfig
 
 NO_SMTP = "no SMTP configured"
+DEFAULT_FROM = "runbook@localhost"
+
+
+class NotificationLog(Protocol):
+    """Where notification attempts are recorded (the incident recorder, or a ledger)."""
+
+    def record_notification(
+        self,
+        recipient: str,
+        channel: str,
+        reason: str,
+        *,
+        delivered: bool,
+        incident_id: int | None = None,
+        target: str | None = None,
+        detail: str | None = None,
+        sent_at: datetime | None = None,
+    ) -> Notification: ...
 
 
 class Notifier:
@@ -29,17 +50,16 @@ class Notifier:
     def __init__(
         self,
         config: GovernanceConfig,
-        ledger: Ledger,
+        log: NotificationLog,
         *,
         smtp_url: str | None = None,
-        smtp_from: str | None = None,
+        smtp_from: str = DEFAULT_FROM,
         timeout: float = 5.0,
     ) -> None:
-        settings = get_settings().notify
         self.config = config
-        self.ledger = ledger
-        self.smtp_url = smtp_url or settings.smtp_url
-        self.smtp_from = smtp_from or settings.smtp_from
+        self.log = log
+        self.smtp_url = smtp_url
+        self.smtp_from = smtp_from
         self.timeout = timeout
 
     def notify(
@@ -134,7 +154,7 @@ class Notifier:
         delivered: bool,
         detail: str,
     ) -> Notification:
-        return self.ledger.record_notification(
+        return self.log.record_notification(
             engineer,
             channel,
             reason,

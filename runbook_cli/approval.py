@@ -7,14 +7,13 @@ import asyncio
 import typer
 
 from flows.approval.answering import AnswerError, answer_gate
-from governance.ledger import Ledger
+from flows.run_services import open_command_services
 
 
 def _answer(flow_run_id: str, who: str, decision: str, comment: str) -> None:
     try:
-        verdict = asyncio.run(
-            answer_gate(flow_run_id, who, decision, comment, Ledger.from_settings())
-        )
+        with open_command_services() as services:
+            verdict = asyncio.run(answer_gate(flow_run_id, who, decision, comment, services.ledger))
     except AnswerError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

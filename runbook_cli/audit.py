@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
+from flows.run_services import open_command_services
 from governance.ledger import LedgerError
-from runbook_cli.incidents import DbOption, open_ledger
+from runbook_cli.incidents import DbOption
 
 
 def audit(
@@ -15,16 +16,15 @@ def audit(
     db: DbOption = None,
 ) -> None:
     """Print everything the ledger holds about one incident: steps, approvals, publications."""
-    ledger = open_ledger(db)
-    try:
-        head = ledger.incident(incident)
-        state = ledger.current_state(incident)
-        story = ledger.incident_story(incident)
-    except LedgerError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        ledger.dispose()
+    with open_command_services(audit_url=db) as services:
+        ledger = services.ledger
+        try:
+            head = ledger.incident(incident)
+            state = ledger.current_state(incident)
+            story = ledger.incident_story(incident)
+        except LedgerError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
     typer.echo(f"incident {head.id}: {head.pipeline} {head.kind} — now {state}")
     for line in story:
         typer.echo(f"{line.at:%Y-%m-%d %H:%M:%S}Z  {line.what:<22} {line.detail}")

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
+from flows.run_services import open_command_services
 from foundation.migrations import StoreNotReady
-from governance.ledger import Ledger
 from governance.ledger_views import OpenIncident
 from governance.sla import format_time_left
 from runbook_cli.oncall import GovernanceOption, load_config_or_exit, parse_at
@@ -17,15 +17,6 @@ from runbook_cli.oncall import GovernanceOption, load_config_or_exit, parse_at
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Audit database URL [RUNBOOK_AUDIT_URL, else warehouse].")
 ]
-
-
-def open_ledger(db: str | None) -> Ledger:
-    """The ledger at --db, else the configured audit database; exit 1 if it is not set up."""
-    try:
-        return Ledger.from_url(db) if db else Ledger.from_settings()
-    except StoreNotReady as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
 
 
 def incidents(
@@ -39,11 +30,13 @@ def incidents(
     """Open incidents: pipeline, owner, who is on call, state and SLA time left."""
     config = load_config_or_exit(governance)
     now = parse_at(at, config) if at else datetime.now(UTC)
-    ledger = open_ledger(db)
     try:
-        board = ledger.open_incidents(config, now)
-    finally:
-        ledger.dispose()
+        services = open_command_services(audit_url=db, governance=config)
+    except StoreNotReady as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    with services:
+        board = services.ledger.open_incidents(config, now)
     if as_json:
         typer.echo(json.dumps([_as_dict(b) for b in board], indent=2))
         return

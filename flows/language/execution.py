@@ -259,9 +259,10 @@ class RunbookExecution:
         params, ctx = prepared
         started = datetime.now(UTC)
         try:
-            result = step_type.run(params, ctx)
-            if inspect.isawaitable(result):
-                result = await result
+            if inspect.iscoroutinefunction(step_type.run):
+                result = await step_type.run(params, ctx)
+            else:  # a blocking gate waits in a worker thread, off the flow's event loop
+                result = await anyio.to_thread.run_sync(step_type.run, params, ctx)
         except GateClosed as closed:
             await self._finish(
                 step.id,

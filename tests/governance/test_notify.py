@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from foundation.settings import temporary_settings
 from governance.ledger import Ledger
 from governance.models import GovernanceConfig
 from governance.notify import NO_SMTP, Notifier
@@ -115,8 +114,8 @@ def smtp_server() -> Iterator[socketserver.ThreadingTCPServer]:
 def test_email_goes_out_when_smtp_is_configured(
     smtp_server: socketserver.ThreadingTCPServer, sqlite_ledger: Ledger,
 ) -> None:  # fmt: skip
-    with temporary_settings(smtp_url=f"smtp://127.0.0.1:{smtp_server.server_address[1]}"):
-        notifier = Notifier(make_config(), sqlite_ledger)
+    smtp_url = f"smtp://127.0.0.1:{smtp_server.server_address[1]}"
+    notifier = Notifier(make_config(), sqlite_ledger, smtp_url=smtp_url)
     [sent] = notifier.notify("A", "sla 75%", "aggregate_profit: 1h left")
     assert (sent.channel, sent.target, sent.delivered, sent.detail) == (
         "email", "a@example.com", True, "sent",

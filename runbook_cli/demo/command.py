@@ -6,7 +6,6 @@ import logging
 
 import typer
 
-from flows.demo import DemoError, run_demo
 from runbook_cli.stores import upgrade_stores
 
 
@@ -21,6 +20,9 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", help="Also show Prefect's own logs"),
 ) -> None:
     """Break a pipeline, recover it with its runbook, approve, republish, show the audit."""
+    from runbook_cli.demo.errors import DemoError
+    from runbook_cli.demo.story import run_demo  # deferred: Prefect loads only for the demo
+
     if not verbose:
         _quiet_console()
     upgrade_stores()
