@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +34,26 @@ def migrated_stores() -> None:
             upgrade(engine)
         finally:
             engine.dispose()
+
+
+def migrated_audit_url(path: Path) -> str:
+    """The URL of a SQLite audit ledger at `path`, upgraded as the set-up commands leave it."""
+    from foundation.engines import engine_for
+    from governance.ledger_migrations import upgrade_ledger
+
+    url = f"sqlite:///{path}"
+    engine = engine_for(url)
+    try:
+        upgrade_ledger(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def audit_url(tmp_path: Path) -> str:
+    """A migrated audit ledger of the test's own."""
+    return migrated_audit_url(tmp_path / "audit.db")
 
 
 @pytest.fixture(scope="session")

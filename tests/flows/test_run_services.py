@@ -9,21 +9,15 @@ from flows.approval.gate import on_call_gate
 from flows.run_services import open_command_services, open_services
 from foundation.settings import temporary_settings
 from governance.config import load_governance
-from tests.governance.conftest import migrated_ledger
-
-
-def migrated(tmp_path: Path, name: str = "audit.db") -> str:
-    """The URL of a SQLite audit ledger in `tmp_path`, migrated as `runbook data migrate` does."""
-    url = f"sqlite:///{tmp_path / name}"
-    migrated_ledger(url).dispose()
-    return url
-
+from tests.conftest import migrated_audit_url
 
 EVENT = {"event": "pipeline.failed", "payload": {"kind": "data_quality", "partition": "2026-10"}}
 
 
-def test_a_run_gets_the_gate_and_a_recorder_a_command_gets_neither(tmp_path: Path) -> None:
-    with temporary_settings(audit_url=migrated(tmp_path)):
+def test_a_run_gets_the_gate_and_a_recorder_a_command_gets_neither(
+    tmp_path: Path, audit_url: str
+) -> None:
+    with temporary_settings(audit_url=audit_url):
         with open_services() as run:
             assert run.gate is on_call_gate and run.recorder is not None
         with open_command_services() as command:
@@ -33,14 +27,14 @@ def test_a_run_gets_the_gate_and_a_recorder_a_command_gets_neither(tmp_path: Pat
 
 def test_command_options_override_the_ledger_and_the_governance_file(tmp_path: Path) -> None:
     config = load_governance()
-    url = migrated(tmp_path, "other.db")
+    url = migrated_audit_url(tmp_path / "other.db")
     with open_command_services(audit_url=url, governance=config) as services:
         assert services.governance is config
         assert services.ledger.engine.url.database == str(tmp_path / "other.db")
 
 
-def test_leaving_the_services_disposes_their_engines(tmp_path: Path) -> None:
-    with open_command_services(audit_url=migrated(tmp_path)) as services:
+def test_leaving_the_services_disposes_their_engines(audit_url: str) -> None:
+    with open_command_services(audit_url=audit_url) as services:
         services.ledger.open_incident("aggregate_profit", "manual", datetime.now(UTC))
         pool = services.ledger.engine.pool
         assert pool.checkedin() == 1  # type: ignore[attr-defined]
@@ -48,9 +42,9 @@ def test_leaving_the_services_disposes_their_engines(tmp_path: Path) -> None:
 
 
 def test_the_recorder_tells_a_gates_pause_its_answers_and_who_was_notified(
-    tmp_path: Path,
+    audit_url: str,
 ) -> None:
-    with temporary_settings(audit_url=migrated(tmp_path)), open_services() as run:
+    with temporary_settings(audit_url=audit_url), open_services() as run:
         story = run.story()
         incident = story.open("aggregate-profit", "aggregate_profit", EVENT, {}, "run-1")
         now = datetime.now(UTC)
@@ -73,8 +67,8 @@ def test_the_recorder_tells_a_gates_pause_its_answers_and_who_was_notified(
         assert (notice.recipient, notice.delivered) == ("B", False)
 
 
-def test_without_an_incident_the_gate_records_no_pause(tmp_path: Path) -> None:
-    with open_command_services(audit_url=migrated(tmp_path)) as services:
+def test_without_an_incident_the_gate_records_no_pause(audit_url: str) -> None:
+    with open_command_services(audit_url=audit_url) as services:
         story = services.story()
         assert story.incident_id is None
         request = story.approval_requested(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -12,15 +11,12 @@ from flows.run_services import open_command_services
 from flows.sla_watch import sla_watch, watch_once
 from foundation.settings import temporary_settings
 from recovery_tasks.services import RunServices
-from tests.governance.conftest import migrated_ledger
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Iterator[RunServices]:
-    """The watch's services (as `runbook serve` runs it) on a migrated audit ledger of its own."""
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    migrated_ledger(url).dispose()
-    with open_command_services(audit_url=url) as services:
+def services(audit_url: str) -> Iterator[RunServices]:
+    """The watch's services (as `runbook serve` runs it) on an audit ledger of the test's own."""
+    with open_command_services(audit_url=audit_url) as services:
         yield services
 
 
@@ -67,10 +63,9 @@ def test_resolved_incidents_are_not_watched(services: RunServices) -> None:
 
 @pytest.mark.prefect
 def test_the_scheduled_flow_watches_the_configured_ledger(
-    prefect_harness: None, tmp_path: Path
+    prefect_harness: None, audit_url: str
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    migrated_ledger(url).dispose()
+    url = audit_url
     with open_command_services(audit_url=url) as services:
         opened = datetime.now(UTC) - timedelta(hours=5)
         services.ledger.open_incident("aggregate_profit", "data_quality", opened)

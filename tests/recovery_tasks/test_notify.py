@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -14,15 +13,12 @@ from governance.oncall import on_call_at
 from recovery_tasks.context import StepContext
 from recovery_tasks.notify import NotifyParams, engineers
 from recovery_tasks.services import RunServices
-from tests.governance.conftest import migrated_ledger
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Iterator[RunServices]:
-    """A run's services on a migrated audit ledger of the test's own."""
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    migrated_ledger(url).dispose()
-    settings = get_settings().with_updates(audit_url=url)
+def services(audit_url: str) -> Iterator[RunServices]:
+    """A run's services on an audit ledger of the test's own."""
+    settings = get_settings().with_updates(audit_url=audit_url)
     with RunServices.open(settings) as services:
         yield services
 
