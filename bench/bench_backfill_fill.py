@@ -1,19 +1,27 @@
 """Filling events from backup files, against the database's own bulk load of the same files.
 
-Usage: .venv/bin/python bench/bench_backfill_fill.py [--rows 200k,1M] [--days 546] [--url URL]
-       [--schema S]
+Usage: .venv/bin/python bench/bench_backfill_fill.py [--rows 500k,1M] [--days 546] [--repeat 2]
+       [--url URL] [--schema S]
 For each size, that many events spread over `--days` days are generated in SQL and written to
-daily backup files by the product's writer (`warehouse.logs_storage.write_event_backup`).
-Then, each in a fresh process on an empty `events` table:
+daily backup files by the product's writer (`warehouse.logs_storage.write_event_backup`). The
+days stay fixed, so rows per day (and per file) grow with the size. Each load then runs in a
+fresh process:
 
-- baseline: the database's own bulk load of the same files in one transaction — SQLite: the
-  CSV rows through `executemany`; PostgreSQL: `COPY ... FROM STDIN` of each file;
-- fill: `warehouse.recovery.restore_events_from_backup` for every day (the `backfill.event_backup`
-  step's code: a day per transaction, insert-only).
+- bulk (the baseline): the database's own bulk load of the same files into an empty `events`
+  table, one transaction — SQLite: the CSV rows through `executemany`; PostgreSQL:
+  `COPY ... FROM STDIN` of each file;
+- fill: `warehouse.recovery.restore_events_from_backup` for every day, into an empty table
+  (the `backfill.event_backup` step's code: a day per transaction, insert-only);
+- partial: the same fill when each day's last event is already there (late rows that did
+  arrive), so every day's keys are checked against the table (on PostgreSQL: the staged path);
+- heap: the fill once more under tracemalloc, for its peak of Python memory.
 
-Prints rows/s of both, fill over baseline (goal >= 0.8) and each process's peak RSS (goal:
-flat as rows grow; the days stay fixed, so rows per day and file grow with the size).
-A PostgreSQL run uses its own schema (default `bench_fill_<pid>`), dropped at the end.
+Prints rows/s and fill and partial over bulk (goal >= 0.8), by wall time and by CPU time
+(this process plus, on PostgreSQL, its server process: steadier than wall time on a busy
+machine), the best of `--repeat` alternating runs of bulk and fill and one partial run; then
+the peak RSS of the bulk and fill processes (SQLite's is mostly its page cache, `cache_size`
+200 MB) and the fill's Python heap peak (goal: flat as rows grow). A PostgreSQL run uses its
+own schema (default `bench_fill_<pid>`), dropped at the end.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import shutil
 import sys
 import tempfile
 import time
+import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -111,23 +120,44 @@ def _memory_kb(field: str) -> int:
         return next(int(line.split()[1]) for line in fh if line.startswith(field + ":"))
 
 
+def _cpu_seconds(backend_pid: int | None) -> float:
+    """CPU time of this process plus, on PostgreSQL, of its server process (same machine)."""
+    if backend_pid is None:
+        return time.process_time()
+    with open(f"/proc/{backend_pid}/stat") as fh:
+        utime, stime = fh.read().rsplit(")", 1)[1].split()[11:13]
+    return time.process_time() + (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+
+
 def _run(mode: str, url: str, schema_name: str | None, root: str, days: list[date]) -> dict:
-    """One timed load in this (fresh) process: seconds, rows in `events`, peak RSS."""
+    """One timed load in this (fresh) process: seconds, CPU seconds, rows, peak memory.
+
+    The engine's one pooled connection is opened first, so the load uses that same server
+    process and its CPU time can be read from /proc.
+    """
     engine = engine_for(url, schema_name)
+    with engine.connect() as conn:
+        pid = None if engine.dialect.name == "sqlite" else conn.exec_driver_sql(
+            "SELECT pg_backend_pid()").scalar_one()  # fmt: skip
     start_kb = _memory_kb("VmRSS")
+    cpu0 = _cpu_seconds(pid)
+    if mode == "traced":
+        tracemalloc.start()
     t0 = time.perf_counter()
     if mode == "baseline":
         _bulk_load(engine, [day_path(root, d, ".csv.gz") for d in days])
     else:
         platform = Platform(engine, config=WarehouseConfig(backup_storage_url=root))
         restore_events_from_backup(platform, days)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, _cpu_seconds(pid) - cpu0
+    py_peak = tracemalloc.get_traced_memory()[1] if mode == "traced" else 0
+    tracemalloc.stop()
     peak_kb = _memory_kb("VmHWM")
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one()
     engine.dispose()
-    return {"seconds": seconds, "rows": rows, "peak_mb": peak_kb / 1024,
-            "grew_mb": (peak_kb - start_kb) / 1024}  # fmt: skip
+    return {"seconds": seconds, "cpu": cpu, "rows": rows, "peak_mb": peak_kb / 1024,
+            "grew_mb": (peak_kb - start_kb) / 1024, "py_peak_mb": py_peak / 2**20}  # fmt: skip
 
 
 def _in_child(*args: object) -> dict:
@@ -159,23 +189,36 @@ def _measure(n: int, args: argparse.Namespace, url: str, schema_name: str | None
     write_event_backup(engine, root)
     _keep_last_of_each_day(engine)
     runs = {"partial": _in_child("fill", url, schema_name, root, days)}
+    _empty_events(engine)
+    runs["traced"] = _in_child("traced", url, schema_name, root, days)
     for _ in range(args.repeat):
         for mode in ("baseline", "fill"):
             _empty_events(engine)
             run = _in_child(mode, url, schema_name, root, days)
             best = runs.setdefault(mode, run)
-            if run["seconds"] < best["seconds"]:
-                runs[mode] = {**run, "peak_mb": max(run["peak_mb"], best["peak_mb"])}
+            runs[mode] = {**run, **{k: min(run[k], best[k]) for k in ("seconds", "cpu")},
+                          "peak_mb": max(run["peak_mb"], best["peak_mb"])}  # fmt: skip
     for mode, run in runs.items():
         assert run["rows"] == n, (mode, run["rows"], n)
     return runs
 
 
+def _line(n: int, runs: dict[str, dict]) -> str:
+    """Rows/s; ratios to the bulk load by wall time and by CPU time (client plus server)."""
+    b, f, p = runs["baseline"], runs["fill"], runs["partial"]
+    rss = max(f["peak_mb"], p["peak_mb"])
+    return (f"{n:>10,} | {n / b['seconds']:>11,.0f} | {n / f['seconds']:>11,.0f} "
+            f"{b['seconds'] / f['seconds']:>5.2f} {b['cpu'] / f['cpu']:>5.2f} | "
+            f"{n / p['seconds']:>14,.0f} {b['seconds'] / p['seconds']:>5.2f} "
+            f"{b['cpu'] / p['cpu']:>5.2f} | {b['peak_mb']:>11.0f} {rss:>5.0f} | "
+            f"{runs['traced']['py_peak_mb']:>7.1f} | {os.getloadavg()[0]:>4.1f}")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", default="200k,1M", help="comma-separated sizes, e.g. 1M,5M,10M")
+    ap.add_argument("--rows", default="500k,1M", help="comma-separated sizes, e.g. 1M,5M,10M")
     ap.add_argument("--days", type=int, default=SCALES["bench"].days)
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each; the best is shown")
+    ap.add_argument("--repeat", type=int, default=2, help="runs of each; the best is shown")
     ap.add_argument("--url", default=None)
     ap.add_argument("--schema", default=None)
     args = ap.parse_args()
@@ -185,18 +228,13 @@ def main() -> None:
     engine = engine_for(url, schema_name)
     print(f"{engine.url.render_as_string(hide_password=True)} schema={schema_name} "
           f"days={args.days} best of {args.repeat}")  # fmt: skip
-    print(f"{'rows':>11} {'bulk rows/s':>12} {'fill rows/s':>12} {'ratio':>6} "
-          f"{'partial rows/s':>14} {'ratio':>6} {'bulk peak MB':>12} {'fill peak MB':>12} "
-          f"{'load':>5}")  # fmt: skip
+    print(f"{'rows':>10} | {'bulk rows/s':>11} | {'fill rows/s':>11} {'ratio':>5} {'cpu':>5} | "
+          f"{'partial rows/s':>14} {'ratio':>5} {'cpu':>5} | {'RSS MB bulk':>11} {'fill':>5} | "
+          f"{'heap MB':>7} | {'load':>4}")  # fmt: skip
     try:
         for n in [_count(s) for s in args.rows.split(",")]:
             runs = _measure(n, args, url, schema_name, str(work / f"backup-{n}"), engine)
-            b, f, p = runs["baseline"], runs["fill"], runs["partial"]
-            print(f"{n:>11,} {n / b['seconds']:>12,.0f} {n / f['seconds']:>12,.0f} "
-                  f"{b['seconds'] / f['seconds']:>6.2f} {n / p['seconds']:>14,.0f} "
-                  f"{b['seconds'] / p['seconds']:>6.2f} {b['peak_mb']:>12.1f} "
-                  f"{max(f['peak_mb'], p['peak_mb']):>12.1f} {os.getloadavg()[0]:>5.2f}",
-                  flush=True)  # fmt: skip
+            print(_line(n, runs), flush=True)
     finally:
         if schema_name:
             schema.drop_schema(engine, schema_name)

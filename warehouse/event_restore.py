@@ -1,13 +1,14 @@
 """Filling the event stream from backup storage: each day's file streamed in, insert-only.
 
-A day is one transaction and its file is never held in memory. SQLite receives the CSV rows
-straight from the decompressing reader through `executemany` of one
-`INSERT ... ON CONFLICT (event_id) DO NOTHING`; PostgreSQL `COPY`s the file into a temporary
-table and inserts from it the same way. Either way Python touches no row: a key already in
-the table is left as it is (an event that reached the source after its backup was written is
-kept), a crash loses at most the day in flight, and a second run adds nothing. A file that
-is damaged, or holds a row of another day or of the wrong type, stops the restore at that
-day with the file and line.
+A day is one transaction and its file is never held in memory; Python touches no row.
+SQLite receives the CSV rows straight from the decompressing reader through `executemany` of
+one `INSERT ... ON CONFLICT (event_id) DO NOTHING`. PostgreSQL `COPY`s a day that has no rows
+yet straight into `events` (a whole day missing: the bulk load itself), and any other day
+into a temporary table, inserting from it the same way. Either way a key already in the table
+is left as it is (an event that reached the source after its backup was written is kept), a
+crash loses at most the day in flight, and a second run adds nothing. A file that is
+damaged, or holds a row of another day or of the wrong type, stops the restore at that day
+with the file and line.
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ _PG_STAGE = text("""
     CREATE TEMPORARY TABLE IF NOT EXISTS event_restore_stage (
         event_id BIGINT, user_id BIGINT, session_id BIGINT, event_date DATE,
         occurred_at TIMESTAMP, event_type VARCHAR(16)) ON COMMIT DELETE ROWS""")
+_PG_DAY_HAS_ROWS = text("SELECT 1 FROM events WHERE event_date = :day LIMIT 1")
 _PG_OTHER_DAY = text("""SELECT event_id FROM event_restore_stage
                         WHERE event_date <> :day OR event_date IS NULL LIMIT 1""")
 _PG_INSERT = text(f"""
@@ -150,17 +152,18 @@ class _NotOnlyNewRows(Exception):
 
 
 def _postgres_day(conn: Connection, day: date, root: str) -> tuple[int, int]:
-    """COPY the day straight into `events` when all its rows are new, else through the stage.
+    """COPY a day with no rows yet straight into `events`; otherwise go through the stage.
 
-    The direct COPY runs in a savepoint and is undone if a key is already present (late rows
-    that did arrive) or a row is of another day; the staged path then inserts only the
-    missing keys and names the offending row.
+    The direct COPY runs in a savepoint and is undone if it meets a key already present
+    (stored under another day) or a row of another day; the staged path then inserts only
+    the missing keys and names the offending row.
     """
-    try:
-        with conn.begin_nested(), open_event_backup(day, root) as (path, header, stream):
-            return _copy(conn, "events", path, header, stream, where=day)
-    except (psycopg.errors.UniqueViolation, _NotOnlyNewRows):
-        pass
+    if conn.execute(_PG_DAY_HAS_ROWS, {"day": day}).first() is None:
+        try:
+            with conn.begin_nested(), open_event_backup(day, root) as (path, header, stream):
+                return _copy(conn, "events", path, header, stream, where=day)
+        except (psycopg.errors.UniqueViolation, _NotOnlyNewRows):
+            pass
     with open_event_backup(day, root) as (path, header, stream):
         read, _ = _copy(conn, "event_restore_stage", path, header, stream)
     other = conn.execute(_PG_OTHER_DAY, {"day": day}).first()
