@@ -6,7 +6,7 @@ import dataclasses
 import gzip
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -70,6 +70,27 @@ def test_empty_fields_are_restored_as_null(own_backup: Platform) -> None:
 
     rows = _rows(own_backup, "event_id >= :id", {"id": FIRST_ID})
     assert [(r[1], r[5]) for r in rows] == [(None, None), (7, "view")]
+
+
+def test_a_key_already_stored_under_another_day_is_kept_and_the_rest_inserted(
+    own_backup: Platform,
+) -> None:
+    with own_backup.source("events").begin() as conn:
+        conn.execute(
+            text(
+                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES (:id, 1, 1, :d, :at, 'x')"
+            ),
+            {"id": FIRST_ID + 1, "d": date(2029, 12, 31), "at": datetime(2029, 12, 31, 9)},
+        )
+    _write(own_backup, GOOD, [_event(1, GOOD), _event(2, GOOD)])
+
+    assert restore_events_from_backup(own_backup, [GOOD]).rows_inserted == 1
+
+    rows = _rows(own_backup, "event_id >= :id", {"id": FIRST_ID})
+    assert [(r[0], str(r[3])) for r in rows] == [
+        (FIRST_ID + 1, "2029-12-31"),
+        (FIRST_ID + 2, str(GOOD)),
+    ]
 
 
 def test_a_row_of_another_day_stops_the_restore_and_keeps_the_days_before(
