@@ -2,7 +2,8 @@
 
 Locations are fsspec URLs (a local folder by default; `s3://...` and friends work the same),
 one file per day: `<root>/YYYY/MM/DD.jsonl.gz` for logs, `<root>/YYYY/MM/DD.csv.gz` for events.
-Files are written and read in bulk per day; aggregation happens in SQL after loading.
+Files are written in bulk per day; an event backup is read as a stream (`open_event_backup`),
+so restoring a day never holds its file in memory. Aggregation happens in SQL after loading.
 """
 
 from __future__ import annotations
@@ -11,13 +12,24 @@ import csv
 import gzip
 import io
 import json
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from typing import IO
 
 import fsspec
 from sqlalchemy import Engine, text
 
+from foundation.errors import RecoveryError, TerminalError
+
 EVENT_COLUMNS = ("event_id", "user_id", "session_id", "event_date", "occurred_at", "event_type")
+UNREADABLE = (OSError, EOFError, zlib.error)
+"""What reading a damaged gzip file raises (truncated, not gzip, corrupt block)."""
+
+
+class BackupFileError(RecoveryError, TerminalError, ValueError):
+    """A backup file that cannot be used as written: unreadable, wrong header or a bad row."""
 
 
 def day_path(root: str, day: date, suffix: str) -> str:
@@ -105,8 +117,42 @@ def event_backup_exists(day: date, root: str) -> bool:
     return bool(fs.exists(fpath))
 
 
+@contextmanager
+def open_event_backup(day: date, root: str) -> Iterator[tuple[str, bytes, IO[bytes]]]:
+    """Stream one day's backup: its path, its checked header line and the CSV bytes after it.
+
+    The bytes are decompressed as they are read, so a file of any size takes constant
+    memory. A header other than `EVENT_COLUMNS` is refused before any row is read.
+    """
+    path = day_path(root, day, ".csv.gz")
+    fs, fpath = fsspec.core.url_to_fs(path)
+    with fs.open(fpath, "rb") as raw, gzip.GzipFile(fileobj=raw) as stream:
+        try:
+            header = stream.readline()
+        except UNREADABLE as exc:
+            raise BackupFileError(f"{path}: not a readable gzip file ({exc})") from exc
+        found = tuple(header.decode(errors="replace").strip().split(","))
+        if found != EVENT_COLUMNS:
+            raise BackupFileError(
+                f"{path} line 1: header is {','.join(found)!r}, expected "
+                f"{','.join(EVENT_COLUMNS)!r}; restore the file from another copy"
+            )
+        yield path, header, stream
+
+
+def backup_line_of(path: str, key: object) -> int | None:
+    """The line of backup file `path` whose first field is `key` (to point at a bad row)."""
+    fs, fpath = fsspec.core.url_to_fs(path)
+    with fs.open(fpath, "rb") as raw, gzip.open(raw, "rt", newline="") as text_stream:
+        reader = csv.reader(text_stream)
+        return next((reader.line_num for row in reader if row[:1] == [str(key)]), None)
+
+
 def read_event_backup(day: date, root: str) -> list[dict] | None:
-    """One day of backed-up events under `root` as column dicts, or None when none exists."""
+    """One day of backed-up events under `root` as column dicts, or None when none exists.
+
+    The whole file in memory: for inspecting a day; restores stream it (`open_event_backup`).
+    """
     raw = _read(day_path(root, day, ".csv.gz"))
     return None if raw is None else list(csv.DictReader(io.StringIO(raw.decode())))
 

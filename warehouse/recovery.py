@@ -1,7 +1,8 @@
 """Building blocks recovery steps call: counts, gaps, backfills and annotations.
 
-Each is idempotent and transactional; the backfills (`warehouse.backfill`) only add rows that
-are missing, so running a step twice, or after a crash, leaves the same warehouse.
+Each is idempotent and transactional; the backfills (`warehouse.backfill`,
+`warehouse.event_restore`) only add rows that are missing, so running a step twice, or after
+a crash, leaves the same warehouse.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from warehouse.backfill import FillResult, backfill_from_activity_logs, restore_events_from_backup
+from warehouse.backfill import FillResult, backfill_from_activity_logs
 from warehouse.calendar import partitions_between
 from warehouse.db import Platform
+from warehouse.event_restore import restore_events_from_backup
 from warehouse.pipelines import get_pipeline, resolve
 from warehouse.sql import bound, partition_params
 from warehouse.tables import annotations, partition_runs
