@@ -34,8 +34,8 @@ def test_bad_keys_are_rejected(grain: str, key: str) -> None:
     ("grain", "key"),
     [
         ("week", "2026-W0٣"),  # an Arabic-Indic digit
-        ("fiscal_month", "２０２６-10"),  # full-width digits
-        ("day", "2026-10-1４"),
+        ("fiscal_month", "\uff12\uff10\uff12\uff16-10"),  # full-width digits
+        ("day", "2026-10-1\uff14"),
         ("fiscal_month", "2026-10\n"),  # a trailing newline would pass `$`
         ("fiscal_month", "2026-10'; DROP TABLE reports; --"),
         ("fiscal_month", "../../etc/passwd"),
