@@ -8,13 +8,16 @@ import typer
 
 from flows.approval.answering import AnswerError, answer_gate
 from governance.ledger import Ledger
+from runbook_cli.prefect_api import api_errors, require_api
 
 
 def _answer(flow_run_id: str, who: str, decision: str, comment: str) -> None:
+    require_api()  # the paused run lives on the server: no API, no answer
     try:
-        verdict = asyncio.run(
-            answer_gate(flow_run_id, who, decision, comment, Ledger.from_settings())
-        )
+        with api_errors():
+            verdict = asyncio.run(
+                answer_gate(flow_run_id, who, decision, comment, Ledger.from_settings())
+            )
     except AnswerError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -123,7 +123,7 @@ def _partition_reasons(event: FailureEvent, pipeline: str, calendar: FiscalCalen
             parse_partition(known.grain, key, calendar)
         except PartitionError as exc:
             reasons.append(f"payload.partition: {exc}")
-    label = event.resource.get(PARTITION_LABEL)
+    label = event.resource.get(PARTITION_LABEL) or None  # the trigger renders a missing one ""
     if label is None and event.id is not None and event.resource:
         reasons.append(f"resource label {PARTITION_LABEL} is missing (it should be {key!r})")
     elif label is not None and label != key:

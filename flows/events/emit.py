@@ -14,20 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
-import httpx
 from prefect.events import Event
 
+from flows.events.api_errors import NO_API_HINT, api_url, explain, explain_response
 from flows.events.contract import DETAIL_LIMIT, EVENT_NAME, PARTITION_LABEL, RESOURCE_PREFIX
 from foundation.errors import RecoveryError, TransientError
-
-AUTH_HINT = (
-    "the Prefect server requires a login: set PREFECT_API_AUTH_STRING=user:password "
-    "(the server's PREFECT_SERVER_API_AUTH_STRING)"
-)
-NO_API_HINT = (
-    "no Prefect API configured: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api) to the "
-    "server that runs the recoveries"
-)
 
 
 class DeliveryError(RecoveryError, TransientError):
@@ -88,31 +79,17 @@ async def deliver(events: Sequence[Event], *, require_server: bool = True) -> No
     PREFECT_API_URL is set (nothing would ever see the event there).
     """
     from prefect.client.orchestration import get_client
-    from prefect.exceptions import PrefectHTTPStatusError
-    from prefect.settings import PREFECT_API_URL
 
-    api_url = PREFECT_API_URL.value()
-    if require_server and not api_url:
+    url = api_url()
+    if require_server and url is None:
         raise DeliveryError(NO_API_HINT)
     body = [event.model_dump(mode="json") for event in events]
     try:
         async with get_client() as client:
             response = await client.request("POST", "/events", json=body)
-    except PrefectHTTPStatusError as exc:
-        raise DeliveryError(_refusal(exc.response, api_url)) from None
-    except httpx.HTTPError as exc:
-        raise DeliveryError(
-            f"cannot reach the Prefect server at {api_url}: {type(exc).__name__}"
-            f"{': ' + str(exc) if str(exc) else ''}"
-        ) from None
+    except Exception as exc:  # only API errors become a DeliveryError
+        if (line := explain(exc, url)) is None:
+            raise
+        raise DeliveryError(line) from None
     if not response.is_success:
-        raise DeliveryError(_refusal(response, api_url))
-
-
-def _refusal(response: httpx.Response, api_url: str | None) -> str:
-    if response.status_code == 401:
-        return f"401 Unauthorized from {api_url}: {AUTH_HINT}"
-    if response.status_code == 403:
-        return f"403 Forbidden from {api_url}: PREFECT_API_AUTH_STRING's login is refused"
-    text = response.text[:200]
-    return f"the Prefect server at {api_url} answered HTTP {response.status_code}: {text}"
+        raise DeliveryError(explain_response(response, url))
