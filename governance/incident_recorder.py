@@ -97,6 +97,7 @@ class IncidentRecorder:
             "sla_seconds": sla.total_seconds() if sla else None,
             "deadline": (incident.opened_at + sla).isoformat() if sla else None,
             "event": event.get("event"),
+            "event_id": incident.event_id,
             "detail": payload.get("detail"),
             "attached": False,
         }
