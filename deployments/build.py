@@ -103,11 +103,15 @@ def runbook_resources(runbooks: list[ValidatedRunbook]) -> list[str]:
 
 
 def intake_trigger_fields() -> dict[str, Any]:
-    """The intake's trigger: every `pipeline.failed`, once per resource per window."""
+    """The intake's trigger: every `pipeline.failed`, once per resource and partition per window.
+
+    Per partition too, so an oversized event is not hidden by another partition's event of
+    the same pipeline in the same window.
+    """
     return {
         "name": f"on {EVENT_NAME} (intake)",
         "expect": [EVENT_NAME],
-        "for_each": ["prefect.resource.id"],
+        "for_each": sorted(for_each(EVENT_NAME)),
         "posture": "Reactive",
         "threshold": 1,
         "within": int(DEDUP_WINDOW.total_seconds()),

@@ -4,10 +4,10 @@ A runbook's trigger matches only its own pipeline's resource, so an event of a p
 runbook recovers (a typo, a new pipeline, a hostile sender) would start nothing and leave no
 trace. And an event whose payload is over Prefect's 512 KB parameter limit matches a runbook
 but cannot start its run (the server refuses the run, and only its log says why). The intake
-deployment's trigger takes every `pipeline.failed` event (once per resource per window) with
-bounded parameters (no payload, only its size); this flow records the two cases above as an
-`invalid_event` incident, notifies the team's on-call engineer and fails with the reason.
-Events a runbook takes end here at once, with nothing recorded.
+deployment's trigger takes every `pipeline.failed` event (once per resource and partition per
+window) with bounded parameters (no payload, only its size); this flow records the two cases
+above as an `invalid_event` incident, notifies the team's on-call engineer and fails with the
+reason. Events a runbook takes end here at once, with nothing recorded.
 """
 
 from __future__ import annotations

@@ -40,10 +40,7 @@ def test_a_flood_of_one_partition_starts_one_run_and_a_burst_waits_in_a_queue() 
             checked = DeploymentEventTrigger.model_validate(trigger)
             assert checked.posture == "Reactive" and checked.threshold == 1
             assert checked.within.total_seconds() == 60
-            expected = {"prefect.resource.id"} | (
-                {"pipeline.partition"} if deployment["name"] != "pipeline-failed-intake" else set()
-            )
-            assert checked.for_each == expected
+            assert checked.for_each == {"prefect.resource.id", "pipeline.partition"}
 
 
 def test_the_intake_takes_every_failure_event_without_its_payload() -> None:
