@@ -25,7 +25,7 @@ from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 
 from deployments.entrypoints import entrypoint_flow
-from flows.events.contract import EVENT_NAME, PARTITION_LABEL
+from flows.events.contract import EVENT_NAME, PARTITION_LABEL, PAYLOAD_CUT, PAYLOAD_JSON
 from flows.events.intake import (
     INTAKE_EVENT_PARAMETER,
     INTAKE_NAME,
@@ -46,8 +46,10 @@ EVENT_PARAMETER = {
         "prefect.resource.id": "{{ event.resource.id }}",
         PARTITION_LABEL: f"{{{{ event.resource['{PARTITION_LABEL}'] | default('') }}}}",
     },
-    "payload": "{{ event.payload }}",
+    PAYLOAD_JSON: f"{{{{ event.payload | tojson | truncate({PAYLOAD_CUT}, true, '', 0) }}}}",
 }
+"""The run's `event` parameter. The payload travels as its JSON text, cut at PAYLOAD_CUT, so a
+huge payload still creates a run whose door refuses it on record (`contract.unpack_payload`)."""
 
 
 def for_each(event: str) -> set[str]:
@@ -103,15 +105,11 @@ def runbook_resources(runbooks: list[ValidatedRunbook]) -> list[str]:
 
 
 def intake_trigger_fields() -> dict[str, Any]:
-    """The intake's trigger: every `pipeline.failed`, once per resource and partition per window.
-
-    Per partition too, so an oversized event is not hidden by another partition's event of
-    the same pipeline in the same window.
-    """
+    """The intake's trigger: every `pipeline.failed`, once per resource per window."""
     return {
         "name": f"on {EVENT_NAME} (intake)",
         "expect": [EVENT_NAME],
-        "for_each": sorted(for_each(EVENT_NAME)),
+        "for_each": ["prefect.resource.id"],
         "posture": "Reactive",
         "threshold": 1,
         "within": int(DEDUP_WINDOW.total_seconds()),
@@ -123,8 +121,8 @@ def intake_deployment(runbooks: list[ValidatedRunbook], **kwargs: Any) -> Runner
     """The deployment recording `pipeline.failed` events no runbook can take."""
     return pipeline_failed_intake.to_deployment(
         name=INTAKE_NAME,
-        description="Record pipeline.failed events no runbook can take (unknown pipeline, "
-        "payload over Prefect's parameter limit) and notify on-call",
+        description="Record pipeline.failed events no runbook takes (unknown pipeline) and "
+        "notify on-call",
         tags=["runbook", "intake"],
         parameters={"claimed": runbook_resources(runbooks)},
         triggers=[DeploymentEventTrigger(**intake_trigger_fields())],

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -128,20 +129,15 @@ def wait_for(predicate, timeout: float, what: str, served: Served | None = None)
 def wait_armed(
     served: Served, api_url: str, flow_name: str, probe: dict, timeout: float = 120
 ) -> None:
-    """Send `probe` (a raw event) until it starts a run of `flow_name`: the trigger is live."""
+    """Send `probe` (a raw event) until it starts a new run of `flow_name`: the trigger is live."""
+    before = len(asyncio.run(flow_runs(flow_name)))
     deadline = time.monotonic() + timeout
     while True:
         post_events(api_url, [probe])
         try:
-            wait_for(lambda: bool(asyncio.run(flow_runs(flow_name))), 15, "no run", served)
+            wait_for(lambda: len(asyncio.run(flow_runs(flow_name))) > before, 15, "no run", served)
             return
         except AssertionError:
             if time.monotonic() > deadline or served.process.poll() is not None:
                 raise
-        probe = {**probe, "id": _new_id()}
-
-
-def _new_id() -> str:
-    import uuid
-
-    return str(uuid.uuid4())
+        probe = {**probe, "id": str(uuid.uuid4())}

@@ -13,6 +13,7 @@ triggers de-duplicate per resource label (`for_each`), not per payload field.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -32,6 +33,8 @@ DETAIL_LIMIT = 8_000  # characters the emitters keep; the rest is cut with a not
 DETAIL_MAX = 16_000  # what the door accepts from an emitter that did not cut
 PARTITION_MAX = 32
 NAME_MAX = 200
+PAYLOAD_JSON = "payload_json"  # how triggers pass the payload: its JSON text, cut at PAYLOAD_CUT
+PAYLOAD_CUT = 200_000  # characters: with escaping, the run's parameters stay under 512 KB
 
 Bounded = Annotated[str, StringConstraints(max_length=NAME_MAX)]
 
@@ -74,6 +77,35 @@ class FailureEvent(BaseModel):
         if resource_id.startswith(RESOURCE_PREFIX):
             return resource_id.removeprefix(RESOURCE_PREFIX)
         return self.payload.pipeline
+
+
+def unpack_payload(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event with `payload` decoded from the trigger's `payload_json` text (if it has one).
+
+    Triggers pass the payload as JSON text cut at PAYLOAD_CUT characters, so that a huge
+    payload still creates the run (Prefect refuses run parameters over 512 KB, and the event
+    would vanish) and the door can refuse it here, on record. Text that was cut or is not a
+    JSON object raises InvalidEventError.
+    """
+    unpacked = dict(event)
+    text = unpacked.pop(PAYLOAD_JSON, None)
+    if text is None:
+        return unpacked
+    try:
+        payload = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        if isinstance(text, str) and len(text) >= PAYLOAD_CUT:
+            raise InvalidEventError(
+                [
+                    f"payload: over {PAYLOAD_CUT:,} characters of JSON; details are cut at "
+                    f"{DETAIL_LIMIT:,} by `runbook emit` and the pipeline flows"
+                ]
+            ) from None
+        raise InvalidEventError(["payload: not JSON"]) from None
+    if not isinstance(payload, dict):
+        raise InvalidEventError([f"payload: a JSON object is expected, got {_shown(payload)}"])
+    unpacked["payload"] = payload
+    return unpacked
 
 
 def is_failure_event(event: Mapping[str, Any]) -> bool:

@@ -2,10 +2,11 @@
 
 Runs before any step. A `pipeline.failed` event that breaks the contract is refused at once:
 an incident of kind `invalid_event` is recorded with the reasons, the pipeline's on-call
-engineer is notified, and the run fails with a terminal error (no retry: bad input does not
-get better). A valid event that came through Prefect (it has an id) opens the incident of
-its (pipeline, partition) and claims that key in the ledger; if the key is already open,
-the event is attached to that incident and the run ends Completed, having started nothing.
+engineer is notified, and the run ends `Refused` (Failed) with the terminal InvalidEventError
+(no retry: bad input does not get better). A valid event that came through Prefect (it has
+an id) opens the incident of its (pipeline, partition) and claims that key in the ledger; if
+the key is already open, the event is attached to that incident and the run ends Completed,
+having started nothing.
 Runs started by hand (no event id) are not de-duplicated: they open an incident of their own.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 import anyio
 from prefect import get_run_logger
-from prefect.states import Completed, State
+from prefect.states import Completed, Failed, State
 
 from flows.events.contract import (
     NAME_MAX,
@@ -26,6 +27,7 @@ from flows.events.contract import (
     InvalidEventError,
     check_failure_event,
     is_failure_event,
+    unpack_payload,
 )
 from flows.language.validator import ValidatedRunbook
 from governance.ledger_records import IncidentState
@@ -38,8 +40,10 @@ INVALID_EVENT = "invalid_event"
 
 @dataclass(frozen=True)
 class Admission:
-    """What the door decided: the incident namespace to work on, or a final state."""
+    """What the door decided: the event (payload decoded), the incident namespace to work
+    on, or a final state."""
 
+    event: dict[str, Any]
     incident: dict[str, Any] = field(default_factory=dict)
     final: State | None = None  # set: the run ends here with this state
 
@@ -50,11 +54,16 @@ async def admit(
     services: RunServices | None,
     flow_run_id: str | None,
 ) -> Admission:
-    """Check the event and claim its incident key; InvalidEventError when it is refused."""
-    if not is_failure_event(event):
-        return Admission()
+    """Check the event and claim its incident key.
+
+    A refused event ends the run `Refused` (a Failed state whose data is the terminal
+    InvalidEventError), after its refusal is recorded and on-call notified.
+    """
     pipeline = runbook.spec.pipeline
     try:
+        event = unpack_payload(event)
+        if not is_failure_event(event):
+            return Admission(event)
         checked = check_failure_event(event, pipeline, *_contract_context(services))
     except InvalidEventError as refused:
         get_run_logger().error("refused: %s", refused)
@@ -63,9 +72,9 @@ async def admit(
                 record_refusal, services, runbook.name, pipeline, event, flow_run_id, refused
             )
             await anyio.to_thread.run_sync(record)
-        raise
+        return Admission(event, final=refused_state(refused))
     if services is None or services.recorder is None or checked.id is None:
-        return Admission()
+        return Admission(event)
     claim = functools.partial(
         services.recorder.open,
         runbook.name,
@@ -77,10 +86,15 @@ async def admit(
     )
     incident = await anyio.to_thread.run_sync(claim)
     if not incident.get("attached"):
-        return Admission(incident)
+        return Admission(event, incident)
     message = _attached_message(checked, incident)
     get_run_logger().info(message)
-    return Admission(incident, Completed(name="Attached", message=message))
+    return Admission(event, incident, Completed(name="Attached", message=message))
+
+
+def refused_state(refused: InvalidEventError) -> State:
+    """The final state of a run whose event was refused: Failed, named so, never retried."""
+    return Failed(name="Refused", message=str(refused), data=refused)
 
 
 def _contract_context(services: RunServices | None) -> tuple[frozenset[str], Any]:

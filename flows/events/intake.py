@@ -1,13 +1,13 @@
-"""The intake: a record of every `pipeline.failed` event no runbook can take.
+"""The intake: a record of every `pipeline.failed` event no runbook takes.
 
 A runbook's trigger matches only its own pipeline's resource, so an event of a pipeline no
 runbook recovers (a typo, a new pipeline, a hostile sender) would start nothing and leave no
-trace. And an event whose payload is over Prefect's 512 KB parameter limit matches a runbook
-but cannot start its run (the server refuses the run, and only its log says why). The intake
-deployment's trigger takes every `pipeline.failed` event (once per resource and partition per
-window) with bounded parameters (no payload, only its size); this flow records the two cases
-above as an `invalid_event` incident, notifies the team's on-call engineer and fails with the
-reason. Events a runbook takes end here at once, with nothing recorded.
+trace. Prefect's `match` can negate one pattern, not a list, so the intake deployment's
+trigger takes every `pipeline.failed` event (once per resource per window, without its
+payload) and this flow sorts them: an event a runbook takes ends here at once with nothing
+recorded; any other is recorded as an `invalid_event` incident, the team's on-call engineer
+is notified and the run fails with the reason. (Oversized payloads reach the runbook's own
+door, which refuses them: see `contract.unpack_payload`.)
 """
 
 from __future__ import annotations
@@ -18,42 +18,35 @@ from typing import Any
 
 import anyio
 from prefect import flow, get_run_logger
+from prefect.states import State
 
 from flows.events.contract import EVENT_NAME, NAME_MAX, RESOURCE_PREFIX, InvalidEventError
-from flows.events.door import record_refusal
+from flows.events.door import record_refusal, refused_state
 from flows.run_services import open_services
 
 INTAKE_NAME = "pipeline-failed-intake"
-PARAMETER_LIMIT = 500_000  # Prefect refuses run parameters over 512 KB; leave room for the rest
 
 INTAKE_EVENT_PARAMETER = {
     "id": "{{ event.id | string }}",
     "event": "{{ event.event }}",
     "occurred": "{{ event.occurred | string }}",
-    "resource": {"prefect.resource.id": "{{ event.resource.id | truncate(200, true, '') }}"},
-    "payload_bytes": "{{ event.payload | tojson | length }}",
+    "resource": {"prefect.resource.id": "{{ event.resource.id | truncate(200, true, '', 0) }}"},
 }
-"""What the intake's trigger passes: never the payload itself, so the run is always created."""
+"""What the intake's trigger passes: never the payload, so the run is always created."""
 
 
 def refusal_reason(event: dict[str, Any], claimed: list[str]) -> str | None:
-    """Why no runbook can take this event, or None when one does."""
+    """Why no runbook takes this event, or None when one does."""
     resource = str((event.get("resource") or {}).get("prefect.resource.id", ""))[:NAME_MAX]
-    size = int(event.get("payload_bytes") or 0)
     if any(fnmatch.fnmatchcase(resource, pattern) for pattern in claimed):
-        if size <= PARAMETER_LIMIT:
-            return None
-        return (
-            f"its payload is {size:,} bytes, over Prefect's parameter limit: no recovery of "
-            f"{resource} could start; emit it with `runbook emit` (long details are cut)"
-        )
+        return None
     taken = ", ".join(sorted(claimed)) or "none"
     return f"no runbook recovers {resource!r} (unknown pipeline); runbooks take: {taken}"
 
 
 @flow(name=INTAKE_NAME, persist_result=False, log_prints=True)
-async def pipeline_failed_intake(event: dict[str, Any], claimed: list[str]) -> str:
-    """Record a `pipeline.failed` event no runbook can take; refuse it with the reason."""
+async def pipeline_failed_intake(event: dict[str, Any], claimed: list[str]) -> str | State:
+    """Record a `pipeline.failed` event no runbook takes; refuse it with the reason."""
     reason = refusal_reason(event, claimed)
     if reason is None:
         return "taken by a runbook's trigger; nothing to record"
@@ -73,7 +66,7 @@ async def pipeline_failed_intake(event: dict[str, Any], claimed: list[str]) -> s
         await anyio.to_thread.run_sync(record)
     finally:
         await anyio.to_thread.run_sync(services.close)
-    raise refused
+    return refused_state(refused)
 
 
 def claimed_resources(triggers: list[tuple[str, dict[str, Any]]]) -> list[str]:

@@ -62,7 +62,7 @@ def compile_runbook(runbook: ValidatedRunbook, *, record: bool = True) -> Compil
                 admission = await admit(runbook, event or {}, services, _flow_run_id())
                 if admission.final is not None:
                     return admission.final
-                incident = admission.incident
+                event, incident = admission.event, admission.incident
             execution = RunbookExecution(
                 runbook, waves, event or {}, params or {}, incident or {}, triggered_by, services
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -10,8 +11,10 @@ import pytest
 from flows.events.contract import (
     DETAIL_LIMIT,
     DETAIL_MAX,
+    PAYLOAD_CUT,
     InvalidEventError,
     check_failure_event,
+    unpack_payload,
 )
 from flows.events.emit import cut_detail, failure_event
 
@@ -116,3 +119,23 @@ def test_long_details_are_cut_with_a_note_saying_how_much() -> None:
     cut = cut_detail("y" * (DETAIL_LIMIT + 1234))
     assert cut.startswith("y" * DETAIL_LIMIT)
     assert cut.endswith("[... 1,234 more characters cut; the full text is in the job's logs]")
+
+
+def test_the_payload_arrives_as_json_text_and_is_decoded_at_the_door() -> None:
+    raw = event()
+    packed = {**raw, "payload_json": json.dumps(raw.pop("payload"))}
+    assert unpack_payload(packed) == event()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"kind": "' + "x" * PAYLOAD_CUT, "payload: over 200,000 characters of JSON"),
+        ("{not json", "payload: not JSON"),
+        ("[1, 2]", "payload: a JSON object is expected, got [1, 2]"),
+    ],
+    ids=["cut", "not-json", "not-an-object"],
+)
+def test_a_payload_cut_by_the_trigger_or_not_an_object_is_refused(text: str, reason: str) -> None:
+    with pytest.raises(InvalidEventError, match=re.escape(reason)):
+        unpack_payload({"event": "pipeline.failed", "payload_json": text[:PAYLOAD_CUT]})

@@ -139,10 +139,12 @@ def test_two_kinds_for_one_partition_make_one_incident_and_one_recovery(stack: S
     assert [i.kind for i in incidents] == ["etl_job_failure"]
 
 
-def _refused_on_record(stack: Stack, pipeline: str, before: int) -> tuple:
-    """The intake's refusal of the last event: its run's duration and the incident it recorded."""
-    wait_for(lambda: run_count(INTAKE) > before and all_final(INTAKE), 120, "intake", stack.served)
-    runs = asyncio.run(flow_runs(INTAKE))
+def _refused_on_record(stack: Stack, flow_name: str, pipeline: str, before: int) -> tuple:
+    """The refusal of the last event by a run of `flow_name`: its duration and its reasons."""
+    wait_for(
+        lambda: run_count(flow_name) > before and all_final(flow_name), 120, flow_name, stack.served
+    )
+    runs = asyncio.run(flow_runs(flow_name))
     refused = [r for r in runs if r.state and r.state.is_failed()]
     assert refused, [r.state for r in runs]
     last = refused[-1]
@@ -150,9 +152,10 @@ def _refused_on_record(stack: Stack, pipeline: str, before: int) -> tuple:
     incident = ledger.incident_of_run(str(last.id))
     assert incident is not None and incident.kind == "invalid_event"
     assert incident.pipeline == pipeline
-    detail = next(e.detail for e in ledger.events(incident.id) if e.state == "failed")
+    refused = next(e for e in ledger.events(incident.id) if e.state == "failed")
     assert [n.reason for n in ledger.notifications(incident.id)][:1] == ["invalid_event"]
-    return (last.end_time - last.start_time).total_seconds(), " ".join(detail["refused"])
+    on_record = (refused.at - last.start_time).total_seconds()  # run running -> refusal recorded
+    return on_record, " ".join(refused.detail["refused"])
 
 
 def test_an_event_of_an_unknown_pipeline_is_refused_and_recorded(stack: Stack) -> None:
@@ -160,16 +163,16 @@ def test_an_event_of_an_unknown_pipeline_is_refused_and_recorded(stack: Stack) -
     unknown = raw(fresh_day())
     unknown["resource"] = {**unknown["resource"], "prefect.resource.id": "pipeline.moon_base"}
     post_events(stack.server.api_url, [unknown])
-    seconds, reason = _refused_on_record(stack, "moon_base", before)
+    seconds, reason = _refused_on_record(stack, INTAKE, "moon_base", before)
     assert "no runbook recovers 'pipeline.moon_base' (unknown pipeline)" in reason
     assert seconds < 1.0
 
 
 def test_an_event_over_prefects_parameter_limit_is_refused_and_recorded(stack: Stack) -> None:
-    before = run_count(INTAKE)
+    before = run_count(NAME)
     huge = raw(fresh_day())
     huge["payload"] = {**huge["payload"], "detail": "x" * 600_000}
     post_events(stack.server.api_url, [huge])
-    seconds, reason = _refused_on_record(stack, "unit_profit_experiments", before)
-    assert "over Prefect's parameter limit" in reason
+    seconds, reason = _refused_on_record(stack, NAME, "unit_profit_experiments", before)
+    assert "payload: over 200,000 characters of JSON" in reason
     assert seconds < 1.0
