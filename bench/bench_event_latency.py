@@ -151,6 +151,8 @@ def main() -> None:
     ratio = p50 / p(slow["running"], 0.5)
     print(f"event -> running p50 {p50:.2f} s (goal <= 3), p95 {p95:.2f} s (goal <= 5); "
           f"p50 ratio to baseline {ratio:.2f}")  # fmt: skip
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} (other work slows `start`)")
 
 
 if __name__ == "__main__":
