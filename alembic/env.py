@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import warehouse.tables  # noqa: F401
 from alembic import context
+from foundation.engines import engine_for
 from foundation.settings import get_settings
-from warehouse.db import engine_for
-from warehouse.schema import warehouse_metadata
+from warehouse.tables import warehouse_metadata
 
 config = context.config
 

@@ -24,15 +24,18 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
     data_dir = os.environ.setdefault("RUNBOOK_DATA_DIR", tempfile.mkdtemp(prefix="bench-data-"))
-    from warehouse.db import engine_for
+    from foundation.settings import get_settings
+    from warehouse.config import WarehouseConfig
+    from warehouse.db import Platform, engine_for
     from warehouse.generate import generate
 
     url = args.url or f"sqlite:///{data_dir}/warehouse.db"
     engine = engine_for(url, args.schema)
+    platform = Platform(engine, config=WarehouseConfig.from_settings(get_settings()))
     marks: list[tuple[str, float]] = []
     start = time.perf_counter()
     counts = generate(
-        engine, args.scale, args.seed, progress=lambda s: marks.append((s, time.perf_counter()))
+        platform, args.scale, args.seed, progress=lambda s: marks.append((s, time.perf_counter()))
     )
     total_s = time.perf_counter() - start
     marks.append(("end", time.perf_counter()))

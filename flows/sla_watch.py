@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
 
-from governance.ledger import Ledger
+from flows.run_services import open_command_services
+from governance import messages
 from governance.ledger_records import IncidentState
 from governance.ledger_views import open_incidents
-from governance.models import GovernanceConfig
-from governance.notify import Notifier
 from governance.sla import due_notifications, format_time_left
+from recovery_tasks.services import RunServices
 
 INTERVAL_SECONDS = 60
 
@@ -32,9 +32,13 @@ class WatchReport:
     breached: list[int]
 
 
-def watch_once(config: GovernanceConfig, ledger: Ledger, now: datetime) -> WatchReport:
-    """Notify thresholds crossed since the last pass; record breaches not yet recorded."""
-    notifier = Notifier(config, ledger)
+def watch_once(services: RunServices, now: datetime) -> WatchReport:
+    """Notify thresholds crossed since the last pass; record breaches not yet recorded.
+
+    Reads the board from the ledger; writes each incident's story through its recorder.
+    """
+    ledger, config = services.ledger, services.governance
+    notifier = services.notifier()
     notified: list[tuple[int, float]] = []
     breached: list[int] = []
     board = open_incidents(ledger, config, now)
@@ -42,46 +46,39 @@ def watch_once(config: GovernanceConfig, ledger: Ledger, now: datetime) -> Watch
         if item.sla is None:
             continue
         incident = item.incident
+        story = services.story().of(incident.id)
         people = [*item.on_call_people, *item.owners]
         for threshold in due_notifications(item.sla, ledger.notified_thresholds(incident.id)):
-            text = (
-                f"{incident.pipeline} incident {incident.id} ({incident.kind}, "
-                f"{incident.partition}) has used {threshold:.0%} of its SLA: "
-                f"{format_time_left(item.sla.time_left)}; state {item.state}"
-            )
-            notifier.notify_all(people, "sla_threshold", text, incident_id=incident.id)
-            ledger.record_state(
-                incident.id, IncidentState.SLA_THRESHOLD, at=now, detail={"threshold": threshold}
-            )
-            notified.append((incident.id, threshold))
-        if item.sla.breached and not _breach_recorded(ledger, incident.id):
-            ledger.record_state(
+            message = messages.sla_threshold(
+                incident.pipeline,
                 incident.id,
-                IncidentState.BREACHED,
-                at=now,
-                detail={"deadline": item.sla.deadline.isoformat()},
+                incident.kind,
+                incident.partition,
+                threshold,
+                format_time_left(item.sla.time_left),
+                item.state,
             )
-            notifier.notify_all(
-                people,
-                "sla_breached",
-                f"{incident.pipeline} incident {incident.id} breached its SLA "
-                f"(deadline {item.sla.deadline:%Y-%m-%d %H:%M %Z})",
-                incident_id=incident.id,
+            notifier.send(message, people)
+            story.sla_threshold(threshold, at=now)
+            notified.append((incident.id, threshold))
+        if item.sla.breached and not _breach_recorded(services, incident.id):
+            story.breached(item.sla.deadline, at=now)
+            notifier.send(
+                messages.sla_breached(incident.pipeline, incident.id, item.sla.deadline), people
             )
             breached.append(incident.id)
     return WatchReport(checked=len(board), notified=notified, breached=breached)
 
 
-def _breach_recorded(ledger: Ledger, incident_id: int) -> bool:
-    return any(ev.state == IncidentState.BREACHED for ev in ledger.events(incident_id))
+def _breach_recorded(services: RunServices, incident_id: int) -> bool:
+    return any(ev.state == IncidentState.BREACHED for ev in services.ledger.events(incident_id))
 
 
 @flow(name="sla-watch", log_prints=True, persist_result=False)
 def sla_watch() -> dict[str, int]:
     """One pass of the SLA watch over the configured ledger and governance file."""
-    from governance.config import load_governance
-
-    report = watch_once(load_governance(), Ledger.from_settings(), datetime.now(UTC))
+    with open_command_services() as services:
+        report = watch_once(services, datetime.now(UTC))
     get_run_logger().info(
         "checked %d open incidents: %d notifications, %d breaches",
         report.checked,

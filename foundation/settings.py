@@ -78,12 +78,24 @@ class GovernanceSettings(_Env):
 
 
 class RunbookSettings(_Env):
-    """The runbook library and extra step-type modules (plugins)."""
+    """The runbook library and the plugin modules a process imports (step types, test seams)."""
 
     runbooks_dir: Path = PROJECT_ROOT / "runbooks"
     step_modules: list[str] = Field(
         default_factory=list, description="Extra modules registering step types (plugins)"
     )
+    faults: bool = Field(
+        default=False,
+        description="Install the fault-injection layer (`RUNBOOK_FAULTS=on`): tests, demo, drills",
+    )
+
+    def plugin_modules(self) -> list[str]:
+        """Modules to import as plugins: the step modules, plus `faults.plugin` when enabled.
+
+        Named, not imported, here: the foundation imports nothing of the project, and no
+        product package imports the fault layer; a plugin wires itself in when imported.
+        """
+        return [*self.step_modules, *(["faults.plugin"] if self.faults else [])]
 
 
 class NotifySettings(_Env):

@@ -1,31 +1,47 @@
 """The incident a runbook run works on: opened from the failure event, told what happens.
 
 A run opens (or, for the same event, re-finds) its incident in the audit ledger before any
-step runs; each step's outcome and each state change is appended, so `runbook audit` can
-tell the whole story later even if the flow's process is gone. The recorder is the one
-writer of an incident's story: the execution, the gate, publish and notify all go through it.
+step runs; each step's outcome, each state change, each gate pause and answer, what was
+published and who was notified is appended, so `runbook audit` can tell the whole story later
+even if the flow's process is gone. The recorder is the one writer of an incident's story:
+the execution, the gate, publish, notify and the SLA watch all go through it.
+
+Writes block (a database round trip): async callers run them in a worker thread.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from foundation.durations import format_duration
 from governance.ledger import Ledger
-from governance.ledger_records import Incident, IncidentState
+from governance.ledger_records import ApprovalRequest, Incident, IncidentState, Notification
 from governance.models import GovernanceConfig
 
 FLOW_RUN_FAILED = "prefect.flow-run.Failed"
 
 
 class IncidentRecorder:
-    """Writes one run's incident story to the ledger."""
+    """Writes one incident's story to the ledger (bound to it by `open` or `of`)."""
 
-    def __init__(self, ledger: Ledger, config: GovernanceConfig) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        config: GovernanceConfig,
+        *,
+        incident_id: int | None = None,
+        flow_run_id: str | None = None,
+    ) -> None:
         self.ledger = ledger
         self.config = config
-        self.incident_id: int | None = None
-        self.flow_run_id: str | None = None
+        self.incident_id = incident_id
+        self.flow_run_id = flow_run_id
+
+    def of(self, incident_id: int) -> IncidentRecorder:
+        """A recorder for an incident already in the ledger (the SLA watch's view of each)."""
+        return IncidentRecorder(self.ledger, self.config, incident_id=incident_id)
 
     def open(
         self,
@@ -125,6 +141,67 @@ class IncidentRecorder:
             flow_run_id=self.flow_run_id,
         )
 
+    def state(
+        self,
+        state: IncidentState | str,
+        *,
+        actor: str | None = None,
+        detail: Any = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Append a lifecycle state or marker."""
+        if self.incident_id is not None:
+            self.ledger.record_state(self.incident_id, state, at=at, actor=actor, detail=detail)
+
+    # -- the approval gate ---------------------------------------------------------------------
+
+    def approval_requested(
+        self,
+        pause_key: str,
+        approvers: Iterable[str],
+        *,
+        min_approvals: int,
+        escalate_at: datetime | None,
+        timeout_at: datetime | None,
+        step_id: str,
+    ) -> ApprovalRequest | None:
+        """Record a gate's pause (None when the run keeps no story: nothing to answer to)."""
+        if self.incident_id is None:
+            return None
+        return self.ledger.record_approval_request(
+            self.incident_id,
+            str(self.flow_run_id),
+            pause_key,
+            approvers,
+            min_approvals=min_approvals,
+            escalate_at=escalate_at,
+            timeout_at=timeout_at,
+            step_id=step_id,
+        )
+
+    def answer(
+        self,
+        request: ApprovalRequest | None,
+        who: str,
+        decision: str,
+        *,
+        refusal: str | None,
+        comment: str | None = None,
+    ) -> None:
+        """Append an answer to a recorded pause: counted, or refused with the reason."""
+        if request is None:
+            return
+        self.ledger.record_answer(
+            request.id,
+            who or "(blank)",
+            decision,
+            authorized=refusal is None,
+            reason=refusal,
+            comment=comment or None,
+        )
+
+    # -- publications, notifications, the SLA clock --------------------------------------------
+
     def publication(
         self,
         pipeline: str,
@@ -141,12 +218,50 @@ class IncidentRecorder:
                 self.incident_id, pipeline, partition, kind, receipt, sha256, version=version
             )
 
-    def state(
-        self, state: IncidentState | str, *, actor: str | None = None, detail: Any = None
+    def record_notification(
+        self,
+        recipient: str,
+        channel: str,
+        reason: str,
+        *,
+        delivered: bool,
+        incident_id: int | None = None,
+        target: str | None = None,
+        detail: str | None = None,
+        sent_at: datetime | None = None,
+    ) -> Notification:
+        """Append one notification attempt (the `Notifier`'s log), about this incident."""
+        return self.ledger.record_notification(
+            recipient,
+            channel,
+            reason,
+            delivered=delivered,
+            incident_id=incident_id if incident_id is not None else self.incident_id,
+            target=target,
+            detail=detail,
+            sent_at=sent_at,
+        )
+
+    def escalated(
+        self, targets: Iterable[str], unanswered_for: timedelta, flow_run_id: str
     ) -> None:
-        """Append a lifecycle state or marker."""
-        if self.incident_id is not None:
-            self.ledger.record_state(self.incident_id, state, actor=actor, detail=detail)
+        """Mark that an unanswered gate was escalated (the attempts follow as notifications)."""
+        self.state(
+            IncidentState.ESCALATED,
+            detail={
+                "to": list(targets),
+                "unanswered_for": format_duration(unanswered_for),
+                "flow_run_id": flow_run_id,
+            },
+        )
+
+    def sla_threshold(self, threshold: float, at: datetime) -> None:
+        """Mark that the share `threshold` of the SLA was used (and its people told)."""
+        self.state(IncidentState.SLA_THRESHOLD, at=at, detail={"threshold": threshold})
+
+    def breached(self, deadline: datetime, at: datetime) -> None:
+        """Mark the SLA breached; the incident stays open."""
+        self.state(IncidentState.BREACHED, at=at, detail={"deadline": deadline.isoformat()})
 
 
 def _event_time(event: dict[str, Any]) -> datetime:

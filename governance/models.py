@@ -49,10 +49,15 @@ class Strict(BaseModel):
 
 
 class Engineer(Strict):
-    """How to reach an engineer: an email address, a webhook URL, or both."""
+    """How to reach an engineer: Apprise URLs (`notify:`), an email address, a webhook URL.
+
+    `notify:` takes any Apprise URL (slack://, msteams://, mailto://, json://host/path, ...);
+    `email:` goes out through the configured SMTP server, `webhook:` as a JSON POST.
+    """
 
     email: str | None = None
     webhook: HttpUrl | None = None
+    notify: list[str] = Field(default_factory=list, description="Apprise URLs")
 
     @field_validator("email")
     @classmethod
@@ -61,10 +66,27 @@ class Engineer(Strict):
             raise ValueError(f"'{value}' is not an email address")
         return value
 
+    @field_validator("notify")
+    @classmethod
+    def _apprise_urls(cls, value: list[str]) -> list[str]:
+        if not value:
+            return value
+        import apprise  # deferred: only files with `notify:` URLs pay its import time
+
+        for url in value:
+            if apprise.Apprise.instantiate(url) is None:
+                scheme = url.split("://", 1)[0] if "://" in url else url
+                raise ValueError(
+                    f"'{scheme}://...' is not a URL Apprise can send to; see "
+                    "https://github.com/caronc/apprise/wiki for slack://, msteams://, "
+                    "mailto://, json://host/path and the others"
+                )
+        return value
+
     @model_validator(mode="after")
     def _reachable(self) -> Engineer:
-        if self.email is None and self.webhook is None:
-            raise ValueError("an engineer needs a contact: email, webhook or both")
+        if self.email is None and self.webhook is None and not self.notify:
+            raise ValueError("an engineer needs a contact: notify (Apprise URLs), email or webhook")
         return self
 
 

@@ -1,46 +1,85 @@
-"""Notify engineers on their configured channels and record every attempt in the ledger.
+"""The one path every notification takes: a `Message`, Apprise delivery, a ledger row per attempt.
 
-Webhooks get a JSON POST (chat tools and pagers accept these). Email goes out only when an
-SMTP server is configured (`RUNBOOK_SMTP_URL=smtp://host:port`); otherwise the attempt is
-recorded as not delivered, so the audit shows nobody was reached that way.
+`Notifier.send(message, engineers)` reaches each engineer on every route the governance file
+gives them (`governance.delivery`: Apprise URLs, webhooks, email through the configured SMTP
+server) and records each attempt, delivered or not and why, in a `NotificationLog`: in a run,
+the incident recorder (the one writer of an incident's story); the ledger itself satisfies the
+protocol too. `notify`/`notify_all` take a reason and a text for callers that build no
+`Message` themselves.
+
+Sending blocks (HTTP, SMTP): async callers run these methods in a worker thread.
 """
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Iterable, Mapping
-from email.message import EmailMessage
-from typing import Any
-from urllib.parse import urlsplit
+from datetime import datetime
+from typing import Any, Protocol
 
-import httpx
-
-from foundation.settings import get_settings
-from governance.ledger import Ledger
+from governance.delivery import NO_SMTP, deliver, routes
 from governance.ledger_records import Notification
+from governance.messages import Message, plain
 from governance.models import GovernanceConfig
 
-NO_SMTP = "no SMTP configured"
+__all__ = ["DEFAULT_FROM", "NO_SMTP", "NotificationLog", "Notifier"]
+
+DEFAULT_FROM = "runbook@localhost"
+
+
+class NotificationLog(Protocol):
+    """Where notification attempts are recorded (the incident recorder, or a ledger)."""
+
+    def record_notification(
+        self,
+        recipient: str,
+        channel: str,
+        reason: str,
+        *,
+        delivered: bool,
+        incident_id: int | None = None,
+        target: str | None = None,
+        detail: str | None = None,
+        sent_at: datetime | None = None,
+    ) -> Notification: ...
 
 
 class Notifier:
-    """Sends to engineers by name, using the contacts in the governance file."""
+    """Sends messages to engineers by name, using the contacts in the governance file."""
 
     def __init__(
         self,
         config: GovernanceConfig,
-        ledger: Ledger,
+        log: NotificationLog,
         *,
         smtp_url: str | None = None,
-        smtp_from: str | None = None,
-        timeout: float = 5.0,
+        smtp_from: str = DEFAULT_FROM,
+        timeout: float = 10.0,
     ) -> None:
-        settings = get_settings().notify
         self.config = config
-        self.ledger = ledger
-        self.smtp_url = smtp_url or settings.smtp_url
-        self.smtp_from = smtp_from or settings.smtp_from
+        self.log = log
+        self.smtp_url = smtp_url
+        self.smtp_from = smtp_from
         self.timeout = timeout
+
+    def send(self, message: Message, engineers: Iterable[str]) -> list[Notification]:
+        """Deliver `message` to each engineer once, in order; one ledger row per attempt."""
+        return [
+            n for engineer in dict.fromkeys(engineers) for n in self._send_one(engineer, message)
+        ]
+
+    def _send_one(self, engineer: str, message: Message) -> list[Notification]:
+        contact = self.config.engineers.get(engineer)
+        if contact is None:
+            return [
+                self._record(
+                    engineer, message, "none", None, False, f"unknown engineer '{engineer}'"
+                )
+            ]
+        attempts = deliver(routes(contact, self.smtp_url, self.smtp_from), message, self.timeout)
+        return [
+            self._record(engineer, message, a.route.channel, a.route.target, a.delivered, a.detail)
+            for a in attempts
+        ]
 
     def notify(
         self,
@@ -51,38 +90,10 @@ class Notifier:
         incident_id: int | None = None,
         payload: Mapping[str, Any] | None = None,
     ) -> list[Notification]:
-        """Send `text` to one engineer on every channel they have; one ledger row per channel."""
-        contact = self.config.engineers.get(engineer)
-        if contact is None:
-            return [
-                self._record(
-                    engineer,
-                    "none",
-                    None,
-                    reason,
-                    incident_id,
-                    False,
-                    f"unknown engineer '{engineer}'",
-                )
-            ]
-        sent = []
-        if contact.webhook is not None:
-            url = str(contact.webhook)
-            body = {
-                "engineer": engineer,
-                "reason": reason,
-                "text": text,
-                "incident_id": incident_id,
-                **(payload or {}),
-            }
-            ok, detail = self._post(url, body)
-            sent.append(self._record(engineer, "webhook", url, reason, incident_id, ok, detail))
-        if contact.email is not None:
-            ok, detail = self._mail(contact.email, reason, text)
-            sent.append(
-                self._record(engineer, "email", contact.email, reason, incident_id, ok, detail)
-            )
-        return sent
+        """Send `text` to one engineer for `reason` (see `messages.plain`)."""
+        return self.send(
+            plain(reason, text, incident_id=incident_id, facts=payload or {}), [engineer]
+        )
 
     def notify_all(
         self,
@@ -94,52 +105,25 @@ class Notifier:
         payload: Mapping[str, Any] | None = None,
     ) -> list[Notification]:
         """`notify` each engineer once, in order."""
-        return [
-            n
-            for engineer in dict.fromkeys(engineers)
-            for n in self.notify(engineer, reason, text, incident_id=incident_id, payload=payload)
-        ]
-
-    def _post(self, url: str, body: Mapping[str, Any]) -> tuple[bool, str]:
-        try:
-            response = httpx.post(url, json=dict(body), timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            return False, f"{type(exc).__name__}: {exc}"
-        return response.is_success, f"HTTP {response.status_code}"
-
-    def _mail(self, to: str, reason: str, text: str) -> tuple[bool, str]:
-        if not self.smtp_url:
-            return False, NO_SMTP
-        parts = urlsplit(self.smtp_url)
-        message = EmailMessage()
-        message["From"], message["To"] = self.smtp_from, to
-        message["Subject"] = f"[runbook] {reason}"
-        message.set_content(text)
-        try:
-            with smtplib.SMTP(
-                parts.hostname or "localhost", parts.port or 25, timeout=self.timeout
-            ) as smtp:
-                smtp.send_message(message)
-        except (OSError, smtplib.SMTPException) as exc:
-            return False, f"{type(exc).__name__}: {exc}"
-        return True, "sent"
+        return self.send(
+            plain(reason, text, incident_id=incident_id, facts=payload or {}), engineers
+        )
 
     def _record(
         self,
         engineer: str,
+        message: Message,
         channel: str,
         target: str | None,
-        reason: str,
-        incident_id: int | None,
         delivered: bool,
         detail: str,
     ) -> Notification:
-        return self.ledger.record_notification(
+        return self.log.record_notification(
             engineer,
             channel,
-            reason,
+            message.ledger_reason,
             delivered=delivered,
-            incident_id=incident_id,
+            incident_id=message.incident_id,
             target=target,
             detail=detail,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -28,7 +28,6 @@ from portal.errors import (
     PortalUnavailableError,
     error_for_status,
 )
-from portal.faults import FAULT_RULE, FaultRule, FaultState
 from portal.models import PublicationHistory, PublicationSummary, PublishedContent, Receipt
 from portal.retry import TRANSIENT_STATUSES, RetryPolicy, parse_retry_after
 
@@ -148,29 +147,6 @@ class PortalClient:
     @staticmethod
     def _series_path(pipeline: str, partition: str, kind: Kind) -> str:
         return f"/api/publications/{quote(pipeline, safe='')}/{quote(partition, safe='')}/{kind}"
-
-    # fault plan
-
-    def set_faults(self, rules: FaultRule | Mapping[str, Any] | list[Any]) -> list[FaultState]:
-        """Replace the portal's fault plan (admin token needed); rules apply in order."""
-        items = rules if isinstance(rules, list) else [rules]
-        payload = [
-            FAULT_RULE.validate_python(r).model_dump(mode="json")
-            if isinstance(r, Mapping)
-            else r.model_dump(mode="json")
-            for r in items
-        ]
-        response = self._request("POST", "/admin/faults", json=payload, retry=False)
-        return [FaultState.model_validate(item) for item in response.json()]
-
-    def faults(self) -> list[FaultState]:
-        """The current fault plan with what is left of each rule."""
-        response = self._request("GET", "/admin/faults", retry=False)
-        return [FaultState.model_validate(item) for item in response.json()]
-
-    def clear_faults(self) -> None:
-        """Clear the fault plan: the portal behaves again."""
-        self._request("DELETE", "/admin/faults", retry=False)
 
     # transport
 

@@ -2,7 +2,8 @@
 
 `backfill.activity_logs` finds the partition's days with source data but no warehouse rows
 and rebuilds them from the historical activity logs; `backfill.event_backup` restores the
-event stream's days from backup storage. Each day is replaced whole in one transaction.
+event stream's days from backup storage. Both only insert rows missing by key, one day per
+transaction (`warehouse.backfill`): nothing that is already there is deleted or overwritten.
 """
 
 from __future__ import annotations
@@ -39,14 +40,14 @@ def activity_logs(params: PartitionParams, ctx: StepContext) -> BackfillResult:
     """Identify missing days in the warehouse and backfill them from historical logs."""
     from warehouse.recovery import backfill_from_activity_logs, missing_days
 
-    engines = ctx.run.platform()
+    platform = ctx.run.platform()
     pipeline = params.pipeline_of(ctx)
-    days = missing_days(engines, pipeline, params.partition)
-    written = backfill_from_activity_logs(engines.warehouse, days) if days else {}
+    days = missing_days(platform, pipeline, params.partition)
+    filled = backfill_from_activity_logs(platform, days) if days else None
     return BackfillResult(
         partition=params.partition,
         days=[d.isoformat() for d in days],
-        rows=sum(written.values()),
+        rows=filled.rows_inserted if filled else 0,
         source="activity logs",
     )
 
@@ -54,7 +55,9 @@ def activity_logs(params: PartitionParams, ctx: StepContext) -> BackfillResult:
 class EventBackupParams(PartitionParams):
     """Days to restore (default: the partition's days missing from the warehouse)."""
 
-    days: list[date] = Field(default_factory=list)
+    days: list[date] = Field(
+        default_factory=list, description="Days to restore (default: the missing ones)"
+    )
 
 
 @step_type("backfill.event_backup", params=EventBackupParams, result=BackfillResult)
@@ -62,12 +65,12 @@ def event_backup(params: EventBackupParams, ctx: StepContext) -> BackfillResult:
     """Fill missing event data from backup storage."""
     from warehouse.recovery import missing_days, restore_events_from_backup
 
-    engines = ctx.run.platform()
-    days = params.days or missing_days(engines, params.pipeline_of(ctx), params.partition)
-    rows = restore_events_from_backup(engines, days) if days else 0
+    platform = ctx.run.platform()
+    days = params.days or missing_days(platform, params.pipeline_of(ctx), params.partition)
+    filled = restore_events_from_backup(platform, days) if days else None
     return BackfillResult(
         partition=params.partition,
         days=[d.isoformat() for d in days],
-        rows=rows,
+        rows=filled.rows_inserted if filled else 0,
         source="event backup storage",
     )

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from governance.messages import runbook_notice
 from governance.responders import notify_targets
 from recovery_tasks.context import StepContext
 from recovery_tasks.params import StepParams
@@ -16,7 +17,9 @@ from recovery_tasks.registry import step_type
 class NotifyParams(StepParams):
     """Whom to tell and what."""
 
-    to: Literal["on_call", "owners", "everyone"] = "on_call"
+    to: Literal["on_call", "owners", "everyone"] = Field(
+        default="on_call", description="Who: the on-call engineers, the owners, or everyone"
+    )
     message: str = Field(description="What to say (templates can quote step results)")
 
 
@@ -38,9 +41,12 @@ def engineers(params: NotifyParams, ctx: StepContext) -> NotifyResult:
         "owners": list(config.pipeline(ctx.pipeline).owners),
         "everyone": [*targets.first, *targets.escalation],
     }[params.to]
-    sent = ctx.run.notifier().notify_all(
-        people, f"runbook:{ctx.runbook}", params.message, incident_id=ctx.incident.get("id")
+    # an on_failure handler is not among the runbook's steps: it speaks for a failed recovery
+    failed = ctx.step_id not in ctx.uses
+    message = runbook_notice(
+        ctx.runbook, ctx.pipeline, ctx.incident.get("id"), params.message, failed=failed
     )
+    sent = ctx.run.notifier().send(message, people)
     return NotifyResult(
         delivered=[f"{n.recipient} ({n.channel})" for n in sent if n.delivered],
         undelivered=[f"{n.recipient} ({n.channel}): {n.detail}" for n in sent if not n.delivered],

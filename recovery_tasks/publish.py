@@ -59,8 +59,6 @@ def approvers_in_run(ctx: StepContext) -> list[str]:
 @step_type("publish.investor_portal", params=PublishParams, result=PublishResult, role="publish")
 def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
     """Publish the approved CSV report and dashboard feed to the investor portal."""
-    from warehouse.faults import raise_if_publishing_blocked
-
     approved_by = approvers_in_run(ctx)
     if not approved_by:
         raise TerminalStepError("refusing to publish: no approval step of this run completed")
@@ -73,7 +71,6 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
             f"refusing to publish: the report changed after approval "
             f"({digest[:12]} != approved {params.approved_sha256[:12]})"
         )
-    raise_if_publishing_blocked(ctx.run.platform(), pipeline, params.partition)
     run_key = f"incident-{ctx.incident.get('id', ctx.flow_run_id)}"
     with ctx.run.portal() as client:
         receipt = client.publish_report(

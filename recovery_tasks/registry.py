@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from foundation.errors import RecoveryError, TerminalError
+from foundation.plugins import load_plugins
 
 Role = Literal["task", "approval", "publish"]
 
@@ -88,8 +89,9 @@ def load_builtin_families() -> None:
         return
     from foundation.settings import get_settings
 
-    for module in (*BUILTIN_FAMILIES, *get_settings().runbooks.step_modules):
+    for module in BUILTIN_FAMILIES:
         importlib.import_module(module)
+    load_plugins(get_settings().runbooks.plugin_modules())
     _loaded = True
 
 

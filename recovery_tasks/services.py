@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from foundation.engines import EngineCache
+from foundation.plugins import load_plugins
 from foundation.settings import AppSettings, get_settings
 from governance.config import load_governance
 from governance.incident_recorder import IncidentRecorder
@@ -35,6 +36,16 @@ class ApprovalGate(Protocol):
 
 
 PortalFactory = Callable[[], PortalClient]
+ServicesPlugin = Callable[["RunServices"], None]
+_plugins: dict[str, ServicesPlugin] = {}
+
+
+def register_services_plugin(name: str, plugin: ServicesPlugin | None) -> None:
+    """Have `plugin` adjust the services of every run opened from now on (None removes it)."""
+    if plugin is None:
+        _plugins.pop(name, None)
+    else:
+        _plugins[name] = plugin
 
 
 @dataclass
@@ -59,14 +70,26 @@ class RunServices:
         record: bool = True,
         gate: ApprovalGate | None = None,
         ui_url: str | None = None,
+        governance: GovernanceConfig | None = None,
     ) -> RunServices:
-        """Services from settings; with `record`, an incident recorder on the ledger."""
+        """Services from settings; with `record`, an incident recorder on the ledger.
+
+        `governance` hands in a snapshot already loaded (a command's `--governance` file).
+        """
         settings = settings or get_settings()
+        load_plugins(settings.runbooks.plugin_modules())
         engines = EngineCache()
-        governance = load_governance(settings.governance.governance_file)
-        ledger = Ledger(engines.get(settings.audit_url()))
+        try:
+            governance = governance or load_governance(settings.governance.governance_file)
+            ledger = audit_ledger(settings, engines)
+        except BaseException:
+            engines.close()
+            raise
         recorder = IncidentRecorder(ledger, governance) if record else None
-        return cls(settings, engines, governance, ledger, recorder, gate, ui_url)
+        services = cls(settings, engines, governance, ledger, recorder, gate, ui_url)
+        for plugin in list(_plugins.values()):
+            plugin(services)
+        return services
 
     def platform(self) -> Platform:
         """The warehouse and source engines, built once for the run."""
@@ -81,11 +104,16 @@ class RunServices:
         portal = self.settings.portal
         return PortalClient(portal.portal_url, portal.portal_token)
 
+    def story(self) -> IncidentRecorder:
+        """The run's incident recorder; one bound to no incident when the run keeps no story
+        (it then records only what needs no incident, such as notification attempts)."""
+        return self.recorder or IncidentRecorder(self.ledger, self.governance)
+
     def notifier(self) -> Notifier:
-        """Sends to engineers by name and records every attempt in the ledger."""
+        """Sends to engineers by name; every attempt goes into the incident's story."""
         notify = self.settings.notify
         return Notifier(
-            self.governance, self.ledger, smtp_url=notify.smtp_url, smtp_from=notify.smtp_from
+            self.governance, self.story(), smtp_url=notify.smtp_url, smtp_from=notify.smtp_from
         )
 
     @property
@@ -102,3 +130,8 @@ class RunServices:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def audit_ledger(settings: AppSettings, engines: EngineCache) -> Ledger:
+    """The audit ledger on the run's engine for the configured URL: the one place it is built."""
+    return Ledger(engines.get(settings.audit_url()))

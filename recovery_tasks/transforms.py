@@ -33,8 +33,8 @@ def rerun(params: PartitionParams, ctx: StepContext) -> RerunResult:
     from warehouse.preflight import preflight
     from warehouse.transform import resolve, run_transform
 
-    engines = ctx.run.platform()
-    pipe, part = resolve(params.pipeline_of(ctx), params.partition)
-    preflight(engines, pipe, part)
-    result = run_transform(engines, pipe, part)
+    platform = ctx.run.platform()
+    pipe, part = resolve(params.pipeline_of(ctx), params.partition, platform.config.fiscal_calendar)
+    preflight(platform, pipe, part)
+    result = run_transform(platform, pipe, part)
     return RerunResult(pipeline=pipe.name, partition=part.key, rows=dict(result.rows))

@@ -1,35 +1,63 @@
-"""`runbook audit INCIDENT`: the whole story of an incident, in time order."""
+"""`runbook audit INCIDENT`: the whole story of an incident, in time order.
+
+`--markdown` writes the post-incident report instead (timeline, evidence, who approved, who
+was told, what was published, the SLA used): to stdout, or to `--out FILE`.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from flows.events.history import incident_duplicates
-from governance.ledger import LedgerError
-from runbook_cli.incidents import DbOption, open_ledger
+from governance.ledger import Ledger, LedgerError
+from governance.postmortem import post_incident_markdown
+from runbook_cli.incidents import DbOption, command_services
+from runbook_cli.oncall import GovernanceOption, load_config_or_exit
 
 
 def audit(
     incident: Annotated[int, typer.Argument(help="Incident id (see `runbook incidents`).")],
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Write the post-incident report as Markdown.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="With --markdown: the file to write.")
+    ] = None,
     db: DbOption = None,
+    governance: GovernanceOption = None,
 ) -> None:
     """Print everything the ledger holds about one incident: steps, approvals, publications."""
-    ledger = open_ledger(db)
-    try:
-        head = ledger.incident(incident)
-        state = ledger.current_state(incident)
-        story = ledger.incident_story(incident)
-        attached = len(ledger.attached_events(incident))
-    except LedgerError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        ledger.dispose()
-    typer.echo(f"incident {head.id}: {head.pipeline} {head.kind} — now {state}")
-    for line in story:
-        typer.echo(f"{line.at:%Y-%m-%d %H:%M:%S}Z  {line.what:<22} {line.detail}")
+    config = load_config_or_exit(governance) if markdown else None
+    with command_services(db, config) as services:
+        try:
+            text = (
+                post_incident_markdown(services.ledger, config, incident, datetime.now(UTC))
+                if config is not None
+                else _story(services.ledger, incident)
+            )
+        except LedgerError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+    if out is not None and markdown:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}")
+    else:
+        typer.echo(text, nl=False)
+
+
+def _story(ledger: Ledger, incident: int) -> str:
+    head, state = ledger.incident(incident), ledger.current_state(incident)
+    lines = [f"incident {head.id}: {head.pipeline} {head.kind} — now {state}"]
+    lines += [
+        f"{line.at:%Y-%m-%d %H:%M:%S}Z  {line.what:<22} {line.detail}"
+        for line in ledger.incident_story(incident)
+    ]
     if head.event_id and head.partition:  # event-driven: say what became of its duplicates
+        attached = len(ledger.attached_events(incident))
         found = incident_duplicates(attached, head.pipeline, head.partition, head.opened_at)
-        typer.echo(f"duplicates: {found.summary()}")
+        lines.append(f"duplicates: {found.summary()}")
+    return "\n".join(lines) + "\n"

@@ -67,10 +67,21 @@ def serve(
         *[runbook_deployment(r) for r in runbooks],
         intake_deployment(runbooks),
         sla_watch.to_deployment(name="sla-watch", interval=INTERVAL_SECONDS),
+        *_operations(),
     ]
     with api_errors(), contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(deployments, poll, limit))
     typer.echo("stopped; the runs this runner had started were cancelled")
+
+
+def _operations() -> list:
+    """Escalations (run by the gates' automations) and the weekly incident report."""
+    from flows.approval.escalation_flow import escalation_deployment
+    from flows.weekly_report import weekly_report_deployment
+    from governance.config import load_governance
+
+    typer.echo("and the escalations and the weekly incident report (at the rotation's handoff)")
+    return [escalation_deployment(), weekly_report_deployment(load_governance())]
 
 
 async def _serve(deployments: list, poll: float, limit: int) -> None:

@@ -8,10 +8,12 @@ from typing import Annotated
 
 import typer
 
+from flows.run_services import open_command_services
 from foundation.migrations import StoreNotReady
-from governance.ledger import Ledger
 from governance.ledger_views import OpenIncident
+from governance.models import GovernanceConfig
 from governance.sla import format_time_left
+from recovery_tasks.services import RunServices
 from runbook_cli.oncall import GovernanceOption, load_config_or_exit, parse_at
 
 DbOption = Annotated[
@@ -19,10 +21,11 @@ DbOption = Annotated[
 ]
 
 
-def open_ledger(db: str | None) -> Ledger:
-    """The ledger at --db, else the configured audit database; exit 1 if it is not set up."""
+def command_services(db: str | None, governance: GovernanceConfig | None = None) -> RunServices:
+    """A command's services on the ledger at --db (else the configured audit database);
+    exit 1, saying which command sets it up, when that ledger is not migrated."""
     try:
-        return Ledger.from_url(db) if db else Ledger.from_settings()
+        return open_command_services(audit_url=db, governance=governance)
     except StoreNotReady as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -39,11 +42,8 @@ def incidents(
     """Open incidents: pipeline, owner, who is on call, state and SLA time left."""
     config = load_config_or_exit(governance)
     now = parse_at(at, config) if at else datetime.now(UTC)
-    ledger = open_ledger(db)
-    try:
-        board = ledger.open_incidents(config, now)
-    finally:
-        ledger.dispose()
+    with command_services(db, config) as services:
+        board = services.ledger.open_incidents(config, now)
     if as_json:
         typer.echo(json.dumps([_as_dict(b) for b in board], indent=2))
         return

@@ -25,6 +25,9 @@ app.add_typer(portal_app, name="portal")
 from runbook_cli.runbooks import register as register_runbook_commands  # noqa: E402
 
 register_runbook_commands(app)
+from runbook_cli.steps import register as register_steps_command  # noqa: E402
+
+register_steps_command(app)
 from runbook_cli.oncall import oncall  # noqa: E402
 
 app.command("oncall")(oncall)
@@ -34,6 +37,12 @@ app.command("incidents")(incidents)
 from runbook_cli.audit import audit  # noqa: E402
 
 app.command("audit")(audit)
+from runbook_cli.report import report  # noqa: E402
+
+app.command("report")(report)
+from runbook_cli.docs import register as register_docs_command  # noqa: E402
+
+register_docs_command(app)
 
 from runbook_cli.approval import register as register_approval_commands  # noqa: E402
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from faults.portal_admin import PortalFaultAdmin
 from foundation.settings import get_settings
 from portal.cli_support import host_and_port, parse_fault
 from portal.client import PortalClient
@@ -35,6 +36,11 @@ FaultOption = Annotated[
 def _client(url: str | None) -> PortalClient:
     settings = get_settings()
     return PortalClient(url or settings.portal.portal_url, settings.portal.portal_token)
+
+
+def _admin(url: str | None) -> PortalFaultAdmin:
+    settings = get_settings()
+    return PortalFaultAdmin(url or settings.portal.portal_url, settings.portal.portal_token)
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -168,8 +174,8 @@ def _kind(kind: str) -> Kind:
 def faults_show(url: UrlOption = None) -> None:
     """Print the fault plan and what is left of each rule."""
     try:
-        with _client(url) as client:
-            states = client.faults()
+        with _admin(url) as admin:
+            states = admin.faults()
     except PortalError as exc:
         raise _fail(exc) from exc
     for state in states:
@@ -187,8 +193,8 @@ def faults_set(
     """Replace the fault plan, e.g. `runbook portal faults set mode=drop,count=1`."""
     try:
         parsed = [parse_fault(text) for text in rules]
-        with _client(url) as client:
-            client.set_faults(parsed)
+        with _admin(url) as admin:
+            admin.set_faults(parsed)
     except (PortalError, ValueError) as exc:
         raise _fail(exc) from exc
     typer.echo(f"fault plan set: {len(parsed)} rule(s)")
@@ -198,8 +204,8 @@ def faults_set(
 def faults_clear(url: UrlOption = None) -> None:
     """Clear the fault plan."""
     try:
-        with _client(url) as client:
-            client.clear_faults()
+        with _admin(url) as admin:
+            admin.clear_faults()
     except PortalError as exc:
         raise _fail(exc) from exc
     typer.echo("fault plan cleared")

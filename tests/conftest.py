@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -35,12 +36,38 @@ def migrated_stores() -> None:
             engine.dispose()
 
 
+def migrated_audit_url(path: Path) -> str:
+    """The URL of a SQLite audit ledger at `path`, upgraded as the set-up commands leave it."""
+    from foundation.engines import engine_for
+    from governance.ledger_migrations import upgrade_ledger
+
+    url = f"sqlite:///{path}"
+    engine = engine_for(url)
+    try:
+        upgrade_ledger(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def audit_url(tmp_path: Path) -> str:
+    """A migrated audit ledger of the test's own."""
+    return migrated_audit_url(tmp_path / "audit.db")
+
+
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
-    """A real Prefect server (temporary database) for the whole session: it takes ~20 s."""
+    """A real Prefect server (temporary database) for the whole session: it takes ~20 s.
+
+    Flows the tests run on this thread share one Prefect sync client, closed at the end
+    (see `flows.prefect_client`); a thread that runs flows opens its own context.
+    """
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    from flows.prefect_client import prefect_client_context
+
+    with prefect_test_harness(server_startup_timeout=120), prefect_client_context():
         yield
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flows.demo import run_demo
-from governance.ledger import Ledger
+from flows.run_services import open_command_services
+from runbook_cli.demo.story import run_demo
 
 pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.timeout(300)]
 
@@ -19,9 +19,12 @@ def test_demo_recovers_a_failed_pipeline_and_republishes_after_approval(
     assert "pipeline.failed: kind=source_outage partition=2026-03" in text
     assert "| ## Approve republishing `aggregate_profit`?" in text
     assert "Counts match." in text
-    ledger = Ledger.from_settings()
-    states = [event.state for event in ledger.events(incident_id)]
-    assert states.index("awaiting_approval") < states.index("approved") < states.index("published")
-    assert [p.partition for p in ledger.publications(incident_id)] == ["2026-03"]
-    story = [line.what for line in ledger.incident_story(incident_id)]
+    with open_command_services() as services:
+        ledger = services.ledger
+        states = [event.state for event in ledger.events(incident_id)]
+        assert (
+            states.index("awaiting_approval") < states.index("approved") < states.index("published")
+        )
+        assert [p.partition for p in ledger.publications(incident_id)] == ["2026-03"]
+        story = [line.what for line in ledger.incident_story(incident_id)]
     assert "published" in story

@@ -29,21 +29,22 @@ _445_WEEKS = (4, 4, 5) * 4
 
 @dataclass(frozen=True)
 class Partition:
-    """One partition: its key, grain and inclusive date range."""
+    """One partition: its key, grain, inclusive date range and the calendar it was read with."""
 
     key: str
     grain: Grain
     start: date
     end: date
+    calendar: FiscalCalendar = "calendar"
 
     @property
     def days(self) -> list[date]:
         """Every day of the partition, in order."""
         return [self.start + timedelta(n) for n in range((self.end - self.start).days + 1)]
 
-    def previous(self, calendar: FiscalCalendar = "calendar") -> Partition:
-        """The partition just before this one (same grain)."""
-        return partition_of(self.grain, self.start - timedelta(1), calendar)
+    def previous(self) -> Partition:
+        """The partition just before this one (same grain, same calendar)."""
+        return partition_of(self.grain, self.start - timedelta(1), self.calendar)
 
 
 class PartitionError(RecoveryError, TerminalError, ValueError):
@@ -59,13 +60,13 @@ def parse_partition(grain: Grain, key: str, calendar: FiscalCalendar = "calendar
             raise ValueError(f"year {m[1]} is outside {MIN_YEAR}..{MAX_YEAR}")
         if grain == "day" and m:
             day = date.fromisoformat(key)
-            return Partition(key, grain, day, day)
+            return Partition(key, grain, day, day, calendar)
         if grain == "week" and m:
             start = date.fromisocalendar(int(m[1]), int(m[2]), 1)
-            return Partition(key, grain, start, start + timedelta(6))
+            return Partition(key, grain, start, start + timedelta(6), calendar)
         if grain == "fiscal_month" and m:
             start, end = _fiscal_month_range(int(m[1]), int(m[2]), calendar)
-            return Partition(key, grain, start, end)
+            return Partition(key, grain, start, end, calendar)
     except ValueError as exc:
         raise PartitionError(f"bad {grain} partition {key!r}: {exc}") from exc
     examples = {"day": "2026-10-14", "week": "2026-W43", "fiscal_month": "2026-10"}
@@ -75,17 +76,17 @@ def parse_partition(grain: Grain, key: str, calendar: FiscalCalendar = "calendar
 def partition_of(grain: Grain, day: date, calendar: FiscalCalendar = "calendar") -> Partition:
     """The partition at `grain` that contains `day`."""
     if grain == "day":
-        return parse_partition(grain, day.isoformat())
+        return parse_partition(grain, day.isoformat(), calendar)
     if grain == "week":
         year, week, _ = day.isocalendar()
-        return parse_partition(grain, f"{year}-W{week:02d}")
+        return parse_partition(grain, f"{year}-W{week:02d}", calendar)
     if calendar == "calendar":
         return parse_partition(grain, f"{day.year}-{day.month:02d}", calendar)
     for year in (day.isocalendar()[0], day.isocalendar()[0] - 1):
         for month in range(1, 13):
             start, end = _fiscal_month_range(year, month, calendar)
             if start <= day <= end:
-                return Partition(f"{year}-{month:02d}", grain, start, end)
+                return Partition(f"{year}-{month:02d}", grain, start, end, calendar)
     raise PartitionError(f"no fiscal month contains {day}")  # pragma: no cover
 
 

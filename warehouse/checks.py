@@ -1,7 +1,9 @@
 """Running checks on a stored partition: each returns its failing rows, none means pass.
 
-`run_checks` evaluates every check (so the evidence is complete); `raise_for_checks` turns the
-first failing blocking check into a `PipelineFailure` of that check's kind.
+`run_checks` evaluates every check (so the evidence is complete) and records the verdict in
+`partition_runs` in the same transaction: `complete`, or `quarantined` with the failing
+blocking checks (`warehouse.partition_state`). `raise_for_checks` turns the first failing
+blocking check into a `PipelineFailure` of that check's kind.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from warehouse.calendar import Partition
 from warehouse.common_checks import checks_of
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
-from warehouse.pipelines import CheckContext, Pipeline
+from warehouse.partition_state import read_state, record_verdict
+from warehouse.pipelines import CheckContext, Pipeline, resolve
 from warehouse.sql import bound, partition_params
 
 MAX_EVIDENCE_ROWS = 50
@@ -49,16 +52,15 @@ def _jsonable(value: Any) -> Any:
 def run_checks(
     engine: Any, pipeline: str | Pipeline, partition: str | Partition
 ) -> list[CheckResult]:
-    """Evaluate every check of the pipeline on the stored partition."""
-    from warehouse.transform import resolve
-
-    wh = Platform.of(engine).warehouse
-    pipe, part = resolve(pipeline, partition)
+    """Evaluate every check of the pipeline on the stored partition; record the verdict."""
+    platform = Platform.of(engine)
+    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     params = partition_params(part, pipe.name)
     results = []
-    with wh.begin() as conn:
+    with platform.warehouse.begin() as conn:
+        before = read_state(conn, pipe.name, part.key)
         for check in checks_of(pipe):
-            ctx = CheckContext(pipe, part, conn)
+            ctx = CheckContext(pipe, part, conn, platform.config)
             if check.prepare:
                 check.prepare(ctx)
             rows = conn.execute(bound(check.query(ctx)), params).mappings().all()
@@ -75,6 +77,12 @@ def run_checks(
                     description=check.description,
                 )
             )
+        failing = [
+            {"name": r.name, "kind": str(r.kind), "failing_count": r.failing_count}
+            for r in results
+            if not r.passed and r.blocking
+        ]
+        record_verdict(conn, pipe.name, part.key, failing, before)
     return results
 
 

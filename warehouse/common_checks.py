@@ -8,8 +8,11 @@ half-written partition (ETL) explains everything after it, a missing or misalign
 from __future__ import annotations
 
 from warehouse.failures import FailureKind
+from warehouse.partition_state import WRITTEN
 from warehouse.pipelines import Check, CheckContext, Pipeline
 from warehouse.schema import DATE_COLUMNS
+
+WRITTEN_SQL = ", ".join(f"'{s}'" for s in sorted(WRITTEN))
 
 
 def _ledger(ctx: CheckContext) -> str:
@@ -18,7 +21,7 @@ def _ledger(ctx: CheckContext) -> str:
     )
     return f"""SELECT * FROM (SELECT r.status, r.row_count, {actual} AS actual_rows
                FROM partition_runs r WHERE r.pipeline = :pipeline AND r.partition_key = :p) x
-               WHERE status <> 'complete'"""
+               WHERE status NOT IN ({WRITTEN_SQL})"""
 
 
 def _present(ctx: CheckContext) -> str:
@@ -92,7 +95,7 @@ def _mapping(ctx: CheckContext) -> str:
 
 COMMON_CHECKS: tuple[Check, ...] = (
     Check("ledger_consistent", FailureKind.ETL_JOB_FAILURE, _ledger,
-          description="the last run of the partition completed (no half-written partition)"),
+          description="the last write of the partition finished (no half-written partition)"),
     Check("partition_present", FailureKind.STORAGE_PARTITION, _present,
           description="every fact table (and every day with source data) has its rows"),
     Check("partition_aligned", FailureKind.STORAGE_PARTITION, _aligned,

@@ -15,9 +15,8 @@ from datetime import timedelta
 
 from sqlalchemy import Column, Date, Engine, Integer, MetaData, Table, insert, text
 
-from foundation.settings import get_settings
 from warehouse import generate_activity as activity
-from warehouse import sqlfn
+from warehouse import logs_storage, schema, sqlfn
 from warehouse.calendar import partitions_between
 from warehouse.db import Platform
 from warehouse.scales import (
@@ -85,17 +84,20 @@ def generate(
     seed: int = 7,
     progress: Progress | None = None,
 ) -> dict[str, int]:
-    """Replace all source data with a fresh deterministic sample; returns rows per table."""
-    from warehouse import logs_storage, schema
+    """Replace all source data with a fresh deterministic sample; returns rows per table.
 
+    The activity logs and the event backup are written to the platform's file stores.
+    """
     platform = Platform.of(platform)
     step = progress or (lambda _msg: None)
     sc = SCALES[scale]
-    calendar = get_settings().warehouse.fiscal_calendar
+    calendar = platform.config.fiscal_calendar
+    logs_root, backup_root = platform.config.activity_logs(), platform.config.event_backup()
     for name in SOURCE_TABLES:
         schema.create_sources(platform.source(name), name, drop=True)
     schema.create_warehouse(platform.warehouse)
     schema.reset_warehouse(platform.warehouse)
+    platform.hooks.after_reset(platform)
     step("plan")
     tx, reg, ev = (platform.source(n) for n in ("transactions", "registrations", "events"))
     with tx.begin() as conn:
@@ -123,9 +125,9 @@ def generate(
     for engine in {id(e): e for e in (tx, reg, ev)}.values():
         _plan_md.drop_all(engine)
     step("activity logs")
-    logs_storage.write_activity_logs(platform)
+    logs_storage.write_activity_logs(reg, logs_root)
     step("event backup")
-    logs_storage.write_event_backup(platform)
+    logs_storage.write_event_backup(ev, backup_root)
     return row_counts(platform)
 
 

@@ -15,10 +15,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import fsspec
-from sqlalchemy import text
-
-from foundation.settings import get_settings
-from warehouse.db import Platform
+from sqlalchemy import Engine, text
 
 EVENT_COLUMNS = ("event_id", "user_id", "session_id", "event_date", "occurred_at", "event_type")
 
@@ -55,9 +52,8 @@ def _by_day(rows: Iterator) -> Iterator[tuple[date, list]]:
         yield current, batch
 
 
-def write_activity_logs(platform: Platform, root: str | None = None) -> int:
+def write_activity_logs(registrations: Engine, root: str) -> int:
     """Export registrations and cancellations as the activity-log history; returns files."""
-    root = root or get_settings().activity_logs_url()
     sql = text("""
         SELECT day, user_id, event_type, region_code, ts FROM (
           SELECT registered_on AS day, user_id, 'registration' AS event_type, region_code,
@@ -67,7 +63,7 @@ def write_activity_logs(platform: Platform, root: str | None = None) -> int:
           FROM subscription_cancellations c JOIN registrations r ON r.user_id = c.user_id) a
         ORDER BY day, ts, user_id""")
     files = 0
-    with platform.source("registrations").connect() as conn:
+    with registrations.connect() as conn:
         result = conn.execution_options(yield_per=50_000).execute(sql)
         for day, rows in _by_day(result):
             lines = "".join(
@@ -79,18 +75,17 @@ def write_activity_logs(platform: Platform, root: str | None = None) -> int:
     return files
 
 
-def read_activity_log(day: date, root: str | None = None) -> list[dict] | None:
-    """The parsed lines of one day's activity log, or None when the file is missing."""
-    raw = _read(day_path(root or get_settings().activity_logs_url(), day, ".jsonl.gz"))
+def read_activity_log(day: date, root: str) -> list[dict] | None:
+    """The parsed lines of one day's activity log under `root`, or None when it is missing."""
+    raw = _read(day_path(root, day, ".jsonl.gz"))
     return None if raw is None else [json.loads(line) for line in raw.splitlines() if line]
 
 
-def write_event_backup(platform: Platform, root: str | None = None) -> int:
-    """Back up the event stream as one gzip CSV per day; returns the number of files."""
-    root = root or get_settings().backup_storage_url()
+def write_event_backup(events: Engine, root: str) -> int:
+    """Back up the event stream as one gzip CSV per day under `root`; returns the files."""
     cols = ", ".join(EVENT_COLUMNS)
     files = 0
-    with platform.source("events").connect() as conn:
+    with events.connect() as conn:
         result = conn.execution_options(yield_per=100_000).execute(
             text(f"SELECT event_date, {cols} FROM events ORDER BY event_date, event_id")
         )
@@ -104,9 +99,15 @@ def write_event_backup(platform: Platform, root: str | None = None) -> int:
     return files
 
 
-def read_event_backup(day: date, root: str | None = None) -> list[dict] | None:
-    """One day of backed-up events as column dicts, or None when no backup exists."""
-    raw = _read(day_path(root or get_settings().backup_storage_url(), day, ".csv.gz"))
+def event_backup_exists(day: date, root: str) -> bool:
+    """Whether `day` has a backup file under `root`."""
+    fs, fpath = fsspec.core.url_to_fs(day_path(root, day, ".csv.gz"))
+    return bool(fs.exists(fpath))
+
+
+def read_event_backup(day: date, root: str) -> list[dict] | None:
+    """One day of backed-up events under `root` as column dicts, or None when none exists."""
+    raw = _read(day_path(root, day, ".csv.gz"))
     return None if raw is None else list(csv.DictReader(io.StringIO(raw.decode())))
 
 

@@ -2,7 +2,11 @@
 
 The CSV is the investor report (numbers formatted the same on every backend, so a golden
 file compares byte for byte); the feed is a small JSON document for the dashboard. Files are
-written locally under the data folder; publishing them to the portal happens elsewhere.
+written locally under the platform's output folder; publishing them happens elsewhere.
+
+Only a `complete` partition is turned into a report or feed: a quarantined, half-written or
+unchecked one raises `PartitionNotReadyError` naming why, and the files of the last good
+build stay as they were.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from foundation.settings import get_settings
 from warehouse.db import Platform
+from warehouse.partition_state import require_readable
+from warehouse.pipelines import resolve
 from warehouse.sql import bound
 
 
@@ -40,11 +45,11 @@ def _fmt(value: Any) -> str:
 
 
 def report_csv(engine: Any, pipeline: str, partition: str) -> str:
-    """The pipeline's report for a stored partition, as CSV text (the golden-report form)."""
-    from warehouse.transform import resolve
-
-    pipe, part = resolve(pipeline, partition)
-    with Platform.of(engine).warehouse.connect() as conn:
+    """The pipeline's report for a complete partition, as CSV text (the golden-report form)."""
+    platform = Platform.of(engine)
+    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
+    with platform.warehouse.connect() as conn:
+        require_readable(conn, pipe.name, part.key)
         result = conn.execute(bound(pipe.report_sql), {"p": part.key})
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -54,12 +59,12 @@ def report_csv(engine: Any, pipeline: str, partition: str) -> str:
 
 
 def dashboard_feed(engine: Any, pipeline: str, partition: str) -> dict[str, Any]:
-    """The dashboard feed: headline metrics plus the report rows."""
-    from warehouse.transform import resolve
-
-    pipe, part = resolve(pipeline, partition)
+    """The dashboard feed of a complete partition: headline metrics plus the report rows."""
+    platform = Platform.of(engine)
+    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     metrics: dict[str, Any] = {}
-    with Platform.of(engine).warehouse.connect() as conn:
+    with platform.warehouse.connect() as conn:
+        require_readable(conn, pipe.name, part.key)
         if pipe.feed_metrics:
             row = conn.execute(bound(pipe.feed_metrics), {"p": part.key}).mappings().first()
             metrics = {k: _number(v) for k, v in (row or {}).items()}
@@ -85,11 +90,17 @@ def _number(value: Any) -> Any:
 def write_outputs(
     engine: Any, pipeline: str, partition: str, out_dir: Path | None = None
 ) -> Outputs:
-    """Write the CSV report and the JSON feed under `<data_dir>/outputs/<pipeline>/`."""
-    folder = (out_dir or get_settings().output_dir()) / pipeline
+    """Write the CSV report and the JSON feed under `<output folder>/<pipeline>/`.
+
+    Both are built before either file is written, so a refusal leaves the last good pair.
+    """
+    platform = Platform.of(engine)
+    folder = (out_dir or platform.config.outputs()) / pipeline
+    report = report_csv(platform, pipeline, partition)
+    feed = json.dumps(dashboard_feed(platform, pipeline, partition), indent=2)
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / f"{partition}.csv"
     feed_path = folder / f"{partition}.feed.json"
-    csv_path.write_text(report_csv(engine, pipeline, partition))
-    feed_path.write_text(json.dumps(dashboard_feed(engine, pipeline, partition), indent=2))
+    csv_path.write_text(report)
+    feed_path.write_text(feed)
     return Outputs(csv_path, feed_path)

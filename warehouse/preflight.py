@@ -2,37 +2,26 @@
 
 Source outage and schema drift are decided here, so they are never mistaken for a
 transformation error further down. The contract is the column set in `warehouse.schema`.
+Reaching a source goes through the platform's `before_connect` hook (a no-op by default).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from warehouse.calendar import Partition
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
-from warehouse.pipelines import Pipeline
+from warehouse.pipelines import Pipeline, resolve
 from warehouse.schema import SOURCE_TABLES
 
 
 def check_reachable(platform: Platform, pipe: Pipeline, part: Partition) -> None:
-    """Raise `source_outage` if a source of the pipeline cannot be reached (or is held down)."""
-    from warehouse.faults import active_faults
-
-    down = {
-        f.target for f in active_faults(platform.warehouse, None, None) if f.kind == "source_outage"
-    }
+    """Raise `source_outage` if a source of the pipeline cannot be reached."""
     for source in pipe.sources:
-        if source in down:
-            raise PipelineFailure(
-                FailureKind.SOURCE_OUTAGE,
-                part.key,
-                f"source {source!r} cannot be reached (connection refused)",
-                pipeline=pipe.name,
-                evidence={"source": source},
-            )
         try:
+            platform.hooks.before_connect(platform, source)
             with platform.source(source).connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
         except SQLAlchemyError as exc:
@@ -79,7 +68,11 @@ def check_contract(platform: Platform, pipe: Pipeline, part: Partition) -> None:
         )
 
 
-def preflight(platform: Platform, pipe: Pipeline, part: Partition) -> None:
+def preflight(
+    engine: Engine | Platform, pipeline: str | Pipeline, partition: str | Partition
+) -> None:
     """Reachability, then the schema contract."""
+    platform = Platform.of(engine)
+    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     check_reachable(platform, pipe, part)
     check_contract(platform, pipe, part)

@@ -1,7 +1,9 @@
 """One pipeline run as plain functions: preflight, transform, checks, outputs.
 
 The Prefect flows in `flows/pipelines` are thin wrappers over these, so tests and recovery
-steps can run the same logic without a Prefect server.
+steps can run the same logic without a Prefect server. The checks record the partition's
+verdict before a failure is raised, so a failed run leaves the partition `quarantined` (or
+`running` after a crash) and the outputs of the last good run untouched.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from typing import Any
 from warehouse.checks import CheckResult, raise_for_checks, run_checks
 from warehouse.db import Platform
 from warehouse.outputs import Outputs, write_outputs
-from warehouse.pipelines import Pipeline
+from warehouse.pipelines import Pipeline, resolve
 from warehouse.preflight import preflight
-from warehouse.transform import TransformResult, resolve, run_transform
+from warehouse.transform import TransformResult, run_transform
 
 
 @dataclass
@@ -34,7 +36,7 @@ def run_pipeline(
 ) -> RunResult:
     """Run one pipeline for one partition; a failure raises a classified `PipelineFailure`."""
     platform = Platform.of(engine)
-    pipe, part = resolve(pipeline, partition)
+    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     preflight(platform, pipe, part)
     transform = run_transform(platform, pipe, part)
     checks = run_checks(platform, pipe, part)
@@ -48,7 +50,7 @@ def validate_partition(
 ) -> list[CheckResult]:
     """Check a stored partition without rewriting it (what a freshness monitor runs)."""
     platform = Platform.of(engine)
-    pipe, part = resolve(pipeline, partition)
+    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     preflight(platform, pipe, part)
     results = run_checks(platform, pipe, part)
     if raise_on_failure:

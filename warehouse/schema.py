@@ -1,7 +1,7 @@
-"""Tables: the source systems' schemas and the warehouse's own (facts, ledger, faults).
+"""Tables: the source systems' schemas, and creating, emptying and migrating the warehouse's.
 
 Source systems belong to other teams, so their tables are created by the sample-data
-generator (and drift under fault injection); the warehouse schema is ours and is migrated
+generator (and may drift); the warehouse schema (`warehouse.tables`) is ours and is migrated
 with Alembic (`migrate`). `create_warehouse` is the fast path tests use.
 """
 
@@ -18,11 +18,14 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    inspect,
     text,
 )
 
+from foundation.settings import PROJECT_ROOT
+from warehouse.tables import warehouse_metadata
+
 source_metadata = MetaData()
-warehouse_metadata = MetaData()
 
 
 def _t(name: str, md: MetaData, *cols: Column | Index) -> Table:
@@ -143,15 +146,11 @@ def create_sources(engine: Engine, source: str, *, drop: bool = False) -> None:
 
 def create_warehouse(engine: Engine) -> None:
     """Create the warehouse tables that do not exist yet (no migration history)."""
-    import warehouse.tables  # noqa: F401  (registers the tables on warehouse_metadata)
-
     warehouse_metadata.create_all(engine)
 
 
 def reset_warehouse(engine: Engine) -> None:
-    """Empty every warehouse table: facts, ledger, faults, annotations, staged logs."""
-    import warehouse.tables  # noqa: F401
-
+    """Empty every warehouse table: facts, ledger, annotations, staged logs."""
     with engine.begin() as conn:
         for table in reversed(warehouse_metadata.sorted_tables):
             conn.execute(table.delete())
@@ -159,10 +158,9 @@ def reset_warehouse(engine: Engine) -> None:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the warehouse schema to `revision` with the project's Alembic migrations."""
-    from alembic.config import Config
+    from alembic.config import Config  # deferred: Alembic is only needed to migrate
 
     from alembic import command
-    from foundation.settings import PROJECT_ROOT
 
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
@@ -173,8 +171,6 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 def table_names(engine: Engine) -> set[str]:
     """Tables visible in the engine's default schema."""
-    from sqlalchemy import inspect
-
     return set(inspect(engine).get_table_names())
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import Date, String, TextClause, bindparam, text
 
-from foundation.settings import get_settings
 from warehouse.calendar import Partition
 
 _DATE_PARAMS = ("start", "end")
@@ -24,7 +23,7 @@ def bound(sql: str) -> TextClause:
 
 def partition_params(partition: Partition, pipeline: str | None = None) -> dict[str, Any]:
     """The bound parameters every pipeline statement may use."""
-    prev = partition.previous(get_settings().warehouse.fiscal_calendar)
+    prev = partition.previous()
     params: dict[str, Any] = {
         "p": partition.key,
         "start": partition.start,

@@ -1,7 +1,8 @@
-"""The warehouse's own tables: the partition ledger, faults, annotations, staged logs, facts.
+"""The warehouse's own tables: the partition ledger, annotations, staged logs, facts.
 
 Every fact table carries `partition_key` plus the bounds it was computed with
 (`period_start`, `period_end`), so a misaligned partition is visible in the data itself.
+The schema is migrated with Alembic (`alembic/versions`); `warehouse_metadata` is its target.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
+    MetaData,
     String,
     Table,
     Text,
 )
 
-from warehouse.schema import warehouse_metadata as md
+warehouse_metadata = MetaData()
+md = warehouse_metadata
 
 
 def _bounds() -> list[Column]:
@@ -33,23 +36,14 @@ partition_runs = Table(
     "partition_runs", md,
     Column("pipeline", String(64), primary_key=True),
     Column("partition_key", String(16), primary_key=True),
-    Column("status", String(16), nullable=False),  # running | complete | failed
+    Column("status", String(16), nullable=False),  # see warehouse.partition_state
     Column("row_count", BigInteger),
     Column("source_rows", BigInteger),
     Column("started_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
     Column("error", Text),
-)  # fmt: skip
-injected_faults = Table(
-    "injected_faults", md,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("kind", String(32), nullable=False),
-    Column("variant", String(32), nullable=False),
-    Column("pipeline", String(64), nullable=False),
-    Column("partition_key", String(16), nullable=False),
-    Column("target", String(64)),  # source system, table or column the fault acts on
-    Column("params", Text, nullable=False, default="{}"),  # JSON: what undo needs
-    Column("created_at", DateTime, nullable=False),
+    Column("failing_checks", Text),  # JSON list of the blocking checks that failed
+    Column("checked_at", DateTime),
 )  # fmt: skip
 annotations = Table(
     "annotations", md,

@@ -2,27 +2,27 @@
 
 Every step deletes the partition of its table and re-inserts it with one INSERT ... SELECT;
 the steps and the ledger update share one transaction, so readers see the old partition or
-the new one, never a mix. Injected faults (transform error, crash mid-run, storage limit)
-are honoured here, the crash being the one path that commits a half-written partition.
+the new one, never a mix. The new partition is `unchecked` until its checks record a verdict
+(`warehouse.partition_state`). The platform's hooks are called before and after the steps
+write; the default hooks do nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
-from typing import NoReturn
 
-from sqlalchemy import Connection, Engine, TextClause, bindparam, delete, insert, text
+from sqlalchemy import Connection, Engine, TextClause, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from foundation.settings import get_settings
-from warehouse.calendar import Partition, parse_partition
+from warehouse.calendar import Partition
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
-from warehouse.pipelines import Pipeline, get_pipeline
+from warehouse.partition_state import mark_written
+from warehouse.pipelines import Pipeline, resolve
 from warehouse.sql import bound, partition_params
-from warehouse.tables import partition_runs
+
+__all__ = ["TransformResult", "resolve", "run_transform", "write_partition"]
 
 
 @dataclass(frozen=True)
@@ -39,44 +39,22 @@ class TransformResult:
         return sum(self.rows.values())
 
 
-def resolve(pipeline: str | Pipeline, partition: str | Partition) -> tuple[Pipeline, Partition]:
-    """The pipeline definition and the parsed partition (fiscal calendar from settings)."""
-    pipe = get_pipeline(pipeline)
-    if isinstance(partition, Partition):
-        return pipe, partition
-    return pipe, parse_partition(pipe.grain, partition, get_settings().warehouse.fiscal_calendar)
-
-
 def run_transform(
     engine: Engine | Platform, pipeline: str | Pipeline, partition: str | Partition
 ) -> TransformResult:
     """Replace the pipeline's partition in the warehouse, atomically; returns rows written.
 
-    One connection does it all: the injected faults are read on it, then the steps and the
-    ledger row are written and committed in one transaction (closing it rolls back on error).
+    One connection does it all: the steps and the ledger row are written and committed in
+    one transaction (closing the connection without commit rolls back on any error).
     """
-    from warehouse.faults import active_faults
-
-    wh = Platform.of(engine).warehouse
-    pipe, part = resolve(pipeline, partition)
-    with wh.connect() as conn:
-        faults = {f.variant: f for f in active_faults(conn, pipe.name, part.key)}
-        if "crash_mid_run" in faults:
-            _crash_mid_run(conn, pipe, part)
+    platform = Platform.of(engine)
+    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
+    with platform.warehouse.connect() as conn:
         try:
-            if "transform_error" in faults:
-                conn.execute(text(f"SELECT no_such_column FROM {pipe.primary_table}"))
-            rows = _write(conn, pipe, part)
-            quota = faults.get("storage_limit")
-            if quota and sum(rows.values()) > quota.params.get("max_rows", 0):
-                raise PipelineFailure(
-                    FailureKind.STORAGE_PARTITION,
-                    part.key,
-                    f"storage limit reached: {sum(rows.values())} rows exceed the quota of "
-                    f"{quota.params.get('max_rows', 0)}",
-                    pipeline=pipe.name,
-                )
-            _ledger(conn, pipe, part, "complete", sum(rows.values()))
+            platform.hooks.before_write(conn, pipe, part)
+            rows = write_partition(conn, pipe, part)
+            platform.hooks.after_write(conn, pipe, part, rows)
+            mark_written(conn, pipe.name, part.key, sum(rows.values()))
             conn.commit()
         except SQLAlchemyError as exc:
             raise PipelineFailure(
@@ -98,57 +76,15 @@ def _insert_sql(sql: str) -> TextClause:
     return bound(sql)
 
 
-_LEDGER_DELETE = delete(partition_runs).where(
-    partition_runs.c.pipeline == bindparam("l_pipeline"),
-    partition_runs.c.partition_key == bindparam("l_partition"),
-)
-_LEDGER_INSERT = insert(partition_runs)
+def write_partition(conn: Connection, pipe: Pipeline, part: Partition) -> dict[str, int]:
+    """Replace every fact table's partition on `conn` (no commit); rows written per table.
 
-
-def _write(conn: Connection, pipe: Pipeline, part: Partition) -> dict[str, int]:
+    The partition's bounds come from `part`, so writing a shifted `Partition` under the same
+    key is how a misaligned partition is made.
+    """
     params = partition_params(part)
     rows: dict[str, int] = {}
     for step in pipe.steps:
         conn.execute(_delete_sql(step.table), params)
         rows[step.table] = conn.execute(_insert_sql(step.insert_sql), params).rowcount
     return rows
-
-
-def _ledger(conn: Connection, pipe: Pipeline, part: Partition, status: str, rows: int) -> None:
-    conn.execute(_LEDGER_DELETE, {"l_pipeline": pipe.name, "l_partition": part.key})
-    now = datetime.now()
-    conn.execute(
-        _LEDGER_INSERT,
-        {
-            "pipeline": pipe.name,
-            "partition_key": part.key,
-            "status": status,
-            "row_count": rows,
-            "started_at": now,
-            "finished_at": now if status == "complete" else None,
-        },
-    )
-
-
-def _crash_mid_run(conn: Connection, pipe: Pipeline, part: Partition) -> NoReturn:
-    """The injected crash: commit part of the write, leave the ledger `running`, then die."""
-    params = partition_params(part)
-    _ledger(conn, pipe, part, "running", 0)
-    last = pipe.steps[-1]
-    for step in pipe.steps:
-        conn.execute(_delete_sql(step.table), params)
-        if step is last and not step.crash_keep:
-            break
-        conn.execute(_insert_sql(step.insert_sql), params)
-    if last.crash_keep:
-        conn.execute(
-            text(f"DELETE FROM {last.table} WHERE partition_key = :p AND NOT ({last.crash_keep})"),
-            params,
-        )
-    conn.commit()
-    raise PipelineFailure(
-        FailureKind.ETL_JOB_FAILURE,
-        part.key,
-        f"worker crashed while writing {last.table}; partition left half-written",
-        pipeline=pipe.name,
-    )

@@ -1,16 +1,19 @@
 """Answer a paused gate from outside the flow (the `runbook approve/reject` commands).
 
 The answer goes to the same place as the UI's Resume form (Prefect's run input), so the gate
-applies the same checks; this module then waits for the gate's verdict in the audit ledger.
+applies the same checks; this module then waits for the gate's verdict in the audit ledger
+(read in a worker thread: the ledger is a blocking database client).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from uuid import UUID
 
-from prefect.client.orchestration import get_client
-from prefect.exceptions import ObjectNotFound
+import anyio
+from prefect.client.orchestration import PrefectClient, get_client
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.flow_runs import resume_flow_run
 
 from foundation.errors import RecoveryError, TerminalError
@@ -41,17 +44,17 @@ async def answer_gate(
     """Resume the paused run with this answer and wait for the gate to record its verdict."""
     async with get_client() as client:
         try:
-            run = await client.read_flow_run(flow_run_id)  # type: ignore[arg-type]
-        except ObjectNotFound:
+            run = await client.read_flow_run(UUID(flow_run_id))
+        except (ObjectNotFound, ValueError):
             raise AnswerError(f"no flow run {flow_run_id}") from None
-    if run.state is None or not run.state.is_paused():
-        state = run.state.name if run.state else "unknown"
-        raise AnswerError(
-            f"flow run {flow_run_id} is not waiting for approval (state: {state});"
-            " a late or repeated answer changes nothing"
-        )
-    await _wait_for_form(flow_run_id, run.state.state_details.run_input_keyset or {})
-    before = _answers(ledger, flow_run_id)
+        if run.state is None or not run.state.is_paused():
+            state = run.state.name if run.state else "unknown"
+            raise AnswerError(
+                f"flow run {flow_run_id} is not waiting for approval (state: {state});"
+                " a late or repeated answer changes nothing"
+            )
+        await _wait_for_form(client, run.id, run.state.state_details.run_input_keyset or {})
+    before = await anyio.to_thread.run_sync(_answers, ledger, flow_run_id)
     try:
         await resume_flow_run(
             flow_run_id,
@@ -64,7 +67,7 @@ async def answer_gate(
     except Exception as exc:  # NotPausedError and API validation errors alike
         raise AnswerError(f"the run did not accept the answer: {exc}") from None
     for _ in range(int(wait_seconds * 4)):
-        after = _answers(ledger, flow_run_id)
+        after = await anyio.to_thread.run_sync(_answers, ledger, flow_run_id)
         if len(after) > len(before):
             answer = after[-1]
             if answer.authorized:
@@ -74,21 +77,23 @@ async def answer_gate(
     return None
 
 
-async def _wait_for_form(flow_run_id: str, keyset: dict[str, str]) -> None:
+async def _wait_for_form(client: PrefectClient, flow_run_id: UUID, keyset: dict[str, str]) -> None:
     """Prefect marks a run Paused a moment before it saves the form's schema; wait for it."""
-    from prefect.input.run_input import read_flow_run_input
-
     for _ in range(40):
-        if (
-            keyset.get("schema")
-            and await read_flow_run_input(
-                keyset["schema"],
-                flow_run_id,  # type: ignore[arg-type]
-            )
-            is not None
-        ):
+        if keyset.get("schema") and await _input_saved(client, flow_run_id, keyset["schema"]):
             return
         await asyncio.sleep(0.25)
+
+
+async def _input_saved(client: PrefectClient, flow_run_id: UUID, key: str) -> bool:
+    """Whether the run input `key` exists (read on our own client, which we close)."""
+    try:
+        await client.read_flow_run_input(flow_run_id, key)
+    except PrefectHTTPStatusError as exc:
+        if exc.response.status_code == 404:
+            return False
+        raise
+    return True
 
 
 def _answers(ledger: Ledger, flow_run_id: str) -> list[ApprovalAnswer]:

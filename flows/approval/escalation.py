@@ -1,28 +1,43 @@
-"""Escalation that does not depend on the flow's process: a Prefect automation.
+"""Escalation that does not depend on the flow's process, and that goes on the record.
 
-When a gate opens, an automation with a proactive trigger is created on the server: "after
-this flow run is Paused, expect it to leave Paused (resume, fail, cancel) within
-`escalate_after`; if it does not, send a notification to the backup and the owners". The
-server evaluates it, so escalation happens even if the flow's process is busy or gone. Each
-engineer with a webhook gets a notification block (created or refreshed by name).
+When a gate opens, a Prefect automation with a proactive trigger is created on the server:
+"after this flow run is Paused (or Suspended), expect it to leave that state within
+`escalate_after`; if it does not, run the `escalate-approval/escalate` deployment". The server
+evaluates it, so escalation happens even if the flow's process is busy or gone; the deployment
+is served by `runbook serve` (a run created while nothing serves it starts when serving
+resumes). The automation is named after the flow run, so arming twice makes one and a gate
+that comes back in a new process (after a suspension or a crash) finds and removes it by name.
+The escalation flow writes `escalated` into the incident's story and sends the
+escalation message through the one notification path (Apprise, every attempt recorded), so
+`runbook audit` shows who was told and whether it reached them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID
 
-from prefect.automations import Automation
-from prefect.blocks.notifications import CustomWebhookNotificationBlock
+from prefect import get_run_logger
 from prefect.client.orchestration import get_client
-from prefect.events.actions import SendNotification
-from prefect.events.schemas.automations import EventTrigger, Posture
-from prefect.exceptions import ObjectNotFound
+from prefect.events.actions import RunDeployment
+from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+from prefect.exceptions import MissingContextError, ObjectNotFound
 
+from governance import messages
+from governance.ledger_records import IncidentState, Notification
 from governance.models import GovernanceConfig
+from recovery_tasks.services import RunServices
 
-LEFT_PAUSED = {
+ESCALATE_FLOW = "escalate-approval"
+ESCALATE_DEPLOYMENT = "escalate"
+WAITING = {"prefect.flow-run.Paused", "prefect.flow-run.Suspended"}
+LEFT_WAITING = {
+    "prefect.flow-run.Resuming",
+    "prefect.flow-run.Scheduled",  # a suspended run, resumed, is rescheduled
+    "prefect.flow-run.Pending",
     "prefect.flow-run.Running",
     "prefect.flow-run.Completed",
     "prefect.flow-run.Failed",
@@ -32,23 +47,9 @@ LEFT_PAUSED = {
 MINIMUM = timedelta(seconds=10)  # Prefect's floor for proactive triggers
 
 
-async def engineer_block_id(config: GovernanceConfig, engineer: str) -> UUID | None:
-    """The notification block posting to this engineer's webhook (None without one)."""
-    contact = config.engineers.get(engineer)
-    if contact is None or contact.webhook is None:
-        return None
-    block = CustomWebhookNotificationBlock(
-        name=f"runbook-{engineer.lower()}",
-        url=str(contact.webhook),
-        method="POST",
-        json_data={
-            "engineer": engineer,
-            "reason": "escalation",
-            "subject": "{{subject}}",
-            "text": "{{body}}",
-        },
-    )
-    return await block.save(f"runbook-notify-{_slug(engineer)}", overwrite=True)
+def automation_name(flow_run_id: str) -> str:
+    """The escalation automation's name: one per flow run."""
+    return f"escalate-approval-{flow_run_id}"
 
 
 async def arm_escalation(
@@ -56,42 +57,111 @@ async def arm_escalation(
     flow_run_id: str,
     targets: list[str],
     after: timedelta,
-    subject: str,
-    body: str,
+    subject: str | None = None,
+    body: str | None = None,
 ) -> UUID | None:
-    """Create the automation; return its id (None when no target can be reached by webhook)."""
-    actions = []
-    for engineer in targets:
-        block_id = await engineer_block_id(config, engineer)
-        if block_id is not None:
-            actions.append(SendNotification(block_document_id=block_id, subject=subject, body=body))
-    if not actions:
+    """Create the automation (once per flow run); return its id, None when nothing is armed.
+
+    The escalation message is built from the ledger when it fires (`messages.escalation`), so
+    `subject` and `body` are not used; `config` is kept for callers that pass it.
+    """
+    if not targets:
         return None
-    automation = Automation(
-        name=f"escalate-approval-{flow_run_id}",
-        description="Notify the backup and the owners when an approval goes unanswered",
-        trigger=EventTrigger(
-            posture=Posture.Proactive,
-            match={"prefect.resource.id": f"prefect.flow-run.{flow_run_id}"},
-            after={"prefect.flow-run.Paused"},
-            expect=LEFT_PAUSED,
-            within=max(after, MINIMUM),
-            threshold=1,
-        ),
-        actions=actions,
-    )
-    created = await automation.acreate()
-    return created.id
+    async with get_client() as client:
+        existing = await client.read_automations_by_name(automation_name(flow_run_id))
+        if existing:  # the gate opened again in this run (a resumed suspension)
+            return existing[0].id
+        try:
+            deployment = await client.read_deployment_by_name(
+                f"{ESCALATE_FLOW}/{ESCALATE_DEPLOYMENT}"
+            )
+        except ObjectNotFound:
+            _logger().warning(
+                "escalation not armed: this Prefect server has no %s/%s deployment; "
+                "`runbook serve` serves it",
+                ESCALATE_FLOW,
+                ESCALATE_DEPLOYMENT,
+            )
+            return None
+        automation = AutomationCore(
+            name=automation_name(flow_run_id),
+            description="Escalate to the backup and the owners when an approval goes unanswered",
+            trigger=EventTrigger(
+                posture=Posture.Proactive,
+                match={"prefect.resource.id": f"prefect.flow-run.{flow_run_id}"},
+                after=WAITING,
+                expect=LEFT_WAITING,
+                within=max(after, MINIMUM),
+                threshold=1,
+            ),
+            actions=[
+                RunDeployment(
+                    source="selected",
+                    deployment_id=deployment.id,
+                    parameters={
+                        "flow_run_id": flow_run_id,
+                        "targets": list(targets),
+                        "unanswered_for_seconds": after.total_seconds(),
+                    },
+                )
+            ],
+        )
+        return await client.create_automation(automation)
 
 
-async def disarm_escalation(automation_id: UUID | None) -> None:
-    """Delete the automation once the gate has its answer (or gave up)."""
-    if automation_id is None:
+async def disarm_escalation(automation: UUID | str | None) -> None:
+    """Delete the escalation once the gate has its answer (or gave up).
+
+    Takes the automation's id (what `arm_escalation` returned) or the flow run's id (a gate
+    that came back in a new process finds its automation by name).
+    """
+    if automation is None:
         return
     async with get_client() as client:
-        with contextlib.suppress(ObjectNotFound):  # already gone: nothing to disarm
-            await client.delete_automation(automation_id)
+        if isinstance(automation, UUID):
+            ids = [automation]
+        else:
+            ids = [a.id for a in await client.read_automations_by_name(automation_name(automation))]
+        for automation_id in ids:
+            with contextlib.suppress(ObjectNotFound):  # already gone: nothing to disarm
+                await client.delete_automation(automation_id)
 
 
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name.lower())
+@dataclass(frozen=True)
+class Escalation:
+    """What one escalation did: the incident, the attempts, or why nothing was sent."""
+
+    incident_id: int | None
+    sent: list[Notification] = field(default_factory=list)
+    skipped: str | None = None
+
+
+def escalate(
+    services: RunServices,
+    flow_run_id: str,
+    targets: list[str],
+    unanswered_for: timedelta,
+    ui_url: str | None = None,
+) -> Escalation:
+    """Record `escalated` on the run's incident and tell `targets`, unless the gate has since
+    been answered (the automation may fire just as an answer arrives)."""
+    ledger = services.ledger
+    incident = ledger.incident_of_run(flow_run_id)
+    if incident is None:
+        return Escalation(None, skipped=f"flow run {flow_run_id} has no incident in the ledger")
+    state = ledger.current_state(incident.id)
+    if state != IncidentState.AWAITING_APPROVAL:
+        return Escalation(incident.id, skipped=f"the gate no longer waits (incident is {state})")
+    services.story().of(incident.id).escalated(targets, unanswered_for, flow_run_id)
+    link = f"{ui_url}/runs/flow-run/{flow_run_id}" if ui_url else None
+    message = messages.escalation(
+        incident.pipeline, incident.id, unanswered_for, link, flow_run_id=flow_run_id
+    )
+    return Escalation(incident.id, services.notifier().send(message, targets))
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter:
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(__name__)

@@ -1,39 +1,45 @@
-"""The approval gate's loop: pause with the evidence, check the answer, pause again if needed.
+"""The approval gate's loop: pause with the evidence, rule on the answer, pause again if needed.
 
-Fail closed: only an authorized approve (from enough distinct people) opens the gate. A
-reject stops the run; a timeout stops the run; an answer from anyone else is refused,
-recorded and the run pauses again with the reason at the top of the evidence. Each pause has
-its own key, so an answer reaches exactly one pause and a late answer finds nothing to resume.
+What an answer counts for is decided by `flows.approval.decision` (a pure function); this module
+does the waiting and the telling. Each pause has its own key, so an answer reaches exactly one
+pause and a late answer finds nothing to resume. Everything that blocks (ledger writes through
+the incident recorder, webhook and SMTP notifications) runs in a worker thread, off the flow's
+event loop.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 from prefect import get_run_logger
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run
 
 from flows.approval.answer import ApprovalAnswer
+from flows.approval.decision import Answer, ApproverRules, Verdict, approver_rules, decide
 from flows.approval.escalation import arm_escalation, disarm_escalation
 from flows.approval.evidence import evidence_markdown
-from governance.ledger import Ledger
-from governance.ledger_records import IncidentState
+from governance.incident_recorder import IncidentRecorder
+from governance.ledger_records import ApprovalRequest, IncidentState
 from governance.models import GovernanceConfig
-from governance.notify import Notifier
-from governance.responders import authorized_approvers, notify_targets
+from governance.responders import notify_targets
 from recovery_tasks.context import StepContext
 from recovery_tasks.errors import GateClosed
+from recovery_tasks.services import RunServices
+
+T = TypeVar("T")
 
 
-@dataclass
+@dataclass(frozen=True)
 class GatePolicy:
     """What this gate needs: who may answer, how many, how long, when to escalate."""
 
-    authorized: list[str]
-    min_approvals: int
+    rules: ApproverRules
     timeout: timedelta
     escalate_after: timedelta
     poll_interval: int
@@ -49,76 +55,60 @@ class GateOutcome:
 
 
 def gate_policy(
-    config: GovernanceConfig,
-    ctx: StepContext,
-    only: list[str] | None,
-    also: list[str],
-    min_approvals: int,
-    escalate_after: timedelta | None,
-    poll_interval: int,
+    config: GovernanceConfig, ctx: StepContext, params: Any, now: datetime
 ) -> GatePolicy:
-    """Who may answer now: on-call and owners by default, narrowed or widened by the runbook.
-
-    Whoever started the run by hand is never among them.
-    """
-    now = datetime.now(UTC)
-    base = set(only) if only is not None else authorized_approvers(config, ctx.pipeline, now)
-    unknown = sorted((base | set(also)) - set(config.engineers))
-    if unknown:
-        raise GateClosed(f"approvers not in governance.yaml: {', '.join(unknown)}")
-    allowed = sorted((base | set(also)) - {ctx.triggered_by})
-    if len(allowed) < min_approvals:
-        raise GateClosed(
-            f"only {len(allowed)} people may approve ({', '.join(allowed)}) but "
-            f"{min_approvals} approvals are required"
-        )
+    """The policy of an approval step (`params`: approvers, also, min_approvals, ...) at `now`."""
+    rules = approver_rules(
+        config,
+        ctx.pipeline,
+        now,
+        only=params.approvers,
+        also=params.also,
+        min_approvals=params.min_approvals,
+        started_by=ctx.triggered_by,
+    )
     return GatePolicy(
-        authorized=allowed,
-        min_approvals=min_approvals,
+        rules=rules,
         timeout=ctx.timeout or timedelta(hours=2),
-        escalate_after=escalate_after or config.escalate_after(ctx.pipeline),
-        poll_interval=poll_interval,
+        escalate_after=params.escalate_after or config.escalate_after(ctx.pipeline),
+        poll_interval=params.poll_interval,
     )
 
 
-async def run_gate(
-    ctx: StepContext,
-    policy: GatePolicy,
-    config: GovernanceConfig,
-    ledger: Ledger,
-    ui_url: str | None,
-) -> GateOutcome:
+async def _off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking call (database, HTTP, SMTP) in a worker thread."""
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+
+
+async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) -> GateOutcome:
     """Pause until enough authorized approvals arrive; raise GateClosed otherwise."""
-    logger = get_run_logger()
+    story = services.story()
+    notifier = services.notifier()
     incident_id = ctx.incident.get("id")
-    deadline = datetime.now(UTC) + policy.timeout
+    now = datetime.now(UTC)
+    deadline = now + policy.timeout
+    ui_url = services.ui_url
     run_link = f"{ui_url}/runs/flow-run/{ctx.flow_run_id}" if ui_url else ctx.flow_run_id
-    targets = notify_targets(config, ctx.pipeline, datetime.now(UTC))
-    notifier = Notifier(config, ledger)
-    request = (
-        ledger.record_approval_request(
-            incident_id,
-            str(ctx.flow_run_id),
-            f"{ctx.step_id}-1",
-            policy.authorized,
-            min_approvals=policy.min_approvals,
-            escalate_at=datetime.now(UTC) + policy.escalate_after,
-            timeout_at=deadline,
-            step_id=ctx.step_id,
-        )
-        if incident_id
-        else None
+    targets = notify_targets(services.governance, ctx.pipeline, now)
+    request = await _off_loop(
+        story.approval_requested,
+        f"{ctx.step_id}-1",
+        policy.rules.authorized,
+        min_approvals=policy.rules.min_approvals,
+        escalate_at=now + policy.escalate_after,
+        timeout_at=deadline,
+        step_id=ctx.step_id,
     )
-    outcome = GateOutcome(request_id=request.id if request else None)
-    _state(ledger, incident_id, IncidentState.AWAITING_APPROVAL, {"step": ctx.step_id})
-    notifier.notify_all(
+    await _off_loop(story.state, IncidentState.AWAITING_APPROVAL, detail={"step": ctx.step_id})
+    await _off_loop(
+        notifier.notify_all,
         targets.first,
         "approval_requested",
         f"{ctx.pipeline}: recovery of incident {incident_id} waits for your approval: {run_link}",
         incident_id=incident_id,
     )
     automation = await arm_escalation(
-        config,
+        services.governance,
         str(ctx.flow_run_id),
         list(targets.escalation),
         policy.escalate_after,
@@ -126,66 +116,21 @@ async def run_gate(
         body=f"Nobody has answered the approval of {ctx.pipeline} (incident {incident_id}) "
         f"for {policy.escalate_after}. Please review: {run_link}",
     )
-    notes: list[str] = []
-    approvals: dict[str, str] = {}
-    pause = 0
     try:
-        while len(approvals) < policy.min_approvals:
-            left = (deadline - datetime.now(UTC)).total_seconds()
-            if left <= 0:
-                raise FlowPauseTimeout("approval deadline passed")
-            pause += 1
-            form = ApprovalAnswer.with_initial_data(
-                description=evidence_markdown(
-                    ctx, policy.authorized, policy.min_approvals, list(approvals), notes
-                ),
-                decision="approve",
-            )
-            answer = await pause_flow_run(
-                wait_for_input=form,
-                timeout=max(int(left), 1),
-                poll_interval=policy.poll_interval,
-                key=f"{ctx.step_id}-{pause}",
-            )
-            who = answer.approver.strip()
-            refusal = _refusal(who, policy, ctx, approvals)
-            if request is not None:
-                ledger.record_answer(
-                    request.id,
-                    who or "(blank)",
-                    answer.decision,
-                    authorized=refusal is None,
-                    reason=refusal,
-                    comment=answer.comment or None,
-                )
-            if refusal is not None:
-                logger.warning("answer refused: %s", refusal)
-                notes.append(f"Answer from '{who}' refused: {refusal}")
-                _state(
-                    ledger,
-                    incident_id,
-                    IncidentState.ANSWER_REFUSED,
-                    {"who": who, "reason": refusal},
-                    actor=who,
-                )
-                continue
-            if answer.decision == "reject":
-                _state(
-                    ledger,
-                    incident_id,
-                    IncidentState.REJECTED,
-                    {"comment": answer.comment},
-                    actor=who,
-                )
-                raise GateClosed(
-                    f"rejected by {who}: {answer.comment or 'no comment'}",
-                    {"decision": "rejected", "by": who, "comment": answer.comment},
-                )
-            approvals[who] = answer.comment
-            logger.info("approved by %s (%d of %d)", who, len(approvals), policy.min_approvals)
-    except FlowPauseTimeout:
-        _state(ledger, incident_id, IncidentState.TIMED_OUT, {"after": str(policy.timeout)})
-        notifier.notify_all(
+        verdict = await _collect_answers(ctx, policy, story, request, deadline)
+    finally:
+        await disarm_escalation(automation)
+    if verdict.outcome == "rejected" and verdict.rejection is not None:
+        who, comment = verdict.rejection.who, verdict.rejection.comment
+        await _off_loop(story.state, IncidentState.REJECTED, actor=who, detail={"comment": comment})
+        raise GateClosed(
+            f"rejected by {who}: {comment or 'no comment'}",
+            {"decision": "rejected", "by": who, "comment": comment},
+        )
+    if verdict.outcome != "approved":
+        await _off_loop(story.state, IncidentState.TIMED_OUT, detail={"after": str(policy.timeout)})
+        await _off_loop(
+            notifier.notify_all,
             [*targets.first, *targets.escalation],
             "approval_timed_out",
             f"{ctx.pipeline}: nobody approved within {policy.timeout}; nothing "
@@ -195,43 +140,75 @@ async def run_gate(
         raise GateClosed(
             f"no authorized approval within {policy.timeout}; nothing published",
             {"decision": "timed_out"},
-        ) from None
-    finally:
-        await disarm_escalation(automation)
-    _state(
-        ledger,
-        incident_id,
+        )
+    await _off_loop(
+        story.state,
         IncidentState.APPROVED,
-        {"by": list(approvals)},
-        actor=",".join(approvals),
+        actor=",".join(verdict.approvers),
+        detail={"by": verdict.approvers},
     )
-    outcome.approvers = list(approvals)
-    outcome.comments = [c for c in approvals.values() if c]
-    return outcome
+    return GateOutcome(verdict.approvers, verdict.comments, request.id if request else None)
 
 
-def _refusal(
-    who: str, policy: GatePolicy, ctx: StepContext, approvals: dict[str, str]
-) -> str | None:
-    """Why this answer cannot count (None when it can)."""
-    if who and who == ctx.triggered_by:
-        return f"{who} started this run by hand and cannot approve it"
-    if who not in policy.authorized:
-        return f"'{who}' may not answer this gate; authorized: {', '.join(policy.authorized)}"
-    if who in approvals:
-        return f"{who} has already approved; {policy.min_approvals} distinct approvers needed"
-    return None
-
-
-def _state(
-    ledger: Ledger,
-    incident_id: int | None,
-    state: IncidentState,
-    detail: dict,
-    actor: str | None = None,
-) -> None:
-    if incident_id:
-        ledger.record_state(incident_id, state, detail=detail, actor=actor)
+async def _collect_answers(
+    ctx: StepContext,
+    policy: GatePolicy,
+    story: IncidentRecorder,
+    request: ApprovalRequest | None,
+    deadline: datetime,
+) -> Verdict:
+    """Pause for answers, recording each with its ruling, until the verdict is not `waiting`."""
+    logger = get_run_logger()
+    rules = policy.rules
+    answers: list[Answer] = []
+    verdict = decide(rules, answers)
+    while verdict.outcome == "waiting":
+        left = (deadline - datetime.now(UTC)).total_seconds()
+        if left <= 0:
+            return decide(rules, answers, timed_out=True)
+        evidence = await _off_loop(
+            evidence_markdown,
+            ctx,
+            list(rules.authorized),
+            rules.min_approvals,
+            verdict.approvers,
+            verdict.notes,
+        )
+        form = ApprovalAnswer.with_initial_data(description=evidence, decision="approve")
+        try:
+            given = await pause_flow_run(
+                wait_for_input=form,
+                timeout=max(int(left), 1),
+                poll_interval=policy.poll_interval,
+                key=f"{ctx.step_id}-{len(answers) + 1}",
+            )
+        except FlowPauseTimeout:
+            return decide(rules, answers, timed_out=True)
+        answer = Answer(given.approver.strip(), given.decision, given.comment)
+        answers.append(answer)
+        verdict = decide(rules, answers)
+        ruling = verdict.rulings[-1]
+        await _off_loop(
+            story.answer,
+            request,
+            answer.who,
+            answer.decision,
+            refusal=ruling.refusal,
+            comment=answer.comment,
+        )
+        if ruling.refusal is not None:
+            logger.warning("answer refused: %s", ruling.refusal)
+            await _off_loop(
+                story.state,
+                IncidentState.ANSWER_REFUSED,
+                actor=answer.who,
+                detail={"who": answer.who, "reason": ruling.refusal},
+            )
+        elif answer.decision == "approve":
+            logger.info(
+                "approved by %s (%d of %d)", answer.who, len(verdict.approvals), rules.min_approvals
+            )
+    return verdict
 
 
 async def on_call_gate(params: Any, ctx: StepContext) -> GateOutcome:
@@ -241,13 +218,5 @@ async def on_call_gate(params: Any, ctx: StepContext) -> GateOutcome:
     poll_interval); the step type in `recovery_tasks.approval` calls this through its context.
     """
     services = ctx.run
-    policy = gate_policy(
-        services.governance,
-        ctx,
-        params.approvers,
-        params.also,
-        params.min_approvals,
-        params.escalate_after,
-        params.poll_interval,
-    )
-    return await run_gate(ctx, policy, services.governance, services.ledger, services.ui_url)
+    policy = gate_policy(services.governance, ctx, params, datetime.now(UTC))
+    return await run_gate(ctx, policy, services)

@@ -1,19 +1,25 @@
 """One Prefect flow per pipeline, each with three tasks: transform, checks, outputs.
 
-Pipeline flows are named `pipeline-<name>` so they never share a name with the runbook that
-recovers them (a log scan by flow name would otherwise read a recovery's logs).
+The flows are async (no sync-flow heartbeat tail); each task does its database work in a
+worker thread, on engines it disposes when it ends. Pipeline flows are named
+`pipeline-<name>` so they never share a name with the runbook that recovers them (a log scan
+by flow name would otherwise read a recovery's logs).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import anyio
 from prefect import Flow, flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import acreate_table_artifact
 from prefect.context import FlowRunContext
 
 from flows.events.emit import DeliveryError, deliver, failure_event
-from warehouse.checks import raise_for_checks, run_checks
+from foundation.engines import EngineCache
+from warehouse.checks import CheckResult, raise_for_checks, run_checks
 from warehouse.db import Platform
 from warehouse.failures import PipelineFailure
 from warehouse.outputs import write_outputs
@@ -46,20 +52,42 @@ async def emit_pipeline_failed(failure: PipelineFailure, pipeline: str | None = 
     return True
 
 
+@contextmanager
+def _platform() -> Iterator[Platform]:
+    """The warehouse and source engines of one task, disposed when it ends."""
+    with EngineCache() as engines:
+        yield Platform.from_settings(engines=engines)
+
+
+def _transform(pipeline: str, partition: str) -> dict[str, int]:
+    with _platform() as platform:
+        pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
+        preflight(platform, pipe, part)
+        return run_transform(platform, pipe, part).rows
+
+
+def _checks(pipeline: str, partition: str) -> list[CheckResult]:
+    with _platform() as platform:
+        return run_checks(platform, pipeline, partition)
+
+
+def _outputs(pipeline: str, partition: str) -> dict[str, str]:
+    with _platform() as platform:
+        out = write_outputs(platform, pipeline, partition)
+    return {"report_csv": str(out.report_csv), "dashboard_feed": str(out.dashboard_feed)}
+
+
 @task(name="transform")
-def transform_task(pipeline: str, partition: str) -> dict[str, int]:
+async def transform_task(pipeline: str, partition: str) -> dict[str, int]:
     """Preflight the sources, then replace the partition in one transaction."""
-    platform = Platform.from_settings()
-    pipe, part = resolve(pipeline, partition)
-    preflight(platform, pipe, part)
-    return run_transform(platform, pipe, part).rows
+    return await anyio.to_thread.run_sync(_transform, pipeline, partition)
 
 
 @task(name="checks")
-def checks_task(pipeline: str, partition: str) -> list[dict[str, Any]]:
+async def checks_task(pipeline: str, partition: str) -> list[dict[str, Any]]:
     """Run every check; publish them as a table artifact; fail on a blocking failure."""
-    results = run_checks(Platform.from_settings(), pipeline, partition)
-    create_table_artifact(
+    results = await anyio.to_thread.run_sync(_checks, pipeline, partition)
+    await acreate_table_artifact(
         key=f"{pipeline.replace('_', '-')}-checks",
         table=[
             {"check": r.name, "passed": r.passed, "kind": str(r.kind), "failing": r.failing_count}
@@ -72,10 +100,9 @@ def checks_task(pipeline: str, partition: str) -> list[dict[str, Any]]:
 
 
 @task(name="outputs")
-def outputs_task(pipeline: str, partition: str) -> dict[str, str]:
+async def outputs_task(pipeline: str, partition: str) -> dict[str, str]:
     """Write the report CSV and the dashboard feed under the data folder."""
-    out = write_outputs(Platform.from_settings(), pipeline, partition)
-    return {"report_csv": str(out.report_csv), "dashboard_feed": str(out.dashboard_feed)}
+    return await anyio.to_thread.run_sync(_outputs, pipeline, partition)
 
 
 def _make(pipe: Pipeline) -> Flow:
@@ -87,10 +114,10 @@ def _make(pipe: Pipeline) -> Flow:
     async def pipeline_run(partition: str) -> dict[str, Any]:
         logger = get_run_logger()
         try:
-            rows = transform_task(pipe.name, partition)
+            rows = await transform_task(pipe.name, partition)
             logger.info("wrote %s rows for %s %s", sum(rows.values()), pipe.name, partition)
-            checks_task(pipe.name, partition)
-            outputs = outputs_task(pipe.name, partition)
+            await checks_task(pipe.name, partition)
+            outputs = await outputs_task(pipe.name, partition)
         except PipelineFailure as failure:
             logger.error(
                 "pipeline failed: kind=%s partition=%s: %s", failure.kind, partition, failure.detail

@@ -19,6 +19,8 @@ from flows.approval.answering import Verdict, answer_gate
 from flows.language.catalog import PipelineCatalog
 from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
+from flows.prefect_client import prefect_client_context
+from flows.run_services import open_command_services
 from governance.ledger import Ledger
 from tests.gated_runbook import gated_runbook
 
@@ -40,9 +42,17 @@ class GatedRun:
 
     def answer(self, who: str, decision: str = "approve", comment: str = "") -> Verdict | None:
         wait_until_paused(self.flow_run_id)
-        return asyncio.run(
-            answer_gate(self.flow_run_id, who, decision, comment, Ledger.from_settings())
-        )
+        with open_command_services() as services:
+            return asyncio.run(
+                answer_gate(self.flow_run_id, who, decision, comment, services.ledger)
+            )
+
+
+@pytest.fixture
+def ledger() -> Iterator[Ledger]:
+    """The configured audit ledger, as the commands open it (disposed after the test)."""
+    with open_command_services() as services:
+        yield services.ledger
 
 
 def flow_run_state(flow_run_id: str) -> Any:
@@ -96,18 +106,15 @@ def start_gated(
         run = GatedRun(name, target, threading.Thread(daemon=True, target=lambda: None))
 
         def go() -> None:
-            run.result.append(
-                asyncio.run(
-                    compiled.flow(
-                        event={
-                            "event": "pipeline.failed",
-                            "payload": {"kind": "data_quality", "partition": "2026-10"},
-                        },
-                        triggered_by=triggered_by,
-                        return_state=True,
-                    )
+            event = {
+                "event": "pipeline.failed",
+                "payload": {"kind": "data_quality", "partition": "2026-10"},
+            }
+            with prefect_client_context():
+                state = asyncio.run(
+                    compiled.flow(event=event, triggered_by=triggered_by, return_state=True)
                 )
-            )
+            run.result.append(state)
 
         run.thread = threading.Thread(target=go, daemon=True)
         run.thread.start()

@@ -14,8 +14,7 @@ from tests.approval.conftest import GatedRun, flow_run_state, wait_until_paused
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
-def ledger_answers(run: GatedRun) -> list[tuple[str, str, bool]]:
-    ledger = Ledger.from_settings()
+def ledger_answers(run: GatedRun, ledger: Ledger) -> list[tuple[str, str, bool]]:
     incident = ledger.incident_of_run(run.flow_run_id)
     assert incident is not None and incident.runbook == run.name
     return [
@@ -25,7 +24,9 @@ def ledger_answers(run: GatedRun) -> list[tuple[str, str, bool]]:
     ]
 
 
-def test_authorized_approval_continues_and_publishes(start_gated: Callable[..., GatedRun]) -> None:
+def test_authorized_approval_continues_and_publishes(
+    start_gated: Callable[..., GatedRun], ledger: Ledger
+) -> None:
     run = start_gated()
     paused = wait_until_paused(run.flow_run_id)
     assert not run.target.exists()  # nothing before the answer
@@ -36,11 +37,11 @@ def test_authorized_approval_continues_and_publishes(start_gated: Callable[..., 
     assert run.target.exists()
     assert state.result()["steps"]["approve"]["outputs"]["approvers"] == ["A"]
     assert paused.state_details.pause_key == "approve-1"
-    assert ledger_answers(run) == [("A", "approve", True)]
+    assert ledger_answers(run, ledger) == [("A", "approve", True)]
 
 
 def test_unauthorized_answer_is_refused_recorded_and_the_run_pauses_again(
-    start_gated: Callable[..., GatedRun],
+    start_gated: Callable[..., GatedRun], ledger: Ledger
 ) -> None:
     run = start_gated()
     verdict = run.answer("C", comment="looks fine to me")
@@ -51,7 +52,7 @@ def test_unauthorized_answer_is_refused_recorded_and_the_run_pauses_again(
     assert not run.target.exists()
     assert run.answer("B").accepted  # type: ignore[union-attr]
     assert run.final_state().is_completed()
-    assert ledger_answers(run) == [("C", "approve", False), ("B", "approve", True)]
+    assert ledger_answers(run, ledger) == [("C", "approve", False), ("B", "approve", True)]
 
 
 def test_reject_ends_the_run_without_publishing(start_gated: Callable[..., GatedRun]) -> None:
@@ -63,12 +64,12 @@ def test_reject_ends_the_run_without_publishing(start_gated: Callable[..., Gated
     assert not run.target.exists()
 
 
-def test_timeout_fails_closed(start_gated: Callable[..., GatedRun]) -> None:
+def test_timeout_fails_closed(start_gated: Callable[..., GatedRun], ledger: Ledger) -> None:
     run = start_gated(timeout="3s")
     state = run.final_state()
     assert state.is_failed()
     assert not run.target.exists()
-    assert ledger_answers(run) == []
+    assert ledger_answers(run, ledger) == []
 
 
 def test_two_distinct_approvers_are_needed_for_min_approvals_2(
@@ -97,12 +98,12 @@ def test_whoever_started_the_run_cannot_approve_it(start_gated: Callable[..., Ga
 
 
 def test_a_second_answer_after_the_gate_closed_changes_nothing(
-    start_gated: Callable[..., GatedRun],
+    start_gated: Callable[..., GatedRun], ledger: Ledger
 ) -> None:
     run = start_gated()
     run.answer("B", "reject", "no")
     state = run.final_state()
     with pytest.raises(AnswerError, match="not waiting for approval"):
-        asyncio.run(answer_gate(run.flow_run_id, "A", "approve", "", Ledger.from_settings()))
+        asyncio.run(answer_gate(run.flow_run_id, "A", "approve", "", ledger))
     assert flow_run_state(run.flow_run_id).is_failed()
     assert state.name == "Rejected" and not run.target.exists()

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName
-from prefect.input.run_input import aread_flow_run_input, keyset_from_paused_state
+from prefect.exceptions import PrefectHTTPStatusError
+from prefect.input.run_input import keyset_from_paused_state
 from prefect.logging.handlers import APILogHandler
 
 from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
@@ -29,9 +30,10 @@ from flows.approval.answering import Verdict, answer_gate
 from flows.language.catalog import PipelineCatalog
 from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
-from foundation.settings import PROJECT_ROOT, reload_settings
+from flows.prefect_client import prefect_client_context
+from flows.run_services import open_command_services
+from foundation.settings import PROJECT_ROOT, temporary_settings
 from governance.config import load_governance
-from governance.ledger import Ledger
 from governance.models import GovernanceConfig
 from tests.gated_runbook import gated_runbook
 
@@ -118,14 +120,8 @@ def governance(
         text = text.replace(old, f"  {name}: {{webhook: {webhook.url}/{name}}}")
     path = tmp_path_factory.mktemp("governance") / "governance.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RUNBOOK_GOVERNANCE_FILE", str(path))
-        reload_settings()
-        try:
-            yield load_governance()
-        finally:
-            reload_settings()
-    reload_settings()
+    with temporary_settings(governance_file=path):
+        yield load_governance(path)
 
 
 @dataclass
@@ -166,13 +162,12 @@ class GatedRun:
     def description(self, state: Any) -> str | None:
         """The markdown shown above the Resume form for this Paused state (None: not yet)."""
         keyset = keyset_from_paused_state(state)
-        return run_async(aread_flow_run_input(keyset["description"], self.flow_run_id))
+        return run_async(_read_input(self.flow_run_id, keyset["description"]))
 
     def answer(self, who: str, decision: str = "approve", comment: str = "") -> Verdict | None:
         """Answer the gate from outside the flow, as `runbook approve/reject` does."""
-        return run_async(
-            answer_gate(self.flow_run_id, who, decision, comment, Ledger.from_settings())
-        )
+        with open_command_services() as services:
+            return run_async(answer_gate(self.flow_run_id, who, decision, comment, services.ledger))
 
 
 def run_async(coro: Any) -> Any:
@@ -205,6 +200,18 @@ async def _read_state(flow_run_id: str) -> Any:
         return (await client.read_flow_run(flow_run_id)).state  # type: ignore[arg-type]
 
 
+async def _read_input(flow_run_id: str, key: str) -> Any:
+    """A run input's value, None until it is saved (read on a client we close)."""
+    async with get_client() as client:
+        try:
+            raw = await client.read_flow_run_input(flow_run_id, key)  # type: ignore[arg-type]
+        except PrefectHTTPStatusError as exc:
+            if exc.response.status_code == 404:
+                return None
+            raise
+    return json.loads(raw)
+
+
 async def _find_run(flow_name: str) -> str | None:
     async with get_client() as client:
         runs = await client.read_flow_runs(
@@ -230,7 +237,8 @@ def start_gated(catalog: PipelineCatalog, tmp_path: Path) -> Iterator[Callable[.
         }
 
         def go() -> None:
-            run.result.append(asyncio.run(compiled.flow(event=event, return_state=True)))
+            with prefect_client_context():
+                run.result.append(asyncio.run(compiled.flow(event=event, return_state=True)))
 
         # the flow's thread must see this thread's settings (the server's API URL)
         run.thread = threading.Thread(

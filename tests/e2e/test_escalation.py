@@ -1,24 +1,37 @@
-"""Escalation of an unanswered approval, end to end on a real Prefect server.
+"""Escalation of an unanswered approval, end to end on a real Prefect server, on the record.
 
 The gate notifies the on-call primary itself, then leaves escalation to the server: an
 automation with a proactive trigger on the paused run. Nobody answers within `escalate_after`,
-so the Prefect server (not the flow's process) POSTs to the backup's and the owners' webhooks,
-here a real HTTP receiver on a loopback port. Once an authorized engineer answers, the gate
-deletes the automation; a gate answered in time escalates to nobody.
+so the server runs the `escalate-approval/escalate` deployment, served here by `runbook serve`
+in its own process (not the flow's): it writes `escalated` into the incident's story and
+notifies the backup and the owners through Apprise (`json://` URLs on a real HTTP receiver),
+each attempt recorded, so `runbook audit` shows the escalation with its delivery outcome. Once
+an authorized engineer answers, the gate deletes the automation; a gate answered in time
+escalates to nobody.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
+from typer.testing import CliRunner
 
 from deployments.local_server import LocalServer
+from flows.run_services import open_command_services
+from foundation.settings import PROJECT_ROOT, get_settings
 from governance.models import GovernanceConfig
 from governance.responders import notify_targets
+from runbook_cli.main import app
 from tests.e2e.conftest import ENGINEERS, GatedRun, Webhook, run_async, start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -32,12 +45,74 @@ def server(governance: GovernanceConfig) -> Iterator[LocalServer]:
     yield from start_server("runbook_e2e_escalation", ui=False)
 
 
+@pytest.fixture(scope="module")
+def serving(
+    server: LocalServer, governance: GovernanceConfig, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[subprocess.Popen]:
+    """`runbook serve` in its own process: no runbooks, the SLA watch, the escalations and the
+    weekly report, on this test's governance file and audit ledger."""
+    folder = tmp_path_factory.mktemp("serve")
+    (folder / "runbooks").mkdir()
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": server.api_url,
+        "RUNBOOK_RUNBOOKS_DIR": str(folder / "runbooks"),
+        "RUNBOOK_GOVERNANCE_FILE": str(get_settings().governance.governance_file),
+        "RUNBOOK_AUDIT_URL": get_settings().audit_url(),
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    with (folder / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "runbook_cli", "serve", "--poll", "1"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while run_async(_deployment("escalate-approval/escalate")) is None:
+            assert process.poll() is None, (folder / "serve.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "runbook serve never served the escalation"
+            time.sleep(1)
+        yield process
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM the serve process group (twice: the first may be swallowed), then kill."""
+    for _ in range(2):
+        if process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+async def _deployment(name: str) -> Any:
+    async with get_client() as client:
+        try:
+            return await client.read_deployment_by_name(name)
+        except ObjectNotFound:
+            return None
+
+
 def posts_about(webhook: Webhook, engineer: str, run: GatedRun, reason: str) -> list[dict]:
     """What this engineer's webhook received about this run for this reason."""
     return [
         body
         for body in webhook.bodies(engineer)
-        if body.get("reason") == reason and run.flow_run_id in str(body.get("text"))
+        if body.get("reason") == reason
+        and (
+            body.get("flow_run_id") == run.flow_run_id or run.flow_run_id in body.get("message", "")
+        )
     ]
 
 
@@ -49,14 +124,26 @@ def automations_of(run: GatedRun) -> list:
     return run_async(read())
 
 
-@pytest.mark.timeout(240)
-def test_an_unanswered_gate_escalates_to_the_backup_and_the_owners_from_the_server(
-    server: LocalServer,
+def escalations_on_record(run: GatedRun) -> tuple[int, list[Any], list[Any]]:
+    """The run's incident, its `escalated` markers and its escalation notifications."""
+    with open_command_services() as services:
+        incident = services.ledger.incident_of_run(run.flow_run_id)
+        assert incident is not None
+        marks = [e for e in services.ledger.events(incident.id) if e.state == "escalated"]
+        sent = [n for n in services.ledger.notifications(incident.id) if n.reason == "escalation"]
+    return incident.id, marks, sent
+
+
+@pytest.mark.timeout(300)
+def test_an_unanswered_gate_escalates_on_the_record_from_a_served_deployment(
+    serving: subprocess.Popen,
     governance: GovernanceConfig,
     webhook: Webhook,
-    start_gated: Callable[..., GatedRun],
+    start_gated: Any,
 ) -> None:
     targets = notify_targets(governance, "aggregate_profit", datetime.now(UTC))
+    weekly = run_async(_deployment("incident-report/weekly"))
+    assert weekly is not None and weekly.schedules  # served beside it, on its weekly schedule
     run = start_gated(gate=GATE, timeout="10m")
     paused_at = time.monotonic()
     run.wait_paused("approve-1")
@@ -68,21 +155,36 @@ def test_an_unanswered_gate_escalates_to_the_backup_and_the_owners_from_the_serv
         f"approval_requested to {primary}",
     )
     assert len(automations_of(run)) == 1  # armed while the gate waits
-    # nobody answers: the server's automation tells the backup and both owners
+    # nobody answers: the server runs the served escalation, which tells the backup and owners
     webhook.wait_for(
         lambda: all(posts_about(webhook, e, run, "escalation") for e in targets.escalation),
-        60,
+        90,
         f"escalation to {', '.join(targets.escalation)}",
     )
     waited = time.monotonic() - paused_at
     assert waited >= ESCALATE_AFTER - 1, f"escalated after {waited:.1f} s"
     escalation = posts_about(webhook, targets.escalation[0], run, "escalation")[0]
-    assert escalation["subject"] == "Escalation: aggregate_profit approval unanswered"
-    assert f"/runs/flow-run/{run.flow_run_id}" in escalation["text"]
-    assert escalation["engineer"] == targets.escalation[0]
+    assert escalation["title"] == "[runbook] Escalation: aggregate_profit approval unanswered"
+    assert escalation["link"].endswith(f"/runs/flow-run/{run.flow_run_id}")
+    assert escalation["type"] == "warning"
     bystanders = set(ENGINEERS) - set(targets.escalation)
     assert not any(posts_about(webhook, e, run, "escalation") for e in bystanders)
     assert not run.target.exists()  # escalating approves nothing
+
+    incident, marks, sent = escalations_on_record(run)
+    [mark] = marks
+    assert mark.detail["to"] == list(targets.escalation)
+    assert [(n.recipient, n.channel, n.delivered) for n in sent] == [
+        (e, "json", True) for e in targets.escalation
+    ]
+    audit = CliRunner().invoke(app, ["audit", str(incident)])
+    assert audit.exit_code == 0, audit.output
+    assert any(" escalated " in line for line in audit.output.splitlines())
+    for engineer in targets.escalation:
+        assert any(
+            f"notified {engineer}" in line and "json (escalation): delivered" in line
+            for line in audit.output.splitlines()
+        ), audit.output
 
     verdict = run.answer("A", comment="seen the escalation; counts match")
     assert verdict is not None and verdict.accepted
@@ -95,7 +197,7 @@ def test_an_unanswered_gate_escalates_to_the_backup_and_the_owners_from_the_serv
 
 @pytest.mark.timeout(240)
 def test_a_gate_answered_before_escalate_after_escalates_to_nobody(
-    server: LocalServer, webhook: Webhook, start_gated: Callable[..., GatedRun]
+    serving: subprocess.Popen, webhook: Webhook, start_gated: Any
 ) -> None:
     run = start_gated(gate=GATE, timeout="10m")
     run.wait_paused("approve-1")
@@ -107,3 +209,5 @@ def test_a_gate_answered_before_escalate_after_escalates_to_nobody(
     # well past escalate_after plus the server's evaluation period: still nothing
     time.sleep(max(0.0, ESCALATE_AFTER + 10 - (time.monotonic() - paused_at)))
     assert not any(posts_about(webhook, e, run, "escalation") for e in ENGINEERS)
+    _, marks, sent = escalations_on_record(run)
+    assert marks == [] and sent == []

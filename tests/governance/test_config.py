@@ -92,7 +92,8 @@ overrides:
 """
     assert _errors(text) == [
         "governance.yaml:3:14: engineers.B.email: 'b@example' is not an email address",
-        "governance.yaml:4:3: engineers.C: an engineer needs a contact: email, webhook or both",
+        "governance.yaml:4:3: engineers.C: an engineer needs a contact: notify (Apprise URLs), "
+        "email or webhook",
         "governance.yaml:9:14: pipelines.aggregate_profit.primary: unknown engineer 'E'; "
         "known: A, B, C",
         "governance.yaml:11:10: pipelines.aggregate_profit.sla: invalid duration '4hours': "

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from faults.portal_admin import PortalFaultAdmin
 from portal.client import PortalClient
 from portal.config import PortalConfig
 from portal.database import portal_engine, upgrade_portal
@@ -69,10 +70,13 @@ def client(
     portal: PortalServer, sleeps: SleepRecorder, fast_retry: RetryPolicy
 ) -> Iterator[PortalClient]:
     """A client with fast backoff, facing an empty fault plan."""
-    with PortalClient(portal.url, TOKEN, timeout=5.0, retry=fast_retry, sleep=sleeps) as c:
-        c.clear_faults()
+    with (
+        PortalFaultAdmin(portal.url, TOKEN) as plan,
+        PortalClient(portal.url, TOKEN, timeout=5.0, retry=fast_retry, sleep=sleeps) as c,
+    ):
+        plan.clear_faults()
         yield c
-        c.clear_faults()
+        plan.clear_faults()
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     process = subprocess.Popen(command + args, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # two workers import the app; slow on a busy machine
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:

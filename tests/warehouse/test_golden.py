@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import Engine
 
-from tests.warehouse.conftest import GOLDEN, PARTITIONS
+from tests.warehouse.sample import GOLDEN, PARTITIONS
+from warehouse.db import Platform
 from warehouse.outputs import report_csv
 from warehouse.runner import run_pipeline
 
 
 @pytest.mark.parametrize("pipeline", list(PARTITIONS))
-def test_clean_run_gives_golden_report(clean: Engine, pipeline: str) -> None:
+def test_clean_run_gives_golden_report(clean: Platform, pipeline: str) -> None:
     partition = PARTITIONS[pipeline]
     result = run_pipeline(clean, pipeline, partition)
     assert all(c.passed for c in result.checks), [c for c in result.checks if not c.passed]
@@ -27,7 +27,7 @@ def test_clean_run_gives_golden_report(clean: Engine, pipeline: str) -> None:
 
 
 @pytest.mark.parametrize("pipeline", list(PARTITIONS))
-def test_rerun_is_idempotent(clean: Engine, pipeline: str) -> None:
+def test_rerun_is_idempotent(clean: Platform, pipeline: str) -> None:
     first = run_pipeline(clean, pipeline, PARTITIONS[pipeline])
     second = run_pipeline(clean, pipeline, PARTITIONS[pipeline])
     assert first.transform.rows == second.transform.rows

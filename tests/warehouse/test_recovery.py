@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import inspect, text
 
-from tests.warehouse.conftest import GOLDEN
+from faults import inject
+from tests.warehouse.sample import GOLDEN
+from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
-from warehouse.faults import inject
 from warehouse.recovery import (
     annotate,
     backfill_from_activity_logs,
@@ -22,42 +23,42 @@ from warehouse.runner import run_pipeline, validate_partition
 from warehouse.schema import migrate, table_names
 
 
-def test_source_counts_match_after_a_run(clean: Engine) -> None:
+def test_source_counts_match_after_a_run(clean: Platform) -> None:
     run_pipeline(clean, "aggregate_profit", "2026-03")
     counts = source_counts(clean, "aggregate_profit", "2026-03")
     assert counts.matches and counts.source > 0
 
 
-def test_missing_partitions_lists_unrun_weeks(clean: Engine) -> None:
+def test_missing_partitions_lists_unrun_weeks(clean: Platform) -> None:
     run_pipeline(clean, "aggregate_growth", "2026-W11")
     gaps = missing_partitions(clean, "aggregate_growth", date(2026, 3, 2), date(2026, 3, 22))
     assert gaps == ["2026-W10", "2026-W12"]
 
 
-def test_missing_days_are_backfilled_from_activity_logs(clean: Engine) -> None:
+def test_missing_days_are_backfilled_from_activity_logs(clean: Platform) -> None:
     inject(clean, "storage_partition", "aggregate_growth", "2026-W11", "missing_partition")
     days = missing_days(clean, "aggregate_growth", "2026-W11")
     assert days == [date(2026, 3, 14), date(2026, 3, 15)]
-    backfill_from_activity_logs(clean, days)
+    assert backfill_from_activity_logs(clean, days).rows_inserted > 0
     assert missing_days(clean, "aggregate_growth", "2026-W11") == []
     validate_partition(clean, "aggregate_growth", "2026-W11")
 
 
-def test_late_events_are_restored_from_backup(clean: Engine) -> None:
+def test_late_events_are_restored_from_backup(clean: Platform) -> None:
     inject(clean, "late_arriving_data", "aggregate_engagement", "2026-03")
     with pytest.raises(PipelineFailure) as info:
         run_pipeline(clean, "aggregate_engagement", "2026-03")
     assert info.value.kind == FailureKind.LATE_ARRIVING_DATA
-    restore_events_from_backup(clean, [date(2026, 3, 31)])
+    assert restore_events_from_backup(clean, [date(2026, 3, 31)]).rows_inserted > 0
     result = run_pipeline(clean, "aggregate_engagement", "2026-03")
     golden = (GOLDEN / "aggregate_engagement__2026-03.csv").read_text()
     assert result.outputs.report_csv.read_text() == golden
 
 
-def test_swing_needs_an_annotation(clean: Engine) -> None:
+def test_swing_needs_an_annotation(clean: Platform) -> None:
     run_pipeline(clean, "aggregate_engagement", "2026-02")
     run_pipeline(clean, "aggregate_engagement", "2026-03")
-    with clean.begin() as conn:
+    with clean.warehouse.begin() as conn:
         conn.execute(
             text("UPDATE engagement_monthly SET mau = mau * 2 WHERE partition_key = '2026-02'")
         )
@@ -65,13 +66,13 @@ def test_swing_needs_an_annotation(clean: Engine) -> None:
         validate_partition(clean, "aggregate_engagement", "2026-03")
     annotate(clean, "aggregate_engagement", "2026-03", "marketing campaign ended", "A")
     validate_partition(clean, "aggregate_engagement", "2026-03")
-    with clean.begin() as conn:
+    with clean.warehouse.begin() as conn:
         conn.execute(text("DELETE FROM annotations"))
     run_pipeline(clean, "aggregate_engagement", "2026-02")
 
 
-def test_zero_length_sessions_fail_the_duration_check(clean: Engine) -> None:
-    with clean.begin() as conn:
+def test_zero_length_sessions_fail_the_duration_check(clean: Platform) -> None:
+    with clean.warehouse.begin() as conn:
         before = conn.execute(text("SELECT duration_s FROM sessions WHERE session_id = 1")).scalar()
         conn.execute(text("UPDATE sessions SET duration_s = 0 WHERE session_id = 1"))
     try:
@@ -79,7 +80,7 @@ def test_zero_length_sessions_fail_the_duration_check(clean: Engine) -> None:
             run_pipeline(clean, "aggregate_engagement", "2025-01")
         assert info.value.kind == FailureKind.DATA_QUALITY
     finally:
-        with clean.begin() as conn:
+        with clean.warehouse.begin() as conn:
             conn.execute(
                 text("UPDATE sessions SET duration_s = :d WHERE session_id = 1"), {"d": before}
             )
@@ -90,9 +91,26 @@ def test_alembic_migration_creates_the_warehouse_tables(tmp_path) -> None:
 
     engine = engine_for(f"sqlite:///{tmp_path / 'm.db'}")
     migrate(engine)
-    assert {
-        "partition_runs",
-        "injected_faults",
-        "profit_monthly",
-        "alembic_version",
-    } <= table_names(engine)
+    tables = table_names(engine)
+    assert {"partition_runs", "profit_monthly", "alembic_version"} <= tables
+    assert "injected_faults" not in tables  # the fault layer's own table, not the warehouse's
+    columns = {c["name"] for c in inspect(engine).get_columns("partition_runs")}
+    assert {"failing_checks", "checked_at"} <= columns
+    engine.dispose()
+
+
+def test_upgrade_from_0001_makes_old_complete_partitions_unchecked(tmp_path) -> None:
+    from warehouse.db import engine_for
+
+    engine = engine_for(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text("""INSERT INTO partition_runs (pipeline, partition_key, status, started_at)
+                    VALUES ('aggregate_profit', '2026-03', 'complete', CURRENT_TIMESTAMP)""")
+        )
+    migrate(engine)
+    with engine.connect() as conn:
+        status = conn.execute(text("SELECT status FROM partition_runs")).scalar_one()
+    assert status == "unchecked"
+    engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from foundation.errors import RecoveryError, TerminalError
+from warehouse.calendar import FiscalCalendar, Partition, parse_partition
 from warehouse.pipelines.base import Check, CheckContext, Measure, Pipeline, Step
 from warehouse.pipelines.engagement import aggregate_engagement
 from warehouse.pipelines.growth import aggregate_growth, daily_growth_experiments
@@ -36,4 +37,27 @@ def get_pipeline(name: str | Pipeline) -> Pipeline:
         ) from None
 
 
-__all__ = ["Check", "CheckContext", "Measure", "Pipeline", "Step", "get_pipeline", "registry"]
+def resolve(
+    pipeline: str | Pipeline, partition: str | Partition, calendar: FiscalCalendar
+) -> tuple[Pipeline, Partition]:
+    """The pipeline definition and the partition parsed at its grain in `calendar`.
+
+    The calendar is required (callers pass `platform.config.fiscal_calendar`): a default
+    would silently read a 4-4-5 fiscal month as a calendar month.
+    """
+    pipe = get_pipeline(pipeline)
+    if isinstance(partition, Partition):
+        return pipe, partition
+    return pipe, parse_partition(pipe.grain, partition, calendar)
+
+
+__all__ = [
+    "Check",
+    "CheckContext",
+    "Measure",
+    "Pipeline",
+    "Step",
+    "get_pipeline",
+    "registry",
+    "resolve",
+]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from warehouse.calendar import Grain, Partition
+from warehouse.config import WarehouseConfig
 from warehouse.failures import FailureKind
 
 
@@ -22,16 +23,16 @@ class Step:
 
     table: str
     insert_sql: str
-    crash_keep: str | None = None  # predicate kept by an injected mid-run crash
 
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a check's query may use besides bound parameters."""
+    """What a check's query may use besides bound parameters (thresholds come from `config`)."""
 
     pipeline: Pipeline
     partition: Partition
     conn: Connection
+    config: WarehouseConfig
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from foundation.settings import get_settings
 from warehouse.failures import FailureKind
 from warehouse.pipelines.base import Check, CheckContext, Measure, Pipeline, Step
 from warehouse.scales import EVENT_TYPES
@@ -13,7 +12,7 @@ EVENT_TYPE_LIST = ", ".join(f"'{t}'" for t in EVENT_TYPES)
 
 def _swing(ctx: CheckContext) -> str:
     """MAU moved more than the threshold against the previous month with no annotation."""
-    limit = get_settings().warehouse.swing_threshold
+    limit = float(ctx.config.swing_threshold)
     return f"""SELECT cur.partition_key, prev.mau AS previous_mau, cur.mau AS mau,
                       (cur.mau - prev.mau) * 1.0 / prev.mau AS change
                FROM engagement_monthly cur

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from warehouse.activity_logs import load_activity_logs
 from warehouse.failures import FailureKind
 from warehouse.pipelines.base import Check, CheckContext, Measure, Pipeline, Step
 
@@ -10,9 +11,7 @@ REGIONS = "SELECT region_code FROM regions"
 
 
 def _load_logs(ctx: CheckContext) -> None:
-    from warehouse.activity_logs import load_activity_logs
-
-    load_activity_logs(ctx.conn, ctx.partition.days)
+    load_activity_logs(ctx.conn, ctx.partition.days, ctx.config.activity_logs())
 
 
 def _registrations_match_logs(_ctx: CheckContext) -> str:
@@ -126,7 +125,6 @@ daily_growth_experiments = Pipeline(
                   WHERE event_date BETWEEN :start AND :end) x
             JOIN experiment_assignments ea ON ea.user_id = x.user_id
             GROUP BY ea.experiment, ea.arm""",
-            crash_keep="arm = 'control'",
         ),
     ),
     daily_table="growth_experiments_daily",

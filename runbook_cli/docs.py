@@ -1,0 +1,93 @@
+"""`runbook docs`: the wiki pages of the runbooks (one per runbook, plus an index).
+
+`runbook docs --out docs/runbooks` writes them (and removes pages it generated for runbooks
+that are gone); `--check` writes nothing and exits 1 when the folder differs, for CI. The
+committed docs/runbooks/ is checked by a test the same way, so the wiki and Git agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from foundation.settings import PROJECT_ROOT
+
+DOCS_DIR = PROJECT_ROOT / "docs" / "runbooks"
+MARKER = "Generated "  # every generated page carries it in its first lines
+
+
+def render_pages() -> dict[str, str]:
+    """File name -> Markdown for every runbook in the configured folder, plus the index."""
+    from flows.language.compiler import compile_runbook
+    from flows.language.errors import RunbookValidationError
+    from flows.runbook_library import validate_files
+    from governance.config import load_governance
+    from runbook_cli.runbook_pages import INDEX, page_name, render_index, render_page
+
+    reports = validate_files()
+    broken = [p for r in reports for p in r.problems]
+    if broken:
+        typer.echo(RunbookValidationError(broken).render(), err=True)
+        typer.echo("no pages written: fix the runbooks above first", err=True)
+        raise typer.Exit(1)
+    config = load_governance()
+    compiled = sorted(
+        (compile_runbook(r.runbook, record=False) for r in reports if r.runbook is not None),
+        key=lambda c: c.runbook.name,
+    )
+    pages = {page_name(c): render_page(c, config) for c in compiled}
+    pages[INDEX] = render_index([(c, page_name(c)) for c in compiled], config)
+    return pages
+
+
+def stale_files(out: Path, pages: dict[str, str]) -> list[str]:
+    """Pages that differ from, are missing in, or (generated once) are extra in `out`."""
+    stale = [
+        name
+        for name, text in pages.items()
+        if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != text
+    ]
+    return stale + [p.name for p in _generated(out) if p.name not in pages]
+
+
+def _generated(out: Path) -> list[Path]:
+    if not out.is_dir():
+        return []
+    return sorted(
+        p
+        for p in out.glob("*.md")
+        if MARKER in "".join(p.read_text(encoding="utf-8").splitlines(True)[:4])
+    )
+
+
+def docs(
+    out: Path = typer.Option(DOCS_DIR, "--out", help="Folder for the pages"),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 if the folder is stale"
+    ),
+) -> None:
+    """Write one Markdown page per runbook (owners, SLA, triggers, step graph, steps, checks,
+    gate, failure handling) and an index."""
+    pages = render_pages()
+    if check:
+        stale = stale_files(out, pages)
+        if stale:
+            typer.echo(
+                f"stale in {out}: {', '.join(stale)}; run `runbook docs --out {out}`", err=True
+            )
+            raise typer.Exit(1)
+        typer.echo(f"{out}: {len(pages)} pages up to date")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for path in _generated(out):
+        if path.name not in pages:
+            path.unlink()
+    for name, text in pages.items():
+        (out / name).write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {len(pages)} pages to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Mount `runbook docs`."""
+    app.command("docs")(docs)

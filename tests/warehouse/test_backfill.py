@@ -1,0 +1,108 @@
+"""Backfills only add what is missing: rows that arrived after the second copy are kept."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import text
+
+from faults import inject
+from warehouse.db import Platform
+from warehouse.logs_storage import read_event_backup
+from warehouse.partition_state import read_state
+from warehouse.recovery import (
+    backfill_from_activity_logs,
+    missing_days,
+    restore_events_from_backup,
+)
+
+DAY = date(2026, 3, 31)
+LATE_EVENT = 9_000_000_001
+
+
+def _events_of(platform: Platform, day: date) -> set[int]:
+    with platform.source("events").connect() as conn:
+        rows = conn.execute(
+            text("SELECT event_id FROM events WHERE event_date = :d"), {"d": day}
+        ).scalars()
+        return set(rows)
+
+
+@pytest.fixture
+def late_event(clean: Platform):
+    """An event of DAY that reached the source after DAY's backup was written."""
+    with clean.source("events").begin() as conn:
+        session_id = conn.execute(
+            text("SELECT MIN(session_id) FROM events WHERE event_date = :d"), {"d": DAY}
+        ).scalar_one()
+        conn.execute(
+            text("""INSERT INTO events (event_id, user_id, session_id, event_date, occurred_at,
+                                        event_type)
+                    VALUES (:id, 1, :s, :d, :at, 'view')"""),
+            {"id": LATE_EVENT, "s": session_id, "d": DAY, "at": datetime(2026, 3, 31, 23, 59)},
+        )
+    yield LATE_EVENT
+    with clean.source("events").begin() as conn:
+        conn.execute(text("DELETE FROM events WHERE event_id = :id"), {"id": LATE_EVENT})
+
+
+def test_restore_keeps_events_that_arrived_after_the_backup(
+    clean: Platform, late_event: int
+) -> None:
+    backup = {int(r["event_id"]) for r in read_event_backup(DAY, clean.config.event_backup())}
+    assert late_event not in backup
+    inject(clean, "late_arriving_data", "aggregate_engagement", "2026-03")  # holds rows back
+    held_back = backup - _events_of(clean, DAY)
+    assert held_back
+
+    first = restore_events_from_backup(clean, [DAY])
+
+    assert first.rows_inserted == len(held_back)
+    assert _events_of(clean, DAY) == backup | {late_event}  # nothing lost, the late one kept
+    second = restore_events_from_backup(clean, [DAY])
+    assert (second.rows_inserted, second.rows_read) == (0, len(backup))
+    assert _events_of(clean, DAY) == backup | {late_event}
+
+
+def test_restore_refuses_a_day_without_backup_before_writing_anything(clean: Platform) -> None:
+    inject(clean, "late_arriving_data", "aggregate_engagement", "2026-03")
+    before = _events_of(clean, DAY)
+    with pytest.raises(FileNotFoundError, match="no event backup for 2030-01-01"):
+        restore_events_from_backup(clean, [DAY, date(2030, 1, 1)])
+    assert _events_of(clean, DAY) == before
+
+
+def _growth_row(platform: Platform, day: date, region: str) -> int | None:
+    with platform.warehouse.connect() as conn:
+        return conn.execute(
+            text("""SELECT registrations FROM growth_daily
+                    WHERE partition_key = '2026-W11' AND day = :d AND region_code = :r"""),
+            {"d": day, "r": region},
+        ).scalar()
+
+
+def test_activity_log_backfill_adds_missing_days_and_keeps_the_rest(clean: Platform) -> None:
+    inject(clean, "storage_partition", "aggregate_growth", "2026-W11", "missing_partition")
+    kept_day = date(2026, 3, 10)
+    with clean.warehouse.begin() as conn:  # a row the backfill did not write
+        region = conn.execute(
+            text("""SELECT MIN(region_code) FROM growth_daily
+                    WHERE partition_key = '2026-W11' AND day = :d"""),
+            {"d": kept_day},
+        ).scalar_one()
+        conn.execute(
+            text("""UPDATE growth_daily SET registrations = 999
+                    WHERE partition_key = '2026-W11' AND day = :d AND region_code = :r"""),
+            {"d": kept_day, "r": region},
+        )
+    days = missing_days(clean, "aggregate_growth", "2026-W11")
+
+    first = backfill_from_activity_logs(clean, days)
+
+    assert first.days == 2 and first.rows_inserted > 0
+    assert missing_days(clean, "aggregate_growth", "2026-W11") == []
+    assert _growth_row(clean, kept_day, region) == 999
+    assert read_state(clean.warehouse, "aggregate_growth", "2026-W11").status == "unchecked"
+    second = backfill_from_activity_logs(clean, days)
+    assert second.rows_inserted == 0
