@@ -31,8 +31,10 @@ class ScanJobLogsResult(BaseModel):
     lines_read: int
     extraction_failures: list[str] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
-    source: Literal["event", "params", "latest_failed_run", "none"] = "event"
-    note: str | None = None
+    source: Literal["event", "params", "latest_failed_run", "none"] = Field(
+        default="event", description="Where the run read came from (latest_failed_run: a guess)"
+    )
+    note: str | None = Field(default=None, description="Why the run read may not be the one")
 
     def evidence(self) -> str:
         """The lines that explain the failure, and a warning when the run read was a guess."""
