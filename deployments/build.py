@@ -1,44 +1,89 @@
-"""Deployments of the runbooks, with the event triggers their `on:` lists.
+"""Deployments of the runbooks, with the event triggers their `on:` lists, and the intake.
 
 Each trigger becomes a Prefect `DeploymentEventTrigger`: when a matching event arrives, the
 server creates a run of the runbook's deployment with the event passed as the `event`
 parameter (id as a string: a bare UUID would not render as JSON and the run would silently
 not be created).
+
+Floods are absorbed by Prefect itself, before any process starts:
+- a trigger is evaluated per pipeline and partition (`for_each` on the resource id and its
+  `pipeline.partition` label), Reactive with threshold 1: the first event of a partition
+  starts a run at once, and the trigger then ignores that partition for the rest of its
+  window (`DEDUP_WINDOW`); later events reach the ledger's incident key, which attaches them;
+- each deployment runs at most `RUNS_PER_DEPLOYMENT` at once; further runs wait in the queue
+  (`ENQUEUE`, state AwaitingConcurrencySlot) instead of starting a process each.
 """
 
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 
 from deployments.entrypoints import entrypoint_flow
+from flows.events.contract import EVENT_NAME, PARTITION_LABEL, PAYLOAD_CUT, PAYLOAD_JSON
+from flows.events.intake import (
+    INTAKE_EVENT_PARAMETER,
+    INTAKE_NAME,
+    claimed_resources,
+    pipeline_failed_intake,
+)
 from flows.language.models import Trigger
 from flows.language.validator import ValidatedRunbook
+
+DEDUP_WINDOW = timedelta(seconds=60)
+RUNS_PER_DEPLOYMENT = 4
 
 EVENT_PARAMETER = {
     "id": "{{ event.id | string }}",
     "event": "{{ event.event }}",
     "occurred": "{{ event.occurred | string }}",
-    "resource": {"prefect.resource.id": "{{ event.resource.id }}"},
-    "payload": "{{ event.payload }}",
+    "resource": {
+        "prefect.resource.id": "{{ event.resource.id }}",
+        PARTITION_LABEL: f"{{{{ event.resource['{PARTITION_LABEL}'] | default('') }}}}",
+    },
+    PAYLOAD_JSON: f"{{{{ event.payload | tojson | truncate({PAYLOAD_CUT}, true, '', 0) }}}}",
 }
+"""The run's `event` parameter. The payload travels as its JSON text, cut at PAYLOAD_CUT, so a
+huge payload still creates a run whose door refuses it on record (`contract.unpack_payload`)."""
+
+
+def for_each(event: str) -> set[str]:
+    """The labels a trigger of `event` counts separately: failures per pipeline and partition."""
+    return (
+        {"prefect.resource.id", PARTITION_LABEL} if event == EVENT_NAME else {"prefect.resource.id"}
+    )
+
+
+def trigger_fields(t: Trigger) -> dict[str, Any]:
+    """The fields of one `on:` entry's trigger, as Prefect takes them (shared with prefect.yaml)."""
+    return {
+        "name": f"on {t.event}",
+        "expect": [t.event],
+        "match": dict(t.match),
+        **({"match_related": dict(t.match_related)} if t.match_related else {}),
+        "for_each": sorted(for_each(t.event)),
+        "posture": "Reactive",
+        "threshold": 1,
+        "within": int(DEDUP_WINDOW.total_seconds()),
+        "parameters": {"event": copy.deepcopy(EVENT_PARAMETER)},
+    }
 
 
 def deployment_triggers(triggers: list[Trigger]) -> list[DeploymentEventTrigger]:
     """One Prefect trigger per `on:` entry, passing the event to the run."""
-    return [
-        DeploymentEventTrigger(
-            name=f"on {t.event}",
-            expect={t.event},
-            match=dict(t.match),
-            match_related=dict(t.match_related) if t.match_related else {},
-            parameters={"event": copy.deepcopy(EVENT_PARAMETER)},
-        )
-        for t in triggers
-    ]
+    return [DeploymentEventTrigger(**trigger_fields(t)) for t in triggers]
+
+
+def run_limit() -> ConcurrencyLimitConfig:
+    """At most RUNS_PER_DEPLOYMENT runs at once; the rest wait their turn (not cancelled)."""
+    return ConcurrencyLimitConfig(
+        limit=RUNS_PER_DEPLOYMENT, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE
+    )
 
 
 def runbook_deployment(runbook: ValidatedRunbook, **kwargs: Any) -> RunnerDeployment:
@@ -48,6 +93,40 @@ def runbook_deployment(runbook: ValidatedRunbook, **kwargs: Any) -> RunnerDeploy
         description=runbook.spec.description or None,
         tags=["runbook", runbook.spec.pipeline],
         triggers=deployment_triggers(list(runbook.spec.on)),
+        concurrency_limit=run_limit(),
+        entrypoint_type=EntrypointType.MODULE_PATH,
+        **kwargs,
+    )
+
+
+def runbook_resources(runbooks: list[ValidatedRunbook]) -> list[str]:
+    """The resource ids the runbooks' `pipeline.failed` triggers take (the intake's `claimed`)."""
+    return claimed_resources([(t.event, dict(t.match)) for r in runbooks for t in r.spec.on])
+
+
+def intake_trigger_fields() -> dict[str, Any]:
+    """The intake's trigger: every `pipeline.failed`, once per resource per window."""
+    return {
+        "name": f"on {EVENT_NAME} (intake)",
+        "expect": [EVENT_NAME],
+        "for_each": ["prefect.resource.id"],
+        "posture": "Reactive",
+        "threshold": 1,
+        "within": int(DEDUP_WINDOW.total_seconds()),
+        "parameters": {"event": copy.deepcopy(INTAKE_EVENT_PARAMETER)},
+    }
+
+
+def intake_deployment(runbooks: list[ValidatedRunbook], **kwargs: Any) -> RunnerDeployment:
+    """The deployment recording `pipeline.failed` events no runbook can take."""
+    return pipeline_failed_intake.to_deployment(
+        name=INTAKE_NAME,
+        description="Record pipeline.failed events no runbook takes (unknown pipeline) and "
+        "notify on-call",
+        tags=["runbook", "intake"],
+        parameters={"claimed": runbook_resources(runbooks)},
+        triggers=[DeploymentEventTrigger(**intake_trigger_fields())],
+        concurrency_limit=run_limit(),
         entrypoint_type=EntrypointType.MODULE_PATH,
         **kwargs,
     )

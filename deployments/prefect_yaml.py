@@ -6,14 +6,19 @@ does not need it: `runbook serve` builds the same deployments in-process.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from deployments.build import EVENT_PARAMETER
+from deployments.build import (
+    RUNS_PER_DEPLOYMENT,
+    intake_trigger_fields,
+    runbook_resources,
+    trigger_fields,
+)
 from deployments.entrypoints import attribute_name
+from flows.events.intake import INTAKE_NAME
 from flows.language.validator import ValidatedRunbook
 from flows.sla_watch import INTERVAL_SECONDS
 from foundation.settings import PROJECT_ROOT
@@ -42,6 +47,17 @@ def prefect_yaml(runbooks: list[ValidatedRunbook]) -> dict[str, Any]:
         "deployments": [
             *[_deployment(r) for r in sorted(runbooks, key=lambda r: r.name)],
             {
+                "name": INTAKE_NAME,
+                "description": "Record pipeline.failed events no runbook can take and notify "
+                "on-call",
+                "entrypoint": "flows/events/intake.py:pipeline_failed_intake",
+                "tags": ["runbook", "intake"],
+                "work_pool": {"name": WORK_POOL},
+                "concurrency_limit": _limit(),
+                "parameters": {"claimed": runbook_resources(runbooks)},
+                "triggers": [{"type": "event", "enabled": True, **intake_trigger_fields()}],
+            },
+            {
                 "name": "sla-watch",
                 "description": "Notify at 50% and 75% of each open incident's SLA; record breaches",
                 "entrypoint": "flows/sla_watch.py:sla_watch",
@@ -60,19 +76,15 @@ def _deployment(runbook: ValidatedRunbook) -> dict[str, Any]:
         "entrypoint": f"deployments/entrypoints.py:{attribute_name(runbook.name)}",
         "tags": ["runbook", runbook.spec.pipeline],
         "work_pool": {"name": WORK_POOL},
+        "concurrency_limit": _limit(),
         "triggers": [
-            {
-                "type": "event",
-                "enabled": True,
-                "name": f"on {t.event}",
-                "expect": [t.event],
-                "match": dict(t.match),
-                **({"match_related": dict(t.match_related)} if t.match_related else {}),
-                "parameters": {"event": copy.deepcopy(EVENT_PARAMETER)},
-            }
-            for t in runbook.spec.on
+            {"type": "event", "enabled": True, **trigger_fields(t)} for t in runbook.spec.on
         ],
     }
+
+
+def _limit() -> dict[str, Any]:
+    return {"limit": RUNS_PER_DEPLOYMENT, "collision_strategy": "ENQUEUE"}
 
 
 def render_prefect_yaml(runbooks: list[ValidatedRunbook]) -> str:

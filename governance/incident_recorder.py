@@ -17,7 +17,7 @@ from typing import Any
 
 from foundation.durations import format_duration
 from governance.ledger import Ledger
-from governance.ledger_records import ApprovalRequest, IncidentState, Notification
+from governance.ledger_records import ApprovalRequest, Incident, IncidentState, Notification
 from governance.models import GovernanceConfig
 
 FLOW_RUN_FAILED = "prefect.flow-run.Failed"
@@ -50,39 +50,72 @@ class IncidentRecorder:
         event: dict[str, Any],
         params: dict[str, Any],
         flow_run_id: str | None,
+        *,
+        kind: str | None = None,
+        claim_partition: str | None = None,
     ) -> dict[str, Any]:
-        """Open the incident at the event's time; return the `incident` template namespace."""
+        """Open the incident at the event's time; return the `incident` template namespace.
+
+        `kind` overrides the event's (e.g. `invalid_event`). With `claim_partition` the
+        incident claims its (pipeline, partition) key; if another incident holds it, the
+        event is attached there instead, nothing is opened and the namespace (of the open
+        incident) says `attached: true`: this run must start nothing.
+        """
         payload = event.get("payload") or {}
         opened_at = _event_time(event)
-        incident = self.ledger.open_incident(
-            pipeline,
-            str(
-                payload.get("kind")
-                or ("etl_job_failure" if event.get("event") == FLOW_RUN_FAILED else "manual")
-            ),
-            opened_at,
-            partition=str(params.get("partition") or payload.get("partition") or "") or None,
-            event_id=str(event["id"]) if event.get("id") else None,
-            runbook=runbook,
-            flow_run_id=flow_run_id,
+        kind = kind or str(
+            payload.get("kind")
+            or ("etl_job_failure" if event.get("event") == FLOW_RUN_FAILED else "manual")
         )
+        event_id = str(event["id"]) if event.get("id") else None
+        if claim_partition is not None:
+            opening = self.ledger.open_keyed_incident(
+                pipeline,
+                claim_partition,
+                kind,
+                opened_at,
+                event_id=event_id,
+                runbook=runbook,
+                flow_run_id=flow_run_id,
+            )
+            if opening.attached:
+                return {**self._namespace(opening.incident, event), "attached": True}
+            incident = opening.incident
+        else:
+            incident = self.ledger.open_incident(
+                pipeline,
+                kind,
+                opened_at,
+                partition=str(params.get("partition") or payload.get("partition") or "") or None,
+                event_id=event_id,
+                runbook=runbook,
+                flow_run_id=flow_run_id,
+            )
         self.incident_id, self.flow_run_id = incident.id, flow_run_id
         self.ledger.record_state(
             incident.id,
             IncidentState.RECOVERING,
             detail={"runbook": runbook, "flow_run_id": flow_run_id},
         )
-        sla = self.config.pipeline(pipeline).sla
+        return self._namespace(incident, event)
+
+    def _namespace(self, incident: Incident, event: dict[str, Any]) -> dict[str, Any]:
+        """What templates and the gate's evidence read as `incident.*`."""
+        payload = event.get("payload") or {}
+        pipeline = self.config.pipelines.get(incident.pipeline)
+        sla = pipeline.sla if pipeline is not None else None
         return {
             "id": incident.id,
-            "pipeline": pipeline,
+            "pipeline": incident.pipeline,
             "kind": incident.kind,
             "partition": incident.partition,
             "opened_at": incident.opened_at.isoformat(),
-            "sla_seconds": sla.total_seconds(),
-            "deadline": (incident.opened_at + sla).isoformat(),
+            "sla_seconds": sla.total_seconds() if sla else None,
+            "deadline": (incident.opened_at + sla).isoformat() if sla else None,
             "event": event.get("event"),
+            "event_id": incident.event_id,
             "detail": payload.get("detail"),
+            "attached": False,
         }
 
     def step(

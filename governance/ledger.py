@@ -3,7 +3,7 @@
 Writers call one method per fact; nothing a later reader needs is updated in place, so the
 story of an incident can always be told again (`runbook audit`). The incident's current
 state is derived by query: its latest lifecycle event. Each part lives in its own module
-(`ledger_incidents`, `ledger_steps`, `ledger_approvals`, `ledger_publications`,
+(`ledger_incidents`, `ledger_keys`, `ledger_steps`, `ledger_approvals`, `ledger_publications`,
 `ledger_notifications`); `Ledger` is all of them on one database, plus the read-side views.
 
 Opening a ledger runs no DDL: its schema is migrated by `upgrade_ledger` (the set-up
@@ -18,7 +18,7 @@ from foundation.engines import engine_for
 from foundation.settings import AppSettings, get_settings
 from governance.errors import LedgerError
 from governance.ledger_approvals import DECISIONS, ApprovalLog
-from governance.ledger_incidents import IncidentLog
+from governance.ledger_keys import IncidentKeyLog
 from governance.ledger_notifications import NotificationLog
 from governance.ledger_publications import PublicationLog
 from governance.ledger_rows import now as _now
@@ -29,7 +29,7 @@ from governance.models import GovernanceConfig
 __all__ = ["DECISIONS", "Ledger", "LedgerError"]
 
 
-class Ledger(IncidentLog, StepLog, ApprovalLog, PublicationLog, NotificationLog):
+class Ledger(IncidentKeyLog, StepLog, ApprovalLog, PublicationLog, NotificationLog):
     """The audit ledger in one database (SQLite or PostgreSQL), optionally in its own schema."""
 
     @classmethod

@@ -14,7 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from governance import ledger_schema as t
 from governance.errors import LedgerError
 from governance.ledger_base import LedgerBase
-from governance.ledger_records import LIFECYCLE, Incident, IncidentEvent, IncidentState
+from governance.ledger_records import (
+    LIFECYCLE,
+    RESOLVED_STATES,
+    Incident,
+    IncidentEvent,
+    IncidentState,
+)
 from governance.ledger_rows import jsonable, new_id, now, to_event, to_record
 
 
@@ -47,7 +53,7 @@ class IncidentLog(LedgerBase):
         try:
             with self.engine.begin() as conn:
                 incident_id = new_id(conn.execute(sa.insert(t.incidents).values(row)))
-                _append(conn, incident_id, IncidentState.OPENED, opened_at, None, None)
+                append_event(conn, incident_id, IncidentState.OPENED, opened_at, None, None)
         except IntegrityError:  # another process opened it for the same event first
             found = self.find_incident(event_id) if event_id is not None else None
             if found is None:
@@ -79,10 +85,17 @@ class IncidentLog(LedgerBase):
         actor: str | None = None,
         detail: Any = None,
     ) -> None:
-        """Append a state change or marker (e.g. `awaiting_approval`, `notified`)."""
+        """Append a state change or marker (e.g. `awaiting_approval`, `notified`).
+
+        A resolving state also releases the incident's (pipeline, partition) key, in the same
+        transaction: the next failure of that partition opens a new incident.
+        """
         state = IncidentState(state)
         with self.engine.begin() as conn:
-            _append(conn, incident_id, state, at or now(), actor, detail)
+            append_event(conn, incident_id, state, at or now(), actor, detail)
+            if state in RESOLVED_STATES:
+                keys = t.incident_keys
+                conn.execute(sa.delete(keys).where(keys.c.incident_id == incident_id))
 
     def events(self, incident_id: int) -> list[IncidentEvent]:
         """All events of an incident in time order."""
@@ -128,7 +141,7 @@ class IncidentLog(LedgerBase):
             return [to_event(r._mapping) for r in conn.execute(query)]
 
 
-def _append(
+def append_event(
     conn: Connection,
     incident_id: int,
     state: IncidentState,

@@ -28,6 +28,7 @@ class IncidentState(StrEnum):
     SLA_THRESHOLD = "sla_threshold"
     BREACHED = "breached"
     ANSWER_REFUSED = "answer_refused"
+    EVENT_ATTACHED = "event_attached"  # a further failure event of the same key
 
 
 MARKERS = frozenset(
@@ -37,6 +38,7 @@ MARKERS = frozenset(
         IncidentState.SLA_THRESHOLD,
         IncidentState.BREACHED,
         IncidentState.ANSWER_REFUSED,
+        IncidentState.EVENT_ATTACHED,
     }
 )
 LIFECYCLE = frozenset(IncidentState) - MARKERS
@@ -56,6 +58,18 @@ class Incident:
     opened_at: datetime
     runbook: str | None
     flow_run_id: str | None
+
+
+@dataclass(frozen=True)
+class KeyedOpening:
+    """What opening an event-driven incident did: opened (and claimed its key), or attached.
+
+    `attached` is True when (pipeline, partition) already had an open incident: the event
+    was recorded on that incident (`incident`) and nothing new was opened.
+    """
+
+    incident: Incident
+    attached: bool
 
 
 @dataclass(frozen=True)

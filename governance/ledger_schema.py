@@ -2,10 +2,12 @@
 
 Append-only by design: an incident row is written once; its state is the latest row of
 `ledger_incident_events`; approval answers, step results, publications and notifications
-are rows added, never changed. The ledger's own MetaData and migrations (`migrations/`,
-version table `alembic_version_ledger`) keep it apart from the warehouse's; these tables
-must equal what the migrations build (a test compares them). Table names carry a `ledger_`
-prefix because they may share the warehouse database.
+are rows added, never changed. The one exception is `ledger_incident_keys`, a claim held
+while an event-driven incident is open (inserted when it opens, deleted when it resolves).
+The ledger's own MetaData and migrations (`migrations/`, version table
+`alembic_version_ledger`) keep it apart from the warehouse's; these tables must equal what
+the migrations build (a test compares them). Table names carry a `ledger_` prefix because
+they may share the warehouse database.
 """
 
 from __future__ import annotations
@@ -144,6 +146,18 @@ publications = sa.Table(
     sa.Column("published_at", UtcDateTime, nullable=False),
     _recorded_at(),
 )
+
+incident_keys = sa.Table(
+    "ledger_incident_keys",
+    metadata,
+    sa.Column("pipeline", sa.String(200), primary_key=True),
+    sa.Column("partition", sa.String(200), primary_key=True),
+    sa.Column(
+        "incident_id", sa.Integer, sa.ForeignKey("ledger_incidents.id"), nullable=False, unique=True
+    ),
+    sa.Column("claimed_at", UtcDateTime, nullable=False),
+)
+"""The open incident of each (pipeline, partition): the one row a second claim collides with."""
 
 notifications = sa.Table(
     "ledger_notifications",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -25,20 +25,26 @@ class ScanJobLogsParams(StepParams):
 
 
 class ScanJobLogsResult(BaseModel):
-    """What the logs say."""
+    """What the logs say, and how the run read was found."""
 
     flow_run_id: str | None
     lines_read: int
     extraction_failures: list[str] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
+    source: Literal["event", "params", "latest_failed_run", "none"] = Field(
+        default="event", description="Where the run read came from (latest_failed_run: a guess)"
+    )
+    note: str | None = Field(default=None, description="Why the run read may not be the one")
 
     def evidence(self) -> str:
-        """The lines that explain the failure."""
+        """The lines that explain the failure, and a warning when the run read was a guess."""
+        warning = f"> ⚠️ {self.note}\n\n" if self.note else ""
         if not self.flow_run_id:
-            return "No failed run of the pipeline was found to read."
+            return warning + "No failed run of the pipeline was found to read."
         shown = [*self.extraction_failures, *self.errors][:10]
         body = "\n".join(f"    {line}" for line in shown) or "    (no error lines)"
-        return f"Read {self.lines_read} lines of flow run `{self.flow_run_id}`:\n\n{body}"
+        read = f"Read {self.lines_read} lines of flow run `{self.flow_run_id}`"
+        return f"{warning}{read}:\n\n{body}"
 
 
 def failed_run_of(event: dict[str, Any]) -> str | None:
@@ -56,12 +62,21 @@ async def scan_job_logs(params: ScanJobLogsParams, ctx: StepContext) -> ScanJobL
     """Read the failed job's logs and pick out extraction failures and errors."""
     from warehouse.job_logs import extraction_failures, latest_failed_run, read_job_logs
 
+    source: Any = "params" if params.flow_run_id else "event"
+    note = None
     run_id = params.flow_run_id or failed_run_of(ctx.event)
     if run_id is None:
-        found = await latest_failed_run(params.pipeline or ctx.pipeline)
-        run_id = str(found) if found else None
+        pipeline = params.pipeline or ctx.pipeline
+        found = await latest_failed_run(pipeline)
+        run_id, source = (str(found) if found else None), "latest_failed_run"
+        note = (
+            f"The failure event names no flow run: these are the logs of {pipeline}'s latest "
+            "failed run, which may not be the one that failed."
+            if found
+            else f"The failure event names no flow run and {pipeline} has no failed run."
+        )
     if run_id is None:
-        return ScanJobLogsResult(flow_run_id=None, lines_read=0)
+        return ScanJobLogsResult(flow_run_id=None, lines_read=0, source="none", note=note)
     lines = await read_job_logs(run_id, params.limit)
     for _ in range(LOG_ARRIVAL_CHECKS):  # a run that just failed may still be shipping its logs
         if lines:
@@ -73,6 +88,8 @@ async def scan_job_logs(params: ScanJobLogsParams, ctx: StepContext) -> ScanJobL
         lines_read=len(lines),
         extraction_failures=[_headline(line.message) for line in extraction_failures(lines)],
         errors=[_headline(line.message) for line in lines if line.level >= 40][:50],
+        source=source,
+        note=note,
     )
 
 

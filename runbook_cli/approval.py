@@ -8,11 +8,13 @@ import typer
 
 from flows.approval.answering import AnswerError, answer_gate
 from flows.run_services import open_command_services
+from runbook_cli.prefect_api import api_errors, require_api
 
 
 def _answer(flow_run_id: str, who: str, decision: str, comment: str) -> None:
+    require_api()  # the paused run lives on the server: no API, no answer
     try:
-        with open_command_services() as services:
+        with api_errors(), open_command_services() as services:
             verdict = asyncio.run(answer_gate(flow_run_id, who, decision, comment, services.ledger))
     except AnswerError as exc:
         typer.echo(f"error: {exc}", err=True)

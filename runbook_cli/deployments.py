@@ -1,16 +1,23 @@
-"""`runbook deployments`, `runbook serve` and `runbook emit`: the event-driven side."""
+"""`runbook deployments` and `runbook serve`: the event-driven side (`runbook emit` is in
+`runbook_cli/emit.py`)."""
 
 from __future__ import annotations
 
-import json
+import asyncio
+import contextlib
 
 import typer
 
 from flows.language.errors import RunbookValidationError
 from flows.runbook_library import validate_files
+from runbook_cli.emit import emit
+from runbook_cli.prefect_api import api_errors, require_api
 from runbook_cli.stores import upgrade_ledger_store
 
-SERVE_HELP = "Seconds between the runner's checks for new runs (Prefect's default is 10)"
+DEFAULT_POLL = 1.0
+DEFAULT_LIMIT = 5
+POLL_HELP = "Seconds between the runner's checks for runs to start (Prefect's default is 10)"
+LIMIT_HELP = "Flow-run processes at most at once; further runs wait for a free slot"
 
 
 def _valid_runbooks() -> list:
@@ -36,24 +43,35 @@ def deployments(
         typer.echo(render_prefect_yaml(runbooks), nl=False)
 
 
-def serve(poll: int = typer.Option(2, "--poll", help=SERVE_HELP)) -> None:
-    """Serve every runbook's deployment here: events start recoveries until Ctrl-C."""
-    import os
+def serve(
+    poll: float = typer.Option(DEFAULT_POLL, "--poll", min=0.2, help=POLL_HELP),
+    limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1, help=LIMIT_HELP),
+) -> None:
+    """Serve every runbook's deployment here: events start recoveries until Ctrl-C or SIGTERM.
 
-    os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", str(poll))
-    from prefect import serve as prefect_serve
-
-    from deployments.build import runbook_deployment
-    from flows.sla_watch import INTERVAL_SECONDS, sla_watch
-
+    The runner checks for runs to start every `--poll` seconds (Prefect's own default, 10 s,
+    is most of an event's wait) and runs at most `--limit` flow-run processes; on Ctrl-C or
+    SIGTERM it cancels the runs it started and stops their processes before it exits.
+    """
+    require_api()
     runbooks = _valid_runbooks()
     upgrade_ledger_store()
     typer.echo(
-        f"serving {len(runbooks)} runbooks: {', '.join(r.name for r in runbooks)}"
-        f" and the SLA watch (every {INTERVAL_SECONDS} s)"
+        f"serving {len(runbooks)} runbooks: {', '.join(r.name for r in runbooks)}, the intake "
+        f"and the SLA watch; polling every {poll:g} s, at most {limit} runs at once"
     )
-    watch = sla_watch.to_deployment(name="sla-watch", interval=INTERVAL_SECONDS)
-    prefect_serve(*[runbook_deployment(r) for r in runbooks], watch, *_operations())
+    from deployments.build import intake_deployment, runbook_deployment
+    from flows.sla_watch import INTERVAL_SECONDS, sla_watch
+
+    deployments = [
+        *[runbook_deployment(r) for r in runbooks],
+        intake_deployment(runbooks),
+        sla_watch.to_deployment(name="sla-watch", interval=INTERVAL_SECONDS),
+        *_operations(),
+    ]
+    with api_errors(), contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(deployments, poll, limit))
+    typer.echo("stopped; the runs this runner had started were cancelled")
 
 
 def _operations() -> list:
@@ -66,30 +84,14 @@ def _operations() -> list:
     return [escalation_deployment(), weekly_report_deployment(load_governance())]
 
 
-def emit(
-    pipeline: str = typer.Argument(..., help="Pipeline that failed, e.g. aggregate_profit"),
-    kind: str = typer.Option(..., "--kind", help="Failure kind, e.g. etl_job_failure"),
-    partition: str = typer.Option(..., "--partition", help="Partition key, e.g. 2026-10"),
-    detail: str = typer.Option("reported by hand", "--detail"),
-) -> None:
-    """Emit a `pipeline.failed` event, as an external job reporting an outage would."""
-    from prefect.events import emit_event
+async def _serve(deployments: list, poll: float, limit: int) -> None:
+    """Register the deployments with a runner of our own (so `--poll` reaches it) and run it."""
+    from prefect.runner import Runner
 
-    from warehouse.failures import FailureKind
-
-    try:
-        FailureKind(kind)
-    except ValueError:
-        known = ", ".join(k.value for k in FailureKind)
-        typer.echo(f"error: unknown kind {kind!r}; known: {known}", err=True)
-        raise typer.Exit(2) from None
-    payload = {"kind": kind, "partition": partition, "pipeline": pipeline, "detail": detail}
-    event = emit_event(
-        event="pipeline.failed",
-        resource={"prefect.resource.id": f"pipeline.{pipeline}"},
-        payload=payload,
-    )
-    typer.echo(json.dumps({"id": str(event.id) if event else None, **payload}))
+    runner = Runner(query_seconds=poll, limit=limit)
+    for deployment in deployments:
+        await runner.aadd_deployment(deployment)
+    await runner.start()
 
 
 def register(app: typer.Typer) -> None:

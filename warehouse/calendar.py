@@ -1,8 +1,11 @@
 """Partitions and the fiscal calendar: a partition is a string key with a date range.
 
-Keys: `2026-W43` (ISO week), `2026-10-14` (day), `2026-10` (fiscal month). Fiscal months are
-calendar months by default; with the `445` calendar a fiscal year starts on the Monday of ISO
-week 1 and its quarters have months of 4, 4 and 5 weeks (the 53rd week joins month 12).
+Keys: `2026-W43` (ISO week), `2026-10-14` (day), `2026-10` (fiscal month), in ASCII digits
+only (a Unicode digit class would also take `2026-W0٣` and write a second key for the same
+partition) and with a year in MIN_YEAR..MAX_YEAR (`9999-12` is a typo or an attack, never
+data). Fiscal months are calendar months by default; with the `445` calendar a fiscal year
+starts on the Monday of ISO week 1 and its quarters have months of 4, 4 and 5 weeks (the 53rd
+week joins month 12).
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from foundation.errors import RecoveryError, TerminalError
 Grain = Literal["day", "week", "fiscal_month"]
 FiscalCalendar = Literal["calendar", "445"]
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MIN_YEAR, MAX_YEAR = 1970, 2100
+_DAY = re.compile(r"([0-9]{4})-[0-9]{2}-[0-9]{2}", re.ASCII)
+_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})", re.ASCII)
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
 _445_WEEKS = (4, 4, 5) * 4
 
 
@@ -49,14 +53,18 @@ class PartitionError(RecoveryError, TerminalError, ValueError):
 
 def parse_partition(grain: Grain, key: str, calendar: FiscalCalendar = "calendar") -> Partition:
     """The partition called `key` at `grain`; a malformed key raises `PartitionError`."""
+    pattern = {"day": _DAY, "week": _WEEK, "fiscal_month": _MONTH}[grain]
+    m = pattern.fullmatch(key)
     try:
-        if grain == "day" and _DAY.match(key):
+        if m and not MIN_YEAR <= int(m[1]) <= MAX_YEAR:
+            raise ValueError(f"year {m[1]} is outside {MIN_YEAR}..{MAX_YEAR}")
+        if grain == "day" and m:
             day = date.fromisoformat(key)
             return Partition(key, grain, day, day, calendar)
-        if grain == "week" and (m := _WEEK.match(key)):
+        if grain == "week" and m:
             start = date.fromisocalendar(int(m[1]), int(m[2]), 1)
             return Partition(key, grain, start, start + timedelta(6), calendar)
-        if grain == "fiscal_month" and (m := _MONTH.match(key)):
+        if grain == "fiscal_month" and m:
             start, end = _fiscal_month_range(int(m[1]), int(m[2]), calendar)
             return Partition(key, grain, start, end, calendar)
     except ValueError as exc:

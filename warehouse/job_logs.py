@@ -1,7 +1,9 @@
 """Job logs: the pipelines' own Prefect flow-run logs, read back through the client.
 
-Recovery's first step ("check job logs for extraction failures") reads the latest failed run
-of a pipeline and picks out the lines that explain it.
+Recovery's first step ("check job logs for extraction failures") reads the failed run the
+failure event names and picks out the lines that explain it. An event without a run id can
+only be matched to the pipeline flow's latest failed run (found by the pipeline flow's own
+name, `pipeline-<name>`, which no runbook flow shares): a guess the scan reports as such.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
+
+from warehouse.pipelines import get_pipeline
 
 EXTRACTION_PATTERN = re.compile(
     r"source_outage|schema_drift|cannot be reached|source schema changed|connection|timeout",
@@ -47,7 +51,7 @@ async def read_job_logs(flow_run_id: UUID | str, limit: int = 500) -> list[LogLi
 
 
 async def latest_failed_run(pipeline: str) -> UUID | None:
-    """The id of the pipeline flow's most recent failed run, if any."""
+    """The id of the pipeline flow's most recent failed run, if any (never a recovery's run)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowFilter,
@@ -61,7 +65,7 @@ async def latest_failed_run(pipeline: str) -> UUID | None:
 
     async with get_client() as client:
         runs = await client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=[pipeline.replace("_", "-")])),
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[get_pipeline(pipeline).flow_name])),
             flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.FAILED]))
             ),

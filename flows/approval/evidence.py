@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flows.events.history import duplicates_line
 from governance.incident_recorder import sla_left
 from governance.sla import format_time_left
 from recovery_tasks.context import StepContext
@@ -43,6 +44,8 @@ def evidence_markdown(
     ]
     if incident.get("detail"):
         lines.append(f"**What failed**: {incident['detail']}")
+    if (duplicates := duplicates_line(ctx)) is not None:
+        lines.append(f"**Further failure events**: {duplicates}")
     lines += [
         "",
         f"**Who may answer**: {', '.join(authorized)} · approvals needed: {needed}"

@@ -15,7 +15,9 @@ from typing import Any
 
 import anyio
 from prefect import Flow, flow
+from prefect.context import FlowRunContext
 
+from flows.events.door import admit
 from flows.language.validator import ValidatedRunbook
 from flows.language.waves import Wave, plan_waves
 from flows.run_services import open_services
@@ -39,7 +41,8 @@ def compile_runbook(runbook: ValidatedRunbook, *, record: bool = True) -> Compil
     """Build the Prefect flow of a validated runbook.
 
     With `record`, each run opens its incident in the audit ledger and appends every step's
-    outcome; without, the flow touches nothing but its steps (benchmarks, dry runs).
+    outcome; without, the flow touches nothing but its steps (benchmarks, dry runs). Either
+    way a `pipeline.failed` event is checked at the door first (`flows.events.door`).
     """
     from flows.language.execution import RunbookExecution
 
@@ -55,6 +58,11 @@ def compile_runbook(runbook: ValidatedRunbook, *, record: bool = True) -> Compil
         """Run the runbook for one triggering event (params override what the event gives)."""
         services = await anyio.to_thread.run_sync(functools.partial(open_services, record=record))
         try:
+            if not incident:  # the door: check the event, open or attach its incident
+                admission = await admit(runbook, event or {}, services, _flow_run_id())
+                if admission.final is not None:
+                    return admission.final
+                event, incident = admission.event, admission.incident
             execution = RunbookExecution(
                 runbook, waves, event or {}, params or {}, incident or {}, triggered_by, services
             )
@@ -65,6 +73,11 @@ def compile_runbook(runbook: ValidatedRunbook, *, record: bool = True) -> Compil
     spec = runbook.spec
     description = spec.description or f"Recovery runbook for pipeline {spec.pipeline}"
     return CompiledRunbook(runbook, waves, _runbook_flow(run_runbook, spec.runbook, description))
+
+
+def _flow_run_id() -> str | None:
+    context = FlowRunContext.get()
+    return str(context.flow_run.id) if context and context.flow_run else None
 
 
 _TEMPLATE: Flow[..., Any] | None = None

@@ -7,7 +7,9 @@ Rules a runbook author relies on (also in docs/runbook-language.md):
   it has `trigger_rule: none_failed` (a join: it runs when none of its needs failed);
 - a step whose need failed ends UpstreamFailed, unless that need has `allow_failure`;
 - an approval gate that rejects or times out stops the run: nothing after it runs;
-- when the runbook fails, its `on_failure` steps run, then the flow ends Failed.
+- when the runbook fails, its `on_failure` steps run, then the flow ends Failed;
+- a recorded run's steps hold their partition's concurrency slot (`flows.events.partition_lock`)
+  while a wave runs, so two recoveries never write one partition at the same time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +27,7 @@ from prefect.context import FlowRunContext
 from prefect.states import Failed, State
 from pydantic import ValidationError
 
+from flows.events.partition_lock import partition_lock
 from flows.language.models import Step
 from flows.language.params import resolve_params
 from flows.language.step_task import mark_task, step_task
@@ -78,7 +82,8 @@ class RunbookExecution:
         await self._open_incident()
         stopped: GateClosed | None = None
         for wave in self.waves:
-            await self._run_concurrently(wave.steps)
+            async with self._holding_partition():
+                await self._run_concurrently(wave.steps)
             if self._failed_steps():
                 break
             try:
@@ -97,6 +102,12 @@ class RunbookExecution:
             return Failed(name=name, message=message, data=self.summary())
         await self._record_state("resolved", {"steps": len(self.outcomes)})
         return self.summary()
+
+    def _holding_partition(self) -> AbstractAsyncContextManager[None]:
+        """The partition's concurrency slot while steps run (not across gates, not unrecorded)."""
+        if self.recorder is None:
+            return nullcontext()
+        return partition_lock(self.runbook.spec.pipeline, self.params.get("partition"))
 
     async def _open_incident(self) -> None:
         """Open (or re-find, for the same event) the incident this run works on."""

@@ -1,7 +1,9 @@
 """One Prefect flow per pipeline, each with three tasks: transform, checks, outputs.
 
 The flows are async (no sync-flow heartbeat tail); each task does its database work in a
-worker thread, on engines it disposes when it ends.
+worker thread, on engines it disposes when it ends. Pipeline flows are named
+`pipeline-<name>` so they never share a name with the runbook that recovers them (a log scan
+by flow name would otherwise read a recovery's logs).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import anyio
 from prefect import Flow, flow, get_run_logger, task
 from prefect.artifacts import acreate_table_artifact
 from prefect.context import FlowRunContext
-from prefect.events import emit_event
 
+from flows.events.emit import DeliveryError, deliver, failure_event
 from foundation.engines import EngineCache
 from warehouse.checks import CheckResult, raise_for_checks, run_checks
 from warehouse.db import Platform
@@ -26,26 +28,28 @@ from warehouse.preflight import preflight
 from warehouse.transform import resolve, run_transform
 
 
-def emit_pipeline_failed(failure: PipelineFailure) -> None:
-    """Emit `pipeline.failed` for a classified failure, related to the current flow run."""
-    related = []
+async def emit_pipeline_failed(failure: PipelineFailure, pipeline: str | None = None) -> bool:
+    """Deliver `pipeline.failed` for a classified failure of the current flow run.
+
+    The event names the failed run (payload `flow_run_id` and a related resource), so the
+    recovery's log scan reads this run's logs. Returns whether the server took it; when it
+    did not, the run's log says so (the run fails either way).
+    """
     ctx = FlowRunContext.get()
-    if ctx and ctx.flow_run:
-        related.append(
-            {
-                "prefect.resource.id": f"prefect.flow-run.{ctx.flow_run.id}",
-                "prefect.resource.role": "flow-run",
-            }
-        )
-    emit_event(
-        event="pipeline.failed",
-        resource={
-            "prefect.resource.id": f"pipeline.{failure.pipeline}",
-            "prefect.resource.name": failure.pipeline or "",
-        },
-        payload=failure.payload(),
-        related=related,
+    flow_run_id = ctx.flow_run.id if ctx and ctx.flow_run else None
+    event = failure_event(
+        failure.pipeline or pipeline or "",
+        str(failure.kind),
+        failure.partition,
+        failure.detail,
+        flow_run_id=flow_run_id,
     )
+    try:
+        await deliver([event], require_server=False)
+    except DeliveryError as exc:
+        get_run_logger().error("the pipeline.failed event was not delivered: %s", exc)
+        return False
+    return True
 
 
 @contextmanager
@@ -118,7 +122,7 @@ def _make(pipe: Pipeline) -> Flow:
             logger.error(
                 "pipeline failed: kind=%s partition=%s: %s", failure.kind, partition, failure.detail
             )
-            emit_pipeline_failed(failure)
+            await emit_pipeline_failed(failure, pipe.name)
             raise
         return {"pipeline": pipe.name, "partition": partition, "rows": rows, **outputs}
 

@@ -125,7 +125,9 @@ def test_pipeline_failed_event_runs_the_runbook_with_the_events_partition(
         assert log.read_text().split() == ["recovered"]
         runs = asyncio.run(_runs())
         assert len(runs) == 1
-        assert runs[0].parameters["event"]["payload"]["partition"] == "2026-10-14"
+        event = runs[0].parameters["event"]
+        assert json.loads(event["payload_json"])["partition"] == "2026-10-14"
+        assert event["resource"]["pipeline.partition"] == "2026-10-14"
     finally:
         for _ in range(2):
             if process.poll() is None:

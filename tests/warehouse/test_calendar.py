@@ -28,3 +28,27 @@ def test_partitions_between_covers_the_range_in_order() -> None:
 def test_bad_keys_are_rejected(grain: str, key: str) -> None:
     with pytest.raises(PartitionError, match="bad"):
         parse_partition(grain, key)
+
+
+@pytest.mark.parametrize(
+    ("grain", "key"),
+    [
+        ("week", "2026-W0٣"),  # an Arabic-Indic digit
+        ("fiscal_month", "\uff12\uff10\uff12\uff16-10"),  # full-width digits
+        ("day", "2026-10-1\uff14"),
+        ("fiscal_month", "2026-10\n"),  # a trailing newline would pass `$`
+        ("fiscal_month", "2026-10'; DROP TABLE reports; --"),
+        ("fiscal_month", "../../etc/passwd"),
+    ],
+)
+def test_keys_outside_ascii_or_the_grain_are_rejected(grain: str, key: str) -> None:
+    with pytest.raises(PartitionError, match="bad"):
+        parse_partition(grain, key)
+
+
+@pytest.mark.parametrize(
+    ("grain", "key"), [("fiscal_month", "9999-12"), ("week", "1900-W01"), ("day", "2101-01-01")]
+)
+def test_years_outside_the_sane_range_are_rejected(grain: str, key: str) -> None:
+    with pytest.raises(PartitionError, match=r"outside 1970\.\.2100"):
+        parse_partition(grain, key)

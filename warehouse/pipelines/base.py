@@ -90,5 +90,5 @@ class Pipeline:
 
     @property
     def flow_name(self) -> str:
-        """The Prefect flow name (`aggregate-profit`)."""
-        return self.name.replace("_", "-")
+        """The Prefect flow name (`pipeline-aggregate-profit`), never a runbook's name."""
+        return "pipeline-" + self.name.replace("_", "-")

@@ -1,0 +1,155 @@
+"""The door of every recovery run: check the failure event, then open or attach its incident.
+
+Runs before any step. A `pipeline.failed` event that breaks the contract is refused at once:
+an incident of kind `invalid_event` is recorded with the reasons, the pipeline's on-call
+engineer is notified, and the run ends `Refused` (Failed) with the terminal InvalidEventError
+(no retry: bad input does not get better). A valid event that came through Prefect (it has
+an id) opens the incident of its (pipeline, partition) and claims that key in the ledger; if
+the key is already open, the event is attached to that incident and the run ends Completed,
+having started nothing.
+Runs started by hand (no event id) are not de-duplicated: they open an incident of their own.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+from prefect import get_run_logger
+from prefect.states import Completed, Failed, State
+
+from flows.events.contract import (
+    NAME_MAX,
+    FailureEvent,
+    InvalidEventError,
+    check_failure_event,
+    is_failure_event,
+    unpack_payload,
+)
+from flows.language.validator import ValidatedRunbook
+from governance.ledger_records import IncidentState
+from governance.responders import first_responders, on_call_or_none
+from recovery_tasks.services import RunServices
+from warehouse.pipelines import registry as pipeline_registry
+
+INVALID_EVENT = "invalid_event"
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What the door decided: the event (payload decoded), the incident namespace to work
+    on, or a final state."""
+
+    event: dict[str, Any]
+    incident: dict[str, Any] = field(default_factory=dict)
+    final: State | None = None  # set: the run ends here with this state
+
+
+async def admit(
+    runbook: ValidatedRunbook,
+    event: dict[str, Any],
+    services: RunServices | None,
+    flow_run_id: str | None,
+) -> Admission:
+    """Check the event and claim its incident key.
+
+    A refused event ends the run `Refused` (a Failed state whose data is the terminal
+    InvalidEventError), after its refusal is recorded and on-call notified.
+    """
+    pipeline = runbook.spec.pipeline
+    try:
+        event = unpack_payload(event)
+        if not is_failure_event(event):
+            return Admission(event)
+        checked = check_failure_event(event, pipeline, *_contract_context(services))
+    except InvalidEventError as refused:
+        get_run_logger().error("refused: %s", refused)
+        if services is not None and services.recorder is not None:
+            record = functools.partial(
+                record_refusal, services, runbook.name, pipeline, event, flow_run_id, refused
+            )
+            await anyio.to_thread.run_sync(record)
+        return Admission(event, final=refused_state(refused))
+    if services is None or services.recorder is None or checked.id is None:
+        return Admission(event)
+    claim = functools.partial(
+        services.recorder.open,
+        runbook.name,
+        pipeline,
+        event,
+        {},
+        flow_run_id,
+        claim_partition=checked.payload.partition,
+    )
+    incident = await anyio.to_thread.run_sync(claim)
+    if not incident.get("attached"):
+        return Admission(event, incident)
+    message = _attached_message(checked, incident)
+    get_run_logger().info(message)
+    return Admission(event, incident, Completed(name="Attached", message=message))
+
+
+def refused_state(refused: InvalidEventError) -> State:
+    """The final state of a run whose event was refused: Failed, named so, never retried."""
+    return Failed(name="Refused", message=str(refused), data=refused)
+
+
+def _contract_context(services: RunServices | None) -> tuple[frozenset[str], Any]:
+    if services is None:
+        return frozenset(pipeline_registry), "calendar"
+    return frozenset(services.governance.pipelines), services.settings.warehouse.fiscal_calendar
+
+
+def _attached_message(event: FailureEvent, incident: dict[str, Any]) -> str:
+    return (
+        f"{event.payload.kind} of {incident['pipeline']} {event.payload.partition} attached to "
+        f"open incident {incident['id']} ({incident['kind']}, opened {incident['opened_at']}); "
+        "its recovery is already under way, so this run starts nothing"
+    )
+
+
+def record_refusal(
+    services: RunServices,
+    runbook: str,
+    pipeline: str,
+    event: dict[str, Any],
+    flow_run_id: str | None,
+    refused: InvalidEventError,
+) -> int | None:
+    """Record the refused event as an `invalid_event` incident and notify on-call; its id."""
+    recorder = services.recorder
+    if recorder is None:
+        return None
+    safe = safe_event(event)
+    incident = recorder.open(runbook, pipeline, safe, {}, flow_run_id, kind=INVALID_EVENT)
+    recorder.state(IncidentState.FAILED, detail={"refused": refused.reasons})
+    text = f"{pipeline}: a pipeline.failed event was refused ({'; '.join(refused.reasons)})"
+    notify_refusal(services, pipeline, text, incident["id"])
+    return int(incident["id"])
+
+
+def notify_refusal(services: RunServices, pipeline: str, text: str, incident_id: int) -> None:
+    """Tell whoever answers first for `pipeline` (the team's on-call for unknown pipelines)."""
+    config = services.governance
+    now = datetime.now(UTC)
+    if pipeline in config.pipelines:
+        people = first_responders(config, pipeline, now)
+    else:
+        on_call = on_call_or_none(config, now)
+        people = list(on_call.people) if on_call else []
+    services.notifier().notify_all(people, INVALID_EVENT, text, incident_id=incident_id)
+
+
+def safe_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The parts of an untrusted event the ledger keeps: id and time, bounded; no payload."""
+    event_id = event.get("id")
+    occurred = event.get("occurred")
+    return {
+        "id": str(event_id)[:NAME_MAX] if event_id else None,
+        "event": str(event.get("event"))[:NAME_MAX],
+        "occurred": occurred if isinstance(occurred, str) and len(occurred) < 64 else None,
+        "payload": {},
+    }

@@ -1,0 +1,54 @@
+"""Two recoveries never write the same partition: one Prefect concurrency slot per partition.
+
+The ledger's incident key keeps a flood down to one event-driven recovery per partition; a
+run started by hand, or a recovery of the same partition through another runbook, is not
+de-duplicated. So the steps of a run hold the global concurrency limit
+`partition:<pipeline>:<partition>` (one slot, created on first use) while they run. It is
+taken per wave of steps and never across an approval gate, so a waiting gate blocks nobody.
+The slot is a lease the server takes back if the holding process dies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+PREFIX = "partition"
+_known: set[str] = set()
+
+
+def limit_name(pipeline: str, partition: str) -> str:
+    """The concurrency limit's name: `partition:aggregate_profit:2026-10`."""
+    return f"{PREFIX}:{pipeline}:{partition}"
+
+
+async def ensure_limit(name: str) -> None:
+    """Create the one-slot limit unless it exists (Prefect no longer creates limits on use)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists
+    from prefect.settings import PREFECT_API_URL
+
+    known = f"{PREFECT_API_URL.value()} {name}"
+    if known in _known:
+        return
+    async with get_client() as client:
+        with suppress(ObjectAlreadyExists):
+            await client.create_global_concurrency_limit(
+                GlobalConcurrencyLimitCreate(name=name, limit=1)
+            )
+    _known.add(known)
+
+
+@asynccontextmanager
+async def partition_lock(pipeline: str, partition: str | None) -> AsyncIterator[None]:
+    """Hold the partition's slot for the block (no partition: nothing to hold)."""
+    if not partition:
+        yield
+        return
+    from prefect.concurrency.asyncio import concurrency
+
+    name = limit_name(pipeline, partition)
+    await ensure_limit(name)
+    async with concurrency(name, occupy=1, strict=True):
+        yield
