@@ -16,7 +16,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from governance.ledger import Ledger
-from governance.ledger_records import ApprovalRequest, IncidentState, Notification
+from governance.ledger_records import (
+    ApprovalAnswer,
+    ApprovalRequest,
+    IncidentState,
+    Notification,
+    StepResult,
+)
 from governance.models import GovernanceConfig
 
 FLOW_RUN_FAILED = "prefect.flow-run.Failed"
@@ -84,6 +90,35 @@ class IncidentRecorder:
             "detail": payload.get("detail"),
         }
 
+    def rebind(self, flow_run_id: str, event: dict[str, Any]) -> dict[str, Any] | None:
+        """Bind to the incident this flow run already opened, if any (a run started again
+        after a suspension or a crash); return its `incident` namespace, writing nothing."""
+        incident = self.ledger.incident_of_run(flow_run_id)
+        if incident is None:
+            return None
+        self.incident_id, self.flow_run_id = incident.id, flow_run_id
+        payload = event.get("payload") or {}
+        pipeline = self.config.pipelines.get(incident.pipeline)
+        sla = pipeline.sla if pipeline is not None else None
+        return {
+            "id": incident.id,
+            "pipeline": incident.pipeline,
+            "kind": incident.kind,
+            "partition": incident.partition,
+            "opened_at": incident.opened_at.isoformat(),
+            "sla_seconds": sla.total_seconds() if sla else None,
+            "deadline": (incident.opened_at + sla).isoformat() if sla else None,
+            "event": event.get("event"),
+            "detail": payload.get("detail"),
+        }
+
+    def run_steps(self) -> list[StepResult]:
+        """The step outcomes this flow run recorded, oldest first (what a re-run restores)."""
+        if self.incident_id is None or self.flow_run_id is None:
+            return []
+        results = self.ledger.step_results(self.incident_id)
+        return [r for r in results if r.flow_run_id == self.flow_run_id]
+
     def step(
         self,
         step_id: str,
@@ -144,6 +179,13 @@ class IncidentRecorder:
             timeout_at=timeout_at,
             step_id=step_id,
         )
+
+    def gate_history(self, step_id: str) -> list[tuple[ApprovalRequest, list[ApprovalAnswer]]]:
+        """This run's pauses of one gate with the answers filed under each, in pause order."""
+        if self.incident_id is None or self.flow_run_id is None:
+            return []
+        requests = self.ledger.approval_requests_of_run(self.flow_run_id)
+        return [(r, self.ledger.answers(r.id)) for r in requests if r.step_id == step_id]
 
     def answer(
         self,

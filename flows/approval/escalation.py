@@ -1,10 +1,12 @@
 """Escalation that does not depend on the flow's process: a Prefect automation.
 
 When a gate opens, an automation with a proactive trigger is created on the server: "after
-this flow run is Paused, expect it to leave Paused (resume, fail, cancel) within
-`escalate_after`; if it does not, send a notification to the backup and the owners". The
-server evaluates it, so escalation happens even if the flow's process is busy or gone. Each
-engineer with a webhook gets a notification block (created or refreshed by name).
+this flow run is Paused or Suspended, expect it to leave that state (resume, fail, cancel)
+within `escalate_after`; if it does not, send a notification to the backup and the owners".
+The server evaluates it, so escalation happens while the run is suspended (no process at all)
+or its process is busy or gone. The automation is named after the flow run, so a gate that
+comes back in a new process (after a suspension or a crash) finds and removes it by name.
+Each engineer with a webhook gets a notification block (created or refreshed by name).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from prefect.exceptions import ObjectNotFound
 
 from governance.models import GovernanceConfig
 
+WAITING = {"prefect.flow-run.Paused", "prefect.flow-run.Suspended"}
 LEFT_PAUSED = {
+    "prefect.flow-run.Resuming",
     "prefect.flow-run.Running",
     "prefect.flow-run.Completed",
     "prefect.flow-run.Failed",
@@ -68,12 +72,12 @@ async def arm_escalation(
     if not actions:
         return None
     automation = Automation(
-        name=f"escalate-approval-{flow_run_id}",
+        name=automation_name(flow_run_id),
         description="Notify the backup and the owners when an approval goes unanswered",
         trigger=EventTrigger(
             posture=Posture.Proactive,
             match={"prefect.resource.id": f"prefect.flow-run.{flow_run_id}"},
-            after={"prefect.flow-run.Paused"},
+            after=WAITING,
             expect=LEFT_PAUSED,
             within=max(after, MINIMUM),
             threshold=1,
@@ -84,13 +88,17 @@ async def arm_escalation(
     return created.id
 
 
-async def disarm_escalation(automation_id: UUID | None) -> None:
-    """Delete the automation once the gate has its answer (or gave up)."""
-    if automation_id is None:
-        return
+async def disarm_escalation(flow_run_id: str) -> None:
+    """Delete the run's escalation once the gate has its answer (or gave up)."""
     async with get_client() as client:
-        with contextlib.suppress(ObjectNotFound):  # already gone: nothing to disarm
-            await client.delete_automation(automation_id)
+        for automation in await client.read_automations_by_name(automation_name(flow_run_id)):
+            with contextlib.suppress(ObjectNotFound):  # already gone: nothing to disarm
+                await client.delete_automation(automation.id)
+
+
+def automation_name(flow_run_id: str) -> str:
+    """The escalation automation's name: one per flow run."""
+    return f"escalate-approval-{flow_run_id}"
 
 
 def _slug(name: str) -> str:

@@ -7,7 +7,9 @@ Rules a runbook author relies on (also in docs/runbook-language.md):
   it has `trigger_rule: none_failed` (a join: it runs when none of its needs failed);
 - a step whose need failed ends UpstreamFailed, unless that need has `allow_failure`;
 - an approval gate that rejects or times out stops the run: nothing after it runs;
-- when the runbook fails, its `on_failure` steps run, then the flow ends Failed.
+- when the runbook fails, its `on_failure` steps run, then the flow ends Failed;
+- a run started again (after its gate suspended it, or after a crash) does not redo what it
+  finished: completed and skipped steps come back from the ledger (`flows.language.restore`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pydantic import ValidationError
 
 from flows.language.models import Step
 from flows.language.params import resolve_params
+from flows.language.restore import restored_outcomes
 from flows.language.step_task import mark_task, step_task
 from flows.language.templates import TemplateRenderError, evaluate_condition, render_value
 from flows.language.validator import ValidatedRunbook
@@ -59,6 +62,7 @@ class RunbookExecution:
         self.recorder = services.recorder if services is not None else None
         self.params: dict[str, Any] = {}
         self.outcomes: dict[str, StepOutcome] = {}
+        self.restored: dict[str, StepOutcome] = {}
         self.steps = {s.id: s for s in runbook.spec.steps}
         run_context = FlowRunContext.get()
         self.flow_run_id = (
@@ -76,6 +80,7 @@ class RunbookExecution:
             await self._record_state("failed", {"params": str(exc)})
             raise
         await self._open_incident()
+        await self._restore()
         stopped: GateClosed | None = None
         for wave in self.waves:
             await self._run_concurrently(wave.steps)
@@ -99,7 +104,14 @@ class RunbookExecution:
         return self.summary()
 
     async def _open_incident(self) -> None:
-        """Open (or re-find, for the same event) the incident this run works on."""
+        """Open (or re-find, for the same event or the same flow run) the incident."""
+        if self.recorder is not None and not self.incident and self.flow_run_id:
+            again = await anyio.to_thread.run_sync(
+                self.recorder.rebind, self.flow_run_id, self.event
+            )
+            if again is not None:
+                self.incident = again
+                return
         if self.recorder is not None and not self.incident:
             self.incident = await anyio.to_thread.run_sync(
                 self.recorder.open,
@@ -109,6 +121,25 @@ class RunbookExecution:
                 self.params,
                 self.flow_run_id,
             )
+
+    async def _restore(self) -> None:
+        """What this flow run finished in an earlier attempt, from the ledger."""
+        if self.recorder is None or self.flow_run_id is None:
+            return
+        results = await anyio.to_thread.run_sync(self.recorder.run_steps)
+        self.restored = restored_outcomes(results, self.steps)
+        if self.restored:
+            get_run_logger().info(
+                "run started again: %s restored from the ledger", ", ".join(self.restored)
+            )
+
+    def _take_restored(self, step: Step) -> bool:
+        """Use the step's restored outcome, if it has one (nothing runs, nothing is recorded)."""
+        outcome = self.restored.get(step.id)
+        if outcome is None:
+            return False
+        self.outcomes[step.id] = outcome
+        return True
 
     async def _record_state(self, state: str, detail: dict[str, Any]) -> None:
         """Append a lifecycle state to the incident's story (off the event loop)."""
@@ -235,6 +266,8 @@ class RunbookExecution:
         )
 
     async def _run_step(self, step: Step, types: dict[str, StepType] | None = None) -> None:
+        if types is None and self._take_restored(step):
+            return
         step_type = (types or self.runbook.types)[step.id]
         prepared = await self._prepare(step, step_type)
         if prepared is None:
@@ -251,6 +284,9 @@ class RunbookExecution:
             await self._finish(step.id, StepOutcome("failed", None, error, started, ended))
 
     async def _run_gate(self, step: Step) -> None:
+        restored = self.restored.get(step.id)
+        if restored is not None and restored.state == "completed" and self._take_restored(step):
+            return  # approved in an earlier attempt of this run: fail closed on anything else
         step_type = self.runbook.types[step.id]
         prepared = await self._prepare(step, step_type)
         if prepared is None:
