@@ -48,6 +48,31 @@ class IncidentRecorder:
         """A recorder for an incident already in the ledger (the SLA watch's view of each)."""
         return IncidentRecorder(self.ledger, self.config, incident_id=incident_id)
 
+    def of_run(self, flow_run_id: str) -> IncidentRecorder | None:
+        """A recorder bound to the incident this flow run opened (None if it opened none)."""
+        incident = self.ledger.incident_of_run(flow_run_id)
+        if incident is None:
+            return None
+        return IncidentRecorder(
+            self.ledger, self.config, incident_id=incident.id, flow_run_id=flow_run_id
+        )
+
+    def current_state(self) -> str | None:
+        """The bound incident's latest lifecycle state."""
+        return None if self.incident_id is None else self.ledger.current_state(self.incident_id)
+
+    def crashes(self) -> int:
+        """How often this flow run crashed (`crashed` states recorded for it)."""
+        if self.incident_id is None:
+            return 0
+        return sum(
+            1
+            for e in self.ledger.events(self.incident_id)
+            if e.state == IncidentState.CRASHED
+            and isinstance(e.detail, dict)
+            and e.detail.get("flow_run_id") == self.flow_run_id
+        )
+
     def open(
         self,
         runbook: str,

@@ -25,11 +25,16 @@ def _valid_runbooks() -> list:
 
 def deployments(
     write: bool = typer.Option(False, "--write", help="Write prefect.yaml at the top level"),
+    automations: bool = typer.Option(
+        False, "--automations", help="Also create or update the server's crash watch"
+    ),
 ) -> None:
     """Print (or write) prefect.yaml: every runbook's deployment and event triggers."""
     from deployments.prefect_yaml import render_prefect_yaml, write_prefect_yaml
 
     runbooks = _valid_runbooks()
+    if automations:
+        _ensure_crash_watch()
     if write:
         typer.echo(f"wrote {write_prefect_yaml(runbooks)}")
     else:
@@ -53,7 +58,27 @@ def serve(poll: int = typer.Option(2, "--poll", help=SERVE_HELP)) -> None:
         f" and the SLA watch (every {INTERVAL_SECONDS} s)"
     )
     watch = sla_watch.to_deployment(name="sla-watch", interval=INTERVAL_SECONDS)
-    prefect_serve(*[runbook_deployment(r) for r in runbooks], watch)
+    # Crash convergence: heartbeats, the crash watch, and the incident sync (flows.crash_watch)
+    from flows.crash_watch import HEARTBEAT_SECONDS
+    from flows.incident_sync import sync_deployment
+
+    _ensure_crash_watch()
+    deployments = [*[runbook_deployment(r) for r in runbooks], watch, sync_deployment()]
+    prefect_serve(*deployments, heartbeat_seconds=HEARTBEAT_SECONDS)
+
+
+def _ensure_crash_watch() -> None:
+    """Create or update the automation marking runbook runs Crashed when heartbeats stop."""
+    import asyncio
+
+    from flows.crash_watch import HEARTBEAT_SECONDS, SILENCE_SECONDS, ensure_crash_watch
+
+    done = asyncio.run(ensure_crash_watch())
+    typer.echo(
+        f"crash watch {done}: runs send heartbeats every {HEARTBEAT_SECONDS} s and are marked "
+        f"Crashed after {SILENCE_SECONDS} s without one; the incident sync retries them once",
+        err=True,
+    )
 
 
 def emit(

@@ -33,6 +33,7 @@ from flows.language.step_task import mark_task, step_task
 from flows.language.templates import TemplateRenderError, evaluate_condition, render_value
 from flows.language.validator import ValidatedRunbook
 from flows.language.waves import Wave
+from flows.orphan_guard import stop_when_orphaned
 from recovery_tasks.context import StepContext, StepOutcome
 from recovery_tasks.errors import GateClosed
 from recovery_tasks.registry import StepType
@@ -68,9 +69,14 @@ class RunbookExecution:
         self.flow_run_id = (
             str(run_context.flow_run.id) if run_context and run_context.flow_run else None
         )
+        self.served = bool(
+            run_context and run_context.flow_run and run_context.flow_run.deployment_id
+        )
 
     async def run(self) -> dict[str, Any] | State:
         """Execute every wave; on failure run the handlers and end Failed."""
+        if self.served and self.flow_run_id:  # stop (and be retried) if the runner dies
+            stop_when_orphaned(self.flow_run_id)
         try:
             self.params = resolve_params(
                 self.runbook.spec.params, self.overrides, self._base_ns(), self.runbook.partitions
