@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from prefect.client.orchestration import get_client
 from prefect.context import SyncClientContext
 
 
@@ -20,3 +21,13 @@ def prefect_client_context() -> Iterator[None]:
     """Share one Prefect sync client with the flow runs started inside; close it at the end."""
     with SyncClientContext.get_or_create():
         yield
+
+
+def reach_prefect_api() -> Exception | None:
+    """Reach the Prefect API once; the error, if it cannot be reached.
+
+    Without PREFECT_API_URL this starts Prefect's local server (seconds): a command that will run
+    flows can call it in a worker thread while it does other work first.
+    """
+    with get_client(sync_client=True) as client:
+        return client.api_healthcheck()

@@ -3,10 +3,12 @@ thread on a free loopback port for tests and demos (`PortalServer`)."""
 
 from __future__ import annotations
 
-import os
+import json
 import socket
+import tempfile
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
@@ -22,18 +24,24 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(config), host=host, port=port, log_level=log_level)
         return
-    # Worker processes build the app from settings, so hand the configuration over in the
-    # environment they inherit.
-    os.environ["RUNBOOK_PORTAL_DB_URL"] = config.db_url
-    os.environ["RUNBOOK_PORTAL_TOKEN"] = config.token
-    uvicorn.run(
-        "portal.app:app_from_settings",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-    )
+    # Worker processes build the app from settings: hand the configuration over in an env
+    # file uvicorn loads for them (in a private temporary folder: it holds the token).
+    with tempfile.TemporaryDirectory(prefix="portal-") as folder:
+        env_file = Path(folder) / "portal.env"
+        env_file.write_text(
+            f"RUNBOOK_PORTAL_DB_URL={json.dumps(config.db_url)}\n"
+            f"RUNBOOK_PORTAL_TOKEN={json.dumps(config.token)}\n",
+            encoding="utf-8",
+        )
+        uvicorn.run(
+            "portal.app:app_from_settings",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            env_file=env_file,
+        )
 
 
 class PortalServer:

@@ -28,6 +28,7 @@ def run(
     local: bool = typer.Option(False, "--local", help="run without Prefect (no event, no logs)"),
 ) -> None:
     """Run one pipeline for one partition (as its Prefect flow unless --local)."""
+    from foundation.engines import EngineCache
     from warehouse.failures import PipelineFailure
 
     try:
@@ -35,12 +36,15 @@ def run(
             from warehouse.db import Platform
             from warehouse.runner import run_pipeline
 
-            result = run_pipeline(Platform.from_settings(), pipeline, partition)
+            with EngineCache() as engines:
+                result = run_pipeline(Platform.from_settings(engines=engines), pipeline, partition)
             console.print(f"rows {result.transform.rows}; report {result.outputs.report_csv}")
         else:
             from flows.pipelines import pipeline_flow
+            from flows.prefect_client import prefect_client_context
 
-            console.print(asyncio.run(pipeline_flow(pipeline)(partition)))
+            with prefect_client_context():
+                console.print(asyncio.run(pipeline_flow(pipeline)(partition)))
     except PipelineFailure as failure:
         console.print(
             f"[red]FAILED[/red] kind={failure.kind} partition={failure.partition}: {failure.detail}"
@@ -53,14 +57,16 @@ def check(
     pipeline: str = typer.Argument(...), partition: str = typer.Option(..., "--partition")
 ) -> None:
     """Check a stored partition without rewriting it."""
+    from foundation.engines import EngineCache
     from warehouse.db import Platform
     from warehouse.failures import PipelineFailure
     from warehouse.runner import validate_partition
 
     try:
-        results = validate_partition(
-            Platform.from_settings(), pipeline, partition, raise_on_failure=False
-        )
+        with EngineCache() as engines:
+            results = validate_partition(
+                Platform.from_settings(engines=engines), pipeline, partition, raise_on_failure=False
+            )
         for r in results:
             console.print(
                 f"{'ok  ' if r.passed else 'FAIL'} {r.name:28} {r.kind:20} {r.failing_count}"
@@ -81,8 +87,10 @@ def annotate(
     author: str = typer.Option(..., "--author"),
 ) -> None:
     """Explain a partition's swing (the engagement swing check accepts annotated partitions)."""
+    from foundation.engines import EngineCache
     from warehouse.db import Platform
     from warehouse.recovery import annotate as run
 
-    run(Platform.from_settings(), pipeline, partition, note, author)
+    with EngineCache() as engines:
+        run(Platform.from_settings(engines=engines), pipeline, partition, note, author)
     console.print("annotated")

@@ -27,7 +27,7 @@ from flows.approval.answering import answer_gate
 from flows.language.compiler import compile_runbook
 from flows.language.validator import ValidatedRunbook
 from flows.pipelines import pipeline_flow
-from flows.prefect_client import prefect_client_context
+from flows.prefect_client import prefect_client_context, reach_prefect_api
 from flows.run_services import open_command_services
 from flows.runbook_library import validate_files
 from foundation.settings import temporary_settings
@@ -58,7 +58,6 @@ def run_demo(
         PortalServer(PortalConfig.from_settings()) as portal,
         temporary_settings(portal_url=portal.url) as settings,
         open_command_services(settings=settings) as services,
-        prefect_client_context(),
     ):
         story = Story(services, portal.url, say)
         return asyncio.run(story.tell(pipeline, partition, fault, variant, approver))
@@ -75,6 +74,18 @@ class Story:
     async def tell(
         self, pipeline: str, partition: str, fault: str, variant: str | None, approver: str | None
     ) -> int:
+        async with anyio.create_task_group() as meanwhile:
+            # Prefect's local server starts (seconds) while the data and runbooks get ready
+            meanwhile.start_soon(anyio.to_thread.run_sync, reach_prefect_api)
+            runbook = await self.prepare(pipeline)
+        with prefect_client_context():
+            await self.clean_run_and_publish(pipeline, partition)
+            event = await self.fail_pipeline(pipeline, partition, fault, variant)
+            incident_id = await self.recover(runbook, event, approver)
+        await anyio.to_thread.run_sync(self.show_result, pipeline, partition, incident_id)
+        return incident_id
+
+    async def prepare(self, pipeline: str) -> ValidatedRunbook:
         say = self.say
         say("1. Sample data: generating the small deterministic data set")
         counts = await anyio.to_thread.run_sync(generate, self.services.platform(), "small")
@@ -82,11 +93,7 @@ class Story:
         say("2. Runbooks: validating runbooks/")
         runbook = await anyio.to_thread.run_sync(_validate_and_pick, pipeline, say)
         say(f"3. Investor portal serving at {self.portal_url}")
-        await self.clean_run_and_publish(pipeline, partition)
-        event = await self.fail_pipeline(pipeline, partition, fault, variant)
-        incident_id = await self.recover(runbook, event, approver)
-        await anyio.to_thread.run_sync(self.show_result, pipeline, partition, incident_id)
-        return incident_id
+        return runbook
 
     async def clean_run_and_publish(self, pipeline: str, partition: str) -> None:
         self.say(f"4. Normal day: {pipeline} runs for {partition} and its report is published")

@@ -53,14 +53,15 @@ def serve(server: LocalServer, runbooks: Path, data: Path) -> subprocess.Popen:
         "RUNBOOK_DATA_DIR": str(data),
         "PYTHONPATH": str(ROOT),
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "runbook_cli", "serve", "--poll", "1"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=(data.parent / "serve.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    with (data.parent / "serve.log").open("wb") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [sys.executable, "-m", "runbook_cli", "serve", "--poll", "1"],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def emit(server: LocalServer, pipeline: str, partition: str) -> None:

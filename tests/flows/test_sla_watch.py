@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flows.run_services import open_command_services
-from flows.sla_watch import watch_once
+from flows.sla_watch import sla_watch, watch_once
+from foundation.settings import temporary_settings
 from recovery_tasks.services import RunServices
 
 
@@ -58,3 +59,15 @@ def test_resolved_incidents_are_not_watched(services: RunServices) -> None:
     ledger.record_state(incident.id, "published", at=opened + timedelta(hours=1))
     report = watch_once(services, opened + timedelta(hours=6))
     assert report.checked == 0 and report.breached == []
+
+
+@pytest.mark.prefect
+def test_the_scheduled_flow_watches_the_configured_ledger(
+    prefect_harness: None, audit_url: str
+) -> None:
+    url = audit_url
+    with open_command_services(audit_url=url) as services:
+        opened = datetime.now(UTC) - timedelta(hours=5)
+        services.ledger.open_incident("aggregate_profit", "data_quality", opened)
+    with temporary_settings(audit_url=url):
+        assert sla_watch() == {"checked": 1, "notified": 2, "breached": 1}
