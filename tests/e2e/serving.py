@@ -168,14 +168,14 @@ def rss_kb(pid: int) -> int:
 def with_session_gone(session: int, timeout: float = 20) -> None:
     """Wait until no process of this session remains (SIGKILL stragglers)."""
     deadline = time.monotonic() + timeout
-    while (left := _session_members(session)) and time.monotonic() < deadline:
+    while (left := session_members(session)) and time.monotonic() < deadline:
         time.sleep(0.2)
     for pid in left:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
 
-def _session_members(session: int) -> list[int]:
+def session_members(session: int) -> list[int]:
     members = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
