@@ -17,7 +17,14 @@ from typing import Any
 
 from foundation.durations import format_duration
 from governance.ledger import Ledger
-from governance.ledger_records import ApprovalRequest, Incident, IncidentState, Notification
+from governance.ledger_records import (
+    ApprovalAnswer,
+    ApprovalRequest,
+    Incident,
+    IncidentState,
+    Notification,
+    StepResult,
+)
 from governance.models import GovernanceConfig
 
 FLOW_RUN_FAILED = "prefect.flow-run.Failed"
@@ -42,6 +49,31 @@ class IncidentRecorder:
     def of(self, incident_id: int) -> IncidentRecorder:
         """A recorder for an incident already in the ledger (the SLA watch's view of each)."""
         return IncidentRecorder(self.ledger, self.config, incident_id=incident_id)
+
+    def of_run(self, flow_run_id: str) -> IncidentRecorder | None:
+        """A recorder bound to the incident this flow run opened (None if it opened none)."""
+        incident = self.ledger.incident_of_run(flow_run_id)
+        if incident is None:
+            return None
+        return IncidentRecorder(
+            self.ledger, self.config, incident_id=incident.id, flow_run_id=flow_run_id
+        )
+
+    def current_state(self) -> str | None:
+        """The bound incident's latest lifecycle state."""
+        return None if self.incident_id is None else self.ledger.current_state(self.incident_id)
+
+    def crashes(self) -> int:
+        """How often this flow run crashed (`crashed` states recorded for it)."""
+        if self.incident_id is None:
+            return 0
+        return sum(
+            1
+            for e in self.ledger.events(self.incident_id)
+            if e.state == IncidentState.CRASHED
+            and isinstance(e.detail, dict)
+            and e.detail.get("flow_run_id") == self.flow_run_id
+        )
 
     def open(
         self,
@@ -118,6 +150,35 @@ class IncidentRecorder:
             "attached": False,
         }
 
+    def rebind(self, flow_run_id: str, event: dict[str, Any]) -> dict[str, Any] | None:
+        """Bind to the incident this flow run already opened, if any (a run started again
+        after a suspension or a crash); return its `incident` namespace, writing nothing."""
+        incident = self.ledger.incident_of_run(flow_run_id)
+        if incident is None:
+            return None
+        self.incident_id, self.flow_run_id = incident.id, flow_run_id
+        payload = event.get("payload") or {}
+        pipeline = self.config.pipelines.get(incident.pipeline)
+        sla = pipeline.sla if pipeline is not None else None
+        return {
+            "id": incident.id,
+            "pipeline": incident.pipeline,
+            "kind": incident.kind,
+            "partition": incident.partition,
+            "opened_at": incident.opened_at.isoformat(),
+            "sla_seconds": sla.total_seconds() if sla else None,
+            "deadline": (incident.opened_at + sla).isoformat() if sla else None,
+            "event": event.get("event"),
+            "detail": payload.get("detail"),
+        }
+
+    def run_steps(self) -> list[StepResult]:
+        """The step outcomes this flow run recorded, oldest first (what a re-run restores)."""
+        if self.incident_id is None or self.flow_run_id is None:
+            return []
+        results = self.ledger.step_results(self.incident_id)
+        return [r for r in results if r.flow_run_id == self.flow_run_id]
+
     def step(
         self,
         step_id: str,
@@ -178,6 +239,13 @@ class IncidentRecorder:
             timeout_at=timeout_at,
             step_id=step_id,
         )
+
+    def gate_history(self, step_id: str) -> list[tuple[ApprovalRequest, list[ApprovalAnswer]]]:
+        """This run's pauses of one gate with the answers filed under each, in pause order."""
+        if self.incident_id is None or self.flow_run_id is None:
+            return []
+        requests = self.ledger.approval_requests_of_run(self.flow_run_id)
+        return [(r, self.ledger.answers(r.id)) for r in requests if r.step_id == step_id]
 
     def answer(
         self,

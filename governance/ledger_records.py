@@ -20,6 +20,9 @@ class IncidentState(StrEnum):
     PUBLISHING = "publishing"
     PUBLISHED = "published"
     FAILED = "failed"
+    CRASHED = "crashed"  # the run's process died; the incident sync retries it once
+    CANCELLED = "cancelled"  # someone cancelled the run; nothing more runs for it
+    NEEDS_ATTENTION = "needs_attention"  # no run will finish it: a person was notified
     RESOLVED = "resolved"
     CLOSED = "closed"
     # markers: recorded in time order, never the incident's current state

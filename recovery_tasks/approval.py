@@ -28,7 +28,9 @@ class OnCallApprovalParams(BaseModel):
     escalate_after: Duration | None = Field(
         default=None, description="Notify backup and owners after this long without an answer"
     )
-    poll_interval: int = Field(default=10, ge=1, le=60, description="Seconds between checks")
+    poll_interval: int = Field(
+        default=1, ge=1, le=60, description="Seconds between checks while paused in its process"
+    )
 
 
 class ApprovalResult(BaseModel):

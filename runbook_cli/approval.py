@@ -6,22 +6,30 @@ import asyncio
 
 import typer
 
-from flows.approval.answering import AnswerError, answer_gate
+from flows.approval.answering import AnswerError, after_delivery, answer_gate
 from flows.run_services import open_command_services
 from runbook_cli.prefect_api import api_errors, require_api
+
+WAIT_SECONDS = 60.0  # a suspended run needs a runner to start it again before it rules
 
 
 def _answer(flow_run_id: str, who: str, decision: str, comment: str) -> None:
     require_api()  # the paused run lives on the server: no API, no answer
     try:
         with api_errors(), open_command_services() as services:
-            verdict = asyncio.run(answer_gate(flow_run_id, who, decision, comment, services.ledger))
+            verdict = asyncio.run(
+                answer_gate(flow_run_id, who, decision, comment, services.ledger, WAIT_SECONDS)
+            )
+        if verdict is None:
+            with api_errors():
+                verdict = asyncio.run(after_delivery(flow_run_id))
     except AnswerError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     if verdict is None:
         typer.echo(
-            "answer delivered; the gate has not recorded a verdict yet (see `runbook audit`)"
+            "answer delivered; the run has not ruled on it yet: it continues once `runbook "
+            "serve` (or a worker) runs it again (see `runbook audit`)"
         )
         return
     typer.echo(verdict.detail)

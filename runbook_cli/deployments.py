@@ -32,11 +32,16 @@ def _valid_runbooks() -> list:
 
 def deployments(
     write: bool = typer.Option(False, "--write", help="Write prefect.yaml at the top level"),
+    automations: bool = typer.Option(
+        False, "--automations", help="Also create or update the server's crash watch"
+    ),
 ) -> None:
     """Print (or write) prefect.yaml: every runbook's deployment and event triggers."""
     from deployments.prefect_yaml import render_prefect_yaml, write_prefect_yaml
 
     runbooks = _valid_runbooks()
+    if automations:
+        _ensure_crash_watch()
     if write:
         typer.echo(f"wrote {write_prefect_yaml(runbooks)}")
     else:
@@ -61,17 +66,34 @@ def serve(
         f"and the SLA watch; polling every {poll:g} s, at most {limit} runs at once"
     )
     from deployments.build import intake_deployment, runbook_deployment
+    from flows.crash_watch import HEARTBEAT_SECONDS
+    from flows.incident_sync import sync_deployment
     from flows.sla_watch import INTERVAL_SECONDS, sla_watch
 
+    _ensure_crash_watch()
     deployments = [
         *[runbook_deployment(r) for r in runbooks],
         intake_deployment(runbooks),
         sla_watch.to_deployment(name="sla-watch", interval=INTERVAL_SECONDS),
+        sync_deployment(),
         *_operations(),
     ]
     with api_errors(), contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(deployments, poll, limit))
+        asyncio.run(_serve(deployments, poll, limit, HEARTBEAT_SECONDS))
     typer.echo("stopped; the runs this runner had started were cancelled")
+
+
+def _ensure_crash_watch() -> None:
+    """Create or update the automation marking runbook runs Crashed when heartbeats stop."""
+    from flows.crash_watch import HEARTBEAT_SECONDS, SILENCE_SECONDS, ensure_crash_watch
+
+    with api_errors():
+        done = asyncio.run(ensure_crash_watch())
+    typer.echo(
+        f"crash watch {done}: runs send heartbeats every {HEARTBEAT_SECONDS} s and are marked "
+        f"Crashed after {SILENCE_SECONDS} s without one; the incident sync retries them once",
+        err=True,
+    )
 
 
 def _operations() -> list:
@@ -84,11 +106,14 @@ def _operations() -> list:
     return [escalation_deployment(), weekly_report_deployment(load_governance())]
 
 
-async def _serve(deployments: list, poll: float, limit: int) -> None:
-    """Register the deployments with a runner of our own (so `--poll` reaches it) and run it."""
+async def _serve(deployments: list, poll: float, limit: int, heartbeat: float) -> None:
+    """Register the deployments with a runner of our own (so `--poll` reaches it) and run it.
+
+    Its flow runs send heartbeats every `heartbeat` seconds, which the crash watch listens to.
+    """
     from prefect.runner import Runner
 
-    runner = Runner(query_seconds=poll, limit=limit)
+    runner = Runner(query_seconds=poll, limit=limit, heartbeat_seconds=heartbeat)
     for deployment in deployments:
         await runner.aadd_deployment(deployment)
     await runner.start()

@@ -2,18 +2,21 @@
 
 The answer goes to the same place as the UI's Resume form (Prefect's run input), so the gate
 applies the same checks; this module then waits for the gate's verdict in the audit ledger
-(read in a worker thread: the ledger is a blocking database client).
+(read in a worker thread: the ledger is a blocking database client). A suspended run has no
+process: the answer reschedules it, and the verdict comes once a runner has started it again.
+A run that ended (crashed, failed, cancelled) can no longer continue, and says so.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import anyio
 from prefect.client.orchestration import PrefectClient, get_client
-from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+from prefect.exceptions import FlowPauseTimeout, ObjectNotFound, PrefectHTTPStatusError
 from prefect.flow_runs import resume_flow_run
 
 from foundation.errors import RecoveryError, TerminalError
@@ -48,11 +51,7 @@ async def answer_gate(
         except (ObjectNotFound, ValueError):
             raise AnswerError(f"no flow run {flow_run_id}") from None
         if run.state is None or not run.state.is_paused():
-            state = run.state.name if run.state else "unknown"
-            raise AnswerError(
-                f"flow run {flow_run_id} is not waiting for approval (state: {state});"
-                " a late or repeated answer changes nothing"
-            )
+            raise AnswerError(_not_waiting(flow_run_id, run.state))
         await _wait_for_form(client, run.id, run.state.state_details.run_input_keyset or {})
     before = await anyio.to_thread.run_sync(_answers, ledger, flow_run_id)
     try:
@@ -64,6 +63,10 @@ async def answer_gate(
                 "comment": comment,
             },
         )
+    except FlowPauseTimeout:
+        raise AnswerError(
+            f"flow run {flow_run_id} can no longer continue: its approval deadline passed"
+        ) from None
     except Exception as exc:  # NotPausedError and API validation errors alike
         raise AnswerError(f"the run did not accept the answer: {exc}") from None
     for _ in range(int(wait_seconds * 4)):
@@ -75,6 +78,28 @@ async def answer_gate(
             return Verdict(False, f"refused: {answer.reason}")
         await asyncio.sleep(0.25)
     return None
+
+
+async def after_delivery(flow_run_id: str) -> Verdict | None:
+    """What to tell someone whose answer was delivered but has no verdict yet: None while
+    the run can still act on it, a refusal when it ended meanwhile."""
+    async with get_client() as client:
+        state = (await client.read_flow_run(UUID(flow_run_id))).state
+    if state is not None and state.is_final():
+        return Verdict(False, _not_waiting(flow_run_id, state))
+    return None
+
+
+def _not_waiting(flow_run_id: str, state: Any) -> str:
+    """Why an answer cannot reach the run: it ended (for good), or it is not at a gate."""
+    if state is not None and state.is_final():
+        why = f": {state.message}" if state.message else ""
+        return f"flow run {flow_run_id} can no longer continue: it ended {state.name}{why}"
+    name = state.name if state is not None else "unknown"
+    return (
+        f"flow run {flow_run_id} is not waiting for approval (state: {name});"
+        " a late or repeated answer changes nothing"
+    )
 
 
 async def _wait_for_form(client: PrefectClient, flow_run_id: UUID, keyset: dict[str, str]) -> None:

@@ -1,10 +1,16 @@
 """The approval gate's loop: pause with the evidence, rule on the answer, pause again if needed.
 
 What an answer counts for is decided by `flows.approval.decision` (a pure function); this module
-does the waiting and the telling. Each pause has its own key, so an answer reaches exactly one
-pause and a late answer finds nothing to resume. Everything that blocks (ledger writes through
-the incident recorder, webhook and SMTP notifications) runs in a worker thread, off the flow's
-event loop.
+does the waiting and the telling. Each pause has its own key (`approve-1`, `approve-2`, ...)
+and its own request in the ledger, and each answer is filed under the request of the pause it
+answered, so an answer reaches exactly one pause and a late answer finds nothing to resume.
+
+The ledger is the gate's memory: a run that left its process while waiting (suspended, see
+`flows.approval.waiting`) or was retried after a crash runs the gate again from the start,
+and the gate replays the answers it recorded instead of asking (or notifying) again. The
+policy and the deadline are those of the gate's first pause, so a rotation change while it
+waits does not change who may answer. Everything that blocks (ledger writes through the
+incident recorder, webhook and SMTP notifications) runs in a worker thread, off the event loop.
 """
 
 from __future__ import annotations
@@ -17,14 +23,14 @@ from typing import Any, TypeVar
 
 import anyio
 from prefect import get_run_logger
-from prefect.exceptions import FlowPauseTimeout
-from prefect.flow_runs import pause_flow_run
 
 from flows.approval.answer import ApprovalAnswer
 from flows.approval.decision import Answer, ApproverRules, Verdict, approver_rules, decide
 from flows.approval.escalation import arm_escalation, disarm_escalation
 from flows.approval.evidence import evidence_markdown
+from flows.approval.waiting import can_suspend, wait_for_answer
 from governance.incident_recorder import IncidentRecorder
+from governance.ledger_records import ApprovalAnswer as ApprovalRecord
 from governance.ledger_records import ApprovalRequest, IncidentState
 from governance.models import GovernanceConfig
 from governance.responders import notify_targets
@@ -81,45 +87,40 @@ async def _off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) -> GateOutcome:
-    """Pause until enough authorized approvals arrive; raise GateClosed otherwise."""
+    """Wait until enough authorized approvals arrive; raise GateClosed otherwise."""
     story = services.story()
     notifier = services.notifier()
     incident_id = ctx.incident.get("id")
-    now = datetime.now(UTC)
-    deadline = now + policy.timeout
     ui_url = services.ui_url
     run_link = f"{ui_url}/runs/flow-run/{ctx.flow_run_id}" if ui_url else ctx.flow_run_id
-    targets = notify_targets(services.governance, ctx.pipeline, now)
-    request = await _off_loop(
-        story.approval_requested,
-        f"{ctx.step_id}-1",
-        policy.rules.authorized,
-        min_approvals=policy.rules.min_approvals,
-        escalate_at=now + policy.escalate_after,
-        timeout_at=deadline,
-        step_id=ctx.step_id,
-    )
-    await _off_loop(story.state, IncidentState.AWAITING_APPROVAL, detail={"step": ctx.step_id})
-    await _off_loop(
-        notifier.notify_all,
-        targets.first,
-        "approval_requested",
-        f"{ctx.pipeline}: recovery of incident {incident_id} waits for your approval: {run_link}",
-        incident_id=incident_id,
-    )
-    automation = await arm_escalation(
-        services.governance,
-        str(ctx.flow_run_id),
-        list(targets.escalation),
-        policy.escalate_after,
-        subject=f"Escalation: {ctx.pipeline} approval unanswered",
-        body=f"Nobody has answered the approval of {ctx.pipeline} (incident {incident_id}) "
-        f"for {policy.escalate_after}. Please review: {run_link}",
-    )
-    try:
-        verdict = await _collect_answers(ctx, policy, story, request, deadline)
-    finally:
-        await disarm_escalation(automation)
+    history = await _off_loop(story.gate_history, ctx.step_id)
+    opened = history[0][0].requested_at if history else datetime.now(UTC)
+    first = history[0][0] if history else None
+    deadline = first.timeout_at if first and first.timeout_at else opened + policy.timeout
+    targets = notify_targets(services.governance, ctx.pipeline, opened)
+    if not history:  # the gate's first pause: tell the people and arm escalation, once
+        await _off_loop(story.state, IncidentState.AWAITING_APPROVAL, detail={"step": ctx.step_id})
+        await _off_loop(
+            notifier.notify_all,
+            targets.first,
+            "approval_requested",
+            f"{ctx.pipeline}: recovery of incident {incident_id} waits for your approval: "
+            f"{run_link}",
+            incident_id=incident_id,
+        )
+        await arm_escalation(
+            services.governance,
+            str(ctx.flow_run_id),
+            list(targets.escalation),
+            policy.escalate_after,
+            subject=f"Escalation: {ctx.pipeline} approval unanswered",
+            body=f"Nobody has answered the approval of {ctx.pipeline} (incident {incident_id}) "
+            f"for {policy.escalate_after}. Please review: {run_link}",
+        )
+    suspend = can_suspend(story.incident_id is not None)
+    waiting = _Waiting(ctx, policy, story, opened, deadline, suspend)
+    verdict, request = await waiting.collect(history)
+    await disarm_escalation(str(ctx.flow_run_id))  # not reached while suspended: it keeps watch
     if verdict.outcome == "rejected" and verdict.rejection is not None:
         who, comment = verdict.rejection.who, verdict.rejection.comment
         await _off_loop(story.state, IncidentState.REJECTED, actor=who, detail={"comment": comment})
@@ -150,65 +151,109 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
     return GateOutcome(verdict.approvers, verdict.comments, request.id if request else None)
 
 
-async def _collect_answers(
-    ctx: StepContext,
-    policy: GatePolicy,
-    story: IncidentRecorder,
-    request: ApprovalRequest | None,
-    deadline: datetime,
-) -> Verdict:
-    """Pause for answers, recording each with its ruling, until the verdict is not `waiting`."""
-    logger = get_run_logger()
-    rules = policy.rules
-    answers: list[Answer] = []
-    verdict = decide(rules, answers)
-    while verdict.outcome == "waiting":
-        left = (deadline - datetime.now(UTC)).total_seconds()
-        if left <= 0:
-            return decide(rules, answers, timed_out=True)
+@dataclass
+class _Waiting:
+    """One gate's pauses: replay what the ledger holds, then wait for the next answer."""
+
+    ctx: StepContext
+    policy: GatePolicy
+    story: IncidentRecorder
+    opened: datetime
+    deadline: datetime
+    suspend: bool
+
+    async def collect(
+        self, history: list[tuple[ApprovalRequest, list[ApprovalRecord]]]
+    ) -> tuple[Verdict, ApprovalRequest | None]:
+        """The verdict, and the request of the pause whose answer decided it."""
+        rules = self.policy.rules
+        answers = [_recorded(a) for _, given in history for a in given]
+        request = history[-1][0] if history else None
+        verdict = decide(rules, answers)
+        while verdict.outcome == "waiting":
+            left = (self.deadline - datetime.now(UTC)).total_seconds()
+            if left <= 0:
+                return decide(rules, answers, timed_out=True), request
+            key = f"{self.ctx.step_id}-{len(answers) + 1}"
+            request = await self._request(key)
+            given = await self._ask(key, verdict, int(left))
+            if given is None:
+                return decide(rules, answers, timed_out=True), request
+            answer = Answer(given.approver.strip(), given.decision, given.comment)
+            answers.append(answer)
+            verdict = decide(rules, answers)
+            await self._record(request, answer, verdict)
+        return verdict, request
+
+    async def _request(self, key: str) -> ApprovalRequest | None:
+        """The ledger's request for this pause (recorded once, whatever the replays)."""
+        rules = self.policy.rules
+        return await _off_loop(
+            self.story.approval_requested,
+            key,
+            rules.authorized,
+            min_approvals=rules.min_approvals,
+            escalate_at=self.opened + self.policy.escalate_after,
+            timeout_at=self.deadline,
+            step_id=self.ctx.step_id,
+        )
+
+    async def _ask(self, key: str, verdict: Verdict, left: int) -> Any:
+        """Show the evidence and wait for this pause's answer (None on timeout)."""
+        rules = self.policy.rules
         evidence = await _off_loop(
             evidence_markdown,
-            ctx,
+            self.ctx,
             list(rules.authorized),
             rules.min_approvals,
             verdict.approvers,
             verdict.notes,
         )
-        form = ApprovalAnswer.with_initial_data(description=evidence, decision="approve")
-        try:
-            given = await pause_flow_run(
-                wait_for_input=form,
-                timeout=max(int(left), 1),
-                poll_interval=policy.poll_interval,
-                key=f"{ctx.step_id}-{len(answers) + 1}",
-            )
-        except FlowPauseTimeout:
-            return decide(rules, answers, timed_out=True)
-        answer = Answer(given.approver.strip(), given.decision, given.comment)
-        answers.append(answer)
-        verdict = decide(rules, answers)
+        # no preset decision: the engineer chooses approve or reject on the form
+        form = ApprovalAnswer.with_initial_data(description=evidence)
+        return await wait_for_answer(
+            form,
+            key=key,
+            timeout=max(left, 1),
+            poll_interval=self.policy.poll_interval,
+            suspend=self.suspend,
+        )
+
+    async def _record(
+        self, request: ApprovalRequest | None, answer: Answer, verdict: Verdict
+    ) -> None:
+        """File the answer under its pause's request, with the ruling."""
         ruling = verdict.rulings[-1]
         await _off_loop(
-            story.answer,
+            self.story.answer,
             request,
             answer.who,
             answer.decision,
             refusal=ruling.refusal,
             comment=answer.comment,
         )
+        logger = get_run_logger()
         if ruling.refusal is not None:
             logger.warning("answer refused: %s", ruling.refusal)
             await _off_loop(
-                story.state,
+                self.story.state,
                 IncidentState.ANSWER_REFUSED,
                 actor=answer.who,
                 detail={"who": answer.who, "reason": ruling.refusal},
             )
         elif answer.decision == "approve":
             logger.info(
-                "approved by %s (%d of %d)", answer.who, len(verdict.approvals), rules.min_approvals
+                "approved by %s (%d of %d)",
+                answer.who,
+                len(verdict.approvals),
+                self.policy.rules.min_approvals,
             )
-    return verdict
+
+
+def _recorded(record: ApprovalRecord) -> Answer:
+    """An answer as the ledger kept it, for the replay."""
+    decision = "reject" if record.decision == "reject" else "approve"
+    return Answer(record.who, decision, record.comment or "")
 
 
 async def on_call_gate(params: Any, ctx: StepContext) -> GateOutcome:
@@ -216,7 +261,10 @@ async def on_call_gate(params: Any, ctx: StepContext) -> GateOutcome:
 
     `params` is the approval step's params (approvers, also, min_approvals, escalate_after,
     poll_interval); the step type in `recovery_tasks.approval` calls this through its context.
+    The policy is taken at the gate's first pause (a replayed gate keeps its approvers).
     """
     services = ctx.run
-    policy = gate_policy(services.governance, ctx, params, datetime.now(UTC))
+    history = await _off_loop(services.story().gate_history, ctx.step_id)
+    since = history[0][0].requested_at if history else datetime.now(UTC)
+    policy = gate_policy(services.governance, ctx, params, since)
     return await run_gate(ctx, policy, services)

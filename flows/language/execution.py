@@ -10,6 +10,8 @@ Rules a runbook author relies on (also in docs/runbook-language.md):
 - when the runbook fails, its `on_failure` steps run, then the flow ends Failed;
 - a recorded run's steps hold their partition's concurrency slot (`flows.events.partition_lock`)
   while a wave runs, so two recoveries never write one partition at the same time.
+- a run started again (after its gate suspended it, or after a crash) does not redo what it
+  finished: completed and skipped steps come back from the ledger (`flows.language.restore`).
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from pydantic import ValidationError
 from flows.events.partition_lock import partition_lock
 from flows.language.models import Step
 from flows.language.params import resolve_params
+from flows.language.restore import restored_outcomes
 from flows.language.step_task import mark_task, step_task
 from flows.language.templates import TemplateRenderError, evaluate_condition, render_value
 from flows.language.validator import ValidatedRunbook
 from flows.language.waves import Wave
+from flows.orphan_guard import stop_when_orphaned
 from recovery_tasks.context import StepContext, StepOutcome
 from recovery_tasks.errors import GateClosed
 from recovery_tasks.registry import StepType
@@ -63,14 +67,20 @@ class RunbookExecution:
         self.recorder = services.recorder if services is not None else None
         self.params: dict[str, Any] = {}
         self.outcomes: dict[str, StepOutcome] = {}
+        self.restored: dict[str, StepOutcome] = {}
         self.steps = {s.id: s for s in runbook.spec.steps}
         run_context = FlowRunContext.get()
         self.flow_run_id = (
             str(run_context.flow_run.id) if run_context and run_context.flow_run else None
         )
+        self.served = bool(
+            run_context and run_context.flow_run and run_context.flow_run.deployment_id
+        )
 
     async def run(self) -> dict[str, Any] | State:
         """Execute every wave; on failure run the handlers and end Failed."""
+        if self.served and self.flow_run_id:  # stop (and be retried) if the runner dies
+            stop_when_orphaned(self.flow_run_id)
         try:
             self.params = resolve_params(
                 self.runbook.spec.params, self.overrides, self._base_ns(), self.runbook.partitions
@@ -80,6 +90,7 @@ class RunbookExecution:
             await self._record_state("failed", {"params": str(exc)})
             raise
         await self._open_incident()
+        await self._restore()
         stopped: GateClosed | None = None
         for wave in self.waves:
             async with self._holding_partition():
@@ -110,7 +121,14 @@ class RunbookExecution:
         return partition_lock(self.runbook.spec.pipeline, self.params.get("partition"))
 
     async def _open_incident(self) -> None:
-        """Open (or re-find, for the same event) the incident this run works on."""
+        """Open (or re-find, for the same event or the same flow run) the incident."""
+        if self.recorder is not None and not self.incident and self.flow_run_id:
+            again = await anyio.to_thread.run_sync(
+                self.recorder.rebind, self.flow_run_id, self.event
+            )
+            if again is not None:
+                self.incident = again
+                return
         if self.recorder is not None and not self.incident:
             self.incident = await anyio.to_thread.run_sync(
                 self.recorder.open,
@@ -120,6 +138,25 @@ class RunbookExecution:
                 self.params,
                 self.flow_run_id,
             )
+
+    async def _restore(self) -> None:
+        """What this flow run finished in an earlier attempt, from the ledger."""
+        if self.recorder is None or self.flow_run_id is None:
+            return
+        results = await anyio.to_thread.run_sync(self.recorder.run_steps)
+        self.restored = restored_outcomes(results, self.steps)
+        if self.restored:
+            get_run_logger().info(
+                "run started again: %s restored from the ledger", ", ".join(self.restored)
+            )
+
+    def _take_restored(self, step: Step) -> bool:
+        """Use the step's restored outcome, if it has one (nothing runs, nothing is recorded)."""
+        outcome = self.restored.get(step.id)
+        if outcome is None:
+            return False
+        self.outcomes[step.id] = outcome
+        return True
 
     async def _record_state(self, state: str, detail: dict[str, Any]) -> None:
         """Append a lifecycle state to the incident's story (off the event loop)."""
@@ -246,6 +283,8 @@ class RunbookExecution:
         )
 
     async def _run_step(self, step: Step, types: dict[str, StepType] | None = None) -> None:
+        if types is None and self._take_restored(step):
+            return
         step_type = (types or self.runbook.types)[step.id]
         prepared = await self._prepare(step, step_type)
         if prepared is None:
@@ -262,6 +301,9 @@ class RunbookExecution:
             await self._finish(step.id, StepOutcome("failed", None, error, started, ended))
 
     async def _run_gate(self, step: Step) -> None:
+        restored = self.restored.get(step.id)
+        if restored is not None and restored.state == "completed" and self._take_restored(step):
+            return  # approved in an earlier attempt of this run: fail closed on anything else
         step_type = self.runbook.types[step.id]
         prepared = await self._prepare(step, step_type)
         if prepared is None:

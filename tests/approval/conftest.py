@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 import uuid
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter
+from prefect.exceptions import PrefectHTTPStatusError
 
 from flows.approval.answering import Verdict, answer_gate
 from flows.language.catalog import PipelineCatalog
@@ -61,6 +63,28 @@ def flow_run_state(flow_run_id: str) -> Any:
             return (await client.read_flow_run(flow_run_id)).state  # type: ignore[arg-type]
 
     return asyncio.run(read())
+
+
+def run_input(flow_run_id: str, key: str, timeout: float = 10) -> Any:
+    """A run input's value as Prefect stores it (the Resume form's schema, an answer...).
+
+    Prefect marks a run Paused a moment before it saves the form: wait for it."""
+
+    async def read() -> Any:
+        async with get_client() as client:
+            try:
+                raw = await client.read_flow_run_input(flow_run_id, key)  # type: ignore[arg-type]
+            except PrefectHTTPStatusError as exc:
+                if exc.response.status_code == 404:
+                    return None
+                raise
+        return json.loads(raw)
+
+    deadline = time.monotonic() + timeout
+    while (value := asyncio.run(read())) is None:
+        assert time.monotonic() < deadline, f"no run input {key} on {flow_run_id}"
+        time.sleep(0.2)
+    return value
 
 
 def wait_until_paused(flow_run_id: str, timeout: float = 30) -> Any:

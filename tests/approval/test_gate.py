@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
+from prefect.input.run_input import keyset_from_paused_state
 
 from flows.approval.answering import AnswerError, answer_gate
 from governance.ledger import Ledger
-from tests.approval.conftest import GatedRun, flow_run_state, wait_until_paused
+from tests.approval.conftest import GatedRun, flow_run_state, run_input, wait_until_paused
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -50,9 +51,42 @@ def test_unauthorized_answer_is_refused_recorded_and_the_run_pauses_again(
     again = wait_until_paused(run.flow_run_id)
     assert again.state_details.pause_key == "approve-2"
     assert not run.target.exists()
+    refused = run.answer("D")
+    assert refused is not None and not refused.accepted
+    assert wait_until_paused(run.flow_run_id).state_details.pause_key == "approve-3"
     assert run.answer("B").accepted  # type: ignore[union-attr]
     assert run.final_state().is_completed()
-    assert ledger_answers(run, ledger) == [("C", "approve", False), ("B", "approve", True)]
+    assert ledger_answers(run, ledger) == [
+        ("C", "approve", False),
+        ("D", "approve", False),
+        ("B", "approve", True),
+    ]
+
+
+def test_each_answer_is_filed_under_the_pause_it_answered(
+    start_gated: Callable[..., GatedRun], ledger: Ledger
+) -> None:
+    run = start_gated()
+    run.answer("C")
+    run.answer("D")
+    run.answer("A")
+    assert run.final_state().is_completed()
+    filed = [
+        (r.pause_key, [a.who for a in ledger.answers(r.id)])
+        for r in ledger.approval_requests_of_run(run.flow_run_id)
+    ]
+    assert filed == [("approve-1", ["C"]), ("approve-2", ["D"]), ("approve-3", ["A"])]
+
+
+def test_the_resume_form_presets_no_decision(start_gated: Callable[..., GatedRun]) -> None:
+    run = start_gated()
+    paused = wait_until_paused(run.flow_run_id)
+    schema = run_input(run.flow_run_id, keyset_from_paused_state(paused)["schema"])
+    decision = schema["properties"]["decision"]
+    assert "default" not in decision  # the engineer picks approve or reject
+    assert "decision" in schema["required"]
+    assert run.answer("A").accepted  # type: ignore[union-attr]
+    assert run.final_state().is_completed()
 
 
 def test_reject_ends_the_run_without_publishing(start_gated: Callable[..., GatedRun]) -> None:

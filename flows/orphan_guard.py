@@ -1,0 +1,53 @@
+"""A served run stops when the runner that started it dies: no unsupervised orphans.
+
+`runbook serve` stops the flow-run processes it started when it exits normally; when it is
+killed outright (SIGKILL, an OOM kill) it cannot, and its children would run on with nobody
+to enforce limits, cancel them or restart them. Each such child watches its parent: once the
+parent is gone it reports its run Crashed and ends at once (hard: Prefect's engine, asked to
+stop by a signal, waits for the runner that is gone); the incident sync then retries the run
+(it restores the steps already finished) when a runner serves the deployment again. Should
+the report fail, the process still ends, and the crash watch notices the silence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.states import Crashed
+
+CHECK_SECONDS = 1.0
+_started = False
+_lock = threading.Lock()
+
+
+def _watch(parent: int, flow_run_id: UUID) -> None:
+    while os.getppid() == parent:
+        time.sleep(CHECK_SECONDS)
+    with contextlib.suppress(Exception), get_client(sync_client=True) as client:
+        client.set_flow_run_state(
+            flow_run_id,
+            Crashed(message="the runner that started this run is gone; the process stopped"),
+            force=True,
+        )
+    os._exit(70)  # EX_SOFTWARE: nothing of this process may run on unsupervised
+
+
+def stop_when_orphaned(flow_run_id: str) -> None:
+    """Watch this process's parent from a daemon thread (once per process)."""
+    global _started
+    with _lock:
+        if _started:
+            return
+        _started = True
+    parent = os.getppid()
+    if parent <= 1:
+        return  # already re-parented: nothing to watch
+    thread = threading.Thread(
+        target=_watch, args=(parent, UUID(flow_run_id)), name="orphan-guard", daemon=True
+    )
+    thread.start()
