@@ -1,49 +1,24 @@
-"""Backfills that only add what is missing: growth days from the activity logs, events from backup.
+"""Backfilling warehouse days that are missing: growth days from the activity logs.
 
-Both work one day at a time, each day in its own transaction, and insert only rows whose key
-is absent (`INSERT ... SELECT ... WHERE NOT EXISTS`): a row that reached the source or the
-warehouse after the second copy was written is never deleted or overwritten, a crash loses at
-most the day in flight, and a second run adds nothing.
+Works one day at a time, each day in its own transaction, and inserts only rows whose key is
+absent (`INSERT ... SELECT ... WHERE NOT EXISTS`): a row the warehouse already has is never
+deleted or overwritten, a crash loses at most the day in flight, and a second run adds
+nothing. Restoring a source's missing rows (late data) is `warehouse.restore`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Connection,
-    Date,
-    DateTime,
-    Engine,
-    MetaData,
-    String,
-    Table,
-    bindparam,
-    delete,
-    insert,
-    text,
-)
+from sqlalchemy import Date, Engine, bindparam, text
 
 from warehouse.activity_logs import load_activity_logs
 from warehouse.calendar import partition_of
 from warehouse.db import Platform
-from warehouse.logs_storage import EVENT_COLUMNS, event_backup_exists, read_event_backup
+from warehouse.fill import FillResult
 from warehouse.partition_state import mark_changed
 from warehouse.pipelines.growth import aggregate_growth
 from warehouse.sql import bound, partition_params
-
-
-@dataclass(frozen=True)
-class FillResult:
-    """What a backfill did: days handled, rows it inserted, lines or rows it read."""
-
-    days: int
-    rows_inserted: int
-    rows_read: int
-
 
 _GROWTH_DAY = bound("""
     INSERT INTO growth_daily (partition_key, period_start, period_end, day, region_code,
@@ -83,72 +58,3 @@ def backfill_from_activity_logs(engine: Engine | Platform, days: list[date]) -> 
             conn.execute(_WEEK_ROLLUP, params)
             mark_changed(conn, aggregate_growth.name, week.key)
     return FillResult(len(set(days)), inserted, lines)
-
-
-_stage_md = MetaData()
-_stage = Table(
-    "event_restore_stage", _stage_md,
-    Column("event_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("user_id", BigInteger),
-    Column("session_id", BigInteger, nullable=False),
-    Column("event_date", Date, nullable=False),
-    Column("occurred_at", DateTime, nullable=False),
-    Column("event_type", String(16)),
-    prefixes=["TEMPORARY"],
-)  # fmt: skip
-_COLS = ", ".join(EVENT_COLUMNS)
-_RESTORE_DAY = bound(f"""
-    INSERT INTO events ({_COLS})
-    SELECT {", ".join(f"s.{c}" for c in EVENT_COLUMNS)} FROM event_restore_stage s
-    WHERE s.event_date = :start
-      AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = s.event_id)""")
-
-
-def restore_events_from_backup(engine: Engine | Platform, days: list[date]) -> FillResult:
-    """Add the events of `days` that the backup holds and the event stream lacks (by event_id).
-
-    Every requested day must have a backup file (checked before anything is written). Each
-    day's file is loaded into a temporary table and inserted in one transaction.
-    """
-    platform = Platform.of(engine)
-    root = platform.config.event_backup()
-    wanted = sorted(set(days))
-    absent = [d.isoformat() for d in wanted if not event_backup_exists(d, root)]
-    if absent:
-        raise FileNotFoundError(f"no event backup for {', '.join(absent)} under {root}")
-    inserted = read = 0
-    with platform.source("events").connect() as conn:
-        _stage.create(conn, checkfirst=True)
-        conn.commit()
-        try:
-            for day in wanted:
-                rows = _event_rows(read_event_backup(day, root) or [])
-                read += len(rows)
-                with conn.begin():
-                    inserted += _restore_day(conn, day, rows)
-        finally:
-            _stage.drop(conn, checkfirst=True)
-            conn.commit()
-    return FillResult(len(wanted), inserted, read)
-
-
-def _restore_day(conn: Connection, day: date, rows: list[dict]) -> int:
-    conn.execute(delete(_stage))
-    if not rows:
-        return 0
-    conn.execute(insert(_stage), rows)
-    return conn.execute(_RESTORE_DAY, {"start": day}).rowcount
-
-
-def _event_rows(batch: list[dict]) -> list[dict]:
-    return [
-        {
-            "event_id": int(r["event_id"]),
-            "user_id": int(r["user_id"]) if r["user_id"] else None,
-            "session_id": int(r["session_id"]),
-            "event_date": date.fromisoformat(r["event_date"]),
-            "occurred_at": datetime.fromisoformat(r["occurred_at"]),
-            "event_type": r["event_type"] or None,
-        }
-        for r in batch
-    ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from warehouse.calendar import Partition
 from warehouse.common_checks import checks_of
+from warehouse.contract import mapped_sources
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
 from warehouse.partition_state import read_state, record_verdict
@@ -57,7 +58,7 @@ def run_checks(
     pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     params = partition_params(part, pipe.name)
     results = []
-    with platform.warehouse.begin() as conn:
+    with platform.warehouse.begin() as conn, mapped_sources(conn, pipe):
         before = read_state(conn, pipe.name, part.key)
         for check in checks_of(pipe):
             ctx = CheckContext(pipe, part, conn, platform.config)
