@@ -69,5 +69,5 @@ def test_a_declared_rename_is_applied_and_the_report_is_unchanged(clean: Platfor
 
 def test_a_dropped_column_stops_the_run_even_with_a_mapping(clean: Platform) -> None:
     inject(clean, "schema_drift", "aggregate_profit", "2026-03", "column_dropped")
-    with pytest.raises(PipelineFailure, match="transactions.product_code dropped"):
+    with pytest.raises(PipelineFailure, match=r"transactions\.product_code dropped"):
         run_pipeline(clean, MAPPED, "2026-03")
