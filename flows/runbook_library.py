@@ -2,6 +2,7 @@
 
 The `runbook` command and the deployment builder both go through here, so "valid" means the
 same everywhere: a runbook is used only if its file and every other file in the folder pass.
+Some rules span files: no two runbooks share a name, and no event starts two runbooks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from flows.language.errors import (
     RunbookValidationError,
     display_path,
 )
+from flows.language.triggers import describe, triggers_overlap
 from flows.language.validator import ValidatedRunbook, validate_file
 from foundation.settings import get_settings
 from foundation.yaml_source import load_yaml
@@ -35,15 +37,17 @@ class FileReport:
 def runbook_files(paths: Iterable[Path | str] = ()) -> list[Path]:
     """YAML files named, or inside the folders named (the runbooks folder by default)."""
     roots = [Path(p) for p in paths] or [get_settings().runbooks.runbooks_dir]
-    files: list[Path] = []
+    files: dict[Path, Path] = {}  # resolved -> as named: a file named twice is read once
     for root in roots:
         if root.is_dir():
-            files += sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
+            found = sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
         elif root.exists():
-            files.append(root)
+            found = [root]
         else:
             raise RunbookNotFoundError(f"{display_path(root)}: no such file or folder")
-    return files
+        for path in found:
+            files.setdefault(path.resolve(), path)
+    return list(files.values())
 
 
 def validate_files(
@@ -53,24 +57,61 @@ def validate_files(
     catalog = catalog if catalog is not None else load_catalog()
     reports: list[FileReport] = []
     seen: dict[str, Path] = {}
+    accepted: list[tuple[Path, ValidatedRunbook]] = []
     for path in runbook_files(paths):
         try:
             runbook = validate_file(path, catalog)
         except RunbookValidationError as exc:
             reports.append(FileReport(path, None, tuple(exc.problems)))
             continue
-        if runbook.name in seen:
-            source = load_yaml(path.read_text(encoding="utf-8"), display_path(path))
-            problem = source.problem(
-                ("runbook",),
-                f"runbook name '{runbook.name}' is already "
-                f"used by {display_path(seen[runbook.name])}; rename one",
-            )
-            reports.append(FileReport(path, None, (problem,)))
+        problems = _clashes(path, runbook, seen, accepted)
+        if problems:
+            reports.append(FileReport(path, None, tuple(problems)))
             continue
         seen[runbook.name] = path
+        accepted.append((path, runbook))
         reports.append(FileReport(path, runbook))
     return reports
+
+
+def _clashes(
+    path: Path,
+    runbook: ValidatedRunbook,
+    names: dict[str, Path],
+    accepted: list[tuple[Path, ValidatedRunbook]],
+) -> list[Problem]:
+    """What this runbook shares with one accepted before it: its name, or an event."""
+    source = None
+
+    def problem(at: tuple[str | int, ...], message: str) -> Problem:
+        nonlocal source
+        source = source or load_yaml(path.read_text(encoding="utf-8"), display_path(path))
+        return source.problem(at, message)
+
+    problems = []
+    if runbook.name in names:
+        problems.append(
+            problem(
+                ("runbook",),
+                f"runbook name '{runbook.name}' is already "
+                f"used by {display_path(names[runbook.name])}; rename one",
+            )
+        )
+    for i, trigger in enumerate(runbook.spec.on):
+        for other_path, other in accepted:
+            j = next((j for j, t in enumerate(other.spec.on) if triggers_overlap(trigger, t)), None)
+            if j is None:
+                continue
+            problems.append(
+                problem(
+                    ("on", i),
+                    f"runbook '{other.name}' ({display_path(other_path)}, on[{j}]) already "
+                    f"answers this event ({describe(trigger)}): one failure would start two "
+                    "recoveries; remove one of the triggers or narrow its match",
+                )
+            )
+            break
+    return problems
 
 
 def load_runbook(name: str, catalog: PipelineCatalog | None = None) -> ValidatedRunbook:

@@ -26,14 +26,24 @@ def engine_for(url: str, schema: str | None = None) -> Engine:
         return engine
     connect_args: dict[str, Any] = {}
     if schema:
-        bootstrap = create_engine(url)
-        try:
-            with bootstrap.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        finally:
-            bootstrap.dispose()
+        _create_schema(url, schema)
         connect_args["options"] = f"-csearch_path={schema}"
     return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def _create_schema(url: str, schema: str) -> None:
+    """CREATE SCHEMA IF NOT EXISTS, safe when several processes do it at once.
+
+    PostgreSQL's IF NOT EXISTS still races on the catalog's unique index; a transaction-level
+    advisory lock keyed by the schema name makes the creators take turns.
+    """
+    bootstrap = create_engine(url)
+    try:
+        with bootstrap.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": schema})
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    finally:
+        bootstrap.dispose()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -8,6 +8,7 @@ at the YAML it came from (pydantic's own loc parts, such as union tags, are drop
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -23,12 +24,15 @@ def pydantic_problems(
     *,
     noun: Literal["field", "key"] = "field",
     mappings_at_key: bool = False,
+    explain: Callable[[Any], str] | None = None,
 ) -> list[Problem]:
     """One problem per pydantic error of validating `source.data` against `model`.
 
     `noun` names what a mapping holds ("unknown field 'x'"); with `mappings_at_key` a problem
-    about a whole mapping points at its key (`rotation:`) rather than at its first entry.
+    about a whole mapping points at its key (`rotation:`) rather than at its first entry;
+    `explain` words the other errors (default: `message_of`).
     """
+    explain = explain or message_of
     key = None if mappings_at_key else False
     problems = []
     for err in exc.errors():
@@ -45,7 +49,7 @@ def pydantic_problems(
                 source.problem(loc[:-1], f"missing required {noun} '{loc[-1]}'", key=key)
             )
         else:
-            problems.append(source.problem(_in_yaml(loc, source.data), message_of(err), key=key))
+            problems.append(source.problem(_in_yaml(loc, source.data), explain(err), key=key))
     return problems
 
 

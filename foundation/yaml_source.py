@@ -62,23 +62,30 @@ class YamlSource:
     file: str
     text: str
     data: Any = None
-    values: dict[Path_, Position] = field(default_factory=dict)
-    keys: dict[Path_, Position] = field(default_factory=dict)
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # (line, column)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     scalar_styles: dict[Path_, str | None] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    _lines: list[str] | None = field(default=None, repr=False)
 
     def line(self, number: int) -> str:
         """The source line with this 1-based number (empty when out of range)."""
-        lines = self.text.splitlines()
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        lines = self._lines
         return lines[number - 1].rstrip("\n") if 0 < number <= len(lines) else ""
 
     def position(self, path: Path_, *, key: bool = False) -> Position:
-        """Where `path` is written; its key when asked, else its value, else its nearest parent."""
+        """Where `path` is written; its key when asked, else its value, else its nearest parent.
+
+        Positions are kept as plain (line, column) tuples while parsing (there is one per
+        node, hundreds of thousands in a large file) and become a `Position` when asked for.
+        """
         while True:
             if key and path in self.keys:
-                return self.keys[path]
+                return Position(*self.keys[path])
             if path in self.values:
-                return self.values[path]
+                return Position(*self.values[path])
             if not path:
                 return Position(1, 1)
             path = path[:-1]
@@ -131,6 +138,8 @@ def load_yaml(text: str, file: str, dialect: YamlDialect = RUNBOOK_YAML) -> Yaml
             source.data = _construct(node, (), source, dialect)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if _unclosed_quote(exc):  # the scanner ran on to the end: point at the opening quote
+            mark = exc.context_mark
         pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
         raise YamlSyntaxError(
             Problem(file, pos, "", _explain(exc, text, pos, dialect), source.line(pos.line))
@@ -156,7 +165,18 @@ def load_mapping(
     return source, problems
 
 
+def _unclosed_quote(exc: yaml.MarkedYAMLError) -> bool:
+    return bool(exc.context_mark) and "while scanning a quoted scalar" in (exc.context or "")
+
+
 def _explain(exc: yaml.MarkedYAMLError, text: str, pos: Position, dialect: YamlDialect) -> str:
+    if _unclosed_quote(exc):
+        end = exc.problem_mark.line + 1 if exc.problem_mark else pos.line
+        quote = text.splitlines()[pos.line - 1][pos.column - 1 : pos.column] or "quote"
+        return (
+            f"unclosed quote: the string opened here with {quote} is never closed (YAML read "
+            f"on to line {end}: {exc.problem}); add the closing {quote}"
+        )
     line = text.splitlines()[pos.line - 1] if pos.line <= len(text.splitlines()) else ""
     if "\t" in line[: max(pos.column, 1)] or "'\\t'" in str(exc.problem):
         return "tab character in indentation: YAML indents with spaces only; replace tabs"
@@ -167,10 +187,11 @@ def _explain(exc: yaml.MarkedYAMLError, text: str, pos: Position, dialect: YamlD
 
 def _construct(node: yaml.Node, path: Path_, source: YamlSource, dialect: YamlDialect) -> Any:
     mark = node.start_mark
-    source.values[path] = Position(mark.line + 1, mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        return _construct_mapping(node, path, source, dialect)
-    if isinstance(node, yaml.SequenceNode):
+    source.values[path] = (mark.line + 1, mark.column + 1)
+    kind = node.id
+    if kind == "mapping":
+        return _construct_mapping(node, path, source, dialect)  # type: ignore[arg-type]
+    if kind == "sequence":
         return [
             _construct(child, (*path, i), source, dialect) for i, child in enumerate(node.value)
         ]
@@ -186,36 +207,37 @@ def _construct_mapping(
     node: yaml.MappingNode, path: Path_, source: YamlSource, dialect: YamlDialect
 ) -> dict:
     result: dict[Any, Any] = {}
+    keys = source.keys
     for key_node, value_node in node.value:
-        key_pos = Position(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-        if key_node.tag == _MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
+        mark = key_node.start_mark
+        key_pos = (mark.line + 1, mark.column + 1)
+        if key_node.tag == _MERGE_TAG or key_node.id != "scalar":
             what = "merge keys (<<) are not supported; write the keys out"
             if key_node.tag != _MERGE_TAG:
                 what = "mapping keys must be plain scalars"
             source.problems.append(
                 Problem(
                     source.file,
-                    key_pos,
+                    Position(*key_pos),
                     format_path(path),
                     what,
-                    source.line(key_pos.line),
+                    source.line(key_pos[0]),
                 )
             )
             continue
         key = key_node.value  # raw text: `on:` stays "on", not YAML 1.1's True
         child = (*path, key)
         if key in result:
-            first = source.keys[child]
             source.problems.append(
                 Problem(
                     source.file,
-                    key_pos,
+                    Position(*key_pos),
                     format_path(child),
-                    dialect.duplicate_key.format(key=key, first=first.line),
-                    source.line(key_pos.line),
+                    dialect.duplicate_key.format(key=key, first=keys[child][0]),
+                    source.line(key_pos[0]),
                 )
             )
             continue
-        source.keys[child] = key_pos
+        keys[child] = key_pos
         result[key] = _construct(value_node, child, source, dialect)
     return result

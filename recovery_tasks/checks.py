@@ -20,7 +20,9 @@ from recovery_tasks.registry import step_type
 class SourceCountsParams(PartitionParams):
     """Fail on a mismatch unless told to only report it."""
 
-    fail_on_mismatch: bool = True
+    fail_on_mismatch: bool = Field(
+        default=True, description="Fail the step on a mismatch (false: only report it)"
+    )
 
 
 class SourceCountsResult(BaseModel):
@@ -67,7 +69,9 @@ def source_counts(params: SourceCountsParams, ctx: StepContext) -> SourceCountsR
 class DataQualityParams(PartitionParams):
     """Blocking checks fail the step unless `warn_only`."""
 
-    warn_only: bool = False
+    warn_only: bool = Field(
+        default=False, description="Report failing checks without failing the step"
+    )
 
 
 class CheckOutcome(BaseModel):

@@ -20,8 +20,8 @@ class ScanJobLogsParams(StepParams):
     """Which run to read: the event's flow run, else the pipeline's latest failed run."""
 
     flow_run_id: str | None = Field(default=None, description="Failed flow run to read")
-    pipeline: str | None = None
-    limit: int = Field(default=500, ge=1, le=10_000)
+    pipeline: str | None = Field(default=None, description="Defaults to the runbook's pipeline")
+    limit: int = Field(default=500, ge=1, le=10_000, description="Most log lines to read")
 
 
 class ScanJobLogsResult(BaseModel):

@@ -16,7 +16,9 @@ from recovery_tasks.registry import step_type
 class NotifyParams(StepParams):
     """Whom to tell and what."""
 
-    to: Literal["on_call", "owners", "everyone"] = "on_call"
+    to: Literal["on_call", "owners", "everyone"] = Field(
+        default="on_call", description="Who: the on-call engineers, the owners, or everyone"
+    )
     message: str = Field(description="What to say (templates can quote step results)")
 
 

@@ -25,6 +25,9 @@ app.add_typer(portal_app, name="portal")
 from runbook_cli.runbooks import register as register_runbook_commands  # noqa: E402
 
 register_runbook_commands(app)
+from runbook_cli.steps import register as register_steps_command  # noqa: E402
+
+register_steps_command(app)
 from runbook_cli.oncall import oncall  # noqa: E402
 
 app.command("oncall")(oncall)

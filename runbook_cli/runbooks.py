@@ -14,6 +14,7 @@ from flows.language.errors import RunbookError, RunbookValidationError, display_
 from flows.language.plan import make_plan
 from flows.language.schema import SCHEMA_PATH, render_schema, write_schema
 from flows.runbook_library import compile_named, validate_files
+from runbook_cli.plan_text import render_plan
 
 EVENT_HELP = "JSON file of the triggering event (Prefect event shape: event, resource, payload)"
 PARAM_HELP = "Override a param: NAME=VALUE (repeatable)"
@@ -46,34 +47,21 @@ def plan(
     event: Path | None = typer.Option(None, "--event", help=EVENT_HELP),
     param: list[str] = typer.Option([], "--param", help=PARAM_HELP),
 ) -> None:
-    """Dry run: resolved params and the waves of steps, touching no data."""
+    """Dry run: params, the order steps run in, gates, failure handlers; touches no data."""
     compiled = _compile(name)
     try:
         result = make_plan(compiled, _read_event(event), _overrides(param))
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    kind = "investor-reporting" if result.investor_reporting else "internal"
-    typer.echo(f"runbook {result.runbook} for pipeline {result.pipeline} ({kind})")
-    typer.echo(f"params: {json.dumps(result.params, default=str)}")
-    for number, wave in enumerate(result.waves, start=1):
-        typer.echo(f"wave {number}:")
-        for step in wave:
-            gate = "  [pauses for approval]" if step.role == "approval" else ""
-            typer.echo(f"  {step.id}: {step.uses}{gate} - {step.summary}")
-            if step.needs:
-                typer.echo(f"      after: {', '.join(step.needs)}")
-            if step.when:
-                typer.echo(f"      when: {step.when}")
-            for key, value in step.with_.items():
-                typer.echo(f"      {key} = {json.dumps(value, default=str)}")
+    typer.echo(render_plan(result), nl=False)
 
 
 def graph(
     name: str = typer.Argument(..., help="Runbook name or file"),
     fmt: str = typer.Option("text", "--format", help="mermaid, dot or text"),
 ) -> None:
-    """Draw the step graph."""
+    """Draw the step graph: gates as diamonds, failure handlers apart."""
     try:
         typer.echo(render_graph(_compile(name), fmt), nl=False)
     except ValueError as exc:

@@ -1,41 +1,104 @@
-"""The step graph drawn as Mermaid, Graphviz dot or plain text."""
+"""The step graph drawn as Mermaid, Graphviz dot or plain text, failure handlers included.
+
+Gates are diamonds (the run pauses there); a step with `when:` shows its condition, one with
+`trigger_rule: none_failed` says it joins; the `on_failure` steps sit apart, in the order
+they run once the run has failed.
+"""
 
 from __future__ import annotations
 
+import itertools
+
 from flows.language.compiler import CompiledRunbook
+from flows.language.models import Step
+from flows.language.plan import ordered_stages
+
+FAILED = "run-failed"  # not a valid step id, so it never clashes with one
 
 
 def render_graph(compiled: CompiledRunbook, fmt: str) -> str:
-    """Draw the runbook's graph; gates are marked, skippable steps show their condition."""
+    """Draw the runbook's graph in `fmt` (mermaid, dot or text)."""
+    if fmt == "mermaid":
+        return _mermaid(compiled)
+    if fmt == "dot":
+        return _dot(compiled)
+    if fmt == "text":
+        return _text(compiled)
+    raise ValueError(f"unknown format {fmt!r}; use mermaid, dot or text")
+
+
+def _handler_chain(compiled: CompiledRunbook) -> list[Step]:
+    handlers = {h.id: h for h in compiled.runbook.spec.on_failure}
+    return [handlers[h] for h in compiled.runbook.handler_graph.order]
+
+
+def _mermaid(compiled: CompiledRunbook) -> str:
+    runbook = compiled.runbook
+    lines = ["flowchart TD"]
+    for step in runbook.spec.steps:
+        label = f"{step.id}<br/><small>{step.uses}</small>"
+        if runbook.types[step.id].role == "approval":
+            lines.append(f'    {step.id}{{"{label}"}}')
+        else:
+            lines.append(f'    {step.id}["{label}"]')
+    lines += [
+        f"    {up} --> {s.id}" for s in runbook.spec.steps for up in runbook.graph.needs[s.id]
+    ]
+    handlers = _handler_chain(compiled)
+    if handlers:
+        lines.append('    subgraph on_failure ["on failure"]')
+        lines.append(f'        {FAILED}(["the run failed"])')
+        for handler in handlers:
+            lines.append(f'        {handler.id}["{handler.id}<br/><small>{handler.uses}</small>"]')
+        chain = [FAILED, *(h.id for h in handlers)]
+        lines += [f"        {a} -.-> {b}" for a, b in itertools.pairwise(chain)]
+        lines.append("    end")
+    return "\n".join(lines) + "\n"
+
+
+def _dot(compiled: CompiledRunbook) -> str:
+    runbook = compiled.runbook
+    lines = [f'digraph "{runbook.name}" {{', "    rankdir=TB;"]
+    for step in runbook.spec.steps:
+        shape = "diamond" if runbook.types[step.id].role == "approval" else "box"
+        lines.append(f'    "{step.id}" [shape={shape}, label="{step.id}\\n{step.uses}"];')
+    lines += [
+        f'    "{up}" -> "{s.id}";' for s in runbook.spec.steps for up in runbook.graph.needs[s.id]
+    ]
+    handlers = _handler_chain(compiled)
+    if handlers:
+        lines += [
+            "    subgraph cluster_on_failure {",
+            '        label="on failure"; style=dashed;',
+            f'        "{FAILED}" [shape=oval, label="the run failed"];',
+        ]
+        for handler in handlers:
+            lines.append(
+                f'        "{handler.id}" [shape=box, label="{handler.id}\\n{handler.uses}"];'
+            )
+        chain = [FAILED, *(h.id for h in handlers)]
+        lines += [f'        "{a}" -> "{b}" [style=dashed];' for a, b in itertools.pairwise(chain)]
+        lines.append("    }")
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+def _text(compiled: CompiledRunbook) -> str:
     runbook = compiled.runbook
     steps = {s.id: s for s in runbook.spec.steps}
-    edges = [(up, s) for s in runbook.graph.order for up in runbook.graph.needs[s]]
-    if fmt == "mermaid":
-        lines = ["flowchart TD"]
-        for sid in runbook.graph.order:
-            role = runbook.types[sid].role
-            label = f"{sid}<br/><small>{steps[sid].uses}</small>"
-            lines.append(
-                f'    {sid}{{"{label}"}}' if role == "approval" else f'    {sid}["{label}"]'
-            )
-        lines += [f"    {a} --> {b}" for a, b in edges]
-        return "\n".join(lines) + "\n"
-    if fmt == "dot":
-        lines = [f'digraph "{runbook.name}" {{', "    rankdir=TB;"]
-        for sid in runbook.graph.order:
-            shape = "diamond" if runbook.types[sid].role == "approval" else "box"
-            lines.append(f'    "{sid}" [shape={shape}, label="{sid}\\n{steps[sid].uses}"];')
-        lines += [f'    "{a}" -> "{b}";' for a, b in edges]
-        return "\n".join([*lines, "}"]) + "\n"
-    if fmt == "text":
-        lines = []
-        for number, wave in enumerate(compiled.waves, start=1):
-            lines.append(f"wave {number}")
-            for sid in wave.steps:
-                after = f"  after {', '.join(steps[sid].needs)}" if steps[sid].needs else ""
-                when = f"  when {steps[sid].when}" if steps[sid].when else ""
-                lines.append(f"  {sid} ({steps[sid].uses}){after}{when}")
-            for sid in wave.gates:
-                lines.append(f"  ⏸ {sid} ({steps[sid].uses}): the run pauses for approval")
-        return "\n".join(lines) + "\n"
-    raise ValueError(f"unknown format {fmt!r}; use mermaid, dot or text")
+    lines = []
+    for number, stage in enumerate(ordered_stages(compiled), start=1):
+        for i, sid in enumerate(stage.steps):
+            head = f"{number:>3}. " if i == 0 else "     "
+            step = steps[sid]
+            if stage.gate:
+                lines.append(f"{head}⏸ {sid} ({step.uses}): the run pauses for approval")
+                continue
+            after = f"  after {', '.join(step.needs)}" if step.needs else ""
+            join = "  (runs unless a need failed)" if step.trigger_rule == "none_failed" else ""
+            when = f"  when {step.when}" if step.when else ""
+            lines.append(f"{head}{sid} ({step.uses}){after}{join}{when}")
+    handlers = _handler_chain(compiled)
+    if handlers:
+        lines.append("on failure:")
+        lines += [f"  ✗ {h.id} ({h.uses})" for h in handlers]
+    return "\n".join(lines) + "\n"

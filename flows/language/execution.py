@@ -3,7 +3,8 @@
 Rules a runbook author relies on (also in docs/runbook-language.md):
 - a step starts as soon as all its `needs` have finished; independent steps run at once;
 - `when` is evaluated just before the step would start; false -> the step is Skipped;
-- a step whose need was skipped is skipped too (a skip propagates down the graph);
+- a step whose need was skipped is skipped too (a skip propagates down the graph), unless
+  it has `trigger_rule: none_failed` (a join: it runs when none of its needs failed);
 - a step whose need failed ends UpstreamFailed, unless that need has `allow_failure`;
 - an approval gate that rejects or times out stops the run: nothing after it runs;
 - when the runbook fails, its `on_failure` steps run, then the flow ends Failed.
@@ -21,9 +22,10 @@ import anyio
 from prefect import get_run_logger
 from prefect.context import FlowRunContext
 from prefect.states import Failed, State
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from flows.language.models import Param, Step
+from flows.language.models import Step
+from flows.language.params import resolve_params
 from flows.language.step_task import mark_task, step_task
 from flows.language.templates import TemplateRenderError, evaluate_condition, render_value
 from flows.language.validator import ValidatedRunbook
@@ -32,15 +34,6 @@ from recovery_tasks.context import StepContext, StepOutcome
 from recovery_tasks.errors import GateClosed
 from recovery_tasks.registry import StepType
 from recovery_tasks.services import RunServices
-
-_PARAM_TYPES: dict[str, Any] = {
-    "string": str,
-    "integer": int,
-    "number": float,
-    "boolean": bool,
-    "object": dict[str, Any],
-    "array": list[Any],
-}
 
 
 class RunbookExecution:
@@ -75,7 +68,9 @@ class RunbookExecution:
     async def run(self) -> dict[str, Any] | State:
         """Execute every wave; on failure run the handlers and end Failed."""
         try:
-            self.params = resolve_params(self.runbook.spec.params, self.overrides, self._base_ns())
+            self.params = resolve_params(
+                self.runbook.spec.params, self.overrides, self._base_ns(), self.runbook.partitions
+            )
         except ValueError as exc:  # the event lacks what the runbook needs: still on record
             await self._open_incident()
             await self._record_state("failed", {"params": str(exc)})
@@ -192,6 +187,8 @@ class RunbookExecution:
                 and not self.steps[need].allow_failure
             ):
                 return "upstream_failed", f"not run: upstream step '{need}' {outcome.state}"
+        if step.trigger_rule == "none_failed":  # a join: skipped needs do not skip it
+            return None
         for need in step.needs:
             if self.outcomes[need].state == "skipped":
                 return "skipped", f"skipped: upstream step '{need}' was skipped"
@@ -280,38 +277,6 @@ class RunbookExecution:
         handlers = {h.id: h for h in self.runbook.spec.on_failure}
         for handler_id in self.runbook.handler_graph.order:
             await self._run_step(handlers[handler_id], self.runbook.handler_types)
-
-
-def resolve_params(
-    declared: dict[str, Param], overrides: dict[str, Any], namespace: dict[str, Any]
-) -> dict[str, Any]:
-    """Each declared param from the overrides, else its `from:` template, else its default."""
-    values: dict[str, Any] = {}
-    for name, param in declared.items():
-        if name in overrides:
-            value = overrides[name]
-        elif param.from_ is not None:
-            try:
-                value = render_value(param.from_, namespace)
-            except TemplateRenderError as exc:
-                value = None
-                if param.default is None:
-                    raise ValueError(
-                        f"param '{name}': {exc}; pass it explicitly or give it a default"
-                    ) from None
-        else:
-            value = None
-        if value is None or value == "":
-            value = param.default
-        if value is None:
-            raise ValueError(
-                f"param '{name}' has no value: the event does not provide it and it has no default"
-            )
-        values[name] = TypeAdapter(_PARAM_TYPES[param.type]).validate_python(value)
-    unknown = set(overrides) - set(declared)
-    if unknown:
-        raise ValueError(f"unknown params given: {', '.join(sorted(unknown))}")
-    return values
 
 
 async def _state_error(state: State) -> str:

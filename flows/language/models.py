@@ -16,6 +16,7 @@ from foundation.durations import Duration
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 ParamType = Literal["string", "integer", "number", "boolean", "object", "array"]
+TriggerRule = Literal["all_success", "none_failed"]
 
 
 class Strict(BaseModel):
@@ -39,12 +40,14 @@ class Trigger(Strict):
 class Param(Strict):
     """A runbook parameter: its type and where its value comes from (a template)."""
 
-    type: ParamType = "string"
+    type: ParamType = Field(default="string", description="JSON type the value is checked as")
     from_: str | None = Field(
-        default=None, alias="from", description="Template giving the value, e.g. event fields"
+        default=None,
+        alias="from",
+        description="Template giving the value from the event, e.g. {{ event.payload.partition }}",
     )
-    default: Any = None
-    description: str = ""
+    default: Any = Field(default=None, description="Value when the event gives none")
+    description: str = Field(default="", description="What the param means (for readers)")
 
 
 class Step(Strict):
@@ -54,16 +57,46 @@ class Step(Strict):
     uses: str = Field(description="Step type, e.g. checks.source_counts")
     name: str | None = Field(default=None, description="Display name (defaults to the id)")
     needs: list[str] = Field(default_factory=list, description="Ids of upstream steps")
-    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
-    when: str | None = Field(
-        default=None, description="Condition evaluated at run time; false skips the step"
+    with_: dict[str, Any] = Field(
+        default_factory=dict,
+        alias="with",
+        description=(
+            "Params of the step type (`runbook steps TYPE` lists them); values may be templates"
+        ),
     )
-    retries: int = Field(default=0, ge=0, le=20)
-    retry_delay: Duration | None = None
-    timeout: Duration | None = None
+    when: str | None = Field(
+        default=None,
+        description="Condition evaluated just before the step would start; false skips the step",
+    )
+    trigger_rule: TriggerRule = Field(
+        default="all_success",
+        description=(
+            "When the step runs given its needs (as Airflow's trigger rules): all_success "
+            "(default; a skipped need skips it too) or none_failed (runs unless a need failed, "
+            "even if some were skipped: the join after a `when:` branch)"
+        ),
+    )
+    retries: int = Field(default=0, ge=0, le=20, description="Attempts after a failure (0-20)")
+    retry_delay: Duration | None = Field(
+        default=None, description="Wait between attempts, e.g. 30s, 5m"
+    )
+    timeout: Duration | None = Field(
+        default=None, description="Longest one attempt may take, e.g. 30m, 2h (no limit if unset)"
+    )
     allow_failure: bool = Field(
         default=False, description="A failure does not fail dependents or the runbook"
     )
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_is_positive(cls, value: Any) -> Any:
+        """A zero timeout fails every attempt at once: certainly a mistake."""
+        if value is not None and value.total_seconds() <= 0:
+            raise ValueError(
+                "timeout must be longer than 0s: a step with no time to run always fails; "
+                "write e.g. 30m, or remove `timeout` for no limit"
+            )
+        return value
 
     @field_validator("id")
     @classmethod
@@ -89,10 +122,12 @@ class Runbook(Strict):
 
     runbook: str = Field(description="Name (lowercase, digits, -); the flow is named after it")
     pipeline: str = Field(description="Pipeline it recovers (must be in governance.yaml)")
-    description: str = ""
+    description: str = Field(default="", description="What it recovers and how (for readers)")
     on: list[Trigger] = Field(default_factory=list, description="Events that start it")
-    params: dict[str, Param] = Field(default_factory=dict)
-    steps: list[Step] = Field(min_length=1)
+    params: dict[str, Param] = Field(
+        default_factory=dict, description="Typed values resolved when the run starts"
+    )
+    steps: list[Step] = Field(min_length=1, description="The step graph")
     on_failure: list[Step] = Field(
         default_factory=list, description="Steps run when the runbook fails (e.g. notify)"
     )

@@ -1,8 +1,9 @@
 """The JSON Schema of the runbook language, for editors (yaml-language-server) and reviewers.
 
-Generated from the pydantic models; each built-in step type adds a rule that checks `with:`
-against its own params model when `uses:` names it. Template strings are accepted wherever
-a value is expected, since they are rendered at run time.
+Generated from the pydantic models, descriptions included (editors show them on hover); each
+built-in step type adds a rule that checks `with:` against its own params model when `uses:`
+names it, and describes its params and outputs. Template strings are accepted wherever a
+value is expected, since they are rendered at run time.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def runbook_json_schema() -> dict[str, Any]:
     step_types = [t for t in all_step_types().values() if t.builtin]
     step = schema["$defs"]["Step"]
     step["properties"]["uses"]["enum"] = [t.name for t in step_types]
+    step["properties"]["uses"]["enumDescriptions"] = [t.summary for t in step_types]
     step["allOf"] = [_with_rule(t, schema["$defs"]) for t in step_types]
     return schema
 
@@ -39,6 +41,13 @@ def _with_rule(step_type: StepType, root_defs: dict[str, Any]) -> dict[str, Any]
         original = dict(prop)
         prop.clear()
         prop["anyOf"] = [original, TEMPLATE]
+        if "description" in original:  # on the property itself, where editors look
+            prop["description"] = original["description"]
+    outputs = ", ".join(step_type.result.model_fields) or "none"
+    params["description"] = (
+        f"Params of {step_type.name}: {step_type.summary} "
+        f"Outputs (steps.<id>.outputs.<name>): {outputs}."
+    ).replace("  ", " ")
     rule: dict[str, Any] = {
         "if": {"properties": {"uses": {"const": step_type.name}}, "required": ["uses"]},
         "then": {"properties": {"with": params}},

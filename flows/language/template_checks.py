@@ -8,16 +8,18 @@ so they may read only `event`, `incident` and `runbook`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import difflib
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from flows.language.graph import Finding, StepGraph
 from flows.language.models import Runbook, Step
+from flows.language.template_reads import STATEMENT_NAMES, TemplateInfo, inspect_template
 from flows.language.templates import (
+    ALLOWED_FILTERS,
+    ALLOWED_TESTS,
     NAMESPACES,
     STEP_FIELDS,
-    TemplateInfo,
-    inspect_template,
     is_template,
 )
 from foundation.problems import Position, Problem
@@ -26,6 +28,29 @@ from recovery_tasks.registry import StepType
 
 JINJA_GLOBALS = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace"})
 PARAM_SOURCE_NAMESPACES = ("event", "incident", "runbook")
+
+
+class _Scope:
+    """Which steps a template may read (`steps.<id>`), and why not when it may not."""
+
+    def __init__(
+        self,
+        reader: str | None,
+        types: dict[str, StepType],
+        is_visible: Callable[[str], bool],
+        *,
+        ids: Collection[str] = (),
+        upstream: Callable[[], Collection[str]] = tuple,
+        is_downstream: Callable[[str], bool] = lambda _: False,
+        known: bool = True,
+    ) -> None:
+        self.reader = reader
+        self.types = types
+        self.is_visible = is_visible
+        self.ids = ids
+        self.upstream = upstream  # asked only to word an error
+        self.is_downstream = is_downstream
+        self.known = known  # False when the graph has a cycle: reads are not judged
 
 
 def check_templates(
@@ -42,19 +67,36 @@ def check_templates(
     """
     findings: list[Finding] = []
     declared = set(spec.params)
+    no_steps = _Scope(None, {}, lambda _: False)
     for name, param in spec.params.items():
         if param.from_ is not None:
             path = ("params", name, "from")
             findings += _check(
-                param.from_, path, source, problems, PARAM_SOURCE_NAMESPACES, declared, {}, None
+                param.from_, path, source, problems, PARAM_SOURCE_NAMESPACES, declared, no_steps
             )
     for i, step in enumerate(spec.steps):
-        visible = {s: types.get(s) for s in graph.ancestors.get(step.id, ())}
-        findings += _check_step(step, ("steps", i), source, problems, declared, visible)
+        scope = _Scope(
+            step.id,
+            types,
+            lambda up, of=step.id: graph.is_upstream(up, of),
+            ids=graph.needs,
+            upstream=lambda of=step.id: graph.ancestors_of(of),
+            is_downstream=lambda down, of=step.id: graph.is_upstream(of, down),
+            known=not graph.cyclic,
+        )
+        findings += _check_step(step, ("steps", i), source, problems, declared, scope)
+    main_ids = set(graph.needs)
     for i, handler in enumerate(spec.on_failure):
-        visible = {s.id: types.get(s.id) for s in spec.steps}
-        visible |= {s.id: handler_types.get(s.id) for s in spec.on_failure[:i]}
-        findings += _check_step(handler, ("on_failure", i), source, problems, declared, visible)
+        earlier = {h.id for h in spec.on_failure[:i]}
+        visible = main_ids | earlier
+        scope = _Scope(
+            handler.id,
+            {**types, **{h: t for h, t in handler_types.items() if h in earlier}},
+            visible.__contains__,
+            ids=visible | {h.id for h in spec.on_failure},
+            upstream=lambda visible=visible: visible,
+        )
+        findings += _check_step(handler, ("on_failure", i), source, problems, declared, scope)
     return findings
 
 
@@ -64,13 +106,11 @@ def _check_step(
     source: YamlSource,
     problems: list[Problem],
     declared: set[str],
-    visible: dict[str, StepType | None],
+    scope: _Scope,
 ) -> list[Finding]:
     findings: list[Finding] = []
     for value_path, text in _templates_in(step.with_, (*path, "with")):
-        findings += _check(
-            text, value_path, source, problems, NAMESPACES, declared, visible, step.id
-        )
+        findings += _check(text, value_path, source, problems, NAMESPACES, declared, scope)
     if step.when is not None:
         findings += _check(
             step.when,
@@ -79,8 +119,7 @@ def _check_step(
             problems,
             NAMESPACES,
             declared,
-            visible,
-            step.id,
+            scope,
             condition=True,
         )
     return findings
@@ -104,8 +143,7 @@ def _check(
     problems: list[Problem],
     allowed: tuple[str, ...],
     declared: set[str],
-    visible: dict[str, StepType | None],
-    reader: str | None,
+    scope: _Scope,
     *,
     condition: bool = False,
 ) -> list[Finding]:
@@ -113,17 +151,7 @@ def _check(
     if info.syntax_error is not None:
         problems.append(_syntax_problem(source, path, info))
         return []
-    findings: list[Finding] = []
-    for name in sorted(info.names - JINJA_GLOBALS):
-        if name not in allowed:
-            findings.append(
-                (
-                    path,
-                    f"template reads unknown name '{name}'; here templates can "
-                    f"read: {', '.join(allowed)}",
-                    False,
-                )
-            )
+    findings = [(path, message, False) for message in _refusals(info, allowed)]
     for ref in info.references:
         if ref.root == "params" and ref.chain and ref.chain[0] not in declared:
             known = ", ".join(sorted(declared)) or "none declared"
@@ -135,25 +163,66 @@ def _check(
                     False,
                 )
             )
-        elif ref.root == "steps" and ref.chain and "steps" in allowed:
-            findings += _check_step_read(ref.chain, path, visible, reader)
+        elif ref.root == "steps" and ref.chain and "steps" in allowed and scope.known:
+            findings += _check_step_read(ref.chain, path, scope)
     return _unique(findings)
 
 
-def _check_step_read(
-    chain: tuple[str, ...], path: Path_, visible: dict[str, StepType | None], reader: str | None
-) -> list[Finding]:
-    target = chain[0]
-    if target not in visible:
-        upstream = ", ".join(sorted(visible)) or "none"
-        return [
-            (
-                path,
-                f"step '{reader}' reads steps.{target}, which is not upstream of it; "
-                f"add '{target}' to its needs (upstream now: {upstream})",
-                False,
+def _refusals(info: TemplateInfo, allowed: tuple[str, ...]) -> list[str]:
+    """What the template uses beyond the language: names, filters, tests, calls, tags."""
+    out = []
+    for name in sorted(info.names):
+        if name in JINJA_GLOBALS:
+            out.append(
+                f"template uses Jinja's '{name}', which runbook templates do not offer; "
+                f"here templates can read: {', '.join(allowed)}"
             )
-        ]
+        elif name not in allowed:
+            out.append(
+                f"template reads unknown name '{name}'; here templates can "
+                f"read: {', '.join(allowed)}"
+            )
+    for attribute in info.private:
+        out.append(
+            f"template reads '{attribute}'; runbook templates read data only, never "
+            "attributes starting with _"
+        )
+    refused_names = info.names - set(allowed)
+    for called in info.calls:
+        if called in refused_names:
+            continue  # calling a name that is not offered: said once, above
+        out.append(
+            f"template calls '{called}(...)'; runbook templates cannot call functions or "
+            f"methods: use a filter instead ({', '.join(ALLOWED_FILTERS)})"
+        )
+    for name in sorted(info.filters - set(ALLOWED_FILTERS)):
+        out.append(f"unknown filter '{name}'; filters allowed: {', '.join(ALLOWED_FILTERS)}")
+    for name in sorted(info.tests - set(ALLOWED_TESTS)):
+        out.append(f"unknown test 'is {name}'; tests allowed: {', '.join(ALLOWED_TESTS)}")
+    for tag in sorted(info.statements):
+        out.append(f"template uses {{% {tag} %}}; runbook templates offer only {STATEMENT_NAMES}")
+    return out
+
+
+def _check_step_read(chain: tuple[str, ...], path: Path_, scope: _Scope) -> list[Finding]:
+    target, reader = chain[0], scope.reader
+    if not scope.is_visible(target):
+        if target not in scope.ids:
+            close = difflib.get_close_matches(target, list(scope.ids), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            message = f"step '{reader}' reads steps.{target}, but there is no step '{target}'{hint}"
+        elif scope.is_downstream(target):
+            message = (
+                f"step '{reader}' reads steps.{target}, which runs after it ('{target}' needs "
+                f"'{reader}'); adding '{target}' to its needs would create a cycle: read it "
+                f"in a step that needs '{target}' instead"
+            )
+        else:
+            message = (
+                f"step '{reader}' reads steps.{target}, which is not upstream of it; "
+                f"add '{target}' to its needs (upstream now: {_listing(scope.upstream())})"
+            )
+        return [(path, message, False)]
     if len(chain) < 2:
         return []
     if chain[1] not in STEP_FIELDS:
@@ -164,7 +233,7 @@ def _check_step_read(
                 False,
             )
         ]
-    step_type = visible[target]
+    step_type = scope.types.get(target)
     if chain[1] == "outputs" and len(chain) > 2 and step_type is not None:
         fields = step_type.result.model_fields
         if fields and chain[2] not in fields:
@@ -177,6 +246,14 @@ def _check_step_read(
                 )
             ]
     return []
+
+
+def _listing(ids: Collection[str], limit: int = 10) -> str:
+    names = sorted(ids)
+    if not names:
+        return "none"
+    more = f", ... ({len(names)} in all)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 def _syntax_problem(source: YamlSource, path: Path_, info: TemplateInfo) -> Problem:

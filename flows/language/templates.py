@@ -4,17 +4,21 @@ Namespaces: `event`, `params`, `steps.<id>` (`outputs`, `state`, `message`), `in
 `runbook`. A value that is exactly one `{{ expr }}` keeps its native type (a number stays a
 number, a list a list); anything else renders to a string. Rendered values are handed to
 step params models and reach SQL only as bound parameters, never as SQL text.
+
+The language is deliberately small: the namespaces above, a fixed set of filters and tests,
+`{% if %}`, `{% for %}` and `{% set %}`; no Jinja globals (`range`, `dict`, `lipsum`, ...),
+no method calls, no attribute starting with `_`. The validator refuses the rest
+(`template_reads`), and the rendering environment does not even offer it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta, nodes
+from jinja2 import StrictUndefined, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from flows.language.errors import RunbookError
@@ -22,9 +26,29 @@ from foundation.errors import TerminalError
 
 NAMESPACES = ("event", "params", "steps", "incident", "runbook")
 STEP_FIELDS = ("outputs", "state", "message")
+ALLOWED_FILTERS = (
+    "abs", "capitalize", "default", "first", "float", "int", "join", "last", "length",
+    "list", "lower", "max", "min", "replace", "reverse", "round", "sort", "string", "sum",
+    "title", "tojson", "trim", "truncate", "unique", "upper",
+)  # fmt: skip
+ALLOWED_TESTS = (
+    "!=", "<", "<=", "==", ">", ">=", "boolean", "defined", "divisibleby", "eq", "even",
+    "false", "float", "ge", "gt", "in", "integer", "le", "lower", "lt", "mapping", "ne",
+    "none", "number", "odd", "sequence", "string", "true", "undefined", "upper",
+)  # fmt: skip
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}).)*)\}\}\s*$", re.DOTALL)
 
-ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+def _environment() -> ImmutableSandboxedEnvironment:
+    """The sandbox with only the allowed filters and tests and no globals at all."""
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    env.globals.clear()
+    env.filters = {name: env.filters[name] for name in ALLOWED_FILTERS}
+    env.tests = {name: env.tests[name] for name in ALLOWED_TESTS}
+    return env
+
+
+ENV = _environment()
 
 
 class TemplateRenderError(RunbookError, TerminalError):
@@ -34,53 +58,6 @@ class TemplateRenderError(RunbookError, TerminalError):
 def is_template(value: Any) -> bool:
     """True for strings that contain Jinja markup."""
     return isinstance(value, str) and ("{{" in value or "{%" in value)
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A dotted read such as `steps.counts.outputs.missing` (root plus attribute chain)."""
-
-    root: str
-    chain: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class TemplateInfo:
-    """What a template reads, or its syntax error (message, 1-based line in the template)."""
-
-    names: frozenset[str] = frozenset()
-    references: tuple[Reference, ...] = ()
-    syntax_error: tuple[str, int] | None = None
-
-
-@lru_cache(maxsize=4096)
-def inspect_template(text: str, *, condition: bool = False) -> TemplateInfo:
-    """Parse a template (or a bare condition expression) and list what it reads."""
-    source = text if not condition or is_template(text) else "{{ " + text + " }}"
-    try:
-        tree = ENV.parse(source)
-    except TemplateSyntaxError as exc:
-        return TemplateInfo(syntax_error=(exc.message or "syntax error", exc.lineno or 1))
-    names = frozenset(meta.find_undeclared_variables(tree))
-    refs = {_reference(n) for n in tree.find_all((nodes.Getattr, nodes.Getitem))}
-    refs |= {Reference(n.name, ()) for n in tree.find_all(nodes.Name) if n.ctx == "load"}
-    found = tuple(sorted((r for r in refs if r is not None and r.root in names), key=str))
-    return TemplateInfo(names=names, references=found)
-
-
-def _reference(node: nodes.Node) -> Reference | None:
-    chain: list[str] = []
-    while isinstance(node, nodes.Getattr | nodes.Getitem):
-        if isinstance(node, nodes.Getattr):
-            chain.append(node.attr)
-        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-            chain.append(node.arg.value)
-        else:
-            chain.clear()  # a computed key: only what lies above it is known
-        node = node.node
-    if isinstance(node, nodes.Name):
-        return Reference(node.name, tuple(reversed(chain)))
-    return None
 
 
 def render_value(value: Any, namespace: Mapping[str, Any]) -> Any:

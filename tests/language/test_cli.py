@@ -51,18 +51,70 @@ def test_validate_rejects_two_files_declaring_the_same_runbook(
     )
 
 
-def test_plan_resolves_params_from_the_event_and_shows_the_waves(tmp_path: Path) -> None:
+GROWTH_EVENT = {
+    "event": "pipeline.failed",
+    "resource": {"prefect.resource.id": "pipeline.aggregate_growth"},
+    "payload": {"partition": "2026-W43"},
+}
+
+
+def test_plan_shows_the_order_steps_run_in_the_gate_and_the_failure_handlers(
+    tmp_path: Path,
+) -> None:
     event = tmp_path / "event.json"
-    event.write_text(json.dumps({"event": "pipeline.failed", "payload": {"partition": "2026-W43"}}))
+    event.write_text(json.dumps(GROWTH_EVENT))
     result = runner.invoke(app, ["plan", "aggregate-growth", "--event", str(event)])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = [line.split(" - ")[0] for line in result.output.splitlines()]
     assert lines[1] == 'params: {"partition": "2026-W43"}'
-    assert "wave 1:" in lines and "wave 2:" in lines
-    assert "  approve: approval.on_call  [pauses for approval]" in result.output.replace(
-        " - Pause for the on-call engineer's approval, with the evidence in the Prefect UI.", ""
-    )
-    assert '      approved_sha256 = "{{ steps.report.outputs.sha256 }}  (at run time)"' in lines
+    assert not [line for line in lines if line.startswith("warning")]
+    stages = [line for line in lines if line[:5].strip().rstrip(".").isdigit()]
+    assert stages == [
+        "   1. scan_logs: logs.scan_job_logs",
+        "   2. backfill: backfill.activity_logs",
+        "   3. rerun: transforms.rerun",
+        "   4. at the same time: counts, quality",
+        "   5. report: reports.build",
+        "   6. ⏸ approve: approval.on_call [the run pauses for approval, at most 3h]",
+        "   7. publish: publish.investor_portal",
+    ]
+    assert '          approved_sha256 = "{{ steps.report.outputs.sha256 }}  (at run time)"' in lines
+    full = result.output.splitlines()
+    handlers = full[full.index("on failure (in order, once the run has failed):") + 1 :]
+    assert handlers[0].startswith("      - tell_everyone: notify.engineers - Notify")
+
+
+def test_plan_warns_when_the_event_would_not_start_the_runbook(tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    other = {**GROWTH_EVENT, "resource": {"prefect.resource.id": "pipeline.aggregate_profit"}}
+    event.write_text(json.dumps(other))
+    result = runner.invoke(app, ["plan", "aggregate-growth", "--event", str(event)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: the event (pipeline.failed for prefect.resource.id=pipeline.aggregate_profit) "
+        "matches none of this runbook's triggers (pipeline.failed for "
+        "prefect.resource.id=pipeline.aggregate_growth): it would not start this runbook"
+    ) in result.output.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("runbook", "partition", "expected"),
+    [
+        ("aggregate-growth", "2026-10-14", "YYYY-Www, an ISO week, e.g. 2026-W43"),
+        ("aggregate-profit", "2026-W43", "YYYY-MM, a fiscal month, e.g. 2026-10"),
+        ("daily-growth-experiments", "2026-10", "YYYY-MM-DD, a day, e.g. 2026-10-14"),
+    ],
+)
+def test_plan_refuses_a_partition_of_the_wrong_grain_saying_the_expected_form(
+    runbook: str, partition: str, expected: str
+) -> None:
+    result = runner.invoke(app, ["plan", runbook, "--param", f"partition={partition}"])
+    assert result.exit_code == 1
+    pipeline = runbook.replace("-", "_")
+    assert (
+        f"error: param 'partition': '{partition}' is not a partition of pipeline '{pipeline}'; "
+        f"expected {expected}"
+    ) in result.output
 
 
 def test_plan_says_which_param_the_event_lacks(tmp_path: Path) -> None:
@@ -78,13 +130,44 @@ def test_plan_says_which_param_the_event_lacks(tmp_path: Path) -> None:
     [
         ("mermaid", '    approve{"approve<br/><small>approval.on_call</small>"}'),
         ("dot", '    "report" -> "approve";'),
-        ("text", "  ⏸ approve (approval.on_call): the run pauses for approval"),
+        ("text", "  5. ⏸ approve (approval.on_call): the run pauses for approval"),
+        ("mermaid", "        run-failed -.-> tell_everyone"),
+        ("dot", '        "run-failed" -> "tell_everyone" [style=dashed];'),
+        ("text", "  ✗ tell_everyone (notify.engineers)"),
     ],
 )
 def test_graph_formats(fmt: str, expected: str) -> None:
     result = runner.invoke(app, ["graph", "aggregate-profit", "--format", fmt])
     assert result.exit_code == 0, result.output
     assert expected in result.output.splitlines()
+
+
+def test_validate_reads_a_file_named_twice_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(
+        app, ["validate", "runbooks", "runbooks/aggregate-profit.yaml", "./runbooks/"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "5 valid, 0 invalid" in result.output
+
+
+def test_validate_refuses_two_runbooks_answering_the_same_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = (ROOT / "runbooks" / "aggregate-profit.yaml").read_text()
+    (tmp_path / "a.yaml").write_text(original)
+    (tmp_path / "b.yaml").write_text(
+        original.replace("runbook: aggregate-profit", "runbook: other")
+    )
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["validate", "."])
+    assert result.exit_code == 1
+    assert (
+        "b.yaml:9:5: on[0]: runbook 'aggregate-profit' (a.yaml, on[0]) already answers this event "
+        "(pipeline.failed for prefect.resource.id=pipeline.aggregate_profit): one failure would "
+        "start two recoveries; remove one of the triggers or narrow its match"
+    ) in result.output
+    assert "1 valid, 1 invalid" in result.output
 
 
 def test_unknown_runbook_lists_the_known_ones() -> None:

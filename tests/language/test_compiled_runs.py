@@ -288,3 +288,67 @@ steps:
     incident = ledger.find_incident("evt-without-partition")
     assert incident is not None and incident.runbook == "needs-partition"
     assert ledger.current_state(incident.id) == "failed"
+
+
+def test_a_none_failed_join_runs_after_a_skipped_branch_and_the_rest_follows(
+    prefect_harness: None, catalog: PipelineCatalog
+) -> None:
+    state = run(
+        """
+runbook: branching
+pipeline: unit_profit_experiments
+params:
+  kind: {type: string, default: late_data}
+steps:
+  - id: diagnose
+    uses: test.echo
+    with: {value: "{{ params.kind }}"}
+  - id: backfill
+    uses: test.echo
+    needs: [diagnose]
+    when: steps.diagnose.outputs.value == 'late_data'
+  - id: rebuild
+    uses: test.echo
+    needs: [diagnose]
+    when: steps.diagnose.outputs.value == 'partition'
+  - id: rerun
+    uses: test.echo
+    needs: [backfill, rebuild]
+    trigger_rule: none_failed
+  - id: report
+    uses: test.echo
+    needs: [rerun]
+""",
+        catalog,
+    )
+    assert state.is_completed()
+    steps = state.result()["steps"]
+    assert steps["rebuild"]["state"] == "skipped"
+    assert steps["backfill"]["state"] == "completed"
+    assert steps["rerun"]["state"] == "completed"
+    assert steps["report"]["state"] == "completed"
+
+
+def test_a_partition_of_the_wrong_grain_fails_the_run_before_any_step(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    from flows.language.catalog import PipelineInfo
+
+    weekly = {"aggregate_growth": PipelineInfo("aggregate_growth", False, "week")}
+    state = run(
+        """
+runbook: weekly
+pipeline: aggregate_growth
+params:
+  partition: {from: "{{ event.payload.partition }}"}
+steps:
+  - id: rerun
+    uses: transforms.rerun
+    with: {partition: "{{ params.partition }}"}
+""",
+        weekly,
+        event={"id": "evt-day-for-a-week", "payload": {"partition": "2026-10-14"}},
+    )
+    assert state.is_failed()
+    assert "expected YYYY-Www, an ISO week, e.g. 2026-W43" in state.message
+    assert task_runs(state.state_details.flow_run_id, 0) == {}

@@ -49,7 +49,7 @@ def test_investor_runbooks_publish_only_behind_an_approval_gate(name: str) -> No
     gates = {s.id for s in runbook.spec.steps if runbook.types[s.id].role == "approval"}
     assert publish and gates
     for step in publish:
-        assert runbook.graph.ancestors[step] & gates
+        assert runbook.graph.ancestors_of(step) & gates
 
 
 def test_approval_steps_may_name_only_engineers_from_governance(tmp_path: Path) -> None:
