@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from governance.ledger import Ledger
-from governance.ledger_records import IncidentState
+from governance.ledger_records import Incident, IncidentState
 from governance.models import GovernanceConfig
 
 FLOW_RUN_FAILED = "prefect.flow-run.Failed"
@@ -56,10 +56,44 @@ class IncidentRecorder:
             IncidentState.RECOVERING,
             detail={"runbook": runbook, "flow_run_id": flow_run_id},
         )
-        sla = self.config.pipeline(pipeline).sla
+        return self._namespace(incident, event)
+
+    def resume(
+        self,
+        incident_id: int,
+        runbook: str,
+        event: dict[str, Any],
+        flow_run_id: str | None,
+        *,
+        by: str | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Work on an open incident again (`runbook retry`): same incident, same SLA clock.
+
+        Records who retried and why as the incident's return to `recovering`; returns the
+        `incident` template namespace, as `open` does.
+        """
+        incident = self.ledger.incident(incident_id)
+        self.incident_id, self.flow_run_id = incident.id, flow_run_id
+        self.ledger.record_state(
+            incident.id,
+            IncidentState.RECOVERING,
+            actor=by,
+            detail={
+                "retry": True,
+                "reason": reason,
+                "runbook": runbook,
+                "flow_run_id": flow_run_id,
+            },
+        )
+        return self._namespace(incident, event)
+
+    def _namespace(self, incident: Incident, event: dict[str, Any]) -> dict[str, Any]:
+        payload = event.get("payload") or {}
+        sla = self.config.pipeline(incident.pipeline).sla
         return {
             "id": incident.id,
-            "pipeline": pipeline,
+            "pipeline": incident.pipeline,
             "kind": incident.kind,
             "partition": incident.partition,
             "opened_at": incident.opened_at.isoformat(),

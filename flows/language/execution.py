@@ -99,8 +99,22 @@ class RunbookExecution:
         return self.summary()
 
     async def _open_incident(self) -> None:
-        """Open (or re-find, for the same event) the incident this run works on."""
-        if self.recorder is not None and not self.incident:
+        """Open (or re-find, for the same event) the incident this run works on; a retry
+        (`incident: {"id": N, "retry": {"by": ..., "reason": ...}}`) resumes incident N."""
+        retry = self.incident.get("retry") if self.incident else None
+        if self.recorder is not None and retry is not None:
+            self.incident = await anyio.to_thread.run_sync(
+                functools.partial(
+                    self.recorder.resume,
+                    int(self.incident["id"]),
+                    self.runbook.name,
+                    self.event,
+                    self.flow_run_id,
+                    by=retry.get("by"),
+                    reason=retry.get("reason"),
+                )
+            )
+        elif self.recorder is not None and not self.incident:
             self.incident = await anyio.to_thread.run_sync(
                 self.recorder.open,
                 self.runbook.name,

@@ -1,0 +1,27 @@
+"""The Prefect API a rehearsal talks to: a scratch server unless one is named.
+
+A rehearsal's pipelines emit real `pipeline.failed` events; on a server where the runbooks'
+deployments listen, those events would start real recoveries against the configured
+warehouse. So by default a rehearsal starts a server of its own (`deployments.local_server`)
+and stops it afterwards; tests name the session's server instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def prefect_api(url: str | None = None) -> Iterator[str]:
+    """Yield the API URL in use: `url` (made current for this process) or a scratch server's."""
+    if url is None:
+        from deployments.local_server import local_prefect_server
+
+        with local_prefect_server() as server:
+            yield server.api_url
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: url}):
+        yield url
