@@ -17,7 +17,8 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,7 +39,7 @@ from rehearsal.cells import Cell
 from rehearsal.expectations import Outcome
 from rehearsal.recovery import run_recovery
 from rehearsal.verdict import RunInfo, judge, read_after, reference_of
-from rehearsal.workspace import Template, open_cell
+from rehearsal.workspace import CellSpace, Template, open_cell
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
 from warehouse.pipelines import get_pipeline
@@ -69,6 +70,14 @@ class CellResult:
 def rehearse(cell: Cell, template: Template, options: Options, say: Say = print) -> CellResult:
     """Play `cell` on fresh copies of the template; return its verdict."""
     started = time.monotonic()
+    with scratch(template):
+        outcome, reason, incident = _play(cell, options, say)
+    return CellResult(cell, outcome, reason, time.monotonic() - started, incident)
+
+
+@contextmanager
+def scratch(template: Template) -> Iterator[CellSpace]:
+    """Fresh copies of the template, a portal served on them, settings pointing at both."""
     space = open_cell(template)
     try:
         token = get_settings().portal.portal_token
@@ -77,10 +86,9 @@ def rehearse(cell: Cell, template: Template, options: Options, say: Say = print)
             PortalServer(portal_config) as portal,
             temporary_settings(**space.settings, portal_url=portal.url),
         ):
-            outcome, reason, incident = _play(cell, options, say)
+            yield space
     finally:
         space.close()
-    return CellResult(cell, outcome, reason, time.monotonic() - started, incident)
 
 
 def _play(cell: Cell, options: Options, say: Say) -> tuple[Outcome, str, int | None]:

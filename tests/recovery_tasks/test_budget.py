@@ -76,6 +76,11 @@ def test_keep_trying_returns_the_first_success() -> None:
 
 
 def test_a_zero_budget_still_tries_once() -> None:
-    calls = []
-    tried = keep_trying(lambda: (calls.append(1), (False, None, "no"))[1], Budget(0, None), Backoff(1, 1))
+    calls: list[int] = []
+
+    def attempt() -> tuple[bool, None, str]:
+        calls.append(1)
+        return False, None, "no"
+
+    tried = keep_trying(attempt, Budget(0, None), Backoff(1, 1))
     assert len(calls) == 1 and not tried.succeeded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -26,7 +27,7 @@ from warehouse.runner import run_pipeline
 FAST = {"first_delay": "1s", "max_delay": "1s"}
 
 
-def later(seconds: float, action) -> threading.Timer:  # noqa: ANN001
+def later(seconds: float, action: Callable[[], object]) -> threading.Timer:
     timer = threading.Timer(seconds, action)
     timer.start()
     return timer
