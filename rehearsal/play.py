@@ -68,11 +68,21 @@ class CellResult:
 
 
 def rehearse(cell: Cell, template: Template, options: Options, say: Say = print) -> CellResult:
-    """Play `cell` on fresh copies of the template; return its verdict."""
+    """Play `cell` on fresh copies of the template; return its verdict.
+
+    A cell whose runbook could not even run because the Prefect API failed (not a verdict on
+    the runbook) is played once more from scratch; the reason says so.
+    """
     started = time.monotonic()
-    with scratch(template):
-        outcome, reason, incident = _play(cell, options, say)
-    return CellResult(cell, outcome, reason, time.monotonic() - started, incident)
+    note = ""
+    for attempt in (1, 2):
+        with scratch(template):
+            outcome, reason, run = _play(cell, options, say)
+        if not run.infrastructure or attempt == 2:
+            break
+        note = f" (played twice: the Prefect API failed the first time: {reason})"
+        say(f"{cell.label}: the Prefect API failed; playing the cell again")
+    return CellResult(cell, outcome, reason + note, time.monotonic() - started, run.incident_id)
 
 
 @contextmanager
@@ -91,7 +101,7 @@ def scratch(template: Template) -> Iterator[CellSpace]:
         space.close()
 
 
-def _play(cell: Cell, options: Options, say: Say) -> tuple[Outcome, str, int | None]:
+def _play(cell: Cell, options: Options, say: Say) -> tuple[Outcome, str, RunInfo]:
     settings = get_settings()
     platform = Platform.from_settings(settings)
     pipe = get_pipeline(cell.pipeline)
@@ -113,7 +123,7 @@ def _play(cell: Cell, options: Options, say: Say) -> tuple[Outcome, str, int | N
         after = read_after(platform, pipe.name, cell.partition, settings.output_dir(), portal)
         outcome, reason = judge(reference, after, run, pipe.investor_reporting)
         say(f"{cell.label}: {outcome}: {reason}")
-        return outcome, reason, run.incident_id
+        return outcome, reason, run
     finally:
         portal.close()
         platform.dispose()

@@ -17,6 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+from prefect.exceptions import PrefectHTTPStatusError
+
 from flows.approval.answering import AnswerError, answer_gate
 from flows.language.compiler import compile_runbook
 from flows.runbook_library import validate_files
@@ -103,7 +106,14 @@ def run_recovery(
     incident = ledger.find_incident(str(event["id"]))
     incident_id = incident.id if incident else None
     if errors or not box:
-        return RunInfo(True, False, f"the runbook crashed: {errors[0] if errors else '?'}")
+        error = errors[0] if errors else None
+        return RunInfo(
+            True,
+            False,
+            f"the runbook crashed: {error or '?'}",
+            incident_id,
+            infrastructure=isinstance(error, PrefectHTTPStatusError | httpx.HTTPError),
+        )
     state = box[0]
     if state.is_completed():
         return RunInfo(True, True, f"{compiled.name} completed", incident_id)

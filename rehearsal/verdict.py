@@ -50,6 +50,7 @@ class RunInfo:
     completed: bool
     summary: str
     incident_id: int | None = None
+    infrastructure: bool = False  # the run could not be played (the Prefect API failed)
 
 
 @dataclass(frozen=True)

@@ -81,11 +81,26 @@ class CellSpace:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def scratch_dir() -> str | None:
+    """Where scratch copies go: memory-backed `/dev/shm` when there is one (SQLite's syncs
+    cost nothing there), else the system's temporary folder."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
 def build_template(
-    root: Path, sla: timedelta, backend: Backend = "sqlite", pg_url: str | None = None
+    sla: timedelta,
+    backend: Backend = "sqlite",
+    pg_url: str | None = None,
+    parent: str | None = None,
 ) -> Template:
-    """Generate the sample data, migrate the ledger and portal, write the scratch governance."""
-    root.mkdir(parents=True, exist_ok=True)
+    """Generate the sample data, migrate the ledger and portal, write the scratch governance.
+
+    Everything lives in a new folder under `parent` (default `scratch_dir()`); cells are
+    made beside the template, and `remove_template` removes the folder.
+    """
+    root = Path(tempfile.mkdtemp(prefix="rehearsal-", dir=parent or scratch_dir())) / "template"
+    root.mkdir()
     pg_url = pg_url or DEFAULT_PG_URL
     schema = f"rh_tpl_{os.getpid()}_{next(_counter)}" if backend == "postgres" else None
     template = Template(root, backend, pg_url if schema else None, schema)
@@ -107,9 +122,9 @@ def build_template(
     return template
 
 
-def open_cell(template: Template, parent: Path | None = None) -> CellSpace:
-    """Fresh copies of the template's databases for one cell."""
-    root = Path(tempfile.mkdtemp(prefix="cell-", dir=parent or template.root.parent))
+def open_cell(template: Template) -> CellSpace:
+    """Fresh copies of the template's databases for one cell (beside the template)."""
+    root = Path(tempfile.mkdtemp(prefix="cell-", dir=template.root.parent))
     names = ["ledger.db", "portal.db"] + (["warehouse.db"] if template.backend == "sqlite" else [])
     for name in names:
         _copy_sqlite(template.root / name, root / name)
@@ -121,8 +136,8 @@ def open_cell(template: Template, parent: Path | None = None) -> CellSpace:
 
 
 def remove_template(template: Template) -> None:
-    """Drop the template's schema and folder."""
-    CellSpace(template.root, pg_url=template.pg_url, pg_schema=template.pg_schema).close()
+    """Drop the template's schema and its whole scratch folder (cells included)."""
+    CellSpace(template.root.parent, pg_url=template.pg_url, pg_schema=template.pg_schema).close()
 
 
 def _settings(template: Template, root: Path, schema: str | None) -> dict[str, Any]:

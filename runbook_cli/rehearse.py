@@ -10,9 +10,7 @@ ledger, portal and Prefect server are all scratch (a Prefect server is started u
 
 from __future__ import annotations
 
-import tempfile
 import time
-from pathlib import Path
 
 import typer
 
@@ -91,15 +89,10 @@ def _play(
     options = Options(later_after=parse_duration(later_after).total_seconds())
     started = time.monotonic()
     results = []
-    with api(prefect_api) as api_url, tempfile.TemporaryDirectory(prefix="rehearsal-") as tmp:
+    with api(prefect_api) as api_url:
         typer.echo(f"Prefect API {api_url}; building the scratch data")
         quiet_console()
-        template = build_template(
-            Path(tmp) / "template",
-            parse_duration(sla),
-            backend,
-            postgres_url,  # type: ignore[arg-type]
-        )
+        template = build_template(parse_duration(sla), backend, postgres_url)  # type: ignore[arg-type]
         try:
             say = (lambda _m: None) if everything else typer.echo
             played = run_cells(

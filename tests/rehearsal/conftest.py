@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,15 +21,14 @@ def fault_layer() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Backend], Template]]:
+def templates() -> Iterator[Callable[[Backend], Template]]:
     """Build a backend's template on first use; drop them all at the end."""
     built: dict[str, Template] = {}
 
     def template(backend: Backend) -> Template:
         if backend not in built:
-            root: Path = tmp_path_factory.mktemp(f"rehearsal-{backend}") / "template"
             try:
-                built[backend] = build_template(root, SLA, backend, PG_URL)
+                built[backend] = build_template(SLA, backend, PG_URL)
             except Exception as exc:  # PostgreSQL not reachable
                 if backend == "postgres":
                     pytest.skip(f"PostgreSQL not reachable: {exc}")
