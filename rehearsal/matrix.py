@@ -60,6 +60,7 @@ def _start_worker(api_url: str | None) -> None:
     if api_url:
         os.environ["PREFECT_API_URL"] = api_url
     os.environ.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "0.3")
+    os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "CRITICAL"  # logs still reach the API
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     import prefect  # noqa: F401  (configures its logging, which the next line quiets)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -22,6 +23,8 @@ from recovery_tasks.transforms import RerunParams, rerun
 from tests.recovery_tasks.conftest import step_ctx
 from warehouse.db import Platform
 from warehouse.failures import PipelineFailure
+from warehouse.pipelines import registry
+from warehouse.pipelines.base import ColumnMapping
 from warehouse.runner import run_pipeline
 
 FAST = {"first_delay": "1s", "max_delay": "1s"}
@@ -136,3 +139,19 @@ def test_rerun_gives_up_when_its_budget_is_spent(services: RunServices, clean: P
     ctx = step_ctx(services, "aggregate_profit", sla_left=timedelta(seconds=3))
     with pytest.raises(TerminalStepError, match="kept failing"):
         rerun(RerunParams(partition="2026-03", retry_budget=0.5), ctx)
+
+
+def test_a_rename_declared_in_the_contract_is_applied_and_shown(
+    services: RunServices, clean: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mapping = ColumnMapping("transactions", "product_code_v2", "product_code")
+    declared = replace(registry["aggregate_profit"], column_mappings=(mapping,))
+    monkeypatch.setitem(registry, "aggregate_profit", declared)
+    inject(clean, "schema_drift", "aggregate_profit", "2026-03", "column_renamed")
+    ctx = step_ctx(services, "aggregate_profit")
+    result = contract(PartitionParams(partition="2026-03"), ctx)
+    assert [(c.source_column, c.column) for c in result.applied] == [
+        ("product_code_v2", "product_code")
+    ]
+    assert "| transactions | renamed | product_code_v2 → product_code |" in result.evidence()
+    assert rerun(RerunParams(partition="2026-03"), ctx).rows == {"profit_monthly": 39}
