@@ -65,6 +65,7 @@ class CellResult:
     reason: str
     seconds: float
     incident_id: int | None = None
+    story: tuple[str, ...] = ()  # the incident's audit story, as `runbook audit` tells it
 
 
 def rehearse(cell: Cell, template: Template, options: Options, say: Say = print) -> CellResult:
@@ -78,11 +79,24 @@ def rehearse(cell: Cell, template: Template, options: Options, say: Say = print)
     for attempt in (1, 2):
         with scratch(template):
             outcome, reason, run = _play(cell, options, say)
+            story = _story(run.incident_id)
         if not run.infrastructure or attempt == 2:
             break
         note = f" (played twice: the Prefect API failed the first time: {reason})"
         say(f"{cell.label}: the Prefect API failed; playing the cell again")
-    return CellResult(cell, outcome, reason + note, time.monotonic() - started, run.incident_id)
+    seconds = time.monotonic() - started
+    return CellResult(cell, outcome, reason + note, seconds, run.incident_id, story)
+
+
+def _story(incident_id: int | None) -> tuple[str, ...]:
+    """The incident's story from the scratch ledger, one line per fact."""
+    if incident_id is None:
+        return ()
+    with Ledger.from_url(get_settings().audit_url()) as ledger:
+        return tuple(
+            f"{line.at:%H:%M:%S} {line.what:<26} {line.detail}"[:200]
+            for line in ledger.incident_story(incident_id)
+        )
 
 
 @contextmanager

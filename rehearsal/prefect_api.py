@@ -24,7 +24,10 @@ def prefect_api(url: str | None = None) -> Iterator[str]:
         from deployments.local_server import local_prefect_server
 
         with local_prefect_server() as server, _process_wide(server.api_url):
-            yield server.api_url
+            try:
+                yield server.api_url
+            finally:
+                _drain()  # send what is queued while the server still listens
         return
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -43,3 +46,12 @@ def _process_wide(url: str) -> Iterator[None]:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = before
+
+
+def _drain() -> None:
+    """Flush Prefect's log and event senders of this process (bounded wait)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        worker.drain_all(timeout=10)

@@ -117,6 +117,9 @@ def _report(results: list, expected: object, everything: bool) -> None:
         typer.echo(render(results, expected))  # type: ignore[arg-type]
     else:
         for r in results:
+            if r.story:
+                typer.echo(f"{r.cell.label}: the story of scratch incident {r.incident_id}:")
+                typer.echo("\n".join(f"  {line}" for line in r.story))
             typer.echo(f"{r.outcome}: {r.reason}")
     if worse_than_declared(results, expected):  # type: ignore[arg-type]
         raise typer.Exit(1)
