@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup demo test test-fast lint format bench lock clean
+.PHONY: help setup demo test test-fast test-matrix lint format bench lock clean
 
 help:  ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,10 @@ test: setup  ## Run every test (starts PostgreSQL if needed; installs Chromium f
 
 test-fast:  setup  ## Only the fast tests (no Prefect server, browser or PostgreSQL)
 	$(BIN)/pytest -m "not slow and not prefect and not postgres and not browser"
+
+test-matrix: setup  ## The whole rehearsal matrix on SQLite and PostgreSQL (long: see README)
+	.ci/ensure-services
+	$(BIN)/pytest -m matrix -s tests/rehearsal/test_matrix.py
 
 lint: setup  ## ruff check, format check and the import layers contract (import-linter)
 	$(BIN)/ruff check .

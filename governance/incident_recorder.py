@@ -131,6 +131,36 @@ class IncidentRecorder:
         )
         return self._namespace(incident, event)
 
+    def resume(
+        self,
+        incident_id: int,
+        runbook: str,
+        event: dict[str, Any],
+        flow_run_id: str | None,
+        *,
+        by: str | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Work on an open incident again (`runbook retry`): same incident, same SLA clock.
+
+        Records who retried and why as the incident's return to `recovering`; returns the
+        `incident` template namespace, as `open` does.
+        """
+        incident = self.ledger.incident(incident_id)
+        self.incident_id, self.flow_run_id = incident.id, flow_run_id
+        self.ledger.record_state(
+            incident.id,
+            IncidentState.RECOVERING,
+            actor=by,
+            detail={
+                "retry": True,
+                "reason": reason,
+                "runbook": runbook,
+                "flow_run_id": flow_run_id,
+            },
+        )
+        return self._namespace(incident, event)
+
     def _namespace(self, incident: Incident, event: dict[str, Any]) -> dict[str, Any]:
         """What templates and the gate's evidence read as `incident.*`."""
         payload = event.get("payload") or {}

@@ -1,13 +1,16 @@
-"""Step family `backfill`: put back data the warehouse is missing.
+"""Step family `backfill`: put late or lost source rows back from their second copy.
 
-`backfill.activity_logs` finds the partition's days with source data but no warehouse rows
-and rebuilds them from the historical activity logs; `backfill.event_backup` restores the
-event stream's days from backup storage. Both only insert rows missing by key, one day per
-transaction (`warehouse.backfill`): nothing that is already there is deleted or overwritten.
+`backfill.activity_logs` restores registrations and cancellations from the historical
+activity logs (growth); `backfill.event_backup` restores events from backup storage
+(engagement). Both fill the source-of-record table the transform reads, so the re-run after
+them computes the partition from complete data. They insert only rows missing by key, one
+day per transaction with bounded concurrency, and log progress per day (`warehouse.restore`):
+nothing already there is deleted or overwritten, and running them again adds nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from pydantic import BaseModel, Field
@@ -15,6 +18,19 @@ from pydantic import BaseModel, Field
 from recovery_tasks.context import StepContext
 from recovery_tasks.params import PartitionParams
 from recovery_tasks.registry import step_type
+from warehouse.fill import FillProgress, Progress
+
+logger = logging.getLogger(__name__)
+
+
+class FillParams(PartitionParams):
+    """Which days to fill and how many at once."""
+
+    days: list[date] = Field(
+        default_factory=list,
+        description="Days to fill (default: the partition's source days the copy can fill)",
+    )
+    concurrency: int = Field(default=4, ge=1, le=16, description="Days filled at once")
 
 
 class BackfillResult(BaseModel):
@@ -24,53 +40,90 @@ class BackfillResult(BaseModel):
     days: list[str]
     rows: int
     source: str
+    target: str = "the source"
+    rows_read: int = 0
 
     def evidence(self) -> str:
-        """The backfill scope."""
+        """The backfill scope and where its rows went."""
         if not self.days:
-            return f"No missing days in {self.partition}; nothing restored from {self.source}."
+            return f"No day of {self.partition} lacks rows that {self.source} hold."
         return (
-            f"Restored {self.rows} rows for {len(self.days)} day(s) of {self.partition} "
-            f"from {self.source}: {', '.join(self.days)}"
+            f"Restored {self.rows} rows into {self.target} for {len(self.days)} day(s) of "
+            f"{self.partition} from {self.source} ({self.rows_read} read; rows already "
+            f"present kept): {', '.join(self.days)}"
         )
 
+    def partition_effect(self) -> tuple[str, str] | None:
+        """Rows added to the source the transform reads (not to the partition itself)."""
+        if not self.rows:
+            return None
+        return "source", f"added {self.rows} rows to {self.target} from {self.source}"
 
-@step_type("backfill.activity_logs", params=PartitionParams, result=BackfillResult)
-def activity_logs(params: PartitionParams, ctx: StepContext) -> BackfillResult:
-    """Identify missing days in the warehouse and backfill them from historical logs."""
-    from warehouse.recovery import backfill_from_activity_logs, missing_days
 
-    platform = ctx.run.platform()
-    pipeline = params.pipeline_of(ctx)
-    days = missing_days(platform, pipeline, params.partition)
-    filled = backfill_from_activity_logs(platform, days) if days else None
+def _log_progress(step_id: str) -> Progress:
+    def report(p: FillProgress) -> None:
+        logger.info(
+            "%s: day %s done (%d of %d), %d rows inserted so far",
+            step_id, p.day, p.days_done, p.days_total, p.rows_inserted,
+        )  # fmt: skip
+
+    return report
+
+
+def _gap_days(ctx: StepContext, params: FillParams, tables: tuple[str, ...]) -> list[date]:
+    from warehouse.completeness import find_gaps
+
+    report = find_gaps(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
+    return sorted({g.day for g in report.gaps if g.table in tables and g.second_copy})
+
+
+@step_type("backfill.activity_logs", params=FillParams, result=BackfillResult)
+def activity_logs(params: FillParams, ctx: StepContext) -> BackfillResult:
+    """Backfill missing registrations and cancellations from the historical activity logs."""
+    from warehouse.restore import restore_users_from_logs
+
+    days = params.days or _gap_days(ctx, params, ("registrations", "subscription_cancellations"))
+    filled = (
+        restore_users_from_logs(
+            ctx.run.platform(),
+            days,
+            concurrency=params.concurrency,
+            progress=_log_progress(ctx.step_id),
+        )
+        if days
+        else None
+    )
     return BackfillResult(
         partition=params.partition,
         days=[d.isoformat() for d in days],
         rows=filled.rows_inserted if filled else 0,
-        source="activity logs",
+        rows_read=filled.rows_read if filled else 0,
+        source="the activity logs",
+        target="the registration DB (registrations, subscription_cancellations)",
     )
 
 
-class EventBackupParams(PartitionParams):
-    """Days to restore (default: the partition's days missing from the warehouse)."""
+@step_type("backfill.event_backup", params=FillParams, result=BackfillResult)
+def event_backup(params: FillParams, ctx: StepContext) -> BackfillResult:
+    """Fill missing event data from backup storage into the event stream."""
+    from warehouse.restore import restore_events_from_backup
 
-    days: list[date] = Field(
-        default_factory=list, description="Days to restore (default: the missing ones)"
+    days = params.days or _gap_days(ctx, params, ("events",))
+    filled = (
+        restore_events_from_backup(
+            ctx.run.platform(),
+            days,
+            concurrency=params.concurrency,
+            progress=_log_progress(ctx.step_id),
+        )
+        if days
+        else None
     )
-
-
-@step_type("backfill.event_backup", params=EventBackupParams, result=BackfillResult)
-def event_backup(params: EventBackupParams, ctx: StepContext) -> BackfillResult:
-    """Fill missing event data from backup storage."""
-    from warehouse.recovery import missing_days, restore_events_from_backup
-
-    platform = ctx.run.platform()
-    days = params.days or missing_days(platform, params.pipeline_of(ctx), params.partition)
-    filled = restore_events_from_backup(platform, days) if days else None
     return BackfillResult(
         partition=params.partition,
         days=[d.isoformat() for d in days],
         rows=filled.rows_inserted if filled else 0,
-        source="event backup storage",
+        rows_read=filled.rows_read if filled else 0,
+        source="the event backup",
+        target="the event stream (events)",
     )

@@ -3,7 +3,10 @@
 Fail closed, twice over: the policy pass already refuses an investor runbook whose publish
 step is not behind an approval gate, and at run time this step refuses to publish unless an
 approval step of this run completed with approvers, and unless the report's bytes are the
-ones that were approved (sha256). Idempotency keys tie retries to one publication.
+ones that were approved (sha256). Idempotency keys (incident, partition, sha256) tie every
+retry, and every `runbook retry` of the incident, to one publication. With `retry_budget`, an
+unavailable portal is retried with backoff within that share of the SLA time left, one
+attempt per try (the step's budget is the one retry policy, not the client's as well).
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from foundation.durations import Duration
 from foundation.hashing import sha256_of
+from portal.errors import PortalUnavailableError
+from portal.models import Receipt
+from portal.retry import RetryPolicy
+from recovery_tasks.budget import BudgetParams, backoff_of, budget_for, keep_trying
 from recovery_tasks.context import StepContext
 from recovery_tasks.errors import TerminalStepError
 from recovery_tasks.params import PartitionParams
@@ -25,6 +33,13 @@ class PublishParams(PartitionParams):
 
     approved_sha256: str | None = Field(default=None, description="sha256 the approver saw")
     feed: bool = Field(default=True, description="Also publish the dashboard feed")
+    retry_budget: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Share of the SLA time left to keep retrying an unavailable portal",
+    )
+    max_wait: Duration | None = Field(default=None, description="Cap on the retry budget")
 
 
 class PublishResult(BaseModel):
@@ -36,6 +51,7 @@ class PublishResult(BaseModel):
     report_version: int
     feed_receipt: str | None = None
     approved_by: list[str]
+    attempts: int = 1
 
     def evidence(self) -> str:
         """Receipts for the audit trail."""
@@ -43,6 +59,9 @@ class PublishResult(BaseModel):
             f"Published {self.pipeline} {self.partition} as version {self.report_version} "
             f"(receipt {self.report_receipt}), approved by {', '.join(self.approved_by)}"
         )
+
+
+ONE_ATTEMPT = RetryPolicy(max_attempts=1)
 
 
 def approvers_in_run(ctx: StepContext) -> list[str]:
@@ -72,22 +91,43 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
             f"({digest[:12]} != approved {params.approved_sha256[:12]})"
         )
     run_key = f"incident-{ctx.incident.get('id', ctx.flow_run_id)}"
-    with ctx.run.portal() as client:
-        receipt = client.publish_report(
-            pipeline,
-            params.partition,
-            report,
-            f"{run_key}:{pipeline}:{params.partition}:report:{digest}",
+    feed = (
+        json.loads(Path(folder / f"{params.partition}.feed.json").read_text())
+        if params.feed
+        else None
+    )
+
+    def attempt() -> tuple[bool, tuple[Receipt, str | None] | None, str | None]:
+        with ctx.run.portal() as client:
+            if params.retry_budget is not None:
+                client.retry = ONE_ATTEMPT  # the step's budget is the one retry policy
+            try:
+                receipt = client.publish_report(
+                    pipeline, params.partition, report,
+                    f"{run_key}:{pipeline}:{params.partition}:report:{digest}",
+                )  # fmt: skip
+                feed_id = None
+                if feed is not None:
+                    feed_id = client.publish_feed(
+                        pipeline, params.partition, feed,
+                        f"{run_key}:{pipeline}:{params.partition}:feed:{digest}",
+                    ).id  # fmt: skip
+            except PortalUnavailableError as exc:
+                if params.retry_budget is None:
+                    raise
+                return False, None, str(exc)
+        return True, (receipt, feed_id), None
+
+    budget = BudgetParams(budget=params.retry_budget or 1.0, max_wait=params.max_wait)
+    tried = keep_trying(attempt, budget_for(budget, ctx), backoff_of(budget))
+    if not tried.succeeded or tried.value is None:
+        raise TerminalStepError(
+            f"the portal did not accept {pipeline} {params.partition} in {tried.attempts} "
+            f"attempts over {tried.waited:.0f}s (the budget): {tried.last_problem}; nothing "
+            f"was published; when the portal is back, `runbook retry "
+            f"{ctx.incident.get('id', 'INCIDENT')}` republishes these approved bytes"
         )
-        feed_receipt = None
-        if params.feed:
-            feed = json.loads(Path(folder / f"{params.partition}.feed.json").read_text())
-            feed_receipt = client.publish_feed(
-                pipeline,
-                params.partition,
-                feed,
-                f"{run_key}:{pipeline}:{params.partition}:feed:{digest}",
-            ).id
+    receipt, feed_receipt = tried.value
     recorder = ctx.run.recorder
     if ctx.incident.get("id") and recorder is not None:
         recorder.publication(
@@ -110,4 +150,5 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
         report_version=receipt.version,
         feed_receipt=feed_receipt,
         approved_by=approved_by,
+        attempts=tried.attempts,
     )

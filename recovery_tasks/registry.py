@@ -23,6 +23,10 @@ Role = Literal["task", "approval", "publish"]
 
 BUILTIN_FAMILIES: tuple[str, ...] = (
     "recovery_tasks.logs",
+    "recovery_tasks.sources",
+    "recovery_tasks.schema",
+    "recovery_tasks.data",
+    "recovery_tasks.partitions",
     "recovery_tasks.transforms",
     "recovery_tasks.backfill",
     "recovery_tasks.checks",

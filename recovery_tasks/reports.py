@@ -1,7 +1,8 @@
 """Step family `reports`: build the recovered report and set it beside the published one.
 
 The approver decides on exactly these bytes: the result carries the report's sha256, and the
-publish step refuses to send anything else.
+publish step refuses to send anything else. The evidence also says which step's rows are in
+the partition the report was built from (`recovery_tasks.lineage`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from foundation.hashing import sha256_of
 from recovery_tasks.context import StepContext
+from recovery_tasks.lineage import lineage
 from recovery_tasks.params import PartitionParams
 from recovery_tasks.registry import step_type
 
@@ -31,10 +33,14 @@ class ReportResult(BaseModel):
     rows_added: int = 0
     rows_removed: int = 0
     diff: list[str] = Field(default_factory=list)
+    lineage: list[str] = Field(default_factory=list)
 
     def evidence(self) -> str:
-        """The diff against the published report."""
+        """What produced the numbers, and the diff against the published report."""
+        made = "".join(f"\n- {line}" for line in self.lineage)
         head = f"New report: {self.rows} rows, sha256 `{self.sha256[:12]}`."
+        if made:
+            head = f"What produced the partition:{made}\n\n{head}"
         if self.published_version is None:
             return f"{head} Nothing published yet for {self.partition}: first publication."
         if not self.diff:
@@ -50,9 +56,13 @@ class ReportResult(BaseModel):
 def build(params: PartitionParams, ctx: StepContext) -> ReportResult:
     """Write the report CSV and dashboard feed, and diff them against the published report."""
     from warehouse.outputs import write_outputs
+    from warehouse.partition_state import read_state
 
     pipeline = params.pipeline_of(ctx)
-    outputs = write_outputs(ctx.run.platform(), pipeline, params.partition, ctx.run.output_dir)
+    platform = ctx.run.platform()
+    outputs = write_outputs(platform, pipeline, params.partition, ctx.run.output_dir)
+    state = read_state(platform.warehouse, pipeline, params.partition)
+    written = f"written {state.started_at:%Y-%m-%d %H:%M:%S}" if state and state.started_at else ""
     data = outputs.report_csv.read_bytes()
     new_lines = data.decode("utf-8").splitlines()
     with ctx.run.portal() as client:
@@ -64,6 +74,7 @@ def build(params: PartitionParams, ctx: StepContext) -> ReportResult:
         feed_path=str(outputs.dashboard_feed),
         sha256=sha256_of(data),
         rows=max(len(new_lines) - 1, 0),
+        lineage=lineage(ctx, written or None),
     )
     if published is None:
         return result

@@ -64,3 +64,9 @@ app.add_typer(pipeline_app, name="pipeline")
 from runbook_cli.demo import register as register_demo  # noqa: E402
 
 register_demo(app)
+from runbook_cli.rehearse import register as register_rehearse  # noqa: E402
+
+register_rehearse(app)
+from runbook_cli.retry import register as register_retry  # noqa: E402
+
+register_retry(app)

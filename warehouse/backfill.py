@@ -1,15 +1,13 @@
-"""Backfills that only add what is missing: growth days from the activity logs.
+"""Backfilling warehouse days that are missing: growth days from the activity logs.
 
-Like the event restore (`warehouse.event_restore`), it works one day at a time, each day in
-its own transaction, and inserts only rows whose key is absent
-(`INSERT ... SELECT ... WHERE NOT EXISTS`): a row that reached the warehouse after the second
-copy was written is never deleted or overwritten, a crash loses at most the day in flight,
-and a second run adds nothing.
+Works one day at a time, each day in its own transaction, and inserts only rows whose key is
+absent (`INSERT ... SELECT ... WHERE NOT EXISTS`): a row the warehouse already has is never
+deleted or overwritten, a crash loses at most the day in flight, and a second run adds
+nothing. Restoring a source's missing rows (late data) is `warehouse.restore`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Date, Engine, bindparam, text
@@ -17,19 +15,10 @@ from sqlalchemy import Date, Engine, bindparam, text
 from warehouse.activity_logs import load_activity_logs
 from warehouse.calendar import partition_of
 from warehouse.db import Platform
+from warehouse.fill import FillResult
 from warehouse.partition_state import mark_changed
 from warehouse.pipelines.growth import aggregate_growth
 from warehouse.sql import bound, partition_params
-
-
-@dataclass(frozen=True)
-class FillResult:
-    """What a backfill did: days handled, rows it inserted, lines or rows it read."""
-
-    days: int
-    rows_inserted: int
-    rows_read: int
-
 
 _GROWTH_DAY = bound("""
     INSERT INTO growth_daily (partition_key, period_start, period_end, day, region_code,

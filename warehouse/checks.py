@@ -13,8 +13,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Connection
+
 from warehouse.calendar import Partition
 from warehouse.common_checks import checks_of
+from warehouse.contract import mapped_sources
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
 from warehouse.partition_state import read_state, record_verdict
@@ -55,34 +58,56 @@ def run_checks(
     """Evaluate every check of the pipeline on the stored partition; record the verdict."""
     platform = Platform.of(engine)
     pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
-    params = partition_params(part, pipe.name)
-    results = []
-    with platform.warehouse.begin() as conn:
+    with platform.warehouse.begin() as conn, mapped_sources(conn, pipe):
         before = read_state(conn, pipe.name, part.key)
-        for check in checks_of(pipe):
-            ctx = CheckContext(pipe, part, conn, platform.config)
-            if check.prepare:
-                check.prepare(ctx)
-            rows = conn.execute(bound(check.query(ctx)), params).mappings().all()
-            results.append(
-                CheckResult(
-                    name=check.name,
-                    passed=not rows,
-                    failing_rows=[
-                        {k: _jsonable(v) for k, v in r.items()} for r in rows[:MAX_EVIDENCE_ROWS]
-                    ],
-                    kind=check.kind,
-                    blocking=check.blocking,
-                    failing_count=len(rows),
-                    description=check.description,
-                )
-            )
+        results = _evaluate(conn, platform, pipe, part, checks_of(pipe))
         failing = [
             {"name": r.name, "kind": str(r.kind), "failing_count": r.failing_count}
             for r in results
             if not r.passed and r.blocking
         ]
         record_verdict(conn, pipe.name, part.key, failing, before)
+    return results
+
+
+def probe_checks(
+    engine: Any, pipeline: str | Pipeline, partition: str | Partition, names: list[str]
+) -> list[CheckResult]:
+    """Evaluate only the named checks and record nothing: a look, not a verdict.
+
+    What a step waiting for a source to be fixed asks (e.g. `critical_not_null`), without
+    changing the partition's state.
+    """
+    platform = Platform.of(engine)
+    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
+    wanted = [c for c in checks_of(pipe) if c.name in names]
+    with platform.warehouse.connect() as conn, mapped_sources(conn, pipe):
+        return _evaluate(conn, platform, pipe, part, wanted)
+
+
+def _evaluate(
+    conn: Connection, platform: Platform, pipe: Pipeline, part: Partition, checks: Any
+) -> list[CheckResult]:
+    params = partition_params(part, pipe.name)
+    results = []
+    for check in checks:
+        ctx = CheckContext(pipe, part, conn, platform.config)
+        if check.prepare:
+            check.prepare(ctx)
+        rows = conn.execute(bound(check.query(ctx)), params).mappings().all()
+        results.append(
+            CheckResult(
+                name=check.name,
+                passed=not rows,
+                failing_rows=[
+                    {k: _jsonable(v) for k, v in r.items()} for r in rows[:MAX_EVIDENCE_ROWS]
+                ],
+                kind=check.kind,
+                blocking=check.blocking,
+                failing_count=len(rows),
+                description=check.description,
+            )
+        )
     return results
 
 

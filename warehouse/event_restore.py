@@ -24,8 +24,8 @@ from typing import IO
 import psycopg
 from sqlalchemy import Connection, Engine, text
 
-from warehouse.backfill import FillResult
 from warehouse.db import Platform
+from warehouse.fill import FillResult
 from warehouse.logs_storage import (
     EVENT_COLUMNS,
     UNREADABLE,

@@ -93,6 +93,12 @@ def read_activity_log(day: date, root: str) -> list[dict] | None:
     return None if raw is None else [json.loads(line) for line in raw.splitlines() if line]
 
 
+def count_activity_log(day: date, root: str, kind: str) -> int | None:
+    """Lines of type `kind` (registration, cancellation) in the day's log; None if no file."""
+    lines = read_activity_log(day, root)
+    return None if lines is None else sum(1 for line in lines if line["type"] == kind)
+
+
 def write_event_backup(events: Engine, root: str) -> int:
     """Back up the event stream as one gzip CSV per day under `root`; returns the files."""
     cols = ", ".join(EVENT_COLUMNS)
@@ -155,6 +161,38 @@ def read_event_backup(day: date, root: str) -> list[dict] | None:
     """
     raw = _read(day_path(root, day, ".csv.gz"))
     return None if raw is None else list(csv.DictReader(io.StringIO(raw.decode())))
+
+
+def count_event_backup(day: date, root: str) -> int | None:
+    """Rows in the day's event backup under `root`, or None when it has no file."""
+    batches = iter_event_backup(day, root)
+    return None if batches is None else sum(len(b) for b in batches)
+
+
+def iter_event_backup(day: date, root: str, batch: int = 50_000) -> Iterator[list[tuple]] | None:
+    """The day's backed-up events as batches of value tuples (`EVENT_COLUMNS` order), streamed.
+
+    The file is decompressed as it is read, so memory holds one batch whatever the day's size.
+    None when the day has no backup file.
+    """
+    fs, fpath = fsspec.core.url_to_fs(day_path(root, day, ".csv.gz"))
+    if not fs.exists(fpath):
+        return None
+    return _csv_batches(fs, fpath, batch)
+
+
+def _csv_batches(fs: fsspec.AbstractFileSystem, fpath: str, batch: int) -> Iterator[list[tuple]]:
+    with fs.open(fpath, "rb") as raw, gzip.open(raw, "rt", newline="") as text_in:
+        reader = csv.reader(text_in)
+        next(reader, None)  # header
+        rows: list[tuple] = []
+        for row in reader:
+            rows.append(tuple(row))
+            if len(rows) >= batch:
+                yield rows
+                rows = []
+        if rows:
+            yield rows
 
 
 def _as_date(value: date | str) -> date:

@@ -1,20 +1,27 @@
 """Before a run touches anything: can the sources be reached, and do they look as agreed?
 
 Source outage and schema drift are decided here, so they are never mistaken for a
-transformation error further down. The contract is the column set in `warehouse.schema`.
+transformation error further down. The contract is the column set in `warehouse.schema` plus
+the pipeline's declared column mappings (`warehouse.contract`): added columns are absorbed and
+logged, declared renames applied, drops and undeclared renames stop the run.
 Reaching a source goes through the platform's `before_connect` hook (a no-op by default).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect
+import logging
+from dataclasses import asdict
+
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from warehouse.calendar import Partition
+from warehouse.contract import DriftReport, drift_report
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
 from warehouse.pipelines import Pipeline, resolve
-from warehouse.schema import SOURCE_TABLES
+
+logger = logging.getLogger(__name__)
 
 
 def check_reachable(platform: Platform, pipe: Pipeline, part: Partition) -> None:
@@ -34,45 +41,32 @@ def check_reachable(platform: Platform, pipe: Pipeline, part: Partition) -> None
             ) from exc
 
 
-def schema_differences(platform: Platform, source: str) -> list[dict[str, str]]:
-    """Columns added to or missing from the source's tables, against the contract."""
-    insp = inspect(platform.source(source))
-    diffs = []
-    for table in SOURCE_TABLES[source]:
-        if not insp.has_table(table.name):
-            diffs.append({"table": table.name, "change": "table missing", "column": ""})
-            continue
-        actual = {c["name"] for c in insp.get_columns(table.name)}
-        expected = {c.name for c in table.columns}
-        diffs += [
-            {"table": table.name, "change": "dropped", "column": c}
-            for c in sorted(expected - actual)
-        ]
-        diffs += [
-            {"table": table.name, "change": "added", "column": c} for c in sorted(actual - expected)
-        ]
-    return diffs
+def check_contract(platform: Platform, pipe: Pipeline, part: Partition) -> DriftReport:
+    """Raise `schema_drift` for a dropped column, a missing table or an undeclared rename.
 
-
-def check_contract(platform: Platform, pipe: Pipeline, part: Partition) -> None:
-    """Raise `schema_drift` if a source table gained or lost columns without notice."""
-    diffs = [d for s in pipe.sources for d in schema_differences(platform, s)]
-    if diffs:
-        summary = "; ".join(f"{d['table']}: {d['change']} {d['column']}".strip() for d in diffs)
+    Added columns are absorbed and declared renames applied (`warehouse.contract`): both are
+    in the returned report, which callers log, so drift is recorded without failing the run.
+    """
+    report = drift_report(platform, pipe)
+    if report.blocking:
         raise PipelineFailure(
             FailureKind.SCHEMA_DRIFT,
             part.key,
-            f"source schema changed: {summary}",
+            f"source schema changed: {report.summary()}",
             pipeline=pipe.name,
-            evidence={"differences": diffs},
+            evidence={"differences": [asdict(c) for c in report.changes]},
         )
+    return report
 
 
 def preflight(
     engine: Engine | Platform, pipeline: str | Pipeline, partition: str | Partition
-) -> None:
-    """Reachability, then the schema contract."""
+) -> DriftReport:
+    """Reachability, then the schema contract; returns the drift that was absorbed."""
     platform = Platform.of(engine)
     pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     check_reachable(platform, pipe, part)
-    check_contract(platform, pipe, part)
+    report = check_contract(platform, pipe, part)
+    if report.changes:
+        logger.warning("%s %s: source drift absorbed: %s", pipe.name, part.key, report.summary())
+    return report

@@ -1,8 +1,8 @@
 """Building blocks recovery steps call: counts, gaps, backfills and annotations.
 
-Each is idempotent and transactional; the backfills (`warehouse.backfill`,
-`warehouse.event_restore`) only add rows that are missing, so running a step twice, or after
-a crash, leaves the same warehouse.
+Each is idempotent and transactional; the backfills (`warehouse.backfill`) and restores
+(`warehouse.restore`, `warehouse.event_restore`) only add rows that are missing, so running a
+step twice, or after a crash, leaves the same warehouse.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from warehouse.backfill import FillResult, backfill_from_activity_logs
+from warehouse.backfill import backfill_from_activity_logs
 from warehouse.calendar import partitions_between
+from warehouse.contract import mapped_sources
 from warehouse.db import Platform
 from warehouse.event_restore import restore_events_from_backup
+from warehouse.fill import FillResult
 from warehouse.pipelines import get_pipeline, resolve
+from warehouse.restore import restore_users_from_logs
 from warehouse.sql import bound, partition_params
 from warehouse.tables import annotations, partition_runs
 
@@ -43,7 +46,7 @@ def source_counts(engine: Any, pipeline: str, partition: str) -> SourceCounts:
     platform = Platform.of(engine)
     pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     params = partition_params(part)
-    with platform.source(pipe.sources[0]).connect() as conn:
+    with platform.source(pipe.sources[0]).connect() as conn, mapped_sources(conn, pipe):
         src = conn.execute(bound(pipe.measure.source_sql), params).scalar_one()
     with platform.warehouse.connect() as conn:
         wh = conn.execute(bound(pipe.measure.warehouse_sql), params).scalar_one()
@@ -97,5 +100,6 @@ __all__ = [
     "missing_days",
     "missing_partitions",
     "restore_events_from_backup",
+    "restore_users_from_logs",
     "source_counts",
 ]

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, TextClause, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from warehouse.calendar import Partition
+from warehouse.contract import mapped_sources
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
 from warehouse.partition_state import mark_written
@@ -45,15 +46,17 @@ def run_transform(
     """Replace the pipeline's partition in the warehouse, atomically; returns rows written.
 
     One connection does it all: the steps and the ledger row are written and committed in
-    one transaction (closing the connection without commit rolls back on any error).
+    one transaction (closing the connection without commit rolls back on any error). Sources
+    with a declared rename are read through the contract's names (`warehouse.contract`).
     """
     platform = Platform.of(engine)
     pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     with platform.warehouse.connect() as conn:
         try:
-            platform.hooks.before_write(conn, pipe, part)
-            rows = write_partition(conn, pipe, part)
-            platform.hooks.after_write(conn, pipe, part, rows)
+            with mapped_sources(conn, pipe):
+                platform.hooks.before_write(conn, pipe, part)
+                rows = write_partition(conn, pipe, part)
+                platform.hooks.after_write(conn, pipe, part, rows)
             mark_written(conn, pipe.name, part.key, sum(rows.values()))
             conn.commit()
         except SQLAlchemyError as exc:

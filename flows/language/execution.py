@@ -121,7 +121,22 @@ class RunbookExecution:
         return partition_lock(self.runbook.spec.pipeline, self.params.get("partition"))
 
     async def _open_incident(self) -> None:
-        """Open (or re-find, for the same event or the same flow run) the incident."""
+        """Open (or re-find, for the same event or the same flow run) the incident; a retry
+        (`incident: {"id": N, "retry": {"by": ..., "reason": ...}}`) resumes incident N."""
+        retry = self.incident.get("retry") if self.incident else None
+        if self.recorder is not None and retry is not None:
+            self.incident = await anyio.to_thread.run_sync(
+                functools.partial(
+                    self.recorder.resume,
+                    int(self.incident["id"]),
+                    self.runbook.name,
+                    self.event,
+                    self.flow_run_id,
+                    by=retry.get("by"),
+                    reason=retry.get("reason"),
+                )
+            )
+            return
         if self.recorder is not None and not self.incident and self.flow_run_id:
             again = await anyio.to_thread.run_sync(
                 self.recorder.rebind, self.flow_run_id, self.event

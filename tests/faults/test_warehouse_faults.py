@@ -11,11 +11,12 @@ from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
 from warehouse.runner import run_pipeline, validate_partition
 
+ABSORBED = frozenset({"column_added"})  # an added source column is recorded, not fatal
 CASES = [
     (kind, variant)
     for kind, variants in VARIANTS.items()
     for variant in variants
-    if kind != FailureKind.REPORT_PUBLISHING
+    if kind != FailureKind.REPORT_PUBLISHING and variant not in ABSORBED
 ]
 
 
@@ -38,6 +39,20 @@ def test_fault_is_detected_and_classified(
     clear_faults(clean, data=True)
     assert active_faults(clean.warehouse) == []
     result = run_pipeline(clean, pipeline, partition)
+    assert (
+        result.outputs.report_csv.read_text()
+        == (GOLDEN / f"{pipeline}__{partition}.csv").read_text()
+    )
+
+
+@pytest.mark.parametrize("pipeline", list(PARTITIONS))
+def test_an_added_source_column_is_absorbed_and_recorded(
+    clean: Platform, pipeline: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    partition = PARTITIONS[pipeline]
+    inject(clean, "schema_drift", pipeline, partition, "column_added")
+    result = run_pipeline(clean, pipeline, partition)
+    assert "ingest_batch_id added" in caplog.text
     assert (
         result.outputs.report_csv.read_text()
         == (GOLDEN / f"{pipeline}__{partition}.csv").read_text()

@@ -20,7 +20,7 @@ def test_validate_reports_ok_for_every_shipped_runbook() -> None:
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 0, result.output
     assert "5 valid, 0 invalid" in result.output
-    assert "OK   runbooks/aggregate-profit.yaml  (aggregate-profit: 7 steps)" in result.output
+    assert "OK   runbooks/aggregate-profit.yaml  (aggregate-profit: 11 steps)" in result.output
 
 
 def test_validate_fails_with_positions_and_checks_every_file(
@@ -71,12 +71,18 @@ def test_plan_shows_the_order_steps_run_in_the_gate_and_the_failure_handlers(
     stages = [line for line in lines if line[:5].strip().rstrip(".").isdigit()]
     assert stages == [
         "   1. scan_logs: logs.scan_job_logs",
-        "   2. backfill: backfill.activity_logs",
-        "   3. rerun: transforms.rerun",
-        "   4. at the same time: counts, quality",
-        "   5. report: reports.build",
-        "   6. ⏸ approve: approval.on_call [the run pauses for approval, at most 3h]",
-        "   7. publish: publish.investor_portal",
+        "   2. tell_owners: notify.engineers",
+        "   3. wait_for_source: sources.wait",
+        "   4. contract: schema.contract",
+        "   5. missing: data.find_missing",
+        "   6. backfill: backfill.activity_logs",
+        "   7. wait_for_data: sources.wait",
+        "   8. clean: partitions.clean_half_written",
+        "   9. rerun: transforms.rerun",
+        "  10. at the same time: counts, quality",
+        "  11. report: reports.build",
+        "  12. ⏸ approve: approval.on_call [the run pauses for approval, at most 3h]",
+        "  13. publish: publish.investor_portal",
     ]
     assert '          approved_sha256 = "{{ steps.report.outputs.sha256 }}  (at run time)"' in lines
     full = result.output.splitlines()
@@ -130,7 +136,7 @@ def test_plan_says_which_param_the_event_lacks(tmp_path: Path) -> None:
     [
         ("mermaid", '    approve{"approve<br/><small>approval.on_call</small>"}'),
         ("dot", '    "report" -> "approve";'),
-        ("text", "  5. ⏸ approve (approval.on_call): the run pauses for approval"),
+        ("text", "  9. ⏸ approve (approval.on_call): the run pauses for approval"),
         ("mermaid", "        run-failed -.-> tell_everyone"),
         ("dot", '        "run-failed" -> "tell_everyone" [style=dashed];'),
         ("text", "  ✗ tell_everyone (notify.engineers)"),
@@ -163,7 +169,7 @@ def test_validate_refuses_two_runbooks_answering_the_same_event(
     result = runner.invoke(app, ["validate", "."])
     assert result.exit_code == 1
     assert (
-        "b.yaml:9:5: on[0]: runbook 'aggregate-profit' (a.yaml, on[0]) already answers this event "
+        "b.yaml:13:5: on[0]: runbook 'aggregate-profit' (a.yaml, on[0]) already answers this event "
         "(pipeline.failed for prefect.resource.id=pipeline.aggregate_profit): one failure would "
         "start two recoveries; remove one of the triggers or narrow its match"
     ) in result.output

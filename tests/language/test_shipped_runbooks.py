@@ -56,13 +56,13 @@ def test_approval_steps_may_name_only_engineers_from_governance(tmp_path: Path) 
     text = (
         RUNBOOKS[2]
         .read_text()
-        .replace("    timeout: 3h\n", "    timeout: 3h\n    with: {approvers: [A, Bob]}\n", 1)
+        .replace("      poll_interval: 1\n", "      poll_interval: 1\n      approvers: [A, Bob]\n")
     )
     assert "approvers: [A, Bob]" in text
     with pytest.raises(RunbookValidationError) as raised:
         validate_text(text, "aggregate-profit.yaml", load_catalog())
     (problem,) = raised.value.problems
     assert problem.render().splitlines()[0] == (
-        "aggregate-profit.yaml:45:27: steps[5].with.approvers[1]: unknown engineer 'Bob'; "
+        "aggregate-profit.yaml:76:22: steps[9].with.approvers[1]: unknown engineer 'Bob'; "
         "engineers in governance.yaml: A, B, C, D"
     )

@@ -61,6 +61,19 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class ColumnMapping:
+    """A declared rename in a source: `table.source_column` is read as `contract_column`.
+
+    Part of the pipeline's contract, so reviewed like code: only a declared mapping lets a
+    renamed column through (`warehouse.contract`); an undeclared rename stops the run.
+    """
+
+    table: str
+    source_column: str
+    contract_column: str
+
+
+@dataclass(frozen=True)
 class Pipeline:
     """One pipeline of the platform, as the registry describes it."""
 
@@ -82,6 +95,7 @@ class Pipeline:
     report_name: str
     checks: tuple[Check, ...] = field(default_factory=tuple)
     feed_metrics: str | None = None  # SELECT of one row of headline metrics
+    column_mappings: tuple[ColumnMapping, ...] = ()  # declared source renames (the contract)
 
     @property
     def tables(self) -> tuple[str, ...]:

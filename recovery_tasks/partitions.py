@@ -1,0 +1,60 @@
+"""Step family `partitions`: repair a partition's storage before it is written again.
+
+`partitions.clean_half_written` reads the partition-run ledger: if the partition's last write
+never finished (`running`, e.g. a worker killed mid-write), it removes the rows that write
+left and its ledger row in one transaction, so no half-written partition stays visible while
+the re-run is pending or if it fails. Any other state is left alone: running the step again,
+or on a healthy partition, changes nothing.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from recovery_tasks.context import StepContext
+from recovery_tasks.params import PartitionParams
+from recovery_tasks.registry import step_type
+
+
+class CleanResult(BaseModel):
+    """What the ledger said and what was removed."""
+
+    pipeline: str
+    partition: str
+    status: str | None
+    started_at: str | None = None
+    rows_removed: dict[str, int] = Field(default_factory=dict)
+
+    def evidence(self) -> str:
+        """Whether the partition was half-written and what was removed."""
+        if self.status != "running":
+            return (
+                f"{self.pipeline} {self.partition} is not half-written "
+                f"(status {self.status or 'never written'}): nothing to clean."
+            )
+        removed = ", ".join(f"{t}: {n}" for t, n in self.rows_removed.items())
+        return (
+            f"{self.pipeline} {self.partition} was half-written (a write started at "
+            f"{self.started_at} never finished): removed its rows ({removed})."
+        )
+
+    def partition_effect(self) -> tuple[str, str] | None:
+        """The half-written rows it removed."""
+        if self.status != "running":
+            return None
+        return "partition", f"removed {sum(self.rows_removed.values())} half-written rows"
+
+
+@step_type("partitions.clean_half_written", params=PartitionParams, result=CleanResult)
+def clean_half_written(params: PartitionParams, ctx: StepContext) -> CleanResult:
+    """Detect a half-written partition from the run ledger and remove what it wrote."""
+    from warehouse.cleanup import clean_half_written as clean
+
+    result = clean(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
+    return CleanResult(
+        pipeline=result.pipeline,
+        partition=result.partition,
+        status=result.status,
+        started_at=f"{result.started_at:%Y-%m-%d %H:%M:%S}" if result.started_at else None,
+        rows_removed=result.rows_removed,
+    )

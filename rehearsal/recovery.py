@@ -1,0 +1,130 @@
+"""Running a pipeline's runbook for a failure event, and answering its gate as the rehearsal.
+
+The runbook runs as its compiled Prefect flow in a thread, exactly as a deployment would run
+it. Meanwhile the rehearsal watches the scratch ledger: when the run's gate asks for approval
+it answers through the same path as `runbook approve` (Prefect's run input), as the engineer
+`rehearsal`, with a comment saying that no person reviewed the evidence. The ledger keeps
+that answer like any other, so the audit of a rehearsal says who approved: the rehearsal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from prefect.exceptions import PrefectHTTPStatusError
+
+from flows.approval.answering import AnswerError, answer_gate
+from flows.language.compiler import compile_runbook
+from flows.runbook_library import validate_files
+from governance.ledger import Ledger
+from rehearsal.verdict import RunInfo
+from rehearsal.workspace import APPROVER
+
+COMMENT = "rehearsal approver: automatic answer in a rehearsal; no person reviewed the evidence"
+
+
+@dataclass
+class GateWatch:
+    """Answers each approval request of one incident once; calls `on_answer` after each."""
+
+    ledger: Ledger
+    event_id: str
+    on_answer: Callable[[], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.answered: set[int] = set()
+
+    def poll(self) -> None:
+        """Answer any request of the incident not answered yet (if its run is paused)."""
+        incident = self.ledger.find_incident(self.event_id)
+        if incident is None:
+            return
+        for request in self.ledger.approval_requests(incident.id):
+            if request.id in self.answered or self.ledger.answers(request.id):
+                continue
+            try:
+                verdict = asyncio.run(
+                    answer_gate(request.flow_run_id, APPROVER, "approve", COMMENT, self.ledger)
+                )
+            except AnswerError:
+                continue  # not paused yet: the next poll tries again
+            if verdict is not None:
+                self.answered.add(request.id)
+                if self.on_answer is not None:
+                    self.on_answer()
+
+
+def runbook_for(pipeline: str) -> Any:
+    """The valid runbook that recovers `pipeline` (from the configured runbooks folder)."""
+    for report in validate_files():
+        if report.runbook is not None and report.runbook.spec.pipeline == pipeline:
+            return report.runbook
+    raise LookupError(f"no valid runbook recovers {pipeline}")
+
+
+def run_recovery(
+    pipeline: str,
+    event: dict[str, Any],
+    ledger: Ledger,
+    *,
+    timeout: float,
+    on_start: Callable[[], None] | None = None,
+    on_answer: Callable[[], None] | None = None,
+) -> RunInfo:
+    """Run the pipeline's runbook for `event` to its end, answering its gate; say how it went."""
+    compiled = compile_runbook(runbook_for(pipeline))
+    box: list[Any] = []
+    errors: list[BaseException] = []
+
+    context = contextvars.copy_context()  # the thread talks to the same Prefect API as we do
+
+    def go() -> None:
+        try:
+            flow_run = compiled.flow(event=event, return_state=True)
+            box.append(context.run(asyncio.run, flow_run))
+        except BaseException as exc:  # reported below, not lost with the thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=go, daemon=True, name=f"rehearse-{pipeline}")
+    watch = GateWatch(ledger, str(event["id"]), on_answer)
+    if on_start is not None:
+        on_start()
+    worker.start()
+    deadline = time.monotonic() + timeout
+    while worker.is_alive() and time.monotonic() < deadline:
+        watch.poll()
+        worker.join(0.25)
+    if worker.is_alive():
+        return RunInfo(True, False, f"the runbook did not finish within {timeout:.0f}s")
+    incident = ledger.find_incident(str(event["id"]))
+    incident_id = incident.id if incident else None
+    if errors or not box:
+        error = errors[0] if errors else None
+        return RunInfo(
+            True,
+            False,
+            f"the runbook crashed: {error or '?'}",
+            incident_id,
+            infrastructure=isinstance(error, PrefectHTTPStatusError | httpx.HTTPError),
+        )
+    state = box[0]
+    if state.is_completed():
+        return RunInfo(True, True, f"{compiled.name} completed", incident_id)
+    return RunInfo(True, False, _why_failed(ledger, incident_id, state), incident_id)
+
+
+def _why_failed(ledger: Ledger, incident_id: int | None, state: Any) -> str:
+    """The first failed step and its message, from the ledger (else the run's message)."""
+    if incident_id is not None:
+        for result in ledger.step_results(incident_id):
+            if result.state == "failed":
+                message = (result.result or {}).get("message") or ""
+                return f"step {result.step_id} failed: {message}"
+    return f"{state.name}: {state.message}"

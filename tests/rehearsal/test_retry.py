@@ -1,0 +1,138 @@
+"""`runbook retry`: a person fixes what the runbook could not; the same incident recovers.
+
+Both stories run on scratch copies (`rehearsal.play.scratch`) with a real portal and the
+session's Prefect server; the rehearsal answers approval gates as the `rehearsal` engineer.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from faults import clear_faults, inject
+from foundation.settings import get_settings
+from governance.ledger import Ledger
+from portal.client import PortalClient
+from rehearsal.play import scratch
+from rehearsal.recovery import GateWatch, run_recovery
+from rehearsal.workspace import Backend, Template
+from runbook_cli.main import app
+from warehouse.db import Platform
+from warehouse.failures import PipelineFailure
+from warehouse.runner import run_pipeline
+
+pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.timeout(600)]
+PIPELINE, PARTITION = "aggregate_profit", "2026-03"
+
+
+@pytest.fixture
+def world(prefect_harness: None, templates: Callable[[Backend], Template]) -> Iterator[Any]:
+    """Scratch warehouse, ledger and portal; the platform, ledger and a portal client on them."""
+    with scratch(templates("sqlite")):
+        settings = get_settings()
+        platform = Platform.from_settings(settings)
+        ledger = Ledger.from_url(settings.audit_url())
+        portal = PortalClient(settings.portal.portal_url, settings.portal.portal_token)
+        try:
+            yield platform, ledger, portal
+        finally:
+            portal.close()
+            ledger.dispose()
+            platform.dispose()
+
+
+def failure_event(failure: PipelineFailure) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "event": "pipeline.failed",
+        "occurred": datetime.now(UTC).isoformat(),
+        "resource": {"prefect.resource.id": f"pipeline.{PIPELINE}"},
+        "payload": failure.payload(),
+    }
+
+
+def retry_answering_gates(ledger: Ledger, event_id: str, *args: str) -> Any:
+    """`runbook retry ...` in this thread while the rehearsal answers gates in another."""
+    watch = GateWatch(ledger, event_id)
+    done = threading.Event()
+
+    def answer() -> None:
+        while not done.wait(0.25):
+            watch.poll()
+
+    answering = threading.Thread(target=answer, daemon=True)
+    answering.start()
+    try:
+        return CliRunner().invoke(app, ["retry", *args])
+    finally:
+        done.set()
+        answering.join(10)
+
+
+def test_a_data_quality_incident_fixed_by_hand_is_retried_to_one_publication(world: Any) -> None:
+    platform, ledger, portal = world
+    run_pipeline(platform, PIPELINE, PARTITION)
+    clean_report = (get_settings().output_dir() / PIPELINE / f"{PARTITION}.csv").read_bytes()
+    inject(platform, "data_quality", PIPELINE, PARTITION, "null_critical")
+    with pytest.raises(PipelineFailure) as failed:
+        run_pipeline(platform, PIPELINE, PARTITION)
+    event = failure_event(failed.value)
+
+    first = run_recovery(PIPELINE, event, ledger, timeout=120)
+    assert not first.completed and "quality: critical_not_null" in first.summary
+    incident = first.incident_id
+    assert incident is not None and ledger.current_state(incident) == "failed"
+
+    clear_faults(platform, data=True)  # a person corrects the source
+    result = retry_answering_gates(
+        ledger, event["id"], str(incident), "--as", "C", "--reason", "nulls fixed at the source"
+    )
+    assert result.exit_code == 0, result.output
+    assert f"retrying incident {incident} (data_quality, failed)" in result.output
+    assert ledger.find_incident(event["id"]).id == incident  # the same incident
+    states = [e.state for e in ledger.events(incident)]
+    assert states.count("published") == 1 and ledger.current_state(incident) == "resolved"
+    retried = [e for e in ledger.events(incident) if e.actor == "C"]
+    assert [(e.state, e.detail["reason"]) for e in retried] == [
+        ("recovering", "nulls fixed at the source")
+    ]
+    assert [p.kind for p in ledger.publications(incident)] == ["report"]
+    assert [r.version for r in portal.history(PIPELINE, PARTITION, "report").history] == [1]
+    assert portal.content(PIPELINE, PARTITION, "report").content == clean_report
+    approvers = {a.who for r in ledger.approval_requests(incident) for a in ledger.answers(r.id)}
+    assert approvers == {"rehearsal"}  # C retried, so C could not approve
+
+
+def test_an_approved_report_the_portal_refused_is_republished_without_a_second_approval(
+    world: Any,
+) -> None:
+    platform, ledger, portal = world
+    run_pipeline(platform, PIPELINE, PARTITION)
+    fault = inject(platform, "report_publishing", PIPELINE, PARTITION)
+    event = failure_event(
+        PipelineFailure("report_publishing", PARTITION, "portal answered 503", pipeline=PIPELINE)
+    )
+    first = run_recovery(PIPELINE, event, ledger, timeout=120)
+    assert not first.completed and "the portal did not accept" in first.summary
+    incident = first.incident_id
+    assert incident is not None and len(ledger.approval_requests(incident)) == 1
+
+    clear_faults(platform, fault_id=fault.id)  # the portal is back
+    result = CliRunner().invoke(app, ["retry", str(incident), "--as", "C"])  # nobody answers
+    assert result.exit_code == 0, result.output
+    assert len(ledger.approval_requests(incident)) == 1  # no second gate
+    approved = [e for e in ledger.events(incident) if e.state == "approved"]
+    assert approved[-1].detail["reused_from"] == ledger.approval_requests(incident)[0].flow_run_id
+    assert [p.version for p in ledger.publications(incident)] == [1]
+    assert len(portal.history(PIPELINE, PARTITION, "report").history) == 1
+
+
+def test_retry_refuses_an_unknown_or_resolved_incident(world: Any) -> None:
+    result = CliRunner().invoke(app, ["retry", "999"])
+    assert result.exit_code == 1 and "no incident 999" in result.output
