@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup demo test test-fast test-matrix lint format bench lock clean
+.PHONY: help setup demo test test-full test-fast test-matrix lint format bench lock clean
 
 help:  ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -22,11 +22,17 @@ setup: $(STAMP)  ## Create .venv and install the pinned dependencies
 demo: setup  ## Generate sample data, validate the runbooks, recover a failed pipeline end to end
 	$(BIN)/runbook demo
 
-test: setup  ## Run every test (starts PostgreSQL if needed; installs Chromium for the UI tests)
+test: setup  ## What CI runs: the import contract and every test but `slow` and `matrix` ones
 	[ ! -x .ci/install-system-packages ] || .ci/install-system-packages
 	.ci/ensure-services
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest || { status=$$?; [ $$status -ne 5 ] || echo "pytest collected no tests: that is a failure" >&2; exit $$status; }
+	$(BIN)/pytest -m "not slow and not matrix" || { status=$$?; [ $$status -ne 5 ] || echo "pytest collected no tests: that is a failure" >&2; exit $$status; }
+
+test-full: setup  ## Every test but the rehearsal matrix, `slow` ones included (floods, crashes, scale)
+	[ ! -x .ci/install-system-packages ] || .ci/install-system-packages
+	.ci/ensure-services
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/pytest -m "not matrix"
 
 test-fast:  setup  ## Only the fast tests (no Prefect server, browser or PostgreSQL)
 	$(BIN)/pytest -m "not slow and not prefect and not postgres and not browser"
