@@ -43,7 +43,7 @@ from tests.e2e.serving import (
     wait_for,
 )
 
-pytestmark = [pytest.mark.postgres]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # serve processes, SIGKILL: make test-full
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SLOW = "slow-e2e"
