@@ -7,15 +7,14 @@ session's Prefect server; the rehearsal answers approval gates as the `rehearsal
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from faults import clear_faults, inject
+from flows.events.emit import failure_event_parameter
 from foundation.settings import get_settings
 from governance.ledger import Ledger
 from portal.client import PortalClient
@@ -47,16 +46,6 @@ def world(prefect_harness: None, templates: Callable[[Backend], Template]) -> It
             platform.dispose()
 
 
-def failure_event(failure: PipelineFailure) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "event": "pipeline.failed",
-        "occurred": datetime.now(UTC).isoformat(),
-        "resource": {"prefect.resource.id": f"pipeline.{PIPELINE}"},
-        "payload": failure.payload(),
-    }
-
-
 def retry_answering_gates(ledger: Ledger, event_id: str, *args: str) -> Any:
     """`runbook retry ...` in this thread while the rehearsal answers gates in another."""
     watch = GateWatch(ledger, event_id)
@@ -82,7 +71,7 @@ def test_a_data_quality_incident_fixed_by_hand_is_retried_to_one_publication(wor
     inject(platform, "data_quality", PIPELINE, PARTITION, "null_critical")
     with pytest.raises(PipelineFailure) as failed:
         run_pipeline(platform, PIPELINE, PARTITION)
-    event = failure_event(failed.value)
+    event = failure_event_parameter(failed.value)
 
     first = run_recovery(PIPELINE, event, ledger, timeout=120)
     assert not first.completed and "quality: critical_not_null" in first.summary
@@ -115,7 +104,7 @@ def test_an_approved_report_the_portal_refused_is_republished_without_a_second_a
     platform, ledger, portal = world
     run_pipeline(platform, PIPELINE, PARTITION)
     fault = inject(platform, "report_publishing", PIPELINE, PARTITION)
-    event = failure_event(
+    event = failure_event_parameter(
         PipelineFailure("report_publishing", PARTITION, "portal answered 503", pipeline=PIPELINE)
     )
     first = run_recovery(PIPELINE, event, ledger, timeout=120)
