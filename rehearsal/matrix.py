@@ -152,6 +152,9 @@ class _Worker(threading.Thread):
             self.process.wait()
         if self.is_alive():
             self.join(10)
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None and not stream.closed:
+                stream.close()
 
 
 def _silent(_message: str) -> None:

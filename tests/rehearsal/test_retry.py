@@ -26,7 +26,7 @@ from warehouse.db import Platform
 from warehouse.failures import PipelineFailure
 from warehouse.runner import run_pipeline
 
-pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.prefect, pytest.mark.timeout(600)]
 PIPELINE, PARTITION = "aggregate_profit", "2026-03"
 
 
