@@ -67,7 +67,7 @@ def _generate_events(engine: Engine, rows: int, days: int) -> None:
         src, first = "s", f"'{FIRST_DAY}'"
     else:
         seq, src, first = "", f"generate_series(1, {rows}) AS s(n)", f"DATE '{FIRST_DAY}'"
-    day = sqlfn.add_days(engine, first, f"((n - 1) * {days} / {rows})")
+    day = sqlfn.add_days(engine, first, f"((CAST(n AS BIGINT) - 1) * {days} / {rows})")
     at = sqlfn.add_seconds(engine, "d", f"{sqlfn.hash_expr('n', 3)} % 86400")
     kind = sqlfn.case_pick(sqlfn.hash_expr("n", 5), EVENT_TYPES)
     with engine.begin() as conn:

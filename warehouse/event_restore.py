@@ -128,9 +128,9 @@ _SQLITE_BAD_ROW = text("""
                AND typeof(session_id) = 'integer' AND datetime(occurred_at) IS NOT NULL)
     LIMIT 1""")
 _PG_STAGE = text("""
-    CREATE TEMPORARY TABLE event_restore_stage (
+    CREATE TEMPORARY TABLE IF NOT EXISTS event_restore_stage (
         event_id BIGINT, user_id BIGINT, session_id BIGINT, event_date DATE,
-        occurred_at TIMESTAMP, event_type VARCHAR(16)) ON COMMIT DROP""")
+        occurred_at TIMESTAMP, event_type VARCHAR(16)) ON COMMIT DELETE ROWS""")
 _PG_DAY_HAS_ROWS = text("SELECT 1 FROM events WHERE event_date = :day LIMIT 1")
 _PG_OTHER_DAY = text("""SELECT event_id FROM event_restore_stage
                         WHERE event_date <> :day OR event_date IS NULL LIMIT 1""")
@@ -157,7 +157,7 @@ def _postgres_day(conn: Connection, day: date, root: str) -> tuple[int, int]:
                 return copied, read
         except (psycopg.errors.UniqueViolation, _NotOnlyNewRows):
             pass
-    conn.execute(_PG_STAGE)  # dropped when the day's transaction ends
+    conn.execute(_PG_STAGE)  # once per connection; emptied when each day's transaction ends
     with open_event_backup(day, root) as (path, header, stream):
         read, _ = _copy(conn, "event_restore_stage", path, header, stream)
     other = conn.execute(_PG_OTHER_DAY, {"day": day}).first()
