@@ -37,7 +37,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prefect.client.orchestration import get_client
-from prefect.flow_runs import resume_flow_run
+from prefect.flow_runs import aresume_flow_run
 
 from deployments.local_server import local_prefect_server, reset_postgres_database
 from flows.language.catalog import PipelineInfo
@@ -137,7 +137,7 @@ def in_process(poll: int, gates: int, root: Path) -> list[float]:
         thread.start()
         flow_run_id = asyncio.run(_find_run(name))
         asyncio.run(wait_paused(flow_run_id))
-        asyncio.run(resume_flow_run(flow_run_id, run_input=ANSWER))
+        asyncio.run(aresume_flow_run(flow_run_id, run_input=ANSWER))
         delivered = time.time()
         latencies.append(published_at(target, str(flow_run_id)) - delivered)
         thread.join(60)
@@ -188,7 +188,7 @@ def suspended_under_serve(
         )
         latencies, starts = [], []
         for flow_run_id in ids:  # one at a time: each measured without the others' load
-            asyncio.run(resume_flow_run(flow_run_id, run_input=ANSWER))
+            asyncio.run(aresume_flow_run(flow_run_id, run_input=ANSWER))
             delivered = time.time()
             latencies.append(published_at(target, str(flow_run_id)) - delivered)
             starts.append(asyncio.run(running_since(flow_run_id, delivered)) - delivered)

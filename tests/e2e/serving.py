@@ -24,6 +24,7 @@ from uuid import UUID
 from prefect.client.orchestration import get_client
 
 from deployments.local_server import LocalServer
+from flows.events.contract import PARTITION_LABEL
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP_MODULES = ["tests.step_types", "tests.e2e.steps"]
@@ -259,7 +260,10 @@ def failure_event(n: int, partition: str = "2026-10") -> dict[str, Any]:
         "id": f"e2e-{os.getpid()}-{time.time_ns()}-{n}",
         "event": "pipeline.failed",
         "occurred": "2026-11-02T09:00:00+00:00",
-        "resource": {"prefect.resource.id": "pipeline.aggregate_profit"},
+        "resource": {
+            "prefect.resource.id": "pipeline.aggregate_profit",
+            PARTITION_LABEL: partition,
+        },
         "payload": {"kind": "data_quality", "partition": partition},
     }
 
