@@ -254,8 +254,14 @@ def suspended(state: Any) -> bool:
     return state is not None and state.is_paused() and state.name == "Suspended"
 
 
-def failure_event(n: int, partition: str = "2026-10") -> dict[str, Any]:
-    """A `pipeline.failed` event as the deployment trigger passes it to a run."""
+def failure_event(n: int, partition: str | None = None) -> dict[str, Any]:
+    """A `pipeline.failed` event as the deployment trigger passes it to a run.
+
+    Each `n` has its own month (2000-01 onwards) unless `partition` is given: the door
+    attaches a second event of an open incident's partition to that incident instead of
+    starting a recovery, so events meant to start one run each must differ by partition.
+    """
+    partition = partition or f"{2000 + n // 12}-{n % 12 + 1:02d}"
     return {
         "id": f"e2e-{os.getpid()}-{time.time_ns()}-{n}",
         "event": "pipeline.failed",
