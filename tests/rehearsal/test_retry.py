@@ -6,16 +6,16 @@ session's Prefect server; the rehearsal answers approval gates as the `rehearsal
 
 from __future__ import annotations
 
+import json
 import threading
-import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from faults import clear_faults, inject
+from flows.events.emit import failure_event as emitted_failure
 from foundation.settings import get_settings
 from governance.ledger import Ledger
 from portal.client import PortalClient
@@ -48,13 +48,9 @@ def world(prefect_harness: None, templates: Callable[[Backend], Template]) -> It
 
 
 def failure_event(failure: PipelineFailure) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "event": "pipeline.failed",
-        "occurred": datetime.now(UTC).isoformat(),
-        "resource": {"prefect.resource.id": f"pipeline.{PIPELINE}"},
-        "payload": failure.payload(),
-    }
+    """The event the pipeline's failure emits, as the recovery receives it."""
+    event = emitted_failure(PIPELINE, str(failure.kind), failure.partition, failure.detail)
+    return event.model_dump(mode="json")
 
 
 def retry_answering_gates(ledger: Ledger, event_id: str, *args: str) -> Any:
@@ -78,7 +74,9 @@ def retry_answering_gates(ledger: Ledger, event_id: str, *args: str) -> Any:
 def test_a_data_quality_incident_fixed_by_hand_is_retried_to_one_publication(world: Any) -> None:
     platform, ledger, portal = world
     run_pipeline(platform, PIPELINE, PARTITION)
-    clean_report = (get_settings().output_dir() / PIPELINE / f"{PARTITION}.csv").read_bytes()
+    folder = get_settings().output_dir() / PIPELINE
+    clean_report = (folder / f"{PARTITION}.csv").read_bytes()
+    clean_feed = json.loads((folder / f"{PARTITION}.feed.json").read_text())
     inject(platform, "data_quality", PIPELINE, PARTITION, "null_critical")
     with pytest.raises(PipelineFailure) as failed:
         run_pipeline(platform, PIPELINE, PARTITION)
@@ -102,9 +100,10 @@ def test_a_data_quality_incident_fixed_by_hand_is_retried_to_one_publication(wor
     assert [(e.state, e.detail["reason"]) for e in retried] == [
         ("recovering", "nulls fixed at the source")
     ]
-    assert [p.kind for p in ledger.publications(incident)] == ["report"]
+    assert [p.kind for p in ledger.publications(incident)] == ["report", "feed"]
     assert [r.version for r in portal.history(PIPELINE, PARTITION, "report").history] == [1]
     assert portal.content(PIPELINE, PARTITION, "report").content == clean_report
+    assert portal.content(PIPELINE, PARTITION, "feed").as_json() == clean_feed
     approvers = {a.who for r in ledger.approval_requests(incident) for a in ledger.answers(r.id)}
     assert approvers == {"rehearsal"}  # C retried, so C could not approve
 
@@ -129,7 +128,10 @@ def test_an_approved_report_the_portal_refused_is_republished_without_a_second_a
     assert len(ledger.approval_requests(incident)) == 1  # no second gate
     approved = [e for e in ledger.events(incident) if e.state == "approved"]
     assert approved[-1].detail["reused_from"] == ledger.approval_requests(incident)[0].flow_run_id
-    assert [p.version for p in ledger.publications(incident)] == [1]
+    assert [(p.kind, p.version) for p in ledger.publications(incident)] == [
+        ("report", 1),
+        ("feed", 1),
+    ]
     assert len(portal.history(PIPELINE, PARTITION, "report").history) == 1
 
 
