@@ -1,7 +1,7 @@
 """Filling events from backup files, against the database's own bulk load of the same files.
 
 Usage: .venv/bin/python bench/bench_backfill_fill.py [--rows 500k,1M] [--days 546] [--repeat 2]
-       [--url URL] [--schema S]
+       [--concurrency 1] [--url URL] [--schema S]
 For each size, that many events spread over `--days` days are generated in SQL and written to
 daily backup files by the product's writer (`warehouse.logs_storage.write_event_backup`). The
 days stay fixed, so rows per day (and per file) grow with the size. Each load then runs in a
@@ -11,7 +11,9 @@ fresh process:
   table, one transaction — SQLite: the CSV rows through `executemany`; PostgreSQL:
   `COPY ... FROM STDIN` of each file;
 - fill: `warehouse.recovery.restore_events_from_backup` for every day, into an empty table
-  (the `backfill.event_backup` step's code: a day per transaction, insert-only);
+  (the `backfill.event_backup` step's code, `warehouse.event_restore` on the one fill path
+  `warehouse.fill.fill_by_day`: a day per transaction, insert-only), on one connection like
+  the baseline unless `--concurrency` says more (PostgreSQL only; SQLite has one writer);
 - partial: the same fill when each day's last event is already there (late rows that did
   arrive), so every day's keys are checked against the table (on PostgreSQL: the staged path);
 - heap: the fill once more under tracemalloc, for its peak of Python memory.
@@ -129,7 +131,9 @@ def _cpu_seconds(backend_pid: int | None) -> float:
     return time.process_time() + (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
 
 
-def _run(mode: str, url: str, schema_name: str | None, root: str, days: list[date]) -> dict:
+def _run(
+    mode: str, url: str, schema_name: str | None, root: str, days: list[date], concurrency: int
+) -> dict:
     """One timed load in this (fresh) process: seconds, CPU seconds, rows, peak memory.
 
     The engine's one pooled connection is opened first, so the load uses that same server
@@ -148,7 +152,7 @@ def _run(mode: str, url: str, schema_name: str | None, root: str, days: list[dat
         _bulk_load(engine, [day_path(root, d, ".csv.gz") for d in days])
     else:
         platform = Platform(engine, config=WarehouseConfig(backup_storage_url=root))
-        restore_events_from_backup(platform, days)
+        restore_events_from_backup(platform, days, concurrency=concurrency)
     seconds, cpu = time.perf_counter() - t0, _cpu_seconds(pid) - cpu0
     py_peak = tracemalloc.get_traced_memory()[1] if mode == "traced" else 0
     tracemalloc.stop()
@@ -188,13 +192,14 @@ def _measure(n: int, args: argparse.Namespace, url: str, schema_name: str | None
     _generate_events(engine, n, args.days)
     write_event_backup(engine, root)
     _keep_last_of_each_day(engine)
-    runs = {"partial": _in_child("fill", url, schema_name, root, days)}
+    each = (url, schema_name, root, days, args.concurrency)
+    runs = {"partial": _in_child("fill", *each)}
     _empty_events(engine)
-    runs["traced"] = _in_child("traced", url, schema_name, root, days)
+    runs["traced"] = _in_child("traced", *each)
     for _ in range(args.repeat):
         for mode in ("baseline", "fill"):
             _empty_events(engine)
-            run = _in_child(mode, url, schema_name, root, days)
+            run = _in_child(mode, *each)
             best = runs.setdefault(mode, run)
             runs[mode] = {**run, **{k: min(run[k], best[k]) for k in ("seconds", "cpu")},
                           "peak_mb": max(run["peak_mb"], best["peak_mb"])}  # fmt: skip
@@ -219,6 +224,7 @@ def main() -> None:
     ap.add_argument("--rows", default="500k,1M", help="comma-separated sizes, e.g. 1M,5M,10M")
     ap.add_argument("--days", type=int, default=SCALES["bench"].days)
     ap.add_argument("--repeat", type=int, default=2, help="runs of each; the best is shown")
+    ap.add_argument("--concurrency", type=int, default=1, help="days filled at once (PostgreSQL)")
     ap.add_argument("--url", default=None)
     ap.add_argument("--schema", default=None)
     args = ap.parse_args()
@@ -227,7 +233,7 @@ def main() -> None:
     schema_name = args.schema or (None if url.startswith("sqlite") else f"bench_fill_{os.getpid()}")
     engine = engine_for(url, schema_name)
     print(f"{engine.url.render_as_string(hide_password=True)} schema={schema_name} "
-          f"days={args.days} best of {args.repeat}")  # fmt: skip
+          f"days={args.days} concurrency={args.concurrency} best of {args.repeat}")  # fmt: skip
     print(f"{'rows':>10} | {'bulk rows/s':>11} | {'fill rows/s':>11} {'ratio':>5} {'cpu':>5} | "
           f"{'partial rows/s':>14} {'ratio':>5} {'cpu':>5} | {'RSS MB bulk':>11} {'fill':>5} | "
           f"{'heap MB':>7} | {'load':>4}")  # fmt: skip

@@ -4,7 +4,7 @@
 activity logs (growth); `backfill.event_backup` restores events from backup storage
 (engagement). Both fill the source-of-record table the transform reads, so the re-run after
 them computes the partition from complete data. They insert only rows missing by key, one
-day per transaction with bounded concurrency, and log progress per day (`warehouse.restore`):
+day per transaction with bounded concurrency, and log progress per day (`warehouse.fill`):
 nothing already there is deleted or overwritten, and running them again adds nothing.
 """
 
@@ -80,7 +80,7 @@ def _gap_days(ctx: StepContext, params: FillParams, tables: tuple[str, ...]) -> 
 @step_type("backfill.activity_logs", params=FillParams, result=BackfillResult)
 def activity_logs(params: FillParams, ctx: StepContext) -> BackfillResult:
     """Backfill missing registrations and cancellations from the historical activity logs."""
-    from warehouse.restore import restore_users_from_logs
+    from warehouse.recovery import restore_users_from_logs
 
     days = params.days or _gap_days(ctx, params, ("registrations", "subscription_cancellations"))
     filled = (
@@ -106,7 +106,7 @@ def activity_logs(params: FillParams, ctx: StepContext) -> BackfillResult:
 @step_type("backfill.event_backup", params=FillParams, result=BackfillResult)
 def event_backup(params: FillParams, ctx: StepContext) -> BackfillResult:
     """Fill missing event data from backup storage into the event stream."""
-    from warehouse.restore import restore_events_from_backup
+    from warehouse.recovery import restore_events_from_backup
 
     days = params.days or _gap_days(ctx, params, ("events",))
     filled = (

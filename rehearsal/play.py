@@ -20,13 +20,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from faults import inject
 from faults.catalog import DETECTED_BY_VALIDATION
 from faults.portal_client import FaultingPortalClient
 from faults.records import InjectedFault
+from flows.events.emit import failure_event_parameter
 from foundation.settings import get_settings, temporary_settings
 from governance.ledger import Ledger
 from portal.client import PortalClient
@@ -167,16 +167,7 @@ def _fail(
         return None
     except PipelineFailure as failure:
         say(f"{cell.label}: pipeline.failed kind={failure.kind}: {failure.detail}")
-        payload = failure.payload()
-        if failure.evidence.get("flow_run_id"):
-            payload["flow_run_id"] = failure.evidence["flow_run_id"]
-        return {
-            "id": str(uuid.uuid4()),
-            "event": "pipeline.failed",
-            "occurred": datetime.now(UTC).isoformat(),
-            "resource": {"prefect.resource.id": f"pipeline.{cell.pipeline}"},
-            "payload": payload,
-        }
+        return failure_event_parameter(failure, failure.evidence.get("flow_run_id"))
 
 
 def _run_flow(cell: Cell) -> None:

@@ -5,14 +5,13 @@ deployments listen, those events would start real recoveries against the configu
 warehouse. So by default a rehearsal starts a server of its own (`deployments.local_server`)
 and stops it afterwards; tests name the session's server instead.
 
-The URL is made current for the whole process for the block, threads included (Prefect's
-log shipper and the threads runbooks run in read settings from the environment when they
-have no settings context), and handed to worker processes.
+The URL is current in this process's Prefect settings context for the block, and handed to
+the worker processes that play the cells (`rehearsal.matrix`), which start with it in their
+environment; nothing here writes `os.environ`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,32 +22,19 @@ def prefect_api(url: str | None = None) -> Iterator[str]:
     if url is None:
         from deployments.local_server import local_prefect_server
 
-        with local_prefect_server() as server, _process_wide(server.api_url):
+        with local_prefect_server() as server:
             try:
                 yield server.api_url
             finally:
-                _drain()  # send what is queued while the server still listens
+                drain()  # send what is queued while the server still listens
         return
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings({PREFECT_API_URL: url}), _process_wide(url):
+    with temporary_settings({PREFECT_API_URL: url}):
         yield url
 
 
-@contextmanager
-def _process_wide(url: str) -> Iterator[None]:
-    before = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = url
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("PREFECT_API_URL", None)
-        else:
-            os.environ["PREFECT_API_URL"] = before
-
-
-def _drain() -> None:
+def drain() -> None:
     """Flush Prefect's log and event senders of this process (bounded wait)."""
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker

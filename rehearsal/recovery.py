@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from prefect.exceptions import PrefectHTTPStatusError
+from prefect.exceptions import Pause, PrefectHTTPStatusError
 
 from flows.approval.answering import AnswerError, answer_gate
 from flows.language.compiler import compile_runbook
@@ -112,12 +112,25 @@ def run_recovery(
             False,
             f"the runbook crashed: {error or '?'}",
             incident_id,
-            infrastructure=isinstance(error, PrefectHTTPStatusError | httpx.HTTPError),
+            infrastructure=_api_failed(error),
         )
     state = box[0]
     if state.is_completed():
         return RunInfo(True, True, f"{compiled.name} completed", incident_id)
     return RunInfo(True, False, _why_failed(ledger, incident_id, state), incident_id)
+
+
+REPLAYED_TRANSITION = "already made this state transition"
+"""Prefect's answer to a state change its client sent twice (the first reply was lost, e.g. the
+server's database was busy): for a pause, the client raises `Pause` out of the flow although
+the run did pause. The API failed the run, not the runbook."""
+
+
+def _api_failed(error: BaseException | None) -> bool:
+    """Whether the run ended because the Prefect API failed, so the cell is played again."""
+    if isinstance(error, PrefectHTTPStatusError | httpx.HTTPError):
+        return True
+    return isinstance(error, Pause) and REPLAYED_TRANSITION in str(error)
 
 
 def _why_failed(ledger: Ledger, incident_id: int | None, state: Any) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import typer
 
+from flows.events.contract import PARTITION_LABEL
 from governance.ledger_records import RESOLVED_STATES, Incident
 
 
@@ -87,7 +88,10 @@ def original_event(incident: Incident) -> dict[str, Any]:
         "id": incident.event_id,
         "event": "pipeline.failed",
         "occurred": incident.opened_at.isoformat(),
-        "resource": {"prefect.resource.id": f"pipeline.{incident.pipeline}"},
+        "resource": {
+            "prefect.resource.id": f"pipeline.{incident.pipeline}",
+            PARTITION_LABEL: incident.partition,
+        },
         "payload": {
             "kind": incident.kind,
             "partition": incident.partition,

@@ -1,21 +1,22 @@
 """Backfilling warehouse days that are missing: growth days from the activity logs.
 
-Works one day at a time, each day in its own transaction, and inserts only rows whose key is
-absent (`INSERT ... SELECT ... WHERE NOT EXISTS`): a row the warehouse already has is never
-deleted or overwritten, a crash loses at most the day in flight, and a second run adds
-nothing. Restoring a source's missing rows (late data) is `warehouse.restore`.
+Works one day at a time through `warehouse.fill.fill_by_day`, each day in its own
+transaction, and inserts only rows whose key is absent (`INSERT ... SELECT ... WHERE NOT
+EXISTS`): a row the warehouse already has is never deleted or overwritten, a crash loses at
+most the day in flight, and a second run adds nothing. Restoring a source's missing rows
+(late data) is `warehouse.user_restore` and `warehouse.event_restore`.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Engine, bindparam, text
+from sqlalchemy import Connection, Date, Engine, bindparam, text
 
 from warehouse.activity_logs import load_activity_logs
 from warehouse.calendar import partition_of
 from warehouse.db import Platform
-from warehouse.fill import FillResult
+from warehouse.fill import FillResult, Progress, fill_by_day
 from warehouse.partition_state import mark_changed
 from warehouse.pipelines.growth import aggregate_growth
 from warehouse.sql import bound, partition_params
@@ -36,7 +37,9 @@ _WEEK_ROLLUP = bound(aggregate_growth.steps[1].insert_sql)
 _DELETE_WEEK = text("DELETE FROM growth_weekly WHERE partition_key = :p")
 
 
-def backfill_from_activity_logs(engine: Engine | Platform, days: list[date]) -> FillResult:
+def backfill_from_activity_logs(
+    engine: Engine | Platform, days: list[date], *, progress: Progress | None = None
+) -> FillResult:
     """Add the `growth_daily` rows of `days` missing from the warehouse, from the activity logs.
 
     Per day, in one transaction: stage the day's log file, insert the (day, region) rows the
@@ -47,14 +50,16 @@ def backfill_from_activity_logs(engine: Engine | Platform, days: list[date]) -> 
     platform = Platform.of(engine)
     root = platform.config.activity_logs()
     calendar = platform.config.fiscal_calendar
-    inserted = lines = 0
-    for day in sorted(set(days)):
+
+    def fill_day(conn: Connection, day: date) -> tuple[int, int]:
         week = partition_of("week", day, calendar)
         params = {**partition_params(week), "day": day}
-        with platform.warehouse.begin() as conn:
-            lines += load_activity_logs(conn, [day], root)
-            inserted += conn.execute(_GROWTH_DAY, params).rowcount
-            conn.execute(_DELETE_WEEK, params)
-            conn.execute(_WEEK_ROLLUP, params)
-            mark_changed(conn, aggregate_growth.name, week.key)
-    return FillResult(len(set(days)), inserted, lines)
+        lines = load_activity_logs(conn, [day], root)
+        inserted = conn.execute(_GROWTH_DAY, params).rowcount
+        conn.execute(_DELETE_WEEK, params)
+        conn.execute(_WEEK_ROLLUP, params)
+        mark_changed(conn, aggregate_growth.name, week.key)
+        return inserted, lines
+
+    # one day at a time: days of one week roll the same week up
+    return fill_by_day(platform.warehouse, days, fill_day, concurrency=1, progress=progress)

@@ -1,12 +1,14 @@
 """Filling the event stream from backup storage: each day's file streamed in, insert-only.
 
-A day is one transaction and its file is never held in memory; Python touches no row.
+This is the one event restore: the `backfill.event_backup` step and the fill bench run it.
+Days go through `warehouse.fill.fill_by_day`: one transaction per day, days at once on
+PostgreSQL, progress per day. A day's file is never held in memory and Python touches no row.
 SQLite receives the CSV rows straight from the decompressing reader through `executemany` of
 one `INSERT ... ON CONFLICT (event_id) DO NOTHING`. PostgreSQL `COPY`s a day that has no rows
 yet straight into `events` (a whole day missing: the bulk load itself), and any other day
 into a temporary table, inserting from it the same way. Either way a key already in the table
 is left as it is (an event that reached the source after its backup was written is kept), a
-crash loses at most the day in flight, and a second run adds nothing. A file that is
+crash loses at most the days in flight, and a second run adds nothing. A file that is
 damaged, or holds a row of another day or of the wrong type, stops the restore at that day
 with the file and line.
 """
@@ -16,8 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager, nullcontext
+from contextlib import closing
 from datetime import date
 from typing import IO
 
@@ -25,7 +26,7 @@ import psycopg
 from sqlalchemy import Connection, Engine, text
 
 from warehouse.db import Platform
-from warehouse.fill import FillResult
+from warehouse.fill import FillResult, Progress, fill_by_day
 from warehouse.logs_storage import (
     EVENT_COLUMNS,
     UNREADABLE,
@@ -39,7 +40,13 @@ _COLS = ", ".join(EVENT_COLUMNS)
 _BLOCK = 1 << 20  # bytes handed to COPY at a time
 
 
-def restore_events_from_backup(engine: Engine | Platform, days: list[date]) -> FillResult:
+def restore_events_from_backup(
+    engine: Engine | Platform,
+    days: list[date],
+    *,
+    concurrency: int = 4,
+    progress: Progress | None = None,
+) -> FillResult:
     """Add the events of `days` that the backup holds and the event stream lacks (by event_id).
 
     Every requested day must have a backup file (checked before anything is written). A
@@ -53,27 +60,12 @@ def restore_events_from_backup(engine: Engine | Platform, days: list[date]) -> F
     if absent:
         raise FileNotFoundError(f"no event backup for {', '.join(absent)} under {root}")
     source = platform.source("events")
-    postgres = source.dialect.name == "postgresql"
-    load = _postgres_day if postgres else _sqlite_day
-    inserted = read = 0
-    with source.connect() as conn, _postgres_stage(conn) if postgres else nullcontext():
-        for day in wanted:
-            with conn.begin():
-                day_read, day_inserted = load(conn, day, root)
-            read, inserted = read + day_read, inserted + day_inserted
-    return FillResult(len(wanted), inserted, read)
+    load = _postgres_day if source.dialect.name == "postgresql" else _sqlite_day
 
+    def fill_day(conn: Connection, day: date) -> tuple[int, int]:
+        return load(conn, day, root)
 
-@contextmanager
-def _postgres_stage(conn: Connection) -> Iterator[None]:
-    """The temporary table PostgreSQL COPYs into: emptied at every commit, dropped at the end."""
-    with conn.begin():
-        conn.execute(_PG_STAGE)
-    try:
-        yield
-    finally:
-        with conn.begin():
-            conn.execute(text("DROP TABLE IF EXISTS event_restore_stage"))
+    return fill_by_day(source, wanted, fill_day, concurrency=concurrency, progress=progress)
 
 
 def _sqlite_day(conn: Connection, day: date, root: str) -> tuple[int, int]:
@@ -109,7 +101,7 @@ def _sqlite_insert(conn: Connection, day: date, path: str, stream: IO[bytes]) ->
         )
         line = backup_line_of(path, bad[0])
         raise _bad_row(path, line, f"{field} is {value!r}, not {_CHECKED[field]}")
-    return reader.line_num, inserted
+    return inserted, reader.line_num
 
 
 def _bad_row(path: str, line: int | None, what: str) -> BackupFileError:
@@ -136,9 +128,9 @@ _SQLITE_BAD_ROW = text("""
                AND typeof(session_id) = 'integer' AND datetime(occurred_at) IS NOT NULL)
     LIMIT 1""")
 _PG_STAGE = text("""
-    CREATE TEMPORARY TABLE IF NOT EXISTS event_restore_stage (
+    CREATE TEMPORARY TABLE event_restore_stage (
         event_id BIGINT, user_id BIGINT, session_id BIGINT, event_date DATE,
-        occurred_at TIMESTAMP, event_type VARCHAR(16)) ON COMMIT DELETE ROWS""")
+        occurred_at TIMESTAMP, event_type VARCHAR(16)) ON COMMIT DROP""")
 _PG_DAY_HAS_ROWS = text("SELECT 1 FROM events WHERE event_date = :day LIMIT 1")
 _PG_OTHER_DAY = text("""SELECT event_id FROM event_restore_stage
                         WHERE event_date <> :day OR event_date IS NULL LIMIT 1""")
@@ -161,16 +153,18 @@ def _postgres_day(conn: Connection, day: date, root: str) -> tuple[int, int]:
     if conn.execute(_PG_DAY_HAS_ROWS, {"day": day}).first() is None:
         try:
             with conn.begin_nested(), open_event_backup(day, root) as (path, header, stream):
-                return _copy(conn, "events", path, header, stream, where=day)
+                read, copied = _copy(conn, "events", path, header, stream, where=day)
+                return copied, read
         except (psycopg.errors.UniqueViolation, _NotOnlyNewRows):
             pass
+    conn.execute(_PG_STAGE)  # dropped when the day's transaction ends
     with open_event_backup(day, root) as (path, header, stream):
         read, _ = _copy(conn, "event_restore_stage", path, header, stream)
     other = conn.execute(_PG_OTHER_DAY, {"day": day}).first()
     if other is not None:
         line = backup_line_of(path, other[0])
         raise _bad_row(path, line, f"event_date is not {day}, the file's day")
-    return read, conn.execute(_PG_INSERT).rowcount
+    return conn.execute(_PG_INSERT).rowcount, read
 
 
 def _copy(

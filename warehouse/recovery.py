@@ -1,8 +1,9 @@
 """Building blocks recovery steps call: counts, gaps, backfills and annotations.
 
-Each is idempotent and transactional; the backfills (`warehouse.backfill`) and restores
-(`warehouse.restore`, `warehouse.event_restore`) only add rows that are missing, so running a
-step twice, or after a crash, leaves the same warehouse.
+Each is idempotent and transactional; the backfill (`warehouse.backfill`) and the restores
+(`warehouse.user_restore`, `warehouse.event_restore`) go through one fill path
+(`warehouse.fill.fill_by_day`: a transaction per day) and only add rows that are missing by
+key, so running a step twice, or after a crash, leaves the same warehouse.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from warehouse.db import Platform
 from warehouse.event_restore import restore_events_from_backup
 from warehouse.fill import FillResult
 from warehouse.pipelines import get_pipeline, resolve
-from warehouse.restore import restore_users_from_logs
 from warehouse.sql import bound, partition_params
 from warehouse.tables import annotations, partition_runs
+from warehouse.user_restore import restore_users_from_logs
 
 
 @dataclass(frozen=True)

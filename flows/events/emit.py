@@ -19,6 +19,7 @@ from prefect.events import Event
 from flows.events.api_errors import NO_API_HINT, api_url, explain, explain_response
 from flows.events.contract import DETAIL_LIMIT, EVENT_NAME, PARTITION_LABEL, RESOURCE_PREFIX
 from foundation.errors import RecoveryError, TransientError
+from warehouse.failures import PipelineFailure
 
 
 class DeliveryError(RecoveryError, TransientError):
@@ -70,6 +71,24 @@ def failure_event(
         related=related,
         payload=payload,
     )
+
+
+def failure_event_parameter(
+    failure: PipelineFailure, flow_run_id: UUID | str | None = None
+) -> dict[str, Any]:
+    """A `PipelineFailure` as a recovery's `event` parameter (a new event id, now), the shape a
+    trigger hands it: what a run started in process (rehearsal, tests) passes to the flow."""
+    event = failure_event(
+        failure.pipeline, str(failure.kind), failure.partition, failure.detail,
+        flow_run_id=flow_run_id,
+    )  # fmt: skip
+    return {
+        "id": str(event.id),
+        "event": event.event,
+        "occurred": event.occurred.isoformat(),
+        "resource": dict(event.resource),
+        "payload": event.payload,
+    }
 
 
 async def deliver(events: Sequence[Event], *, require_server: bool = True) -> None:

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from faults import clear_faults, inject
-from flows.events.emit import failure_event as emitted_failure
+from flows.events.emit import failure_event_parameter
 from foundation.settings import get_settings
 from governance.ledger import Ledger
 from portal.client import PortalClient
@@ -27,7 +27,7 @@ from warehouse.db import Platform
 from warehouse.failures import PipelineFailure
 from warehouse.runner import run_pipeline
 
-pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.prefect, pytest.mark.timeout(600)]
 PIPELINE, PARTITION = "aggregate_profit", "2026-03"
 
 
@@ -45,12 +45,6 @@ def world(prefect_harness: None, templates: Callable[[Backend], Template]) -> It
             portal.close()
             ledger.dispose()
             platform.dispose()
-
-
-def failure_event(failure: PipelineFailure) -> dict[str, Any]:
-    """The event the pipeline's failure emits, as the recovery receives it."""
-    event = emitted_failure(PIPELINE, str(failure.kind), failure.partition, failure.detail)
-    return event.model_dump(mode="json")
 
 
 def retry_answering_gates(ledger: Ledger, event_id: str, *args: str) -> Any:
@@ -80,7 +74,7 @@ def test_a_data_quality_incident_fixed_by_hand_is_retried_to_one_publication(wor
     inject(platform, "data_quality", PIPELINE, PARTITION, "null_critical")
     with pytest.raises(PipelineFailure) as failed:
         run_pipeline(platform, PIPELINE, PARTITION)
-    event = failure_event(failed.value)
+    event = failure_event_parameter(failed.value)
 
     first = run_recovery(PIPELINE, event, ledger, timeout=120)
     assert not first.completed and "quality: critical_not_null" in first.summary
@@ -114,7 +108,7 @@ def test_an_approved_report_the_portal_refused_is_republished_without_a_second_a
     platform, ledger, portal = world
     run_pipeline(platform, PIPELINE, PARTITION)
     fault = inject(platform, "report_publishing", PIPELINE, PARTITION)
-    event = failure_event(
+    event = failure_event_parameter(
         PipelineFailure("report_publishing", PARTITION, "portal answered 503", pipeline=PIPELINE)
     )
     first = run_recovery(PIPELINE, event, ledger, timeout=120)

@@ -13,11 +13,12 @@ from tests.warehouse.sample import GOLDEN, PARTITIONS
 from warehouse.cleanup import clean_half_written
 from warehouse.completeness import find_gaps
 from warehouse.db import Platform
+from warehouse.event_restore import restore_events_from_backup
 from warehouse.failures import PipelineFailure
 from warehouse.partition_state import read_state
 from warehouse.readiness import probe
-from warehouse.restore import RESTORED_MARK, restore_events_from_backup, restore_users_from_logs
 from warehouse.runner import run_pipeline
+from warehouse.user_restore import RESTORED_MARK, restore_users_from_logs
 
 
 def golden(pipeline: str) -> str:
