@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from uuid import UUID
 from prefect.client.orchestration import get_client
 
 from deployments.local_server import LocalServer
+from flows.events.contract import PARTITION_LABEL
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP_MODULES = ["tests.step_types", "tests.e2e.steps"]
@@ -253,14 +255,19 @@ def suspended(state: Any) -> bool:
     return state is not None and state.is_paused() and state.name == "Suspended"
 
 
-def failure_event(n: int, partition: str = "2026-10") -> dict[str, Any]:
-    """A `pipeline.failed` event as the deployment trigger passes it to a run."""
+def failure_event(n: int, partition: str | None = None) -> dict[str, Any]:
+    """A `pipeline.failed` event as the deployment trigger passes it to a run.
+
+    Each `n` has a fiscal month of its own (from 2001-01): the ledger keeps one open incident
+    per pipeline and partition, so events of one month would attach to the first run's.
+    """
+    key = partition or f"{2001 + n // 12}-{n % 12 + 1:02d}"
     return {
-        "id": f"e2e-{os.getpid()}-{time.time_ns()}-{n}",
+        "id": str(uuid.uuid4()),
         "event": "pipeline.failed",
         "occurred": "2026-11-02T09:00:00+00:00",
-        "resource": {"prefect.resource.id": "pipeline.aggregate_profit"},
-        "payload": {"kind": "data_quality", "partition": partition},
+        "resource": {"prefect.resource.id": "pipeline.aggregate_profit", PARTITION_LABEL: key},
+        "payload": {"kind": "data_quality", "partition": key},
     }
 
 
