@@ -7,7 +7,7 @@ import pytest
 from flows.run_services import open_command_services
 from runbook_cli.demo.story import run_demo
 
-pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]
 
 
 def test_demo_recovers_a_failed_pipeline_and_republishes_after_approval(

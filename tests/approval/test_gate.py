@@ -12,7 +12,7 @@ from flows.approval.answering import AnswerError, answer_gate
 from governance.ledger import Ledger
 from tests.approval.conftest import GatedRun, flow_run_state, run_input, wait_until_paused
 
-pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+pytestmark = [pytest.mark.prefect]
 
 
 def ledger_answers(run: GatedRun, ledger: Ledger) -> list[tuple[str, str, bool]]:

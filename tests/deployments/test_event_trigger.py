@@ -18,7 +18,7 @@ from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
 from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

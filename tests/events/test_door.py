@@ -13,7 +13,7 @@ from flows.language.catalog import PipelineCatalog
 from governance.ledger import Ledger
 from tests.events.conftest import event_param, events_runbook, fresh_day, run
 
-pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+pytestmark = [pytest.mark.prefect]
 
 
 def _started(state) -> datetime:  # type: ignore[no-untyped-def]

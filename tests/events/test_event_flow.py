@@ -26,7 +26,7 @@ from governance.ledger import Ledger
 from runbook_cli.main import app
 from tests.events.conftest import RUNBOOK, fresh_day
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(600)]
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 FLOOD = int(os.environ.get("RUNBOOK_TEST_FLOOD", "1000"))
 NAME = "unit-profit-experiments"

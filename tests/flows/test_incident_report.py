@@ -37,7 +37,7 @@ from runbook_cli.main import app
 from tests.approval.conftest import GatedRun, _find_run, wait_until_paused
 from tests.governance.conftest import migrated_ledger
 
-pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]
 
 
 class RepublishParams(BaseModel):

@@ -23,7 +23,7 @@ from flows.language.validator import validate_text
 from flows.run_services import open_command_services
 from foundation.settings import temporary_settings
 
-pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+pytestmark = [pytest.mark.prefect]
 
 EVENT = failure_event("unit_profit_experiments", "etl_job_failure", "2026-10-14").model_dump(
     mode="json"
