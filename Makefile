@@ -28,7 +28,7 @@ test: setup  ## What CI runs: the import contract and every test but `slow` and 
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -m "not slow and not matrix" || { status=$$?; [ $$status -ne 5 ] || echo "pytest collected no tests: that is a failure" >&2; exit $$status; }
 
-test-full: setup  ## Every test but the rehearsal matrix, `slow` ones included (floods, crashes, scale)
+test-full: setup  ## Every test but the rehearsal matrix, `slow` ones included (crashes, 50 gates, scale)
 	[ ! -x .ci/install-system-packages ] || .ci/install-system-packages
 	.ci/ensure-services
 	$(BIN)/lint-imports --no-cache

@@ -73,6 +73,7 @@ def runbook_text(steps: int) -> str:
         "    with:",
         '      partition: "{{ params.partition }}"',
         '      approved_sha256: "{{ steps.report.outputs.sha256 }}"',
+        '      approved_feed_sha256: "{{ steps.report.outputs.feed_sha256 }}"',
         "on_failure:",
         "  - id: tell",
         "    uses: notify.engineers",

@@ -8,6 +8,10 @@ Endpoints (reads are public, as an investor-facing page would be; writes need th
   receipt for a new version, 200 with the earlier receipt for a replay (header
   `Idempotent-Replayed: true`) or unchanged content, 409 when the key was used for
   different content.
+- `POST /api/releases/{pipeline}/{partition}`: body is JSON `{"report": "<CSV text>",
+  "feed": {...}}`, a report and its feed approved together; both are stored in one
+  transaction (each under `<Idempotency-Key>:report` / `:feed`), so the portal holds both or
+  neither. Answers `{"report": receipt, "feed": receipt}`, 201 when either is new.
 - `GET /`: HTML listing; `GET /api/publications[?pipeline=]`: the same as JSON.
 - `GET /api/publications/{pipeline}/{partition}`: the latest report and feed with content.
 - `GET /api/publications/{pipeline}/{partition}/{kind}`: every version's receipt.
@@ -34,7 +38,7 @@ from portal.content import MEDIA_TYPES, ContentError, Kind, count_csv_rows, pars
 from portal.database import portal_engine, require_portal_schema
 from portal.faults import FAULT_PLAN, FaultInjection, FaultState, FaultStore
 from portal.html import render_listing
-from portal.models import PublicationHistory, PublicationSummary, Receipt
+from portal.models import PublicationHistory, PublicationSummary, Receipt, ReleaseReceipt
 from portal.storage import IdempotencyConflict, Outcome, PublicationStore, Upload
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
@@ -67,6 +71,32 @@ async def _read_body(request: Request, limit: int, allowed_types: set[str]) -> b
             raise HTTPException(413, f"upload exceeds {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _upload(kind: Kind, pipeline: str, partition: str, data: bytes, key: str) -> Upload:
+    """A validated upload: a CSV report as sent, a feed in canonical JSON."""
+    try:
+        rows = count_csv_rows(data) if kind == "report" else None
+        content = data if kind == "report" else parse_feed(data)
+    except ContentError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return Upload(
+        pipeline=pipeline,
+        partition=partition,
+        kind=kind,
+        content=content,
+        sha256=sha256(content),
+        content_type=MEDIA_TYPES[kind],
+        rows=rows,
+        idempotency_key=key,
+    )
+
+
+def _outcome_headers(outcomes: list[Outcome]) -> dict[str, str]:
+    headers = {"Publication-Outcome": ",".join(o.value for o in outcomes)}
+    if all(o is Outcome.REPLAYED for o in outcomes):
+        headers["Idempotent-Replayed"] = "true"
+    return headers
 
 
 def create_portal(config: PortalConfig) -> FastAPI:
@@ -103,30 +133,47 @@ def create_portal(config: PortalConfig) -> FastAPI:
             config.max_upload_bytes,
             REPORT_TYPES if kind == "report" else FEED_TYPES,
         )
-        try:
-            rows = count_csv_rows(data) if kind == "report" else None
-            content = data if kind == "report" else parse_feed(data)
-        except ContentError as exc:
-            raise HTTPException(422, str(exc)) from exc
-        upload = Upload(
-            pipeline=pipeline,
-            partition=partition,
-            kind=kind,
-            content=content,
-            sha256=sha256(content),
-            content_type=MEDIA_TYPES[kind],
-            rows=rows,
-            idempotency_key=key,
+        upload = _upload(kind, pipeline, partition, data, key)
+        ((receipt, outcome),) = await _store(upload)
+        return JSONResponse(
+            receipt.model_dump(mode="json"),
+            status_code=201 if outcome is Outcome.CREATED else 200,
+            headers=_outcome_headers([outcome]),
         )
+
+    async def _store(*uploads: Upload) -> list[tuple[Receipt, Outcome]]:
         try:
-            receipt, outcome = await run_in_threadpool(store.publish, upload)
+            return await run_in_threadpool(store.publish_together, list(uploads))
         except IdempotencyConflict as exc:
             raise HTTPException(409, str(exc)) from exc
-        headers = {"Publication-Outcome": outcome.value}
-        if outcome is Outcome.REPLAYED:
-            headers["Idempotent-Replayed"] = "true"
-        status = 201 if outcome is Outcome.CREATED else 200
-        return JSONResponse(receipt.model_dump(mode="json"), status_code=status, headers=headers)
+
+    @api.post("/api/releases/{pipeline}/{partition}", dependencies=[Depends(require_token)])
+    async def publish_release(
+        request: Request, pipeline: PipelineName, partition: PartitionName, key: IdempotencyKey
+    ) -> JSONResponse:
+        """Store a report and its feed as one release: both versions or neither."""
+        data = await _read_body(request, 2 * config.max_upload_bytes, FEED_TYPES)
+        try:
+            body = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise HTTPException(422, f"release is not valid JSON: {exc}") from exc
+        if not isinstance(body, dict) or set(body) != {"report", "feed"}:
+            raise HTTPException(422, 'a release is a JSON object {"report": "...", "feed": {...}}')
+        if not isinstance(body["report"], str):
+            raise HTTPException(422, "release report must be the CSV text, as a JSON string")
+        report = _upload("report", pipeline, partition, body["report"].encode(), f"{key}:report")
+        feed = _upload(
+            "feed", pipeline, partition, json.dumps(body["feed"]).encode(), f"{key}:feed"
+        )
+        stored = await _store(report, feed)
+        (report_receipt, report_outcome), (feed_receipt, feed_outcome) = stored
+        release = ReleaseReceipt(report=report_receipt, feed=feed_receipt)
+        outcomes = [report_outcome, feed_outcome]
+        return JSONResponse(
+            release.model_dump(mode="json"),
+            status_code=201 if Outcome.CREATED in outcomes else 200,
+            headers=_outcome_headers(outcomes),
+        )
 
     @api.post("/api/reports/{pipeline}/{partition}", dependencies=[Depends(require_token)])
     async def publish_report(

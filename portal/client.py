@@ -28,7 +28,13 @@ from portal.errors import (
     PortalUnavailableError,
     error_for_status,
 )
-from portal.models import PublicationHistory, PublicationSummary, PublishedContent, Receipt
+from portal.models import (
+    PublicationHistory,
+    PublicationSummary,
+    PublishedContent,
+    Receipt,
+    ReleaseReceipt,
+)
 from portal.retry import TRANSIENT_STATUSES, RetryPolicy, parse_retry_after
 
 logger = logging.getLogger(__name__)
@@ -85,6 +91,45 @@ class PortalClient:
         except ContentError as exc:
             raise PortalPayloadError(str(exc)) from exc
         return self._publish("feed", pipeline, partition, content, idempotency_key)
+
+    def publish_release(
+        self,
+        pipeline: str,
+        partition: str,
+        csv_bytes: bytes,
+        feed: dict[str, Any],
+        idempotency_key: str,
+    ) -> ReleaseReceipt:
+        """Publish a report and its feed together: the portal stores both or neither."""
+        try:
+            count_csv_rows(csv_bytes)
+            text = csv_bytes.decode("utf-8")
+            feed_content = canonical_feed(feed)
+        except (ContentError, UnicodeDecodeError) as exc:
+            raise PortalPayloadError(str(exc)) from exc
+        path = f"/api/releases/{quote(pipeline, safe='')}/{quote(partition, safe='')}"
+        response = self._request(
+            "POST",
+            path,
+            json={"report": text, "feed": feed},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        release = ReleaseReceipt.model_validate_json(response.content)
+        for receipt, sent in ((release.report, csv_bytes), (release.feed, feed_content)):
+            if receipt.sha256 != sha256(sent):
+                raise PortalIntegrityError(
+                    f"{receipt.kind} receipt {receipt.id} has sha256 {receipt.sha256}, "
+                    f"sent {sha256(sent)}"
+                )
+        logger.info(
+            "portal release %s/%s report v%s feed v%s: %s",
+            pipeline,
+            partition,
+            release.report.version,
+            release.feed.version,
+            response.headers.get("Publication-Outcome", "stored"),
+        )
+        return release
 
     def _publish(
         self, kind: Kind, pipeline: str, partition: str, content: bytes, key: str

@@ -127,7 +127,9 @@ class FaultStore:
 
 
 def _is_publish(scope: Scope) -> bool:
-    return scope["method"] == "POST" and scope["path"].startswith(("/api/reports", "/api/feeds"))
+    return scope["method"] == "POST" and scope["path"].startswith(
+        ("/api/reports", "/api/feeds", "/api/releases")
+    )
 
 
 def _exempt(scope: Scope) -> bool:

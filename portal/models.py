@@ -28,6 +28,15 @@ class Receipt(BaseModel):
     stored_at: datetime
 
 
+class ReleaseReceipt(BaseModel):
+    """A report and its dashboard feed, stored together in one transaction."""
+
+    model_config = ConfigDict(frozen=True)
+
+    report: Receipt
+    feed: Receipt
+
+
 class PublicationSummary(BaseModel):
     """The latest version of one (pipeline, partition, kind) and how many versions exist."""
 

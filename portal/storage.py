@@ -4,7 +4,8 @@ One transaction per publish: look up the idempotency key, compare the request's
 fingerprint (pipeline, partition, kind, checksum), and either replay the stored receipt,
 refuse with a conflict, or write the next version. Racing writers (two workers, a client
 retrying while its first attempt is still running) meet a unique constraint and redo the
-lookup, so a key never yields two publications.
+lookup, so a key never yields two publications. A release (a report and its feed, approved
+together) is stored in one transaction: the portal holds both or neither.
 """
 
 from __future__ import annotations
@@ -64,59 +65,67 @@ class PublicationStore:
 
     def publish(self, upload: Upload) -> tuple[Receipt, Outcome]:
         """Store the upload once per idempotency key; raise IdempotencyConflict on key reuse."""
+        ((receipt, outcome),) = self.publish_together([upload])
+        return receipt, outcome
+
+    def publish_together(self, uploads: list[Upload]) -> list[tuple[Receipt, Outcome]]:
+        """Store every upload in one transaction, each once per its idempotency key.
+
+        A conflict on any key stores none of them.
+        """
         for attempt in range(self.attempts):
             try:
-                return self._publish_once(upload)
+                with self.engine.begin() as conn:
+                    return [self._store(conn, upload) for upload in uploads]
             except IntegrityError:
                 if attempt == self.attempts - 1:
                     raise
         raise AssertionError("unreachable")
 
-    def _publish_once(self, upload: Upload) -> tuple[Receipt, Outcome]:
-        with self.engine.begin() as conn:
-            seen = conn.execute(
-                select(idempotency_keys).where(idempotency_keys.c.key == upload.idempotency_key)
-            ).first()
-            if seen is not None:
-                fingerprint = (seen.pipeline, seen.partition, seen.kind, seen.sha256)
-                if fingerprint != (upload.pipeline, upload.partition, upload.kind, upload.sha256):
-                    raise IdempotencyConflict(
-                        f"idempotency key {upload.idempotency_key!r} was used for "
-                        f"{seen.kind} {seen.pipeline}/{seen.partition} sha256 {seen.sha256[:12]}"
-                    )
-                row = conn.execute(
-                    select(*_RECEIPT_COLUMNS).where(publications.c.id == seen.publication_id)
-                ).one()
-                return _receipt(row), Outcome.REPLAYED
+    def _store(self, conn: Any, upload: Upload) -> tuple[Receipt, Outcome]:
+        seen = conn.execute(
+            select(idempotency_keys).where(idempotency_keys.c.key == upload.idempotency_key)
+        ).first()
+        if seen is not None:
+            fingerprint = (seen.pipeline, seen.partition, seen.kind, seen.sha256)
+            if fingerprint != (upload.pipeline, upload.partition, upload.kind, upload.sha256):
+                raise IdempotencyConflict(
+                    f"idempotency key {upload.idempotency_key!r} was used for "
+                    f"{seen.kind} {seen.pipeline}/{seen.partition} sha256 {seen.sha256[:12]}"
+                )
+            row = conn.execute(
+                select(*_RECEIPT_COLUMNS).where(publications.c.id == seen.publication_id)
+            ).one()
+            return _receipt(row), Outcome.REPLAYED
 
-            latest = conn.execute(
-                select(*_RECEIPT_COLUMNS)
-                .where(self._series(upload.pipeline, upload.partition, upload.kind))
-                .order_by(publications.c.version.desc())
-                .limit(1)
-            ).first()
-            if latest is not None and latest.sha256 == upload.sha256:
-                self._remember_key(conn, upload, latest.id)
-                return _receipt(latest), Outcome.UNCHANGED
+        latest = conn.execute(
+            select(*_RECEIPT_COLUMNS)
+            .where(self._series(upload.pipeline, upload.partition, upload.kind))
+            .order_by(publications.c.version.desc())
+            .limit(1)
+        ).first()
+        if latest is not None and latest.sha256 == upload.sha256:
+            self._remember_key(conn, upload, latest.id)
+            return _receipt(latest), Outcome.UNCHANGED
 
-            publication_id = uuid.uuid4().hex
-            values = {
-                "id": publication_id,
-                "pipeline": upload.pipeline,
-                "partition": upload.partition,
-                "kind": upload.kind,
-                "version": 1 if latest is None else latest.version + 1,
-                "sha256": upload.sha256,
-                "size_bytes": len(upload.content),
-                "rows": upload.rows,
-                "content_type": upload.content_type,
-                "content": upload.content,
-                "stored_at": utcnow(),
-            }
-            conn.execute(insert(publications).values(**values))
-            self._remember_key(conn, upload, publication_id)
-            del values["content"]
-            return Receipt.model_validate(values), Outcome.CREATED
+        publication_id = uuid.uuid4().hex
+        values = {
+            "id": publication_id,
+            "pipeline": upload.pipeline,
+            "partition": upload.partition,
+            "kind": upload.kind,
+            "version": 1 if latest is None else latest.version + 1,
+            "sha256": upload.sha256,
+            "size_bytes": len(upload.content),
+            "rows": upload.rows,
+            "content_type": upload.content_type,
+            "content": upload.content,
+            "stored_at": utcnow(),
+        }
+        conn.execute(insert(publications).values(**values))
+        self._remember_key(conn, upload, publication_id)
+        del values["content"]
+        return Receipt.model_validate(values), Outcome.CREATED
 
     @staticmethod
     def _remember_key(conn: Any, upload: Upload, publication_id: str) -> None:

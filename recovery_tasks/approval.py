@@ -3,8 +3,9 @@
 `approval.on_call` shows the evidence in the Prefect UI (the paused run's Resume form) and
 continues only after `min_approvals` distinct authorized approvals. The waiting itself is the
 run's gate service (`ctx.services.gate`, provided by `flows.approval.gate`). With
-`reuse_approval_of`, a retried incident whose report bytes equal ones already approved in
-an earlier run of the same incident does not pause again (`recovery_tasks.approval_reuse`).
+`reuse_approval_of` (and `reuse_approval_of_feed`), a retried incident whose report bytes
+(and dashboard feed) equal ones already approved in an earlier run of the same incident does
+not pause again (`recovery_tasks.approval_reuse`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ class OnCallApprovalParams(BaseModel):
         default=None,
         description="sha256 of the report (a template of the report step's outputs): an "
         "approval of exactly these bytes earlier in the same incident counts again",
+    )
+    reuse_approval_of_feed: str | None = Field(
+        default=None,
+        description="sha256 of the dashboard feed (the report step's feed_sha256): with "
+        "reuse_approval_of, the earlier approval counts only if it saw this feed too",
     )
 
 
@@ -82,7 +88,11 @@ def _reuse(params: OnCallApprovalParams, ctx: StepContext) -> ApprovalResult | N
         return None
     services = ctx.run
     earlier = earlier_approval(
-        services.ledger, int(incident_id), params.reuse_approval_of, ctx.flow_run_id
+        services.ledger,
+        int(incident_id),
+        params.reuse_approval_of,
+        ctx.flow_run_id,
+        feed_sha256=params.reuse_approval_of_feed,
     )
     if earlier is None or len(earlier.approvers) < params.min_approvals:
         return None

@@ -2,7 +2,8 @@
 
 When an approved publication failed (the portal was down) and the incident is retried
 (`runbook retry`), the report is built again from the same partition; if its sha256 equals
-the one approved before, asking again adds nothing but delay. The earlier approval counts
+the one approved before (and its dashboard feed's, when given), asking again adds nothing but
+delay. The earlier approval counts
 only if the ledger shows all of it: a run of this incident completed a step that built a
 report with this sha256, then an approval step of that run completed with approvers, and each
 of them gave an authorized `approve` answer to that run's gate. Anything less: ask again.
@@ -28,13 +29,18 @@ class EarlierApproval:
 
 
 def earlier_approval(
-    ledger: Ledger, incident_id: int, sha256: str, current_run: str | None
+    ledger: Ledger,
+    incident_id: int,
+    sha256: str,
+    current_run: str | None,
+    *,
+    feed_sha256: str | None = None,
 ) -> EarlierApproval | None:
-    """The latest fully recorded approval of `sha256` in another run of the incident."""
+    """The latest fully recorded approval of `sha256` (and `feed_sha256`) in another run."""
     results = [r for r in ledger.step_results(incident_id) if r.flow_run_id != current_run]
     found = None
     for run, steps in groupby(sorted(results, key=_run_order), key=lambda r: r.flow_run_id):
-        approvers = _approved_after_report(list(steps), sha256)
+        approvers = _approved_after_report(list(steps), sha256, feed_sha256)
         if run and approvers and _answers_confirm(ledger, run, approvers[0]):
             found = EarlierApproval(approvers[0], run, approvers[1])
     return found
@@ -45,7 +51,7 @@ def _run_order(result: StepResult) -> tuple[str, int]:
 
 
 def _approved_after_report(
-    steps: list[StepResult], sha256: str
+    steps: list[StepResult], sha256: str, feed_sha256: str | None
 ) -> tuple[list[str], datetime | None] | None:
     seen_report = False
     for step in sorted(steps, key=lambda s: s.id):
@@ -53,7 +59,7 @@ def _approved_after_report(
         if step.state != "completed":
             continue
         if outputs.get("sha256") == sha256:
-            seen_report = True
+            seen_report = feed_sha256 is None or outputs.get("feed_sha256") == feed_sha256
         elif seen_report and outputs.get("approvers") and outputs.get("decision") == "approved":
             return list(outputs["approvers"]), step.ended_at
     return None

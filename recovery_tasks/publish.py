@@ -11,16 +11,13 @@ attempt per try (the step's budget is the one retry policy, not the client's as 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from pydantic import BaseModel, Field
 
 from foundation.durations import Duration
-from foundation.hashing import sha256_of
 from portal.errors import PortalUnavailableError
 from portal.models import Receipt
 from portal.retry import RetryPolicy
+from recovery_tasks.approved_bytes import approved_release
 from recovery_tasks.budget import BudgetParams, backoff_of, budget_for, keep_trying
 from recovery_tasks.context import StepContext
 from recovery_tasks.errors import TerminalStepError
@@ -29,9 +26,14 @@ from recovery_tasks.registry import all_step_types, step_type
 
 
 class PublishParams(PartitionParams):
-    """What to publish; `approved_sha256` pins the report the approver saw."""
+    """What to publish; `approved_sha256` and `approved_feed_sha256` pin what the approver saw."""
 
-    approved_sha256: str | None = Field(default=None, description="sha256 the approver saw")
+    approved_sha256: str | None = Field(
+        default=None, description="sha256 of the report the approver saw"
+    )
+    approved_feed_sha256: str | None = Field(
+        default=None, description="sha256 of the dashboard feed the approver saw"
+    )
     feed: bool = Field(default=True, description="Also publish the dashboard feed")
     retry_budget: float | None = Field(
         default=None,
@@ -83,40 +85,37 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
         raise TerminalStepError("refusing to publish: no approval step of this run completed")
     pipeline = params.pipeline_of(ctx)
     folder = ctx.run.output_dir / pipeline
-    report = (folder / f"{params.partition}.csv").read_bytes()
-    digest = sha256_of(report)
-    if params.approved_sha256 and digest != params.approved_sha256:
-        raise TerminalStepError(
-            f"refusing to publish: the report changed after approval "
-            f"({digest[:12]} != approved {params.approved_sha256[:12]})"
-        )
-    run_key = f"incident-{ctx.incident.get('id', ctx.flow_run_id)}"
-    feed = (
-        json.loads(Path(folder / f"{params.partition}.feed.json").read_text())
-        if params.feed
-        else None
+    release = approved_release(
+        folder / f"{params.partition}.csv",
+        folder / f"{params.partition}.feed.json" if params.feed else None,
+        params.approved_sha256,
+        params.approved_feed_sha256,
     )
+    run_key = f"incident-{ctx.incident.get('id', ctx.flow_run_id)}"
+    key = f"{run_key}:{pipeline}:{params.partition}:{release.report_sha256}"
 
-    def attempt() -> tuple[bool, tuple[Receipt, str | None] | None, str | None]:
+    def attempt() -> tuple[bool, tuple[Receipt, Receipt | None] | None, str | None]:
         with ctx.run.portal() as client:
             if params.retry_budget is not None:
                 client.retry = ONE_ATTEMPT  # the step's budget is the one retry policy
             try:
-                receipt = client.publish_report(
-                    pipeline, params.partition, report,
-                    f"{run_key}:{pipeline}:{params.partition}:report:{digest}",
-                )  # fmt: skip
-                feed_id = None
-                if feed is not None:
-                    feed_id = client.publish_feed(
-                        pipeline, params.partition, feed,
-                        f"{run_key}:{pipeline}:{params.partition}:feed:{digest}",
-                    ).id  # fmt: skip
+                if release.feed is None:
+                    receipt = client.publish_report(
+                        pipeline, params.partition, release.report, f"{key}:report"
+                    )
+                    return True, (receipt, None), None
+                both = client.publish_release(
+                    pipeline,
+                    params.partition,
+                    release.report,
+                    release.feed,
+                    f"{key}:{release.feed_sha256}",
+                )
             except PortalUnavailableError as exc:
                 if params.retry_budget is None:
                     raise
                 return False, None, str(exc)
-        return True, (receipt, feed_id), None
+        return True, (both.report, both.feed), None
 
     budget = BudgetParams(budget=params.retry_budget or 1.0, max_wait=params.max_wait)
     tried = keep_trying(attempt, budget_for(budget, ctx), backoff_of(budget))
@@ -130,14 +129,16 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
     receipt, feed_receipt = tried.value
     recorder = ctx.run.recorder
     if ctx.incident.get("id") and recorder is not None:
-        recorder.publication(
-            pipeline,
-            params.partition,
-            "report",
-            receipt.id,
-            receipt.sha256,
-            version=receipt.version,
-        )
+        for stored in (receipt, feed_receipt):
+            if stored is not None:
+                recorder.publication(
+                    pipeline,
+                    params.partition,
+                    stored.kind,
+                    stored.id,
+                    stored.sha256,
+                    version=stored.version,
+                )
         recorder.state(
             "published",
             actor=",".join(approved_by),
@@ -148,7 +149,7 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
         partition=params.partition,
         report_receipt=receipt.id,
         report_version=receipt.version,
-        feed_receipt=feed_receipt,
+        feed_receipt=feed_receipt.id if feed_receipt else None,
         approved_by=approved_by,
         attempts=tried.attempts,
     )

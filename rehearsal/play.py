@@ -147,8 +147,7 @@ def _publish(portal: PortalClient, cell: Cell, report: bytes, outputs: Any) -> N
     """The scheduled publication of a clean run: report and feed."""
     feed = json.loads((outputs / cell.pipeline / f"{cell.partition}.feed.json").read_text())
     key = f"scheduled:{cell.pipeline}:{cell.partition}:{uuid.uuid4().hex}"
-    portal.publish_report(cell.pipeline, cell.partition, report, f"{key}:report")
-    portal.publish_feed(cell.pipeline, cell.partition, feed, f"{key}:feed")
+    portal.publish_release(cell.pipeline, cell.partition, report, feed, key)
 
 
 def _fail(
@@ -199,11 +198,9 @@ def _scheduled_publication(platform: Platform, cell: Cell, outputs: Any) -> None
     try:
         with client:
             key = f"scheduled:{cell.pipeline}:{cell.partition}:{uuid.uuid4().hex}"
-            client.publish_report(
-                cell.pipeline, cell.partition, (folder / f"{cell.partition}.csv").read_bytes(), key
-            )
+            report = (folder / f"{cell.partition}.csv").read_bytes()
             feed = json.loads((folder / f"{cell.partition}.feed.json").read_text())
-            client.publish_feed(cell.pipeline, cell.partition, feed, f"{key}:feed")
+            client.publish_release(cell.pipeline, cell.partition, report, feed, key)
     except PortalUnavailableError as exc:
         raise PipelineFailure(
             FailureKind.REPORT_PUBLISHING, cell.partition, str(exc), pipeline=cell.pipeline

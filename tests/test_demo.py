@@ -7,7 +7,7 @@ import pytest
 from flows.run_services import open_command_services
 from runbook_cli.demo.story import run_demo
 
-pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]
 
 
 def test_demo_recovers_a_failed_pipeline_and_republishes_after_approval(
@@ -25,6 +25,7 @@ def test_demo_recovers_a_failed_pipeline_and_republishes_after_approval(
         assert (
             states.index("awaiting_approval") < states.index("approved") < states.index("published")
         )
-        assert [p.partition for p in ledger.publications(incident_id)] == ["2026-03"]
+        published = [(p.partition, p.kind) for p in ledger.publications(incident_id)]
+        assert published == [("2026-03", "report"), ("2026-03", "feed")]
         story = [line.what for line in ledger.incident_story(incident_id)]
     assert "published" in story

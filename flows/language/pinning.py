@@ -1,10 +1,13 @@
-"""An investor publication is pinned, statically, to the report the approver saw.
+"""An investor publication is pinned, statically, to the report and feed the approver saw.
 
 A publish step whose params take `approved_sha256` refuses at run time to send bytes whose
 sha256 differs; the pin is only worth something if it names the right report. So for an
 investor publication the validator requires exactly `{{ steps.<report>.outputs.sha256 }}`,
 where `<report>` is a report step (its outputs carry `sha256`) upstream of an approval gate
 that is upstream of the publication: the approver saw that report's evidence before deciding.
+The dashboard feed reaches investors beside the report, so unless the step says `feed: false`
+it must be pinned the same way: `approved_feed_sha256` reading the same report step's
+`outputs.feed_sha256`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from flows.language.templates import is_template
 from recovery_tasks.registry import StepType
 
 PIN = "approved_sha256"
-_PIN_TEMPLATE = re.compile(r"^\s*\{\{\s*steps\.(?P<step>[A-Za-z_]\w*)\.outputs\.sha256\s*\}\}\s*$")
+FEED_PIN = "approved_feed_sha256"
+OUTPUT_OF = {PIN: "sha256", FEED_PIN: "feed_sha256"}
 
 
 def check_pinned(
@@ -36,50 +40,91 @@ def check_pinned(
         for r in graph.order
         if _is_report(types.get(r)) and any(graph.is_upstream(r, g) for g in gates)
     ]
-    suggestion = (
-        f'`{PIN}: "{{{{ steps.{seen[-1]}.outputs.sha256 }}}}"`'
-        if seen
-        else f"a report step (e.g. `uses: reports.build`) before the approval gate, and `{PIN}` "
-        "reading its outputs.sha256"
-    )
-    value = step.with_.get(PIN)
-    if value is None:
-        path: tuple[str | int, ...] = ("steps", i, "with") if step.with_ else ("steps", i, "uses")
-        return [
+    pins = [PIN]
+    if FEED_PIN in step_type.params.model_fields and step.with_.get("feed", True) is not False:
+        pins.append(FEED_PIN)
+    findings: list[Finding] = []
+    pinned_to: dict[str, str] = {}
+    for pin in pins:
+        found, report = _check_one(pin, i, step, gates, graph, types, seen)
+        findings += found
+        if report is not None:
+            pinned_to[pin] = report
+    if len(set(pinned_to.values())) > 1:
+        findings.append(
             (
-                path,
-                f"publish step '{step.id}' is not pinned to the report the approver saw: "
-                f"without `{PIN}` any bytes would be published; add {suggestion}",
+                ("steps", i, "with", FEED_PIN),
+                f"{FEED_PIN} reads steps.{pinned_to[FEED_PIN]} but {PIN} reads "
+                f"steps.{pinned_to[PIN]}: report and feed must come from the same report step",
                 False,
             )
-        ]
-    match = _PIN_TEMPLATE.match(value) if isinstance(value, str) else None
-    where = ("steps", i, "with", PIN)
+        )
+    return findings
+
+
+def _check_one(
+    pin: str,
+    i: int,
+    step: Step,
+    gates: list[str],
+    graph: StepGraph,
+    types: dict[str, StepType],
+    seen: list[str],
+) -> tuple[list[Finding], str | None]:
+    """Findings for one pin, and the report step it reads when it reads one."""
+    output = OUTPUT_OF[pin]
+    what = "report" if pin == PIN else "dashboard feed"
+    suggestion = (
+        f'`{pin}: "{{{{ steps.{seen[-1]}.outputs.{output} }}}}"`'
+        if seen
+        else f"a report step (e.g. `uses: reports.build`) before the approval gate, and `{pin}` "
+        f"reading its outputs.{output}"
+    )
+    value = step.with_.get(pin)
+    if value is None:
+        path: tuple[str | int, ...] = ("steps", i, "with") if step.with_ else ("steps", i, "uses")
+        if pin == PIN:
+            message = (
+                f"publish step '{step.id}' is not pinned to the report the approver saw: "
+                f"without `{PIN}` any bytes would be published; add {suggestion}"
+            )
+        else:
+            message = (
+                f"publish step '{step.id}' does not pin the dashboard feed the approver saw: "
+                f"without `{FEED_PIN}` any feed would be published; add {suggestion} "
+                "(or `feed: false` to publish the report alone)"
+            )
+        return [(path, message, False)], None
+    template = re.compile(
+        r"^\s*\{\{\s*steps\.(?P<step>[A-Za-z_]\w*)\.outputs\." + output + r"\s*\}\}\s*$"
+    )
+    match = template.match(value) if isinstance(value, str) else None
+    where = ("steps", i, "with", pin)
     if match is None:
         got = "a fixed value" if not is_template(value) else f"'{value}'"
         return [
             (
                 where,
-                f"{PIN} must be the sha256 of the report the approver saw, read as "
-                f"`{{{{ steps.<report step>.outputs.sha256 }}}}`; found {got}: use {suggestion}",
+                f"{pin} must be the sha256 of the {what} the approver saw, read as "
+                f"`{{{{ steps.<report step>.outputs.{output} }}}}`; found {got}: use {suggestion}",
                 False,
             )
-        ]
+        ], None
     report = match["step"]
     if report not in types or not _is_report(types[report]):
-        return []  # the template pass says the step or its sha256 output does not exist
+        return [], None  # the template pass says the step or its output does not exist
     if not any(graph.is_upstream(report, g) for g in gates):
         gate = gates[0]
         return [
             (
                 where,
-                f"{PIN} reads steps.{report}, which is not upstream of the approval gate "
-                f"'{gate}': the approver never saw that report; make '{gate}' need '{report}'"
+                f"{pin} reads steps.{report}, which is not upstream of the approval gate "
+                f"'{gate}': the approver never saw that {what}; make '{gate}' need '{report}'"
                 + (f" or pin to steps.{seen[-1]}" if seen else ""),
                 False,
             )
-        ]
-    return []
+        ], report
+    return [], report
 
 
 def _is_report(step_type: StepType | None) -> bool:

@@ -16,6 +16,7 @@ the ledger) runs in worker threads, so the recovery flow and the demo's watch sh
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -101,15 +102,21 @@ class Story:
         if not state.is_completed():
             raise DemoError(f"the clean run of {pipeline} failed: {state.message}")
         receipt = await anyio.to_thread.run_sync(self._publish_scheduled, pipeline, partition)
-        self.say(f"   published version {receipt.version} (receipt {receipt.id})")
+        self.say(
+            f"   published report version {receipt.report.version} and its dashboard feed "
+            f"(receipt {receipt.report.id})"
+        )
 
     def _publish_scheduled(self, pipeline: str, partition: str) -> Any:
-        report = (self.services.output_dir / pipeline / f"{partition}.csv").read_bytes()
+        folder = self.services.output_dir / pipeline
+        report = (folder / f"{partition}.csv").read_bytes()
+        feed = json.loads((folder / f"{partition}.feed.json").read_text())
         with self.services.portal() as client:
-            return client.publish_report(
+            return client.publish_release(
                 pipeline,
                 partition,
                 report,
+                feed,
                 f"scheduled:{pipeline}:{partition}:{datetime.now(UTC):%Y%m%d%H%M%S}",
             )
 

@@ -94,7 +94,6 @@ def test_a_gate_answered_meanwhile_is_not_escalated(
 
 
 @pytest.mark.prefect
-@pytest.mark.slow
 def test_the_automation_runs_the_escalate_deployment_and_is_disarmed(
     prefect_harness: None,
 ) -> None:

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,20 +258,16 @@ def suspended(state: Any) -> bool:
 def failure_event(n: int, partition: str | None = None) -> dict[str, Any]:
     """A `pipeline.failed` event as the deployment trigger passes it to a run.
 
-    Each `n` has its own month (2000-01 onwards) unless `partition` is given: the door
-    attaches a second event of an open incident's partition to that incident instead of
-    starting a recovery, so events meant to start one run each must differ by partition.
+    Each `n` has a fiscal month of its own (from 2001-01): the ledger keeps one open incident
+    per pipeline and partition, so events of one month would attach to the first run's.
     """
-    partition = partition or f"{2000 + n // 12}-{n % 12 + 1:02d}"
+    key = partition or f"{2001 + n // 12}-{n % 12 + 1:02d}"
     return {
-        "id": f"e2e-{os.getpid()}-{time.time_ns()}-{n}",
+        "id": str(uuid.uuid4()),
         "event": "pipeline.failed",
         "occurred": "2026-11-02T09:00:00+00:00",
-        "resource": {
-            "prefect.resource.id": "pipeline.aggregate_profit",
-            PARTITION_LABEL: partition,
-        },
-        "payload": {"kind": "data_quality", "partition": partition},
+        "resource": {"prefect.resource.id": "pipeline.aggregate_profit", PARTITION_LABEL: key},
+        "payload": {"kind": "data_quality", "partition": key},
     }
 
 

@@ -21,7 +21,7 @@ from deployments.local_server import LocalServer
 from governance.models import GovernanceConfig
 from tests.e2e.conftest import GatedRun, run_async, start_server
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 CHROMIUM = Path("/usr/bin/chromium")

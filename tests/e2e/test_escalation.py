@@ -34,7 +34,7 @@ from governance.responders import notify_targets
 from runbook_cli.main import app
 from tests.e2e.conftest import ENGINEERS, GatedRun, Webhook, run_async, start_server
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.postgres]
 
 ESCALATE_AFTER = 10  # seconds: Prefect's floor for a proactive trigger
 GATE = f"approvers: [A, B], escalate_after: {ESCALATE_AFTER}s, poll_interval: 1"

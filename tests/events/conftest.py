@@ -13,6 +13,7 @@ from flows.events.emit import failure_event
 from flows.language.catalog import PipelineCatalog
 from flows.language.compiler import CompiledRunbook, compile_runbook
 from flows.language.validator import validate_text
+from flows.prefect_client import prefect_client_context
 
 _DAYS = itertools.count()
 
@@ -73,5 +74,10 @@ def event_param(key: str, kind: str = "etl_job_failure", **payload: Any) -> dict
 
 
 def run(compiled: CompiledRunbook, **kwargs: Any) -> Any:
-    """Run the compiled runbook's flow to its final state."""
-    return asyncio.run(compiled.flow(return_state=True, **kwargs))
+    """Run the compiled runbook's flow to its final state.
+
+    Within a Prefect client context of this thread (tests run flows from threads too): without
+    one, each run leaves a socket to the server for the garbage collector.
+    """
+    with prefect_client_context():
+        return asyncio.run(compiled.flow(return_state=True, **kwargs))

@@ -13,7 +13,7 @@ from flows.language.catalog import PipelineCatalog
 from governance.ledger import Ledger
 from tests.events.conftest import event_param, events_runbook, fresh_day, run
 
-pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+pytestmark = [pytest.mark.prefect]
 
 
 def _started(state) -> datetime:  # type: ignore[no-untyped-def]
@@ -58,7 +58,9 @@ def test_a_bad_event_is_refused_within_a_second_with_its_reason_on_record(
     assert ledger.current_state(incident.id) == "failed"
     refused = next(e for e in ledger.events(incident.id) if e.state == "failed")
     assert reason in " ".join(refused.detail["refused"])
-    assert (refused.at - _started(state)).total_seconds() < 1.0  # on record within a second
+    seconds = (refused.at - _started(state)).total_seconds()  # run running -> on record
+    print(f"\nrefused ({reason}) on record {seconds:.3f} s after the run started")
+    assert seconds < 1.0
     assert [n.reason for n in ledger.notifications(incident.id)] == ["invalid_event"]
 
 

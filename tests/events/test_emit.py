@@ -14,7 +14,7 @@ import pytest
 from deployments.local_server import free_port, local_prefect_server
 from foundation.settings import PROJECT_ROOT
 
-pytestmark = pytest.mark.slow  # a process of its own (Prefect reads its settings at import)
+pytestmark = pytest.mark.prefect  # a process of its own (Prefect reads its settings at import)
 
 LOGIN = "runbooks:s3cret"
 EMIT = ["emit", "aggregate_profit", "--kind", "etl_job_failure", "--partition", "2026-10"]

@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from governance.ledger import Ledger
 from runbook_cli.main import app
 from tests.events.conftest import RUNBOOK, fresh_day
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(600)]
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 FLOOD = int(os.environ.get("RUNBOOK_TEST_FLOOD", "1000"))
 NAME = "unit-profit-experiments"
@@ -104,8 +105,6 @@ def test_a_flood_of_duplicates_makes_one_run_one_incident_one_notification(stack
     post_events(stack.server.api_url, events)
     posted = time.monotonic() - started
     since = min(e["occurred"] for e in events)
-    from datetime import datetime
-
     opened = datetime.fromisoformat(since)
     wait_for(lambda: history(stack.server, partition, opened) >= FLOOD, 180, "events stored")
     wait_for(
@@ -124,6 +123,12 @@ def test_a_flood_of_duplicates_makes_one_run_one_incident_one_notification(stack
     assert shown.exit_code == 0, shown.output
     assert f"duplicates: {FLOOD} failure event(s) of this pipeline and partition" in shown.output
     assert f"{FLOOD - 1} absorbed by the trigger's window" in shown.output
+    attached = len(ledger.attached_events(incident.id))
+    print(
+        f"\nflood: {FLOOD} duplicate events posted in {posted:.1f} s -> 1 run, "
+        f"{len(incidents)} incident, notified {told} once; {attached} attached to the incident, "
+        f"{FLOOD - 1} absorbed by the trigger's window"
+    )
 
 
 def test_two_kinds_for_one_partition_make_one_incident_and_one_recovery(stack: Stack) -> None:
@@ -137,10 +142,14 @@ def test_two_kinds_for_one_partition_make_one_incident_and_one_recovery(stack: S
     assert run_count(NAME) == before + 1
     incidents = keyed(stack.ledger(), partition)
     assert [i.kind for i in incidents] == ["etl_job_failure"]
+    print("\ntwo kinds (etl_job_failure, source_outage) for one partition -> 1 run, 1 incident")
 
 
-def _refused_on_record(stack: Stack, flow_name: str, pipeline: str, before: int) -> tuple:
-    """The refusal of the last event by a run of `flow_name`: its duration and its reasons."""
+def _refused_on_record(
+    stack: Stack, flow_name: str, pipeline: str, before: int, event: dict
+) -> tuple:
+    """The refusal of `event` by the last run of `flow_name`: its duration and its reasons
+    (and, printed, the time from the event to the refusal on record)."""
     wait_for(
         lambda: run_count(flow_name) > before and all_final(flow_name), 120, flow_name, stack.served
     )
@@ -155,6 +164,8 @@ def _refused_on_record(stack: Stack, flow_name: str, pipeline: str, before: int)
     refused = next(e for e in ledger.events(incident.id) if e.state == "failed")
     assert [n.reason for n in ledger.notifications(incident.id)][:1] == ["invalid_event"]
     on_record = (refused.at - last.start_time).total_seconds()  # run running -> refusal recorded
+    sent = datetime.fromisoformat(event["occurred"])
+    print(f"\nevent -> refusal on record {(refused.at - sent).total_seconds():.2f} s", end="")
     return on_record, " ".join(refused.detail["refused"])
 
 
@@ -163,8 +174,9 @@ def test_an_event_of_an_unknown_pipeline_is_refused_and_recorded(stack: Stack) -
     unknown = raw(fresh_day())
     unknown["resource"] = {**unknown["resource"], "prefect.resource.id": "pipeline.moon_base"}
     post_events(stack.server.api_url, [unknown])
-    seconds, reason = _refused_on_record(stack, INTAKE, "moon_base", before)
+    seconds, reason = _refused_on_record(stack, INTAKE, "moon_base", before, unknown)
     assert "no runbook recovers 'pipeline.moon_base' (unknown pipeline)" in reason
+    print(f"; unknown pipeline refused on record {seconds:.3f} s after its intake run started")
     assert seconds < 1.0
 
 
@@ -173,6 +185,7 @@ def test_an_event_over_prefects_parameter_limit_is_refused_and_recorded(stack: S
     huge = raw(fresh_day())
     huge["payload"] = {**huge["payload"], "detail": "x" * 600_000}
     post_events(stack.server.api_url, [huge])
-    seconds, reason = _refused_on_record(stack, NAME, "unit_profit_experiments", before)
+    seconds, reason = _refused_on_record(stack, NAME, "unit_profit_experiments", before, huge)
     assert "payload: over 200,000 characters of JSON" in reason
+    print(f"; 600 KB payload refused on record {seconds:.3f} s after its run started")
     assert seconds < 1.0

@@ -10,7 +10,7 @@ import pytest
 from flows.language.catalog import PipelineCatalog
 from tests.events.conftest import events_runbook, fresh_day, run
 
-pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+pytestmark = [pytest.mark.prefect]
 
 
 def _hold_times(

@@ -14,7 +14,7 @@ from deployments.local_server import LocalServer, local_prefect_server, reset_po
 from flows.events.emit import failure_event
 from tests.events.conftest import RUNBOOK, fresh_day
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 NAME = "unit-profit-experiments"
 

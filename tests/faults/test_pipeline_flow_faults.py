@@ -16,7 +16,7 @@ from foundation.settings import temporary_settings
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
 
-pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+pytestmark = [pytest.mark.prefect]
 
 
 @pytest.fixture

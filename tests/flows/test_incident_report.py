@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from typer.testing import CliRunner
 
 from flows.approval.escalation_flow import escalate_approval
+from flows.events.emit import failure_event
 from flows.language.catalog import load_catalog
 from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
@@ -36,7 +37,7 @@ from runbook_cli.main import app
 from tests.approval.conftest import GatedRun, _find_run, wait_until_paused
 from tests.governance.conftest import migrated_ledger
 
-pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]
 
 
 class RepublishParams(BaseModel):
@@ -73,7 +74,7 @@ steps:
   - id: publish
     uses: test.republish
     needs: [approve]
-    with: {{partition: "2026-10"}}
+    with: {{partition: "{partition}"}}
 """
 PLAIN = """
 runbook: {name}
@@ -85,13 +86,18 @@ steps:
 """
 
 
-def event(kind: str, seconds_ago: int) -> dict[str, Any]:
-    occurred = datetime.now(UTC) - timedelta(seconds=seconds_ago)
-    return {
-        "event": "pipeline.failed",
-        "occurred": occurred.isoformat(),
-        "payload": {"kind": kind, "partition": "2026-10"},
-    }
+PARTITIONS = {  # one partition in each pipeline's grain
+    "aggregate_profit": "2026-10",
+    "aggregate_growth": "2026-W43",
+    "unit_profit_experiments": "2026-10-14",
+}
+
+
+def event(pipeline: str, kind: str, seconds_ago: int) -> dict[str, Any]:
+    """The failure event as the pipeline emits it, `seconds_ago` in the past."""
+    emitted = failure_event(pipeline, kind, PARTITIONS[pipeline]).model_dump(mode="json")
+    emitted["occurred"] = (datetime.now(UTC) - timedelta(seconds=seconds_ago)).isoformat()
+    return emitted
 
 
 def start(text: str, name: str, failure: dict[str, Any]) -> GatedRun:
@@ -111,13 +117,14 @@ def start(text: str, name: str, failure: dict[str, Any]) -> GatedRun:
 
 def gated(pipeline: str, kind: str, seconds_ago: int) -> GatedRun:
     name = f"report-{uuid.uuid4().hex[:8]}"
-    return start(GATED.format(name=name, pipeline=pipeline), name, event(kind, seconds_ago))
+    text = GATED.format(name=name, pipeline=pipeline, partition=PARTITIONS[pipeline])
+    return start(text, name, event(pipeline, kind, seconds_ago))
 
 
 def plain(pipeline: str, kind: str, uses: str, with_: str) -> GatedRun:
     name = f"report-{uuid.uuid4().hex[:8]}"
     text = PLAIN.format(name=name, pipeline=pipeline, uses=uses, with_=with_)
-    return start(text, name, event(kind, 30))
+    return start(text, name, event(pipeline, kind, 30))
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def test_other_partitions_and_pipelines_have_keys_of_their_own(ledger: Ledger) -
     assert not other.attached and not growth.attached
 
 
-@pytest.mark.slow  # spawns four processes
+# spawns four processes
 def test_processes_claiming_one_partition_at_once_open_one_incident(ledger: Ledger) -> None:
     url = ledger.engine.url.render_as_string(hide_password=False)
     results = race_claims(url, ledger.schema)

@@ -166,7 +166,7 @@ def test_the_ledger_and_the_warehouse_keep_separate_version_tables(tmp_path: Pat
         engine.dispose()
 
 
-@pytest.mark.slow  # spawns four processes
+# spawns four processes
 @pytest.mark.parametrize("adopt", [False, True], ids=["empty", "created-before"])
 def test_processes_starting_together_upgrade_once(db: Db, adopt: bool) -> None:
     engine, schema = db

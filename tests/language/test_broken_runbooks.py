@@ -145,8 +145,12 @@ EXPECTED: dict[str, list[str]] = {
     "partition_of_two_grains.yaml": [
         "partition_of_two_grains.yaml:11:23: steps[1].with.partition: param 'partition' is a partition of pipeline 'unit_profit_experiments' (YYYY-MM-DD, a day, e.g. 2026-10-14) and of 'aggregate_profit' (YYYY-MM, a fiscal month, e.g. 2026-10); one key cannot be both: declare a param per pipeline",
     ],
+    "publish_feed_of_another_report.yaml": [
+        "publish_feed_of_another_report.yaml:19:29: steps[3].with.approved_feed_sha256: approved_feed_sha256 reads steps.draft but approved_sha256 reads steps.report: report and feed must come from the same report step",
+    ],
     "publish_pinned_after_gate.yaml": [
         "publish_pinned_after_gate.yaml:19:24: steps[3].with.approved_sha256: approved_sha256 reads steps.rebuilt, which is not upstream of the approval gate 'approve': the approver never saw that report; make 'approve' need 'rebuilt' or pin to steps.report",
+        "publish_pinned_after_gate.yaml:20:29: steps[3].with.approved_feed_sha256: approved_feed_sha256 reads steps.rebuilt, which is not upstream of the approval gate 'approve': the approver never saw that dashboard feed; make 'approve' need 'rebuilt' or pin to steps.report",
     ],
     "publish_pinned_to_param.yaml": [
         "publish_pinned_to_param.yaml:17:24: steps[2].with.approved_sha256: approved_sha256 must be the sha256 of the report the approver saw, read as `{{ steps.<report step>.outputs.sha256 }}`; found '{{ params.sha }}': use `approved_sha256: \"{{ steps.report.outputs.sha256 }}\"`",
@@ -159,6 +163,7 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "publish_unpinned.yaml": [
         "publish_unpinned.yaml:13:11: steps[2].with: publish step 'publish' is not pinned to the report the approver saw: without `approved_sha256` any bytes would be published; add `approved_sha256: \"{{ steps.report.outputs.sha256 }}\"`",
+        "publish_unpinned.yaml:13:11: steps[2].with: publish step 'publish' does not pin the dashboard feed the approver saw: without `approved_feed_sha256` any feed would be published; add `approved_feed_sha256: \"{{ steps.report.outputs.feed_sha256 }}\"` (or `feed: false` to publish the report alone)",
     ],
     "template_attribute_walk.yaml": [
         "template_attribute_walk.yaml:9:14: steps[0].with.value: template reads 'params.partition.__class__'; runbook templates read data only, never attributes starting with _",

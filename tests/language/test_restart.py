@@ -16,15 +16,18 @@ from prefect.client.orchestration import get_client
 from prefect.flow_engine import run_flow
 from prefect.states import Scheduled
 
+from flows.events.emit import failure_event
 from flows.language.catalog import PipelineCatalog
 from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
 from flows.run_services import open_command_services
 from foundation.settings import temporary_settings
 
-pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+pytestmark = [pytest.mark.prefect]
 
-EVENT = {"event": "pipeline.failed", "payload": {"kind": "etl_job_failure", "partition": "2026-10"}}
+EVENT = failure_event("unit_profit_experiments", "etl_job_failure", "2026-10-14").model_dump(
+    mode="json"
+)
 
 RUNBOOK = """
 runbook: restarted

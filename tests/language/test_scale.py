@@ -50,6 +50,7 @@ def runbook(steps: int) -> str:
         "    with:",
         '      partition: "{{ params.partition }}"',
         '      approved_sha256: "{{ steps.report.outputs.sha256 }}"',
+        '      approved_feed_sha256: "{{ steps.report.outputs.feed_sha256 }}"',
     ]
     return "\n".join(lines) + "\n"
 

@@ -120,7 +120,7 @@ def test_the_head_the_code_expects_is_the_scripts_head() -> None:
     assert script_head(PORTAL_STORE) == PORTAL_HEAD
 
 
-@pytest.mark.slow  # spawns four processes
+# spawns four processes
 def test_workers_starting_together_upgrade_once(db: object) -> None:
     engine, url, schema = db  # type: ignore[misc]
     create_tables_as_before(engine, "portal", schema)

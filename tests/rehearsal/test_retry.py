@@ -6,6 +6,7 @@ session's Prefect server; the rehearsal answers approval gates as the `rehearsal
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -67,7 +68,9 @@ def retry_answering_gates(ledger: Ledger, event_id: str, *args: str) -> Any:
 def test_a_data_quality_incident_fixed_by_hand_is_retried_to_one_publication(world: Any) -> None:
     platform, ledger, portal = world
     run_pipeline(platform, PIPELINE, PARTITION)
-    clean_report = (get_settings().output_dir() / PIPELINE / f"{PARTITION}.csv").read_bytes()
+    folder = get_settings().output_dir() / PIPELINE
+    clean_report = (folder / f"{PARTITION}.csv").read_bytes()
+    clean_feed = json.loads((folder / f"{PARTITION}.feed.json").read_text())
     inject(platform, "data_quality", PIPELINE, PARTITION, "null_critical")
     with pytest.raises(PipelineFailure) as failed:
         run_pipeline(platform, PIPELINE, PARTITION)
@@ -91,9 +94,10 @@ def test_a_data_quality_incident_fixed_by_hand_is_retried_to_one_publication(wor
     assert [(e.state, e.detail["reason"]) for e in retried] == [
         ("recovering", "nulls fixed at the source")
     ]
-    assert [p.kind for p in ledger.publications(incident)] == ["report"]
+    assert [p.kind for p in ledger.publications(incident)] == ["report", "feed"]
     assert [r.version for r in portal.history(PIPELINE, PARTITION, "report").history] == [1]
     assert portal.content(PIPELINE, PARTITION, "report").content == clean_report
+    assert portal.content(PIPELINE, PARTITION, "feed").as_json() == clean_feed
     approvers = {a.who for r in ledger.approval_requests(incident) for a in ledger.answers(r.id)}
     assert approvers == {"rehearsal"}  # C retried, so C could not approve
 
@@ -118,7 +122,10 @@ def test_an_approved_report_the_portal_refused_is_republished_without_a_second_a
     assert len(ledger.approval_requests(incident)) == 1  # no second gate
     approved = [e for e in ledger.events(incident) if e.state == "approved"]
     assert approved[-1].detail["reused_from"] == ledger.approval_requests(incident)[0].flow_run_id
-    assert [p.version for p in ledger.publications(incident)] == [1]
+    assert [(p.kind, p.version) for p in ledger.publications(incident)] == [
+        ("report", 1),
+        ("feed", 1),
+    ]
     assert len(portal.history(PIPELINE, PARTITION, "report").history) == 1
 
 
