@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from governance.ledger import Ledger
 from tests.claim_worker import race_claims
 
