@@ -141,8 +141,10 @@ def test_two_kinds_for_one_partition_make_one_incident_and_one_recovery(stack: S
     time.sleep(3)
     assert run_count(NAME) == before + 1
     incidents = keyed(stack.ledger(), partition)
-    assert [i.kind for i in incidents] == ["etl_job_failure"]
-    print("\ntwo kinds (etl_job_failure, source_outage) for one partition -> 1 run, 1 incident")
+    # Both events arrive in one request; whichever the trigger takes first names the incident.
+    assert len(incidents) == 1
+    assert incidents[0].kind in {"etl_job_failure", "source_outage"}
+    print(f"\ntwo kinds for one partition -> 1 run, 1 incident ({incidents[0].kind})")
 
 
 def _refused_on_record(
