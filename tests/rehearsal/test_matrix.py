@@ -4,11 +4,11 @@ Each cell breaks a pipeline in scratch copies, lets its runbook recover (the reh
 answers the gate), and compares the result with a clean run of the same data. The table is
 printed (`pytest -s` shows it); a cell worse than `rehearsal/expectations.yaml` fails the test.
 
-What runs where: CI (`make test`) plays a declared subset on each backend, every variant in
-every scenario once with the pipelines rotated (39 cells on SQLite, 39 other ones on
-PostgreSQL; about 2 minutes each with 4 workers on a 2-core machine); the whole matrix (195
-cells per backend) is marked `matrix` and runs with `make test-matrix` (or `runbook rehearse
---all`).
+What runs where: CI (`make test`) plays a declared subset on SQLite, every variant in every
+scenario once with the pipelines rotated (39 cells, about 2 minutes with 4 workers on a
+2-core machine); the same subset on PostgreSQL (39 other cells) is `slow` and runs in the
+full suite (`make test-full`); the whole matrix (195 cells per backend) is marked `matrix`
+and runs with `make test-matrix` (or `runbook rehearse --all`).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def test_every_variant_and_scenario_on_sqlite(
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_every_variant_and_scenario_on_postgresql(
     prefect_harness: None, templates: Callable[[Backend], Template]
 ) -> None:
