@@ -11,7 +11,9 @@ nothing already there is deleted or overwritten, and running them again adds not
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -82,25 +84,12 @@ def activity_logs(params: FillParams, ctx: StepContext) -> BackfillResult:
     """Backfill missing registrations and cancellations from the historical activity logs."""
     from warehouse.recovery import restore_users_from_logs
 
-    days = params.days or _gap_days(ctx, params, ("registrations", "subscription_cancellations"))
-    filled = (
-        restore_users_from_logs(
-            ctx.run.platform(),
-            days,
-            concurrency=params.concurrency,
-            progress=_log_progress(ctx.step_id),
-        )
-        if days
-        else None
-    )
-    return BackfillResult(
-        partition=params.partition,
-        days=[d.isoformat() for d in days],
-        rows=filled.rows_inserted if filled else 0,
-        rows_read=filled.rows_read if filled else 0,
+    return _fill_missing_days(
+        params, ctx, restore_users_from_logs,
+        tables=("registrations", "subscription_cancellations"),
         source="the activity logs",
         target="the registration DB (registrations, subscription_cancellations)",
-    )
+    )  # fmt: skip
 
 
 @step_type("backfill.event_backup", params=FillParams, result=BackfillResult)
@@ -108,9 +97,27 @@ def event_backup(params: FillParams, ctx: StepContext) -> BackfillResult:
     """Fill missing event data from backup storage into the event stream."""
     from warehouse.recovery import restore_events_from_backup
 
-    days = params.days or _gap_days(ctx, params, ("events",))
+    return _fill_missing_days(
+        params, ctx, restore_events_from_backup,
+        tables=("events",),
+        source="the event backup",
+        target="the event stream (events)",
+    )  # fmt: skip
+
+
+def _fill_missing_days(
+    params: FillParams,
+    ctx: StepContext,
+    restore: Callable[..., Any],
+    *,
+    tables: tuple[str, ...],
+    source: str,
+    target: str,
+) -> BackfillResult:
+    """The given days, or the gaps found in `tables`, filled by `restore` (insert-only)."""
+    days = params.days or _gap_days(ctx, params, tables)
     filled = (
-        restore_events_from_backup(
+        restore(
             ctx.run.platform(),
             days,
             concurrency=params.concurrency,
@@ -124,6 +131,6 @@ def event_backup(params: FillParams, ctx: StepContext) -> BackfillResult:
         days=[d.isoformat() for d in days],
         rows=filled.rows_inserted if filled else 0,
         rows_read=filled.rows_read if filled else 0,
-        source="the event backup",
-        target="the event stream (events)",
+        source=source,
+        target=target,
     )
