@@ -71,8 +71,9 @@ class CellResult:
 def rehearse(cell: Cell, template: Template, options: Options, say: Say = print) -> CellResult:
     """Play `cell` on fresh copies of the template; return its verdict.
 
-    A cell whose runbook could not even run because the Prefect API failed (not a verdict on
-    the runbook) is played once more from scratch; the reason says so.
+    A cell whose runbook the engine failed (the Prefect API gave way, or the run ended with no
+    step failed: not a verdict on the runbook) is played once more from scratch; the reason
+    says so.
     """
     started = time.monotonic()
     note = ""
@@ -82,8 +83,8 @@ def rehearse(cell: Cell, template: Template, options: Options, say: Say = print)
             story = _story(run.incident_id)
         if not run.infrastructure or attempt == 2:
             break
-        note = f" (played twice: the Prefect API failed the first time: {reason})"
-        say(f"{cell.label}: the Prefect API failed; playing the cell again")
+        note = f" (played twice: the first play could not be judged: {reason})"
+        say(f"{cell.label}: the engine around the runbook failed ({reason}); playing it again")
     seconds = time.monotonic() - started
     return CellResult(cell, outcome, reason + note, seconds, run.incident_id, story)
 

@@ -117,7 +117,16 @@ def run_recovery(
     state = box[0]
     if state.is_completed():
         return RunInfo(True, True, f"{compiled.name} completed", incident_id)
-    return RunInfo(True, False, _why_failed(ledger, incident_id, state), incident_id)
+    failed_step = _failed_step(ledger, incident_id)
+    if failed_step is not None:
+        return RunInfo(True, False, failed_step, incident_id)
+    return RunInfo(
+        True,
+        False,
+        f"the run ended {state.name} with no step failed: {state.message}",
+        incident_id,
+        infrastructure=True,
+    )
 
 
 REPLAYED_TRANSITION = "already made this state transition"
@@ -133,11 +142,16 @@ def _api_failed(error: BaseException | None) -> bool:
     return isinstance(error, Pause) and REPLAYED_TRANSITION in str(error)
 
 
-def _why_failed(ledger: Ledger, incident_id: int | None, state: Any) -> str:
-    """The first failed step and its message, from the ledger (else the run's message)."""
+def _failed_step(ledger: Ledger, incident_id: int | None) -> str | None:
+    """The first failed step and its message, from the ledger; None when no step failed.
+
+    A run that ended without a failed step was not failed by its runbook: the engine around it
+    gave way (a Prefect API reply lost under load, a crashed state proposal), so the cell is
+    played again rather than judged; a second such ending is judged as it is.
+    """
     if incident_id is not None:
         for result in ledger.step_results(incident_id):
             if result.state == "failed":
                 message = (result.result or {}).get("message") or ""
                 return f"step {result.step_id} failed: {message}"
-    return f"{state.name}: {state.message}"
+    return None

@@ -17,6 +17,17 @@ def worse_than_declared(results: list[CellResult], expected: Expectations) -> li
     return [r for r in results if r.outcome.rank < expected.expected(r.cell).rank]
 
 
+def worse_report(worse: list[CellResult], expected: Expectations) -> str:
+    """The cells worse than declared, each with its reason: what a failing CI run must show."""
+    lines = ["WORSE THAN DECLARED (rehearsal/expectations.yaml):"]
+    lines += [
+        f"  {r.cell.label}: {r.outcome}, declared {expected.expected(r.cell)} "
+        f"({r.seconds:.0f}s): {r.reason}"
+        for r in worse
+    ]
+    return "\n".join(lines)
+
+
 def render(results: list[CellResult], expected: Expectations) -> str:
     """The table, the reasons and the mismatches, as text."""
     by_row: dict[tuple[str, str], dict[str, CellResult]] = {}
@@ -41,10 +52,7 @@ def render(results: list[CellResult], expected: Expectations) -> str:
     worse = worse_than_declared(results, expected)
     better = [r for r in results if r.outcome.rank > expected.expected(r.cell).rank]
     if worse:
-        lines += ["", "WORSE THAN DECLARED (rehearsal/expectations.yaml):"]
-        lines += [
-            f"  {r.cell.label}: {r.outcome}, declared {expected.expected(r.cell)}" for r in worse
-        ]
+        lines += ["", worse_report(worse, expected)]
     if better:
         lines += ["", "Better than declared (update rehearsal/expectations.yaml):"]
         lines += [f"  {r.cell.label}: {r.outcome}" for r in better]

@@ -50,7 +50,7 @@ class RunInfo:
     completed: bool
     summary: str
     incident_id: int | None = None
-    infrastructure: bool = False  # the run could not be played (the Prefect API failed)
+    infrastructure: bool = False  # the engine failed the run, not the runbook: play again
 
 
 @dataclass(frozen=True)

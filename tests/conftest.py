@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,16 +59,36 @@ def audit_url(tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
-    """A real Prefect server (temporary database) for the whole session: it takes ~20 s.
+    """A real Prefect server for the whole session, on PostgreSQL when it is reachable.
 
-    Flows the tests run on this thread share one Prefect sync client, closed at the end
-    (see `flows.prefect_client`); a thread that runs flows opens its own context.
+    Prefect's own `prefect_test_harness` keeps its server on SQLite, whose write lock stalls
+    flow runs for seconds (once a whole minute) when several processes run flows at once, as
+    the rehearsal matrix does; PostgreSQL is what Prefect recommends beyond a laptop. Without
+    PostgreSQL the session falls back to the SQLite harness. Flows the tests run on this thread
+    share one Prefect sync client, closed at the end (see `flows.prefect_client`); a thread that
+    runs flows opens its own context.
     """
-    from prefect.testing.utilities import prefect_test_harness
-
     from flows.prefect_client import prefect_client_context
 
-    with prefect_test_harness(server_startup_timeout=120), prefect_client_context():
+    with _session_prefect_server(), prefect_client_context():
+        yield
+
+
+@contextmanager
+def _session_prefect_server() -> Iterator[None]:
+    from prefect.context import _temporary_global_settings_context, get_settings_context
+    from prefect.testing.utilities import prefect_test_harness
+
+    from tests.prefect_servers import postgres_prefect_server, postgres_reachable
+
+    if not postgres_reachable():
+        with prefect_test_harness(server_startup_timeout=120):
+            yield
+        return
+    with (
+        postgres_prefect_server("runbook_test_prefect"),
+        _temporary_global_settings_context(get_settings_context()),
+    ):
         yield
 
 

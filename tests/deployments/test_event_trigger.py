@@ -16,11 +16,11 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
+from deployments.local_server import LocalServer
+from tests.prefect_servers import postgres_prefect_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 RUNBOOK = """
 runbook: unit-profit-experiments
@@ -40,7 +40,7 @@ steps:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:
-    with local_prefect_server(reset_postgres_database(ADMIN_URL, "runbook_trigger_prefect")) as s:
+    with postgres_prefect_server("runbook_trigger_prefect") as s:
         yield s
 
 

@@ -27,11 +27,11 @@ from deployments.local_server import LocalServer, local_prefect_server, reset_po
 from deployments.prefect_yaml import WORK_POOL
 from flows.run_services import open_command_services
 from tests.events.conftest import RUNBOOK
+from tests.prefect_servers import ADMIN_URL
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 LOGIN = "runbooks:a-long-secret"
 NAME = "unit-profit-experiments"
 

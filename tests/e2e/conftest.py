@@ -25,7 +25,7 @@ from prefect.exceptions import PrefectHTTPStatusError
 from prefect.input.run_input import keyset_from_paused_state
 from prefect.logging.handlers import APILogHandler
 
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
+from deployments.local_server import LocalServer
 from flows.approval.answering import Verdict, answer_gate
 from flows.language.catalog import PipelineCatalog
 from flows.language.compiler import compile_runbook
@@ -36,15 +36,14 @@ from foundation.settings import PROJECT_ROOT, temporary_settings
 from governance.config import load_governance
 from governance.models import GovernanceConfig
 from tests.gated_runbook import gated_runbook
+from tests.prefect_servers import postgres_prefect_server
 
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ENGINEERS = ("A", "B", "C", "D")
 
 
 def start_server(database: str, *, ui: bool) -> Iterator[LocalServer]:
     """A PostgreSQL-backed Prefect server in a fresh database (drives a module fixture)."""
-    url = reset_postgres_database(POSTGRES_ADMIN_URL, database)
-    with local_prefect_server(url, ui=ui) as server:
+    with postgres_prefect_server(database, ui=ui) as server:
         yield server
         # send the runs' last log lines while the server still listens
         run_async(APILogHandler.aflush())

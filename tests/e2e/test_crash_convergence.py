@@ -24,7 +24,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.states import Cancelled, Completed
 
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
+from deployments.local_server import LocalServer
 from flows.approval.answering import after_delivery, answer_gate
 from flows.crash_watch import SILENCE_SECONDS
 from flows.run_services import open_command_services
@@ -42,10 +42,10 @@ from tests.e2e.serving import (
     suspended,
     wait_for,
 )
+from tests.prefect_servers import postgres_prefect_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # serve processes, SIGKILL: make test-full
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SLOW = "slow-e2e"
 GATED = "quick-e2e"
 EXPIRING = "expiring-e2e"
@@ -60,7 +60,7 @@ SYNC_REASONS = {
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:
-    with local_prefect_server(reset_postgres_database(ADMIN_URL, "runbook_e2e_crash")) as s:
+    with postgres_prefect_server("runbook_e2e_crash") as s:
         yield s
 
 

@@ -20,7 +20,7 @@ from uuid import UUID
 
 import pytest
 
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
+from deployments.local_server import LocalServer
 from flows.approval.answering import answer_gate
 from flows.run_services import open_command_services
 from tests.e2e.serving import (
@@ -37,10 +37,10 @@ from tests.e2e.serving import (
     suspended,
     wait_for,
 )
+from tests.prefect_servers import postgres_prefect_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # serve processes, SIGKILL: make test-full
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MEMORY_LIMIT_MB = 500
 BATCH = 5  # runs started (or resumed) at once: the machine is shared
 NAME = "gated-e2e"
@@ -48,7 +48,7 @@ NAME = "gated-e2e"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:
-    with local_prefect_server(reset_postgres_database(ADMIN_URL, "runbook_e2e_suspend")) as s:
+    with postgres_prefect_server("runbook_e2e_suspend") as s:
         yield s
 
 

@@ -18,16 +18,16 @@ import pytest
 from typer.testing import CliRunner
 
 from deployments.local_serve import Served, flow_runs, post_events, serving, wait_armed, wait_for
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
+from deployments.local_server import LocalServer
 from flows.events.emit import failure_event
 from flows.events.history import count_failure_events
 from foundation.settings import temporary_settings
 from governance.ledger import Ledger
 from runbook_cli.main import app
 from tests.events.conftest import RUNBOOK, fresh_day
+from tests.prefect_servers import postgres_prefect_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(600)]
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 FLOOD = int(os.environ.get("RUNBOOK_TEST_FLOOD", "1000"))
 NAME = "unit-profit-experiments"
 INTAKE = "pipeline-failed-intake"
@@ -53,10 +53,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     runbooks, data, ran = root / "runbooks", root / "data", root / "ran.log"
     runbooks.mkdir()
     (runbooks / f"{NAME}.yaml").write_text(RUNBOOK.format(name=NAME, log=ran, seconds=2))
-    database = reset_postgres_database(ADMIN_URL, "runbook_events_prefect")
     steps = {"RUNBOOK_STEP_MODULES": '["tests.step_types"]'}
     with (
-        local_prefect_server(database) as server,
+        postgres_prefect_server("runbook_events_prefect") as server,
         serving(server, runbooks, data, extra_env=steps) as served,
     ):
         probe = raw(fresh_day())

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 
 from deployments.local_serve import flow_runs, serving, stop, wait_armed, wait_for
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
+from deployments.local_server import LocalServer
 from flows.events.emit import failure_event
 from tests.events.conftest import RUNBOOK, fresh_day
+from tests.prefect_servers import postgres_prefect_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 NAME = "unit-profit-experiments"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:
-    with local_prefect_server(reset_postgres_database(ADMIN_URL, "runbook_serve_prefect")) as s:
+    with postgres_prefect_server("runbook_serve_prefect") as s:
         yield s
 
 

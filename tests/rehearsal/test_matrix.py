@@ -23,7 +23,7 @@ from rehearsal.cells import Cell, all_cells, rotated_cells, select_cells
 from rehearsal.expectations import Outcome, load_expectations
 from rehearsal.matrix import run_cells
 from rehearsal.play import Options
-from rehearsal.table import render, worse_than_declared
+from rehearsal.table import render, worse_report, worse_than_declared
 from rehearsal.workspace import Backend, Template
 
 pytestmark = [pytest.mark.prefect, pytest.mark.timeout(3600)]
@@ -38,8 +38,10 @@ def play(cells: list[Cell], template: Template) -> str:
     table = render(results, expected)
     print(table)
     assert len(results) == len(cells)
-    assert not [r for r in results if r.outcome is Outcome.WRONG], table
-    assert worse_than_declared(results, expected) == [], table
+    wrong = [f"  {r.cell.label}: {r.reason}" for r in results if r.outcome is Outcome.WRONG]
+    assert not wrong, "WRONG:\n" + "\n".join(wrong) + f"\n\n{table}"
+    worse = worse_than_declared(results, expected)
+    assert not worse, f"{worse_report(worse, expected)}\n\n{table}"
     return table
 
 
