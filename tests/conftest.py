@@ -58,7 +58,7 @@ def audit_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
+def prefect_server() -> Iterator[None]:
     """A real Prefect server for the whole session, on PostgreSQL when it is reachable.
 
     Prefect's own `prefect_test_harness` keeps its server on SQLite, whose write lock stalls

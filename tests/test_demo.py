@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]
 
 
 def test_demo_recovers_a_failed_pipeline_and_republishes_after_approval(
-    prefect_harness: None,
+    prefect_server: None,
 ) -> None:
     said: list[str] = []
     incident_id = run_demo("aggregate_profit", "2026-03", "source_outage", None, None, said.append)

@@ -116,7 +116,7 @@ def _find_run(flow_name: str, timeout: float = 30) -> str:
 
 @pytest.fixture
 def start_gated(
-    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path
+    prefect_server: None, catalog: PipelineCatalog, tmp_path: Path
 ) -> Iterator[Callable[..., GatedRun]]:
     runs: list[GatedRun] = []
 

@@ -95,7 +95,7 @@ def test_a_gate_answered_meanwhile_is_not_escalated(
 
 @pytest.mark.prefect
 def test_the_automation_runs_the_escalate_deployment_and_is_disarmed(
-    prefect_harness: None,
+    prefect_server: None,
 ) -> None:
     config = make_config()
     after = timedelta(minutes=30)

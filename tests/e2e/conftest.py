@@ -23,7 +23,6 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 from prefect.exceptions import PrefectHTTPStatusError
 from prefect.input.run_input import keyset_from_paused_state
-from prefect.logging.handlers import APILogHandler
 
 from deployments.local_server import LocalServer
 from flows.approval.answering import Verdict, answer_gate
@@ -45,8 +44,6 @@ def start_server(database: str, *, ui: bool) -> Iterator[LocalServer]:
     """A PostgreSQL-backed Prefect server in a fresh database (drives a module fixture)."""
     with postgres_prefect_server(database, ui=ui) as server:
         yield server
-        # send the runs' last log lines while the server still listens
-        run_async(APILogHandler.aflush())
 
 
 @dataclass

@@ -42,7 +42,7 @@ def _started(state) -> datetime:  # type: ignore[no-untyped-def]
     ids=["unknown-kind", "non-ascii", "sql", "path", "year-9999", "oversized-detail"],
 )
 def test_a_bad_event_is_refused_within_a_second_with_its_reason_on_record(
-    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path, payload: dict, reason: str
+    prefect_server: None, catalog: PipelineCatalog, tmp_path: Path, payload: dict, reason: str
 ) -> None:
     log = tmp_path / "ran.log"
     event = event_param(fresh_day(), **payload)
@@ -65,7 +65,7 @@ def test_a_bad_event_is_refused_within_a_second_with_its_reason_on_record(
 
 
 def test_a_second_event_of_an_open_partition_attaches_and_starts_nothing(
-    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path
+    prefect_server: None, catalog: PipelineCatalog, tmp_path: Path
 ) -> None:
     log = tmp_path / "ran.log"
     compiled = events_runbook(catalog, log, seconds=3)

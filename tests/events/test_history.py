@@ -18,7 +18,7 @@ pytestmark = pytest.mark.prefect
 
 
 def test_the_evidence_counts_the_partitions_failure_events_and_the_attached_ones(
-    prefect_harness: None,
+    prefect_server: None,
 ) -> None:
     partition = fresh_day()
     events = [

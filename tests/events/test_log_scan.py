@@ -30,7 +30,7 @@ def _scan(event: dict) -> object:
 
 
 def test_without_a_run_id_it_reads_the_pipeline_flow_and_says_it_guessed(
-    prefect_harness: None,
+    prefect_server: None,
 ) -> None:
     pipeline_run = _fail("pipeline-daily-growth-experiments")
     _fail("daily-growth-experiments")  # a recovery run of the same name as the pipeline, later
@@ -41,7 +41,7 @@ def test_without_a_run_id_it_reads_the_pipeline_flow_and_says_it_guessed(
     assert result.evidence().startswith("> ⚠️ The failure event names no flow run")
 
 
-def test_with_the_events_run_id_it_reads_that_run(prefect_harness: None) -> None:
+def test_with_the_events_run_id_it_reads_that_run(prefect_server: None) -> None:
     named = _fail("pipeline-daily-growth-experiments")
     _fail("pipeline-daily-growth-experiments")
     result = _scan({"event": "pipeline.failed", "payload": {"flow_run_id": named}})

@@ -38,7 +38,7 @@ def _hold_times(
 
 
 def test_two_recoveries_of_one_partition_take_turns(
-    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path
+    prefect_server: None, catalog: PipelineCatalog, tmp_path: Path
 ) -> None:
     partition = fresh_day()
     (_, first_end), (second_start, _) = _hold_times(catalog, tmp_path, [partition] * 2)
@@ -46,7 +46,7 @@ def test_two_recoveries_of_one_partition_take_turns(
 
 
 def test_recoveries_of_different_partitions_run_side_by_side(
-    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path
+    prefect_server: None, catalog: PipelineCatalog, tmp_path: Path
 ) -> None:
     # (a slot request can meet a busy SQLite test server and retry after ~2 s: hold longer)
     holds = _hold_times(catalog, tmp_path, [fresh_day(), fresh_day()], seconds=5)

@@ -28,7 +28,7 @@ def sqlite_only(clean: Platform, data_dir: Path) -> Iterator[Platform]:
         yield clean
 
 
-def test_flow_fails_with_kind_and_logs(prefect_harness: None, sqlite_only: Platform) -> None:
+def test_flow_fails_with_kind_and_logs(prefect_server: None, sqlite_only: Platform) -> None:
     from prefect.context import get_run_context  # noqa: F401
 
     from flows.pipelines import pipeline_flow

@@ -137,7 +137,7 @@ def audit_url(tmp_path: Path) -> Iterator[str]:
 
 
 def test_the_report_of_recoveries_prints_the_figures_and_the_weekly_artifact_holds_them(
-    prefect_harness: None, audit_url: str
+    prefect_server: None, audit_url: str
 ) -> None:
     approved = gated("aggregate_profit", "data_quality", seconds_ago=120)
     refused = approved.answer("C", comment="not mine to approve")

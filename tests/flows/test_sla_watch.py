@@ -63,7 +63,7 @@ def test_resolved_incidents_are_not_watched(services: RunServices) -> None:
 
 @pytest.mark.prefect
 def test_the_scheduled_flow_watches_the_configured_ledger(
-    prefect_harness: None, audit_url: str
+    prefect_server: None, audit_url: str
 ) -> None:
     url = audit_url
     with open_command_services(audit_url=url) as services:

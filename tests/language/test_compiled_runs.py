@@ -46,7 +46,7 @@ def task_runs(flow_run_id: Any, expect: int) -> dict[str, Any]:
 
 
 def test_steps_run_in_dependency_order_with_results_flowing_into_templates(
-    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path
+    prefect_server: None, catalog: PipelineCatalog, tmp_path: Path
 ) -> None:
     log = tmp_path / "order.log"
     state = run(
@@ -81,9 +81,7 @@ steps:
     assert set(task_runs(state.state_details.flow_run_id, 3)) == {"first", "total", "last"}
 
 
-def test_independent_steps_run_concurrently(
-    prefect_harness: None, catalog: PipelineCatalog
-) -> None:
+def test_independent_steps_run_concurrently(prefect_server: None, catalog: PipelineCatalog) -> None:
     steps = "\n".join(
         f"  - id: s{i}\n    uses: test.sleep\n    with: {{seconds: 1}}" for i in range(3)
     )
@@ -95,7 +93,7 @@ def test_independent_steps_run_concurrently(
 
 
 def test_false_when_skips_visibly_and_the_skip_propagates(
-    prefect_harness: None, catalog: PipelineCatalog
+    prefect_server: None, catalog: PipelineCatalog
 ) -> None:
     state = run(
         """
@@ -130,7 +128,7 @@ steps:
 
 
 def test_retries_then_success(
-    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path
+    prefect_server: None, catalog: PipelineCatalog, tmp_path: Path
 ) -> None:
     counter = tmp_path / "attempts"
     state = run(
@@ -151,7 +149,7 @@ steps:
 
 
 def test_terminal_errors_are_not_retried(
-    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path
+    prefect_server: None, catalog: PipelineCatalog, tmp_path: Path
 ) -> None:
     counter = tmp_path / "attempts"
     state = run(
@@ -171,7 +169,7 @@ steps:
 
 
 def test_failure_fails_dependents_runs_handlers_and_fails_the_flow(
-    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path
+    prefect_server: None, catalog: PipelineCatalog, tmp_path: Path
 ) -> None:
     log = tmp_path / "handlers.log"
     state = run(
@@ -207,7 +205,7 @@ on_failure:
     assert log.read_text().split() == ["tell_on_call"]
 
 
-def test_timeout_fails_the_step(prefect_harness: None, catalog: PipelineCatalog) -> None:
+def test_timeout_fails_the_step(prefect_server: None, catalog: PipelineCatalog) -> None:
     state = run(
         """
 runbook: slow
@@ -245,7 +243,7 @@ steps:
 
 
 def test_gate_waits_for_every_step_before_it_and_publish_follows(
-    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path
+    prefect_server: None, catalog: PipelineCatalog, tmp_path: Path
 ) -> None:
     target = tmp_path / "published"
     state = run(GATED.format(decision="approve", target=target), catalog)
@@ -256,7 +254,7 @@ def test_gate_waits_for_every_step_before_it_and_publish_follows(
 
 
 def test_rejected_gate_publishes_nothing(
-    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path
+    prefect_server: None, catalog: PipelineCatalog, tmp_path: Path
 ) -> None:
     target = tmp_path / "published"
     state = run(GATED.format(decision="reject", target=target), catalog)
@@ -266,7 +264,7 @@ def test_rejected_gate_publishes_nothing(
 
 
 def test_missing_event_value_without_default_fails_before_any_step(
-    prefect_harness: None, catalog: PipelineCatalog
+    prefect_server: None, catalog: PipelineCatalog
 ) -> None:
     state = run(
         """
@@ -291,7 +289,7 @@ steps:
 
 
 def test_a_none_failed_join_runs_after_a_skipped_branch_and_the_rest_follows(
-    prefect_harness: None, catalog: PipelineCatalog
+    prefect_server: None, catalog: PipelineCatalog
 ) -> None:
     state = run(
         """
@@ -330,7 +328,7 @@ steps:
 
 
 def test_a_partition_of_the_wrong_grain_fails_the_run_before_any_step(
-    prefect_harness: None, tmp_path: Path
+    prefect_server: None, tmp_path: Path
 ) -> None:
     from flows.language.catalog import PipelineInfo
 

@@ -65,7 +65,7 @@ def execute_again(flow: Any, flow_run_id: Any) -> Any:
 
 
 def test_a_run_started_again_restores_finished_steps_and_runs_the_rest(
-    prefect_harness: None, catalog: PipelineCatalog, tmp_path: Path, audit_url: str
+    prefect_server: None, catalog: PipelineCatalog, tmp_path: Path, audit_url: str
 ) -> None:
     log, counter = tmp_path / "ran.log", tmp_path / "attempts"
     text = RUNBOOK.format(log=log, counter=counter)

@@ -46,7 +46,7 @@ def play(cells: list[Cell], template: Template) -> str:
 
 
 def test_every_variant_and_scenario_on_sqlite(
-    prefect_harness: None, templates: Callable[[Backend], Template]
+    prefect_server: None, templates: Callable[[Backend], Template]
 ) -> None:
     play(rotated_cells(0), templates("sqlite"))
 
@@ -54,14 +54,14 @@ def test_every_variant_and_scenario_on_sqlite(
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_every_variant_and_scenario_on_postgresql(
-    prefect_harness: None, templates: Callable[[Backend], Template]
+    prefect_server: None, templates: Callable[[Backend], Template]
 ) -> None:
     play(rotated_cells(2), templates("postgres"))
 
 
 @pytest.mark.matrix
 def test_the_whole_matrix_on_sqlite(
-    prefect_harness: None, templates: Callable[[Backend], Template]
+    prefect_server: None, templates: Callable[[Backend], Template]
 ) -> None:
     play(all_cells(), templates("sqlite"))
 
@@ -69,13 +69,13 @@ def test_the_whole_matrix_on_sqlite(
 @pytest.mark.matrix
 @pytest.mark.postgres
 def test_the_whole_matrix_on_postgresql(
-    prefect_harness: None, templates: Callable[[Backend], Template]
+    prefect_server: None, templates: Callable[[Backend], Template]
 ) -> None:
     play(all_cells(), templates("postgres"))
 
 
 def test_one_cell_in_process_tells_its_story(
-    prefect_harness: None, templates: Callable[[Backend], Template]
+    prefect_server: None, templates: Callable[[Backend], Template]
 ) -> None:
     (cell,) = select_cells(["aggregate_engagement"], None, ["held_back"], ["persisting"])
     said: list[str] = []

@@ -32,7 +32,7 @@ PIPELINE, PARTITION = "aggregate_profit", "2026-03"
 
 
 @pytest.fixture
-def world(prefect_harness: None, templates: Callable[[Backend], Template]) -> Iterator[Any]:
+def world(prefect_server: None, templates: Callable[[Backend], Template]) -> Iterator[Any]:
     """Scratch warehouse, ledger and portal; the platform, ledger and a portal client on them."""
     with scratch(templates("sqlite")):
         settings = get_settings()
