@@ -103,9 +103,21 @@ def local_prefect_server(
     try:
         _wait_healthy(api_url, process, log, startup_timeout)
         with temporary_settings({PREFECT_API_URL: api_url}):
-            yield LocalServer(api_url, f"http://127.0.0.1:{port}", home, log)
+            try:
+                yield LocalServer(api_url, f"http://127.0.0.1:{port}", home, log)
+            finally:
+                drain_senders()  # what this process queued reaches the server before it stops
     finally:
         _stop(process)
+
+
+def drain_senders(timeout: float = 10) -> None:
+    """Flush Prefect's log and event senders of this process (bounded wait)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        worker.drain_all(timeout=timeout)
 
 
 def _wait_healthy(api_url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:

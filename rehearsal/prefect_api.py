@@ -22,22 +22,10 @@ def prefect_api(url: str | None = None) -> Iterator[str]:
     if url is None:
         from deployments.local_server import local_prefect_server
 
-        with local_prefect_server() as server:
-            try:
-                yield server.api_url
-            finally:
-                drain()  # send what is queued while the server still listens
+        with local_prefect_server() as server:  # drains this process's senders at the end
+            yield server.api_url
         return
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with temporary_settings({PREFECT_API_URL: url}):
         yield url
-
-
-def drain() -> None:
-    """Flush Prefect's log and event senders of this process (bounded wait)."""
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
-    for worker in (APILogWorker, EventsWorker):
-        worker.drain_all(timeout=10)

@@ -49,9 +49,9 @@ def main() -> None:
     import prefect  # noqa: F401  (configures its logging, which the next line quiets)
 
     import faults
+    from deployments.local_server import drain_senders
     from rehearsal.matrix import quiet_console
     from rehearsal.play import rehearse
-    from rehearsal.prefect_api import drain
 
     faults.install()
     quiet_console()
@@ -71,7 +71,7 @@ def main() -> None:
             else:
                 send(answers, ("result", result))
     finally:
-        drain()
+        drain_senders()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,10 @@ ledger, portal and Prefect server are all scratch (a Prefect server is started u
 
 from __future__ import annotations
 
+import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
@@ -52,8 +55,30 @@ def rehearse(
         typer.echo("error: no cell matches; see `runbook fault kinds`", err=True)
         raise typer.Exit(2)
     expected = load_expectations()
-    results = _play(cells, everything, jobs, sla, later_after, backend, postgres_url, prefect_api)
+    with _sigterm_unwinds():
+        results = _play(
+            cells, everything, jobs, sla, later_after, backend, postgres_url, prefect_api
+        )
     _report(results, expected, everything)
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM exits through the cleanup: workers, scratch data and scratch server are stopped.
+
+    Python's default for SIGTERM ends the process on the spot, leaving the scratch Prefect
+    server (its own process group) and the worker processes behind.
+    """
+
+    def stop(signum: int, _frame: object) -> None:
+        typer.echo("stopping: SIGTERM; removing the scratch data and server", err=True)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _first_variant(fault: str | None) -> list[str] | None:

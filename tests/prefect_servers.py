@@ -7,8 +7,6 @@ state.
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,27 +29,8 @@ def postgres_prefect_server(name: str, **options: Any) -> Iterator[LocalServer]:
     try:
         with local_prefect_server(url, **options) as server:
             yield server
-            drain_to_server()
     finally:
         drop_database(database)
-
-
-def drain_to_server() -> None:
-    """Send the run logs and events still queued in this process while the server listens."""
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-    from prefect.utilities.asyncutils import run_coro_as_sync
-
-    async def drain() -> None:
-        with contextlib.suppress(RuntimeError):  # the log worker never started
-            drained = APILogWorker.instance().drain()
-            if inspect.isawaitable(drained):
-                await drained
-        drained = EventsWorker.drain_all()
-        if inspect.isawaitable(drained):
-            await drained
-
-    run_coro_as_sync(drain())
 
 
 def drop_database(name: str) -> None:
