@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -149,19 +149,42 @@ def publish(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSON file.")],
     key: Annotated[str, typer.Option(help="Idempotency key.")],
     kind: Annotated[str, typer.Option(help="report (CSV) or feed (JSON).")] = "report",
+    feed: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="The report's dashboard feed (JSON): both are stored in one release, or neither.",
+        ),
+    ] = None,
     url: UrlOption = None,
 ) -> None:
-    """Publish a file by hand; prints the receipt."""
+    """Publish by hand: a report with its feed (one release), or one file; prints the receipt."""
+    if feed is not None and _kind(kind) != "report":
+        raise _fail(ValueError("--feed goes with a report: FILE is the CSV, --feed its JSON"))
     try:
         with _client(url) as client:
+            if feed is not None:
+                released = client.publish_release(
+                    pipeline, partition, file.read_bytes(), _json_file(feed), key
+                )
+                typer.echo(released.model_dump_json(indent=2))
+                return
             if _kind(kind) == "report":
                 receipt = client.publish_report(pipeline, partition, file.read_bytes(), key)
             else:
-                feed = json.loads(file.read_text())
-                receipt = client.publish_feed(pipeline, partition, feed, key)
+                receipt = client.publish_feed(pipeline, partition, _json_file(file), key)
     except (PortalError, ValueError) as exc:
         raise _fail(exc) from exc
     typer.echo(receipt.model_dump_json(indent=2))
+
+
+def _json_file(path: Path) -> Any:
+    """The JSON in `path`; a parse error names the file, line and column."""
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from exc
 
 
 def _kind(kind: str) -> Kind:

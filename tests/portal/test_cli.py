@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -88,3 +89,39 @@ def test_fault_rules_parse_from_json_or_shorthand() -> None:
     )
     with pytest.raises(ValueError, match="mode"):
         parse_fault("mode=explode")
+
+
+def test_a_report_and_its_feed_published_by_hand_land_as_one_release_or_not_at_all(
+    served: str, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["portal", "faults", "clear", "--url", served]).exit_code == 0
+    report = tmp_path / "2026-03.csv"
+    report.write_text("month,mau\n2026-03,431\n")
+    broken = tmp_path / "broken.feed.json"
+    broken.write_text('{"mau": 431,\n "dau": }\n')
+    release = ["portal", "publish", "aggregate_engagement", "2026-03", str(report)]
+
+    refused = runner.invoke(app, [*release, "--feed", str(broken), "--key", "r1", "--url", served])
+    assert refused.exit_code == 1
+    assert f"{broken}:2:9: not JSON" in refused.output
+    for kind in ("report", "feed"):
+        shown = runner.invoke(
+            app,
+            ["portal", "show", "aggregate_engagement", "2026-03", "--kind", kind, "--url", served],
+        )
+        assert shown.exit_code == 1, f"a {kind} was stored although the release was refused"
+
+    feed = tmp_path / "2026-03.feed.json"
+    feed.write_text('{"pipeline": "aggregate_engagement", "partition": "2026-03", "mau": 431}')
+    published = runner.invoke(app, [*release, "--feed", str(feed), "--key", "r2", "--url", served])
+    assert published.exit_code == 0, published.output
+    assert '"report": {' in published.output and '"feed": {' in published.output
+    shown = runner.invoke(
+        app,
+        ["portal", "show", "aggregate_engagement", "2026-03", "--kind", "feed", "--url", served],
+    )
+    assert json.loads(shown.output) == json.loads(feed.read_text())
+
+    wrong = runner.invoke(app, [*release, "--kind", "feed", "--feed", str(feed), "--key", "r3"])
+    assert wrong.exit_code == 1 and "--feed goes with a report" in wrong.output
