@@ -1,17 +1,11 @@
-"""Fixtures: the shared sample warehouse (as in tests/warehouse) and a portal over real HTTP.
-
-The fault layer is installed for the session, as `RUNBOOK_FAULTS=on` would install it.
-"""
+"""Fixtures: the shared sample warehouse (`tests.warehouse.fixtures`), a portal over real HTTP."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
-import faults
 from faults.portal_admin import PortalFaultAdmin
 from portal.client import PortalClient
 from portal.retry import RetryPolicy
@@ -25,39 +19,13 @@ from tests.portal.conftest import (  # noqa: F401  (portal fixtures reused here)
     portal_config,
     sleeps,
 )
-from tests.warehouse import sample
-from warehouse.db import Platform
-
-
-@pytest.fixture(scope="session", autouse=True)
-def fault_layer() -> Iterator[None]:
-    with faults.enabled():
-        yield
-
-
-@pytest.fixture(scope="session")
-def data_dir(request: pytest.FixtureRequest) -> Path:
-    """The session's data folder (activity logs, backups, outputs)."""
-    return sample.data_dir(request)
-
-
-@pytest.fixture(scope="session", params=sample.backend_params())
-def engine(request: pytest.FixtureRequest, data_dir: Path) -> Engine:
-    """A warehouse with `small` sample data."""
-    return sample.engine(request, request.param, data_dir)
-
-
-@pytest.fixture
-def platform(engine: Engine, data_dir: Path) -> Platform:
-    """The sample warehouse with the session's config."""
-    return sample.platform_of(engine, data_dir)
-
-
-@pytest.fixture
-def clean(platform: Platform) -> Iterator[Platform]:
-    """The sample warehouse, with every injected fault undone after the test."""
-    yield platform
-    faults.clear_faults(platform, data=True)
+from tests.warehouse.fixtures import (  # noqa: F401  (shared fixtures)
+    clean,
+    data_dir,
+    engine,
+    fault_layer,
+    platform,
+)
 
 
 @pytest.fixture

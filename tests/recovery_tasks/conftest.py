@@ -1,7 +1,7 @@
 """Fixtures: the shared sample warehouse (SQLite and PostgreSQL) and a run's services on it.
 
 Step types get everything through `ctx.services`; here those services point at the sample
-warehouse of `tests.warehouse.sample`, and the fault layer is installed for the session.
+warehouse (`tests.warehouse.fixtures`), and the fault layer is installed for the session.
 """
 
 from __future__ import annotations
@@ -15,40 +15,26 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-import faults
 from foundation.settings import get_settings, temporary_settings
 from recovery_tasks.context import StepContext
 from recovery_tasks.services import RunServices
 from tests.warehouse import sample
+from tests.warehouse.fixtures import (  # noqa: F401  (shared fixtures)
+    clean,
+    data_dir,
+    engine,
+    fault_layer,
+    platform,
+)
 from warehouse.db import Platform
 
 
-@pytest.fixture(scope="session", autouse=True)
-def fault_layer() -> Iterator[None]:
-    with faults.enabled():
-        yield
-
-
-@pytest.fixture(scope="session")
-def data_dir(request: pytest.FixtureRequest) -> Path:
-    return sample.data_dir(request)
-
-
-@pytest.fixture(scope="session", params=sample.backend_params())
-def engine(request: pytest.FixtureRequest, data_dir: Path) -> Engine:
-    return sample.engine(request, request.param, data_dir)
-
-
 @pytest.fixture
-def clean(engine: Engine, data_dir: Path) -> Iterator[Platform]:
-    """The sample warehouse, with every injected fault undone after the test."""
-    platform = sample.platform_of(engine, data_dir)
-    yield platform
-    faults.clear_faults(platform, data=True)
-
-
-@pytest.fixture
-def services(clean: Platform, engine: Engine, data_dir: Path) -> Iterator[RunServices]:
+def services(
+    clean: Platform,  # noqa: F811
+    engine: Engine,  # noqa: F811
+    data_dir: Path,  # noqa: F811
+) -> Iterator[RunServices]:
     """A run's services whose platform is the sample warehouse (the ledger is the session's)."""
     updates: dict[str, Any] = {"data_dir": data_dir, "audit_url": get_settings().audit_url()}
     if engine.dialect.name == "sqlite":

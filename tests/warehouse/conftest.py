@@ -1,48 +1,13 @@
 """Fixtures: the shared small sample warehouse on SQLite and PostgreSQL (`tests.warehouse.sample`).
 
-The fault layer is installed for the session: these tests inject faults to see how the
-warehouse's checks, partition states and backfills respond to them.
+These tests inject faults to see how the warehouse's checks, partition states and backfills
+respond to them; the fixtures live in `tests.warehouse.fixtures`.
 """
 
-from __future__ import annotations
-
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from sqlalchemy import Engine
-
-import faults
-from tests.warehouse import sample
-from warehouse.db import Platform
-
-
-@pytest.fixture(scope="session", autouse=True)
-def fault_layer() -> Iterator[None]:
-    with faults.enabled():
-        yield
-
-
-@pytest.fixture(scope="session")
-def data_dir(request: pytest.FixtureRequest) -> Path:
-    """The session's data folder (activity logs, backups, outputs)."""
-    return sample.data_dir(request)
-
-
-@pytest.fixture(scope="session", params=sample.backend_params())
-def engine(request: pytest.FixtureRequest, data_dir: Path) -> Engine:
-    """A warehouse with `small` sample data."""
-    return sample.engine(request, request.param, data_dir)
-
-
-@pytest.fixture
-def platform(engine: Engine, data_dir: Path) -> Platform:
-    """The sample warehouse with the session's config (stores and outputs in `data_dir`)."""
-    return sample.platform_of(engine, data_dir)
-
-
-@pytest.fixture
-def clean(platform: Platform) -> Iterator[Platform]:
-    """The sample warehouse, with every injected fault undone after the test."""
-    yield platform
-    faults.clear_faults(platform, data=True)
+from tests.warehouse.fixtures import (  # noqa: F401  (shared fixtures)
+    clean,
+    data_dir,
+    engine,
+    fault_layer,
+    platform,
+)
