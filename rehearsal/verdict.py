@@ -18,10 +18,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import text
 
@@ -29,6 +26,7 @@ from portal.client import PortalClient
 from portal.content import canonical_feed
 from rehearsal.expectations import Outcome
 from warehouse.db import Platform
+from warehouse.outputs import csv_cell
 from warehouse.partition_state import PartitionStatus, read_state
 from warehouse.pipelines import get_pipeline
 
@@ -76,18 +74,8 @@ def partition_rows(platform: Platform, pipeline: str, partition: str) -> str:
                 text(f"SELECT * FROM {table} WHERE partition_key = :p"), {"p": partition}
             )
             writer.writerow([f"## {table}", *result.keys()])
-            writer.writerows(sorted([_norm(v) for v in row] for row in result))
+            writer.writerows(sorted([csv_cell(v, decimals=6) for v in row] for row in result))
     return out.getvalue()
-
-
-def _norm(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float | Decimal):
-        return f"{float(value):.6f}"
-    if isinstance(value, date | datetime):
-        return value.isoformat()[:10]
-    return str(value)
 
 
 def reference_of(platform: Platform, pipeline: str, partition: str, outputs: Path) -> Reference:

@@ -34,11 +34,12 @@ class Outputs:
     dashboard_feed: Path
 
 
-def _fmt(value: Any) -> str:
+def csv_cell(value: Any, decimals: int = 4) -> str:
+    """A warehouse value as report CSV writes it: numbers rounded, dates as days, NULL empty."""
     if value is None:
         return ""
     if isinstance(value, float | Decimal):
-        return f"{float(value):.4f}"
+        return f"{float(value):.{decimals}f}"
     if isinstance(value, date | datetime):
         return value.isoformat()[:10]
     return str(value)
@@ -54,7 +55,7 @@ def report_csv(engine: Any, pipeline: str, partition: str) -> str:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(result.keys())
-        writer.writerows([_fmt(v) for v in row] for row in result)
+        writer.writerows([csv_cell(v) for v in row] for row in result)
     return buf.getvalue()
 
 
