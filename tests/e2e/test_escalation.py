@@ -13,7 +13,6 @@ escalates to nobody.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 from typer.testing import CliRunner
 
+from deployments.local_serve import stop
 from deployments.local_server import LocalServer
 from flows.run_services import open_command_services
 from foundation.settings import PROJECT_ROOT, get_settings
@@ -38,6 +38,9 @@ pytestmark = [pytest.mark.postgres]
 
 ESCALATE_AFTER = 10  # seconds: Prefect's floor for a proactive trigger
 GATE = f"approvers: [A, B], escalate_after: {ESCALATE_AFTER}s, poll_interval: 1"
+
+SERVED = ("escalate-approval/escalate", "incident-report/weekly")
+"""The deployments these tests use, served by `runbook serve` beside the runbooks'."""
 
 
 @pytest.fixture(scope="module")
@@ -72,28 +75,14 @@ def serving(
         )
     try:
         deadline = time.monotonic() + 120
-        while run_async(_deployment("escalate-approval/escalate")) is None:
-            assert process.poll() is None, (folder / "serve.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "runbook serve never served the escalation"
-            time.sleep(1)
+        for name in SERVED:  # serve registers its deployments one after another
+            while run_async(_deployment(name)) is None:
+                assert process.poll() is None, (folder / "serve.log").read_text()[-3000:]
+                assert time.monotonic() < deadline, f"runbook serve never served {name}"
+                time.sleep(0.5)
         yield process
     finally:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM the serve process group (twice: the first may be swallowed), then kill."""
-    for _ in range(2):
-        if process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+        stop(process)
 
 
 async def _deployment(name: str) -> Any:
