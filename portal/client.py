@@ -76,20 +76,14 @@ class PortalClient:
         self, pipeline: str, partition: str, csv_bytes: bytes, idempotency_key: str
     ) -> Receipt:
         """Publish a CSV report; the same key and content always give the same receipt."""
-        try:
-            count_csv_rows(csv_bytes)
-        except ContentError as exc:
-            raise PortalPayloadError(str(exc)) from exc
+        _check_report(csv_bytes)
         return self._publish("report", pipeline, partition, csv_bytes, idempotency_key)
 
     def publish_feed(
         self, pipeline: str, partition: str, feed: dict[str, Any], idempotency_key: str
     ) -> Receipt:
         """Publish a dashboard feed; hashed in canonical JSON, so key order does not matter."""
-        try:
-            content = canonical_feed(feed)
-        except ContentError as exc:
-            raise PortalPayloadError(str(exc)) from exc
+        content = _feed_content(feed)
         return self._publish("feed", pipeline, partition, content, idempotency_key)
 
     def publish_release(
@@ -101,26 +95,17 @@ class PortalClient:
         idempotency_key: str,
     ) -> ReleaseReceipt:
         """Publish a report and its feed together: the portal stores both or neither."""
-        try:
-            count_csv_rows(csv_bytes)
-            text = csv_bytes.decode("utf-8")
-            feed_content = canonical_feed(feed)
-        except (ContentError, UnicodeDecodeError) as exc:
-            raise PortalPayloadError(str(exc)) from exc
-        path = f"/api/releases/{quote(pipeline, safe='')}/{quote(partition, safe='')}"
+        _check_report(csv_bytes)  # UTF-8 once it passes, so the text below decodes
+        feed_content = _feed_content(feed)
         response = self._request(
             "POST",
-            path,
-            json={"report": text, "feed": feed},
+            _partition_path("releases", pipeline, partition),
+            json={"report": csv_bytes.decode("utf-8"), "feed": feed},
             headers={"Idempotency-Key": idempotency_key},
         )
         release = ReleaseReceipt.model_validate_json(response.content)
-        for receipt, sent in ((release.report, csv_bytes), (release.feed, feed_content)):
-            if receipt.sha256 != sha256(sent):
-                raise PortalIntegrityError(
-                    f"{receipt.kind} receipt {receipt.id} has sha256 {receipt.sha256}, "
-                    f"sent {sha256(sent)}"
-                )
+        _check_receipt(release.report, csv_bytes)
+        _check_receipt(release.feed, feed_content)
         logger.info(
             "portal release %s/%s report v%s feed v%s: %s",
             pipeline,
@@ -134,18 +119,14 @@ class PortalClient:
     def _publish(
         self, kind: Kind, pipeline: str, partition: str, content: bytes, key: str
     ) -> Receipt:
-        path = f"/api/{kind}s/{quote(pipeline, safe='')}/{quote(partition, safe='')}"
         response = self._request(
             "POST",
-            path,
+            _partition_path(f"{kind}s", pipeline, partition),
             content=content,
             headers={"Content-Type": MEDIA_TYPES[kind], "Idempotency-Key": key},
         )
         receipt = Receipt.model_validate_json(response.content)
-        if receipt.sha256 != sha256(content):
-            raise PortalIntegrityError(
-                f"receipt {receipt.id} has sha256 {receipt.sha256}, sent {sha256(content)}"
-            )
+        _check_receipt(receipt, content)
         logger.info(
             "portal %s %s/%s v%s: %s",
             kind,
@@ -191,7 +172,7 @@ class PortalClient:
 
     @staticmethod
     def _series_path(pipeline: str, partition: str, kind: Kind) -> str:
-        return f"/api/publications/{quote(pipeline, safe='')}/{quote(partition, safe='')}/{kind}"
+        return _partition_path("publications", pipeline, partition) + f"/{kind}"
 
     # transport
 
@@ -253,3 +234,32 @@ class PortalClient:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _partition_path(collection: str, pipeline: str, partition: str) -> str:
+    """`/api/<collection>/<pipeline>/<partition>`, each name quoted."""
+    return f"/api/{collection}/{quote(pipeline, safe='')}/{quote(partition, safe='')}"
+
+
+def _check_report(csv_bytes: bytes) -> None:
+    """Refuse, before sending, a report the portal would refuse (not UTF-8 CSV with a header)."""
+    try:
+        count_csv_rows(csv_bytes)
+    except ContentError as exc:
+        raise PortalPayloadError(str(exc)) from exc
+
+
+def _feed_content(feed: dict[str, Any]) -> bytes:
+    """The feed's canonical JSON, the bytes the portal stores and hashes."""
+    try:
+        return canonical_feed(feed)
+    except ContentError as exc:
+        raise PortalPayloadError(str(exc)) from exc
+
+
+def _check_receipt(receipt: Receipt, sent: bytes) -> None:
+    """A receipt must name the bytes that were sent; anything else is an integrity failure."""
+    if receipt.sha256 != sha256(sent):
+        raise PortalIntegrityError(
+            f"{receipt.kind} receipt {receipt.id} has sha256 {receipt.sha256}, sent {sha256(sent)}"
+        )
