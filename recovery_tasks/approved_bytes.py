@@ -8,7 +8,6 @@ approval — a rebuilt report, an edited feed — is refused, and nothing is sen
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from foundation.hashing import sha256_of
 from portal.content import canonical_feed
 from recovery_tasks.errors import TerminalStepError
+from warehouse.outputs import read_feed
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,6 @@ class ApprovedRelease:
     report_sha256: str
     feed: dict[str, Any] | None
     feed_sha256: str | None
-
-
-def read_feed(path: Path) -> dict[str, Any]:
-    """The dashboard feed file as the portal would receive it."""
-    feed: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return feed
 
 
 def feed_sha256(feed: dict[str, Any]) -> str:

@@ -23,6 +23,7 @@ from recovery_tasks.context import StepContext
 from recovery_tasks.errors import TerminalStepError
 from recovery_tasks.params import PartitionParams
 from recovery_tasks.registry import all_step_types, step_type
+from warehouse.outputs import output_files
 
 
 class PublishParams(PartitionParams):
@@ -84,10 +85,10 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
     if not approved_by:
         raise TerminalStepError("refusing to publish: no approval step of this run completed")
     pipeline = params.pipeline_of(ctx)
-    folder = ctx.run.output_dir / pipeline
+    files = output_files(ctx.run.output_dir, pipeline, params.partition)
     release = approved_release(
-        folder / f"{params.partition}.csv",
-        folder / f"{params.partition}.feed.json" if params.feed else None,
+        files.report_csv,
+        files.dashboard_feed if params.feed else None,
         params.approved_sha256,
         params.approved_feed_sha256,
     )

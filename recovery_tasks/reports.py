@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from foundation.hashing import sha256_of
-from recovery_tasks.approved_bytes import feed_sha256, read_feed
+from recovery_tasks.approved_bytes import feed_sha256
 from recovery_tasks.context import StepContext
 from recovery_tasks.diffs import DIFF_LINES, line_diff, readable_feed
 from recovery_tasks.lineage import lineage
@@ -74,7 +74,7 @@ class ReportResult(BaseModel):
 @step_type("reports.build", params=PartitionParams, result=ReportResult)
 def build(params: PartitionParams, ctx: StepContext) -> ReportResult:
     """Write the report CSV and dashboard feed, and diff both against the published ones."""
-    from warehouse.outputs import write_outputs
+    from warehouse.outputs import read_feed, write_outputs
     from warehouse.partition_state import read_state
 
     pipeline = params.pipeline_of(ctx)

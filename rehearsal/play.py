@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -42,6 +41,7 @@ from rehearsal.verdict import RunInfo, judge, read_after, reference_of
 from rehearsal.workspace import CellSpace, Template, open_cell
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
+from warehouse.outputs import output_files, read_feed
 from warehouse.pipelines import get_pipeline
 from warehouse.runner import run_pipeline, validate_partition
 
@@ -125,7 +125,7 @@ def _play(cell: Cell, options: Options, say: Say) -> tuple[Outcome, str, RunInfo
         run_pipeline(platform, pipe, cell.partition)
         reference = reference_of(platform, pipe.name, cell.partition, settings.output_dir())
         if pipe.investor_reporting:
-            _publish(portal, cell, reference.report, settings.output_dir())
+            _publish(portal, cell, settings.output_dir())
         say(f"{cell.label}: clean run done; injecting {cell.kind}/{cell.variant}")
         fault = inject(platform, cell.kind, cell.pipeline, cell.partition, cell.variant)
         event = _fail(platform, cell, fault, settings.output_dir(), say)
@@ -144,10 +144,11 @@ def _play(cell: Cell, options: Options, say: Say) -> tuple[Outcome, str, RunInfo
         platform.dispose()
 
 
-def _publish(portal: PortalClient, cell: Cell, report: bytes, outputs: Any) -> None:
-    """The scheduled publication of a clean run: report and feed."""
-    feed = json.loads((outputs / cell.pipeline / f"{cell.partition}.feed.json").read_text())
+def _publish(portal: PortalClient, cell: Cell, outputs: Any) -> None:
+    """The scheduled publication of a run's outputs: report and feed, as one release."""
+    files = output_files(outputs, cell.pipeline, cell.partition)
     key = f"scheduled:{cell.pipeline}:{cell.partition}:{uuid.uuid4().hex}"
+    report, feed = files.report_csv.read_bytes(), read_feed(files.dashboard_feed)
     portal.publish_release(cell.pipeline, cell.partition, report, feed, key)
 
 
@@ -189,7 +190,6 @@ def _run_flow(cell: Cell) -> None:
 def _scheduled_publication(platform: Platform, cell: Cell, outputs: Any) -> None:
     """Publish the run's outputs as the scheduler would, through the fault layer's client."""
     settings = get_settings().portal
-    folder = outputs / cell.pipeline
     client = FaultingPortalClient(
         settings.portal_url,
         settings.portal_token,
@@ -198,10 +198,7 @@ def _scheduled_publication(platform: Platform, cell: Cell, outputs: Any) -> None
     )
     try:
         with client:
-            key = f"scheduled:{cell.pipeline}:{cell.partition}:{uuid.uuid4().hex}"
-            report = (folder / f"{cell.partition}.csv").read_bytes()
-            feed = json.loads((folder / f"{cell.partition}.feed.json").read_text())
-            client.publish_release(cell.pipeline, cell.partition, report, feed, key)
+            _publish(client, cell, outputs)
     except PortalUnavailableError as exc:
         raise PipelineFailure(
             FailureKind.REPORT_PUBLISHING, cell.partition, str(exc), pipeline=cell.pipeline

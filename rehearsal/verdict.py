@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from portal.client import PortalClient
 from portal.content import canonical_feed
 from rehearsal.expectations import Outcome
 from warehouse.db import Platform
-from warehouse.outputs import csv_cell
+from warehouse.outputs import csv_cell, output_files, read_feed
 from warehouse.partition_state import PartitionStatus, read_state
 from warehouse.pipelines import get_pipeline
 
@@ -80,12 +79,11 @@ def partition_rows(platform: Platform, pipeline: str, partition: str) -> str:
 
 def reference_of(platform: Platform, pipeline: str, partition: str, outputs: Path) -> Reference:
     """The clean run's reference, read right after it wrote its outputs."""
-    folder = outputs / pipeline
-    feed = json.loads((folder / f"{partition}.feed.json").read_text())
+    files = output_files(outputs, pipeline, partition)
     return Reference(
         rows=partition_rows(platform, pipeline, partition),
-        report=(folder / f"{partition}.csv").read_bytes(),
-        feed=canonical_feed(feed),
+        report=files.report_csv.read_bytes(),
+        feed=canonical_feed(read_feed(files.dashboard_feed)),
     )
 
 
@@ -94,7 +92,7 @@ def read_after(
 ) -> After:
     """What the cell left behind, read from the scratch warehouse, files and portal."""
     state = read_state(platform.warehouse, pipeline, partition)
-    report_file = outputs / pipeline / f"{partition}.csv"
+    report_file = output_files(outputs, pipeline, partition).report_csv
     return After(
         status=state.status if state else None,
         why_not_readable=state.why_not_readable() if state else "never written",

@@ -34,6 +34,18 @@ class Outputs:
     dashboard_feed: Path
 
 
+def output_files(out_dir: Path, pipeline: str, partition: str) -> Outputs:
+    """Where a partition's report and feed are written: `<out_dir>/<pipeline>/<partition>.*`."""
+    folder = Path(out_dir) / pipeline
+    return Outputs(folder / f"{partition}.csv", folder / f"{partition}.feed.json")
+
+
+def read_feed(path: Path) -> dict[str, Any]:
+    """A dashboard feed file as the portal receives it."""
+    feed: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return feed
+
+
 def csv_cell(value: Any, decimals: int = 4) -> str:
     """A warehouse value as report CSV writes it: numbers rounded, dates as days, NULL empty."""
     if value is None:
@@ -96,12 +108,10 @@ def write_outputs(
     Both are built before either file is written, so a refusal leaves the last good pair.
     """
     platform = Platform.of(engine)
-    folder = (out_dir or platform.config.outputs()) / pipeline
+    files = output_files(out_dir or platform.config.outputs(), pipeline, partition)
     report = report_csv(platform, pipeline, partition)
     feed = json.dumps(dashboard_feed(platform, pipeline, partition), indent=2)
-    folder.mkdir(parents=True, exist_ok=True)
-    csv_path = folder / f"{partition}.csv"
-    feed_path = folder / f"{partition}.feed.json"
-    csv_path.write_text(report)
-    feed_path.write_text(feed)
-    return Outputs(csv_path, feed_path)
+    files.report_csv.parent.mkdir(parents=True, exist_ok=True)
+    files.report_csv.write_text(report)
+    files.dashboard_feed.write_text(feed)
+    return files

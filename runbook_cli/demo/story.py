@@ -16,7 +16,6 @@ the ledger) runs in worker threads, so the recovery flow and the demo's watch sh
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +39,7 @@ from runbook_cli.demo.errors import DemoError
 from runbook_cli.demo.paused_run import wait_for_gate
 from warehouse.failures import PipelineFailure
 from warehouse.generate import generate
+from warehouse.outputs import output_files, read_feed
 
 Say = Callable[[str], None]
 RECOVERY_LIMIT = 300  # seconds the recovery may take once approved
@@ -108,15 +108,13 @@ class Story:
         )
 
     def _publish_scheduled(self, pipeline: str, partition: str) -> Any:
-        folder = self.services.output_dir / pipeline
-        report = (folder / f"{partition}.csv").read_bytes()
-        feed = json.loads((folder / f"{partition}.feed.json").read_text())
+        files = output_files(self.services.output_dir, pipeline, partition)
         with self.services.portal() as client:
             return client.publish_release(
                 pipeline,
                 partition,
-                report,
-                feed,
+                files.report_csv.read_bytes(),
+                read_feed(files.dashboard_feed),
                 f"scheduled:{pipeline}:{partition}:{datetime.now(UTC):%Y%m%d%H%M%S}",
             )
 
