@@ -22,6 +22,12 @@ from recovery_tasks.registry import StepType
 PIN = "approved_sha256"
 FEED_PIN = "approved_feed_sha256"
 OUTPUT_OF = {PIN: "sha256", FEED_PIN: "feed_sha256"}
+_PIN_TEMPLATES = {
+    pin: re.compile(
+        r"^\s*\{\{\s*steps\.(?P<step>[A-Za-z_]\w*)\.outputs\." + output + r"\s*\}\}\s*$"
+    )
+    for pin, output in OUTPUT_OF.items()
+}
 
 
 def check_pinned(
@@ -95,10 +101,7 @@ def _check_one(
                 "(or `feed: false` to publish the report alone)"
             )
         return [(path, message, False)], None
-    template = re.compile(
-        r"^\s*\{\{\s*steps\.(?P<step>[A-Za-z_]\w*)\.outputs\." + output + r"\s*\}\}\s*$"
-    )
-    match = template.match(value) if isinstance(value, str) else None
+    match = _PIN_TEMPLATES[pin].match(value) if isinstance(value, str) else None
     where = ("steps", i, "with", pin)
     if match is None:
         got = "a fixed value" if not is_template(value) else f"'{value}'"
