@@ -5,13 +5,14 @@ server creates a run of the runbook's deployment with the event passed as the `e
 parameter (id as a string: a bare UUID would not render as JSON and the run would silently
 not be created).
 
-Floods are absorbed by Prefect itself, before any process starts:
-- a trigger is evaluated per pipeline and partition (`for_each` on the resource id and its
-  `pipeline.partition` label), Reactive with threshold 1: the first event of a partition
-  starts a run at once, and the trigger then ignores that partition for the rest of its
-  window (`DEDUP_WINDOW`); later events reach the ledger's incident key, which attaches them;
-- each deployment runs at most `RUNS_PER_DEPLOYMENT` at once; further runs wait in the queue
-  (`ENQUEUE`, state AwaitingConcurrencySlot) instead of starting a process each.
+`pipeline.failed` events are decided by the event door (`flows/events/event_door.py`), not
+by triggers: a trigger's de-duplication window swallows genuine failures (any event of the
+partition fills it, a refused one too), and a trigger without one costs a flow-run process
+per event. So the runbooks' `pipeline.failed` triggers and the intake's are written but
+disabled (the door creates those runs, one per incident it opens); other events (e.g.
+`prefect.flow-run.Failed` of a pipeline flow) still start runs through their trigger.
+Each deployment runs at most `RUNS_PER_DEPLOYMENT` at once; further runs wait in the queue
+(`ENQUEUE`, state AwaitingConcurrencySlot) instead of starting a process each.
 """
 
 from __future__ import annotations
@@ -59,10 +60,16 @@ def for_each(event: str) -> set[str]:
     )
 
 
+def door_takes(event: str) -> bool:
+    """Whether the event door, not a trigger, starts the runs of `event`."""
+    return event == EVENT_NAME
+
+
 def trigger_fields(t: Trigger) -> dict[str, Any]:
     """The fields of one `on:` entry's trigger, as Prefect takes them (shared with prefect.yaml)."""
     return {
         "name": f"on {t.event}",
+        "enabled": not door_takes(t.event),
         "expect": [t.event],
         "match": dict(t.match),
         **({"match_related": dict(t.match_related)} if t.match_related else {}),
@@ -105,9 +112,10 @@ def runbook_resources(runbooks: list[ValidatedRunbook]) -> list[str]:
 
 
 def intake_trigger_fields() -> dict[str, Any]:
-    """The intake's trigger: every `pipeline.failed`, once per resource per window."""
+    """The intake's trigger, disabled: the event door refuses events no runbook takes."""
     return {
         "name": f"on {EVENT_NAME} (intake)",
+        "enabled": not door_takes(EVENT_NAME),
         "expect": [EVENT_NAME],
         "for_each": ["prefect.resource.id"],
         "posture": "Reactive",

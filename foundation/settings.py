@@ -57,6 +57,8 @@ class WarehouseSettings(_Env):
     backup_storage_url: str | None = None
     activity_logs_url: str | None = None
     fiscal_calendar: Literal["calendar", "445"] = "calendar"
+    # a failure event may name a partition starting at most this many days after today
+    future_grace_days: int = 1
     margin_min: float = -0.25  # aggregate_profit margin thresholds (profit / revenue)
     margin_max: float = 0.85
     swing_threshold: float = 0.30  # engagement spike/drop allowed without an annotation

@@ -20,6 +20,7 @@ from governance.errors import LedgerError
 from governance.ledger_approvals import DECISIONS, ApprovalLog
 from governance.ledger_keys import IncidentKeyLog
 from governance.ledger_notifications import NotificationLog
+from governance.ledger_outcomes import EventOutcomeLog
 from governance.ledger_publications import PublicationLog
 from governance.ledger_rows import now as _now
 from governance.ledger_steps import StepLog
@@ -29,7 +30,9 @@ from governance.models import GovernanceConfig
 __all__ = ["DECISIONS", "Ledger", "LedgerError"]
 
 
-class Ledger(IncidentKeyLog, StepLog, ApprovalLog, PublicationLog, NotificationLog):
+class Ledger(
+    IncidentKeyLog, StepLog, ApprovalLog, PublicationLog, NotificationLog, EventOutcomeLog
+):
     """The audit ledger in one database (SQLite or PostgreSQL), optionally in its own schema."""
 
     @classmethod

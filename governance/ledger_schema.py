@@ -159,6 +159,23 @@ incident_keys = sa.Table(
 )
 """The open incident of each (pipeline, partition): the one row a second claim collides with."""
 
+event_outcomes = sa.Table(
+    "ledger_event_outcomes",
+    metadata,
+    sa.Column("event_id", sa.String(200), primary_key=True),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("pipeline", sa.String(200), nullable=False),
+    sa.Column("partition", sa.String(200)),
+    sa.Column("kind", sa.String(100)),
+    _incident_ref(nullable=True),
+    sa.Column("digest", sa.String(64), nullable=False, index=True),
+    sa.Column("source", sa.String(200)),
+    sa.Column("detail", sa.Text),
+    sa.Column("at", UtcDateTime, nullable=False),
+)
+"""What became of each failure event, one row per event id: opened, attached, refused or
+duplicate. The primary key makes accounting an event twice fail in the database."""
+
 notifications = sa.Table(
     "ledger_notifications",
     metadata,

@@ -62,8 +62,8 @@ def serve(
     runbooks = _valid_runbooks()
     upgrade_ledger_store()
     typer.echo(
-        f"serving {len(runbooks)} runbooks: {', '.join(r.name for r in runbooks)}, the intake "
-        f"and the SLA watch; polling every {poll:g} s, at most {limit} runs at once"
+        f"serving {len(runbooks)} runbooks: {', '.join(r.name for r in runbooks)}, the event "
+        f"door and the SLA watch; polling every {poll:g} s, at most {limit} runs at once"
     )
     from deployments.build import intake_deployment, runbook_deployment
     from flows.crash_watch import HEARTBEAT_SECONDS
@@ -79,7 +79,7 @@ def serve(
         *_operations(),
     ]
     with api_errors(), contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(deployments, poll, limit, HEARTBEAT_SECONDS))
+        asyncio.run(_serve(deployments, poll, limit, HEARTBEAT_SECONDS, runbooks))
     typer.echo("stopped; the runs this runner had started were cancelled")
 
 
@@ -106,17 +106,26 @@ def _operations() -> list:
     return [escalation_deployment(), weekly_report_deployment(load_governance())]
 
 
-async def _serve(deployments: list, poll: float, limit: int, heartbeat: float) -> None:
-    """Register the deployments with a runner of our own (so `--poll` reaches it) and run it.
+async def _serve(
+    deployments: list, poll: float, limit: int, heartbeat: float, runbooks: list
+) -> None:
+    """Register the deployments with a runner of our own (so `--poll` reaches it) and run it
+    beside the event door, which decides every `pipeline.failed` event and starts the runs.
 
     Its flow runs send heartbeats every `heartbeat` seconds, which the crash watch listens to.
     """
+    import anyio
     from prefect.runner import Runner
+
+    from flows.events.event_door import serve_door
 
     runner = Runner(query_seconds=poll, limit=limit, heartbeat_seconds=heartbeat)
     for deployment in deployments:
         await runner.aadd_deployment(deployment)
-    await runner.start()
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(serve_door, runbooks)
+        await runner.start()
+        tasks.cancel_scope.cancel()
 
 
 def register(app: typer.Typer) -> None:

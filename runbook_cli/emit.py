@@ -3,6 +3,8 @@
 The event is delivered with a request whose answer is checked (`POST /api/events`, 204): a
 missing API URL, an unreachable server or a 401 ends the command with exit status 1 and one
 line; only an event the server took is reported as sent. A long detail is cut with a note.
+The event is checked as the event door will check it (known pipeline, partition in its grain,
+not in the future, no control characters) before it is sent: a refused event exits 2.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import json
 
 import typer
 
+from flows.events.contract import InvalidEventError, check_failure_event
 from flows.events.emit import DeliveryError, deliver, failure_event
-from warehouse.failures import FailureKind
+from governance.config import load_governance
 
 
 def emit(
@@ -26,13 +29,14 @@ def emit(
     ),
 ) -> None:
     """Deliver a `pipeline.failed` event; exit 1 unless the Prefect server took it."""
-    try:
-        FailureKind(kind)
-    except ValueError:
-        known = ", ".join(k.value for k in FailureKind)
-        typer.echo(f"error: unknown kind {kind!r}; known: {known}", err=True)
-        raise typer.Exit(2) from None
     event = failure_event(pipeline, kind, partition, detail, flow_run_id=flow_run_id)
+    try:
+        check_failure_event(
+            event.model_dump(mode="json"), pipeline, frozenset(load_governance().pipelines)
+        )
+    except InvalidEventError as exc:
+        typer.echo(f"error: the event door would refuse this event: {exc}", err=True)
+        raise typer.Exit(2) from None
     try:
         asyncio.run(deliver([event]))
     except DeliveryError as exc:

@@ -1,4 +1,10 @@
-"""`runbook incidents`: open incidents with owner, on-call, state and SLA time left."""
+"""`runbook incidents`: open incidents with owner, on-call, state and SLA time left;
+`runbook incidents close N --reason ... --as NAME` ends one on record.
+
+Closing is how a person ends an incident no run will finish (rejected, timed out, failed,
+needs attention): it is recorded with who and why, and it releases the partition, so the
+next failure of that partition opens a new incident at once instead of being attached.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,9 @@ import typer
 
 from flows.run_services import open_command_services
 from foundation.migrations import StoreNotReady
+from foundation.visible import invisible_chars, visible
+from governance.errors import LedgerError
+from governance.ledger_records import RESOLVED_STATES, IncidentState
 from governance.ledger_views import OpenIncident
 from governance.models import GovernanceConfig
 from governance.sla import format_time_left
@@ -31,7 +40,12 @@ def command_services(db: str | None, governance: GovernanceConfig | None = None)
         raise typer.Exit(1) from None
 
 
+app = typer.Typer(help="Open incidents, and closing one by hand.")
+
+
+@app.callback(invoke_without_command=True)
 def incidents(
+    ctx: typer.Context,
     at: Annotated[
         str | None, typer.Option("--at", help="Evaluate at this moment (default now).")
     ] = None,
@@ -40,6 +54,8 @@ def incidents(
     governance: GovernanceOption = None,
 ) -> None:
     """Open incidents: pipeline, owner, who is on call, state and SLA time left."""
+    if ctx.invoked_subcommand is not None:
+        return
     config = load_config_or_exit(governance)
     now = parse_at(at, config) if at else datetime.now(UTC)
     with command_services(db, config) as services:
@@ -61,6 +77,37 @@ def incidents(
             f"{_owner(b):<6} {_on_call(b):<8} {b.state:<18} "
             f"{format_time_left(b.sla.time_left) if b.sla else 'no SLA (pipeline unknown)'}"
         )
+
+
+@app.command("close")
+def close(
+    incident_id: Annotated[int, typer.Argument(help="The incident to close.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the record.")],
+    who: Annotated[str, typer.Option("--as", help="Your name in governance.yaml.")],
+    db: DbOption = None,
+    governance: GovernanceOption = None,
+) -> None:
+    """Close an incident on record (who, why); its partition's next failure opens a new one."""
+    config = load_config_or_exit(governance)
+    if who not in config.engineers:
+        typer.echo(f"error: {visible(who)!r} is not an engineer in governance.yaml", err=True)
+        raise typer.Exit(1)
+    if not reason.strip() or invisible_chars(reason, free_text=True):
+        typer.echo("error: --reason must be readable text", err=True)
+        raise typer.Exit(2)
+    with command_services(db, config) as services:
+        ledger = services.ledger
+        try:
+            state = ledger.current_state(incident_id)
+        except LedgerError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        if IncidentState(state) in RESOLVED_STATES:
+            typer.echo(f"error: incident {incident_id} is already {state}", err=True)
+            raise typer.Exit(1)
+        detail = {"reason": reason, "was": state}
+        ledger.record_state(incident_id, IncidentState.CLOSED, actor=who, detail=detail)
+    typer.echo(f"incident {incident_id} closed by {who} (was {state}): {reason}")
 
 
 def _on_call(b: OpenIncident) -> str:

@@ -31,9 +31,9 @@ register_steps_command(app)
 from runbook_cli.oncall import oncall  # noqa: E402
 
 app.command("oncall")(oncall)
-from runbook_cli.incidents import incidents  # noqa: E402
+from runbook_cli.incidents import app as incidents_app  # noqa: E402
 
-app.command("incidents")(incidents)
+app.add_typer(incidents_app, name="incidents")
 from runbook_cli.audit import audit  # noqa: E402
 
 app.command("audit")(audit)

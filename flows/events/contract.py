@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from foundation.errors import RecoveryError, TerminalError
+from foundation.visible import invisible_chars
 from warehouse.calendar import FiscalCalendar, PartitionError, parse_partition
 from warehouse.failures import FailureKind
 from warehouse.pipelines import registry as pipeline_registry
@@ -35,6 +36,7 @@ PARTITION_MAX = 32
 NAME_MAX = 200
 PAYLOAD_JSON = "payload_json"  # how triggers pass the payload: its JSON text, cut at PAYLOAD_CUT
 PAYLOAD_CUT = 200_000  # characters: with escaping, the run's parameters stay under 512 KB
+FUTURE_GRACE = timedelta(days=1)  # a partition may start this long after today (clock skew)
 
 Bounded = Annotated[str, StringConstraints(max_length=NAME_MAX)]
 
@@ -118,11 +120,16 @@ def check_failure_event(
     pipeline: str,
     known_pipelines: frozenset[str] | set[str],
     calendar: FiscalCalendar = "calendar",
+    *,
+    future_grace: timedelta = FUTURE_GRACE,
+    today: date | None = None,
 ) -> FailureEvent:
     """The event, validated for the runbook of `pipeline`; InvalidEventError says why not.
 
     An event that came through Prefect (it has an id) must carry its partition as the
-    resource label too, or Prefect's trigger could not tell its partitions apart.
+    resource label too, or Prefect's trigger could not tell its partitions apart. Control
+    and invisible characters are refused everywhere but in the detail's line breaks and
+    tabs; a partition that starts after today plus `future_grace` has no data to recover.
     """
     try:
         checked = FailureEvent.model_validate(dict(event))
@@ -138,7 +145,9 @@ def check_failure_event(
         reasons.append(
             f"payload.pipeline {_shown(checked.payload.pipeline)} contradicts the resource"
         )
+    reasons += _invisible_reasons(checked)
     reasons += _partition_reasons(checked, pipeline, calendar)
+    reasons += _future_reasons(checked, pipeline, calendar, today, future_grace)
     if reasons:
         raise InvalidEventError(reasons)
     return checked
@@ -161,6 +170,44 @@ def _partition_reasons(event: FailureEvent, pipeline: str, calendar: FiscalCalen
     elif label is not None and label != key:
         reasons.append(f"resource label {PARTITION_LABEL} {_shown(label)} differs from {key!r}")
     return reasons
+
+
+def _invisible_reasons(event: FailureEvent) -> list[str]:
+    fields: list[tuple[str, str | None, bool]] = [
+        *((f"resource {key!r}", f"{key}{value}", False) for key, value in event.resource.items()),
+        ("payload.partition", event.payload.partition, False),
+        ("payload.pipeline", event.payload.pipeline, False),
+        ("payload.detail", event.payload.detail, True),
+    ]
+    reasons = []
+    for where, text, free in fields:
+        if text and (found := invisible_chars(text, free_text=free)):
+            shown = ", ".join(sorted(set(found))[:5])
+            reasons.append(f"{where}: control or invisible characters ({shown})")
+    return reasons
+
+
+def _future_reasons(
+    event: FailureEvent,
+    pipeline: str,
+    calendar: FiscalCalendar,
+    today: date | None,
+    grace: timedelta,
+) -> list[str]:
+    known = pipeline_registry.get(pipeline)
+    if known is None:
+        return []
+    try:
+        partition = parse_partition(known.grain, event.payload.partition, calendar)
+    except PartitionError:
+        return []  # already a reason
+    latest = (today or datetime.now(UTC).date()) + grace
+    if partition.start <= latest:
+        return []
+    return [
+        f"payload.partition {event.payload.partition!r} starts {partition.start}, after today "
+        f"plus {grace.days} day(s) of grace: it has no data yet"
+    ]
 
 
 def _reason(err: Any) -> str:

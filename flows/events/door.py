@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 from prefect import get_run_logger
 from prefect.states import Completed, Failed, State
 
+from flows.events.accounting import check_with
 from flows.events.contract import (
     NAME_MAX,
     FailureEvent,
@@ -29,13 +29,11 @@ from flows.events.contract import (
     is_failure_event,
     unpack_payload,
 )
+from flows.events.refusals import INVALID_EVENT, page_first_responders
 from flows.language.validator import ValidatedRunbook
 from governance.ledger_records import IncidentState
-from governance.responders import first_responders, on_call_or_none
 from recovery_tasks.services import RunServices
 from warehouse.pipelines import registry as pipeline_registry
-
-INVALID_EVENT = "invalid_event"
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,11 @@ async def admit(
         event = unpack_payload(event)
         if not is_failure_event(event):
             return Admission(event)
-        checked = check_failure_event(event, pipeline, *_contract_context(services))
+        checked = (
+            check_failure_event(event, pipeline, frozenset(pipeline_registry))
+            if services is None
+            else check_with(services, event, pipeline)
+        )
     except InvalidEventError as refused:
         get_run_logger().error("refused: %s", refused)
         if services is not None and services.recorder is not None:
@@ -97,17 +99,11 @@ def refused_state(refused: InvalidEventError) -> State:
     return Failed(name="Refused", message=str(refused), data=refused)
 
 
-def _contract_context(services: RunServices | None) -> tuple[frozenset[str], Any]:
-    if services is None:
-        return frozenset(pipeline_registry), "calendar"
-    return frozenset(services.governance.pipelines), services.settings.warehouse.fiscal_calendar
-
-
 def _attached_message(event: FailureEvent, incident: dict[str, Any]) -> str:
     return (
         f"{event.payload.kind} of {incident['pipeline']} {event.payload.partition} attached to "
         f"open incident {incident['id']} ({incident['kind']}, opened {incident['opened_at']}); "
-        "its recovery is already under way, so this run starts nothing"
+        "this run starts nothing (the incident's own run or a person finishes it)"
     )
 
 
@@ -127,20 +123,8 @@ def record_refusal(
     incident = recorder.open(runbook, pipeline, safe, {}, flow_run_id, kind=INVALID_EVENT)
     recorder.state(IncidentState.FAILED, detail={"refused": refused.reasons})
     text = f"{pipeline}: a pipeline.failed event was refused ({'; '.join(refused.reasons)})"
-    notify_refusal(services, pipeline, text, incident["id"])
+    page_first_responders(services, pipeline, text, incident["id"])
     return int(incident["id"])
-
-
-def notify_refusal(services: RunServices, pipeline: str, text: str, incident_id: int) -> None:
-    """Tell whoever answers first for `pipeline` (the team's on-call for unknown pipelines)."""
-    config = services.governance
-    now = datetime.now(UTC)
-    if pipeline in config.pipelines:
-        people = first_responders(config, pipeline, now)
-    else:
-        on_call = on_call_or_none(config, now)
-        people = list(on_call.people) if on_call else []
-    services.notifier().notify_all(people, INVALID_EVENT, text, incident_id=incident_id)
 
 
 def safe_event(event: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,11 @@ anything is known: a dead server, a 401 or a missing API URL all look like succe
 event is POSTed to the REST API (`POST /api/events`, 204 when accepted) and a failure comes
 back as `DeliveryError` with one line that says what to do. Long details are cut before
 sending, with a note, so the run the event starts stays under Prefect's 512 KB parameter
-limit (beyond it the server would accept the event and silently start nothing).
+limit (beyond it the server would accept the event and silently start nothing). No control
+character leaves here: a NUL makes Prefect's trigger consumer fail on PostgreSQL and its event
+persister drop the whole batch, other people's events included. Names (pipeline, kind,
+partition) carry them escaped (`\\x00`), so the door refuses the event on record; the detail
+keeps line breaks and tabs and loses the rest.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from prefect.events import Event
 from flows.events.api_errors import NO_API_HINT, api_url, explain, explain_response
 from flows.events.contract import DETAIL_LIMIT, EVENT_NAME, PARTITION_LABEL, RESOURCE_PREFIX
 from foundation.errors import RecoveryError, TransientError
+from foundation.visible import is_invisible, visible
 from warehouse.failures import PipelineFailure
 
 
@@ -27,8 +32,9 @@ class DeliveryError(RecoveryError, TransientError):
 
 
 def cut_detail(detail: str | None, limit: int = DETAIL_LIMIT) -> str:
-    """`detail` up to `limit` characters, with a note saying how much was cut and where it is."""
-    text = detail or ""
+    """`detail` without control characters (line breaks and tabs kept), up to `limit`
+    characters, with a note saying how much was cut and where it is."""
+    text = "".join(c for c in detail or "" if not is_invisible(c, free_text=True))
     if len(text) <= limit:
         return text
     note = f" [... {len(text) - limit:,} more characters cut; the full text is in the job's logs]"
@@ -44,7 +50,10 @@ def failure_event(
     flow_run_id: UUID | str | None = None,
     event_id: UUID | None = None,
 ) -> Event:
-    """A `pipeline.failed` event: partition as a resource label, flow run as payload and related."""
+    """A `pipeline.failed` event: partition as a resource label, flow run as payload and related.
+
+    Invisible characters in the names are escaped, never sent (see the module docstring)."""
+    pipeline, kind, partition = visible(pipeline), visible(kind), visible(partition)
     payload: dict[str, Any] = {
         "kind": kind,
         "partition": partition,

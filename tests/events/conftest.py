@@ -41,8 +41,9 @@ steps:
 
 
 def fresh_day() -> str:
-    """A day partition no other test of the session uses (unit_profit_experiments is daily)."""
-    start = datetime(2026, 1, 1) + timedelta(days=next(_DAYS) + uuid.uuid4().int % 1500)
+    """A past day partition no other test of the session uses (unit_profit_experiments is
+    daily; the door refuses partitions in the future)."""
+    start = datetime(2026, 1, 1) - timedelta(days=next(_DAYS) + uuid.uuid4().int % 1500)
     return f"{start:%Y-%m-%d}"
 
 

@@ -139,3 +139,45 @@ def test_the_payload_arrives_as_json_text_and_is_decoded_at_the_door() -> None:
 def test_a_payload_cut_by_the_trigger_or_not_an_object_is_refused(text: str, reason: str) -> None:
     with pytest.raises(InvalidEventError, match=re.escape(reason)):
         unpack_payload({"event": "pipeline.failed", "payload_json": text[:PAYLOAD_CUT]})
+
+
+@pytest.mark.parametrize(
+    ("payload", "where"),
+    [
+        (
+            {"partition": "2026-10\x00"},
+            "payload.partition: control or invisible characters (\\x00)",
+        ),
+        ({"detail": "boom\x00"}, "payload.detail: control or invisible characters (\\x00)"),
+        ({"pipeline": "aggregate_profit\u200b"}, "payload.pipeline: control or invisible"),
+    ],
+    ids=["nul-partition", "nul-detail", "zero-width-pipeline"],
+)
+def test_control_and_invisible_characters_are_refused_and_shown_escaped(
+    payload: dict[str, Any], where: str
+) -> None:
+    assert where in refusal(event(**payload))
+
+
+def test_line_breaks_in_a_detail_pass() -> None:
+    assert check_failure_event(event(detail="line 1\n\tline 2"), "aggregate_profit", KNOWN)
+
+
+def test_a_partition_after_today_plus_the_grace_is_refused() -> None:
+    from datetime import date, timedelta
+
+    raw = event(partition="2031-01")
+    assert "starts 2031-01-01, after today plus 1 day(s) of grace" in refusal(raw)
+    early = date(2030, 12, 31)
+    assert check_failure_event(raw, "aggregate_profit", KNOWN, today=early)
+    with pytest.raises(InvalidEventError):
+        check_failure_event(raw, "aggregate_profit", KNOWN, today=early, future_grace=timedelta())
+
+
+def test_the_emitter_sends_no_control_character_and_names_keep_theirs_escaped() -> None:
+    built = failure_event("aggregate_profit", "data_quality", "2026-10\x00", "a\x00b\nc\x07")
+    raw = built.model_dump(mode="json")
+    assert "\x00" not in json.dumps(raw) and "\\u0000" not in json.dumps(raw)
+    assert raw["payload"]["detail"] == "ab\nc"
+    assert raw["payload"]["partition"] == "2026-10\\x00"
+    assert "bad fiscal_month partition '2026-10\\\\x00'" in refusal(raw)

@@ -1,0 +1,152 @@
+"""The event door: one long-lived consumer of Prefect's event stream decides every failure.
+
+A deployment trigger with a de-duplication window swallows genuine failures (any event of the
+partition, even a refused one, fills the window; a failure after the incident ended is lost),
+and a trigger without one starts a flow-run process per event (1,000 duplicates, 1,000
+processes). The door instead reads every `pipeline.failed` event from the server's stream in
+the serving process and accounts for it in the ledger (`accounting.account`); only an event
+that opens an incident costs a flow run, created on the runbook's deployment. It catches up
+from Prefect's event history on start (every event since the last one it accounted for), so
+events sent while it was down are decided too; accounting is keyed by event id, so an event
+seen twice is decided once.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+
+from flows.events.accounting import Decision, account, opened
+from flows.events.contract import EVENT_NAME
+from flows.language.validator import ValidatedRunbook
+from governance.ledger_outcomes import EventOutcome
+from recovery_tasks.services import RunServices
+
+logger = logging.getLogger("runbook.event_door")
+CATCH_UP = timedelta(hours=1)  # how far back a first start (empty ledger) reads the history
+OVERLAP = timedelta(minutes=2)  # re-read before the last accounted event (arrival vs occurred)
+ATTEMPTS = 4
+
+
+class EventDoor:
+    """Decides `pipeline.failed` events for the given runbooks, one at a time, in order."""
+
+    def __init__(self, runbooks: Sequence[ValidatedRunbook], services: RunServices) -> None:
+        self.runbooks = list(runbooks)
+        self.services = services
+        self._deployments: dict[str, Any] = {}
+        self.decided = 0
+
+    async def run(self) -> None:
+        """Catch up with the history, then follow the stream until cancelled."""
+        from prefect.events.clients import get_events_subscriber
+
+        async with get_events_subscriber(
+            filter=_failure_filter(None), reconnection_attempts=1_000_000
+        ) as stream:
+            await self.catch_up()
+            async for event in stream:
+                await self.decide_patiently(event.model_dump(mode="json"))
+
+    async def decide_patiently(self, event: dict[str, Any]) -> EventOutcome | None:
+        """`decide`, retried while the ledger or the API is briefly away; None if it never
+        came back (the next start's catch-up decides the event)."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return await self.decide(event)
+            except Exception:  # the door must outlive one bad moment
+                logger.exception("event %s: attempt %d failed", event.get("id"), attempt + 1)
+                await anyio.sleep(2**attempt)
+        return None
+
+    async def catch_up(self) -> int:
+        """Decide every failure event in Prefect's history since the last one accounted for."""
+        from prefect.client.orchestration import get_client
+
+        last = await anyio.to_thread.run_sync(self.services.ledger.latest_outcome_time)
+        since = (last - OVERLAP) if last else datetime.now(UTC) - CATCH_UP
+        seen = 0
+        async with get_client() as client:
+            page = await client.read_events(filter=_failure_filter(since), limit=200)
+            while True:
+                for event in sorted(page.events, key=lambda e: e.occurred):
+                    await self.decide_patiently(event.model_dump(mode="json"))
+                    seen += 1
+                if not page.next_page:
+                    break
+                page = await client.read_events_page(page.next_page)
+        logger.info("event door caught up: %d failure event(s) since %s", seen, since)
+        return seen
+
+    async def decide(self, event: dict[str, Any]) -> EventOutcome:
+        """Account for one event; create the recovery run when it opens an incident."""
+        decide = functools.partial(account, event, self.runbooks, self.services)
+        decision = await anyio.to_thread.run_sync(decide)
+        outcome = decision.outcome if decision.start is None else await self._open(decision)
+        assert outcome is not None
+        self.decided += 1
+        logger.info(
+            "event %s: %s (incident %s)", outcome.event_id, outcome.outcome, outcome.incident_id
+        )
+        return outcome
+
+    async def _open(self, decision: Decision) -> EventOutcome:
+        """A run of the runbook's deployment, then the incident claiming the partition's key
+        (a run whose claim lost a race is cancelled: its event is attached instead)."""
+        from prefect.client.orchestration import get_client
+        from prefect.states import Cancelled
+
+        assert decision.start is not None and decision.checked is not None
+        runbook, checked = decision.start, decision.checked
+        async with get_client() as client:
+            if runbook.name not in self._deployments:
+                name = f"{runbook.name}/{runbook.name}"
+                self._deployments[runbook.name] = (await client.read_deployment_by_name(name)).id
+            flow_run = await client.create_flow_run_from_deployment(
+                self._deployments[runbook.name], parameters={"event": decision.event}
+            )
+        claim = functools.partial(
+            self.services.ledger.open_keyed_incident,
+            runbook.spec.pipeline,
+            checked.payload.partition,
+            str(checked.payload.kind),
+            checked.occurred or datetime.now(UTC),
+            event_id=str(checked.id),
+            runbook=runbook.name,
+            flow_run_id=str(flow_run.id),
+        )
+        opening = await anyio.to_thread.run_sync(claim)
+        if opening.attached:
+            async with get_client() as client:
+                await client.set_flow_run_state(flow_run.id, Cancelled(), force=True)
+        record = functools.partial(
+            opened, decision, opening.incident, opening.attached, self.services
+        )
+        return await anyio.to_thread.run_sync(record)
+
+
+def _failure_filter(since: datetime | None) -> Any:
+    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+
+    occurred = (
+        EventOccurredFilter(since=since, until=datetime.now(UTC) + timedelta(days=1))
+        if since
+        else EventOccurredFilter()
+    )
+    return EventFilter(event=EventNameFilter(name=[EVENT_NAME]), occurred=occurred)
+
+
+async def serve_door(runbooks: Sequence[ValidatedRunbook]) -> None:
+    """Run the event door with services of its own until cancelled (`runbook serve`)."""
+    from flows.run_services import open_command_services
+
+    services = await anyio.to_thread.run_sync(open_command_services)
+    try:
+        await EventDoor(runbooks, services).run()
+    finally:
+        await anyio.to_thread.run_sync(services.close)
