@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+FILE_LEASES = "prefect.server.concurrency.lease_storage.filesystem"
+
 
 @dataclass(frozen=True)
 class LocalServer:
@@ -77,6 +79,8 @@ def local_prefect_server(
         "PREFECT_UI_ENABLED": "true" if ui else "false",
         "PREFECT_SERVER_UI_API_URL": api_url,
         "PREFECT_API_URL": api_url,
+        # leases of partition locks survive a server restart (memory is Prefect's default)
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": FILE_LEASES,
         **(extra_env or {}),
     }
     if database_url:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from flows.events.history import incident_duplicates
+from flows.events.history import counted_events, incident_duplicates
 from governance.ledger import Ledger, LedgerError
 from governance.postmortem import post_incident_markdown
 from runbook_cli.incidents import DbOption, command_services
@@ -57,7 +57,7 @@ def _story(ledger: Ledger, incident: int) -> str:
         for line in ledger.incident_story(incident)
     ]
     if head.event_id and head.partition:  # event-driven: say what became of its duplicates
-        attached = len(ledger.attached_events(incident))
-        found = incident_duplicates(attached, head.pipeline, head.partition, head.opened_at)
+        counted = counted_events(ledger, incident)
+        found = incident_duplicates(counted, head.pipeline, head.partition, head.opened_at)
         lines.append(f"duplicates: {found.summary()}")
     return "\n".join(lines) + "\n"

@@ -83,6 +83,23 @@ def serve(
     typer.echo("stopped; the runs this runner had started were cancelled")
 
 
+def door() -> None:
+    """Run the event door alone, beside a work pool's workers (`runbook serve` runs its own).
+
+    It decides every `pipeline.failed` event (opened, attached, refused, duplicate) in the
+    ledger and creates a run of the runbook's deployment for each incident it opens; the
+    deployments' own `pipeline.failed` triggers are disabled. Run exactly one.
+    """
+    require_api()
+    runbooks = _valid_runbooks()
+    upgrade_ledger_store()
+    from flows.events.event_door import serve_door
+
+    typer.echo(f"event door for {len(runbooks)} runbooks: {', '.join(r.name for r in runbooks)}")
+    with api_errors(), contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_door(runbooks))
+
+
 def _ensure_crash_watch() -> None:
     """Create or update the automation marking runbook runs Crashed when heartbeats stop."""
     from flows.crash_watch import HEARTBEAT_SECONDS, SILENCE_SECONDS, ensure_crash_watch
@@ -130,5 +147,5 @@ async def _serve(
 
 def register(app: typer.Typer) -> None:
     """Mount the commands at the top level of `runbook`."""
-    for command in (deployments, serve, emit):
+    for command in (deployments, serve, door, emit):
         app.command(command.__name__)(command)

@@ -23,6 +23,7 @@ import anyio
 
 from flows.events.accounting import Decision, account, opened
 from flows.events.contract import EVENT_NAME
+from flows.events.lock_reclaim import reclaim_forever
 from flows.language.validator import ValidatedRunbook
 from governance.ledger_outcomes import EventOutcome
 from recovery_tasks.services import RunServices
@@ -142,11 +143,15 @@ def _failure_filter(since: datetime | None) -> Any:
 
 
 async def serve_door(runbooks: Sequence[ValidatedRunbook]) -> None:
-    """Run the event door with services of its own until cancelled (`runbook serve`)."""
+    """Run the event door with services of its own until cancelled (`runbook serve`,
+    `runbook door`), and reclaim partition locks left without a holder beside it."""
     from flows.run_services import open_command_services
 
     services = await anyio.to_thread.run_sync(open_command_services)
     try:
-        await EventDoor(runbooks, services).run()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(reclaim_forever)
+            await EventDoor(runbooks, services).run()
+            tasks.cancel_scope.cancel()
     finally:
         await anyio.to_thread.run_sync(services.close)

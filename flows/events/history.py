@@ -1,19 +1,23 @@
-"""How many failure events an incident absorbed, from Prefect's own event history.
+"""How many failure events an incident counted, beside what Prefect's event history holds.
 
-Duplicates of an open incident take two ways: those inside the trigger's window never start
-a run (Prefect's trigger suppressed them, so only Prefect's event store has them), and those
-after it start a run that attaches them to the incident in the ledger. The evidence and
-`runbook audit` show both: attached events from the ledger, and the total count of
-`pipeline.failed` events of the incident's pipeline and partition since it opened, read with
-`POST /api/events/filter` (its `total`; no event is paged through).
+The event door decides every `pipeline.failed` event once: later events of an open
+incident's partition are attached to it (a new kind, a different detail) or dropped as
+byte-identical duplicates, each with its outcome row in the ledger. The evidence and
+`runbook audit` show those counts next to the total of the key's events in Prefect's
+history since the incident opened (`POST /api/events/filter`, its `total`; no event is paged
+through), so an event the door has not decided (yet) shows as a difference, not a silence.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flows.events.contract import EVENT_NAME, PARTITION_LABEL, RESOURCE_PREFIX
+
+if TYPE_CHECKING:
+    from governance.ledger import Ledger
 
 SLACK = timedelta(seconds=1)  # the first event's `occurred` is the incident's opening time
 
@@ -25,17 +29,20 @@ class Duplicates:
     total: int | None  # None: Prefect's history could not be read (`why`)
     attached: int
     why: str | None = None
+    duplicates: int = 0  # dropped as byte-identical copies of an event already counted
 
     def summary(self) -> str:
         """One line: how many, and what happened to them."""
-        attached = f"{self.attached} attached by later runs"
+        counted = (
+            f"1 opened it, {self.attached} attached, {self.duplicates} byte-identical "
+            "duplicate(s) dropped"
+        )
         if self.total is None:
-            return f"{attached}; events suppressed by the trigger not counted ({self.why})"
-        absorbed = max(self.total - 1 - self.attached, 0)
+            return f"{counted}; Prefect's history not read ({self.why})"
+        undecided = max(self.total - 1 - self.attached - self.duplicates, 0)
         return (
             f"{self.total} failure event(s) of this pipeline and partition in Prefect's history "
-            f"since it opened: 1 opened it, {attached}, {absorbed} absorbed by the trigger's "
-            "window (no run started)"
+            f"since it opened: {counted}, {undecided} not decided by the event door yet"
         )
 
 
@@ -90,15 +97,22 @@ def count_failure_events_sync(
 
 
 def incident_duplicates(
-    attached: int, pipeline: str, partition: str | None, opened_at: datetime, *, sync: bool = False
+    counted: tuple[int, int],
+    pipeline: str,
+    partition: str | None,
+    opened_at: datetime,
+    *,
+    sync: bool = False,
 ) -> Duplicates:
-    """The duplicates of one incident; Prefect's count is skipped without a configured API."""
+    """The duplicates of one incident (`counted`: attached, dropped as duplicates); Prefect's
+    count is skipped without a configured API."""
     from flows.events.api_errors import api_url, explain
 
+    attached, duplicates = counted
     if not partition:
-        return Duplicates(None, attached, "the incident has no partition")
+        return Duplicates(None, attached, "the incident has no partition", duplicates)
     if api_url() is None:
-        return Duplicates(None, attached, "no PREFECT_API_URL")
+        return Duplicates(None, attached, "no PREFECT_API_URL", duplicates)
     try:
         if sync:
             total = count_failure_events_sync(pipeline, partition, opened_at)
@@ -107,8 +121,9 @@ def incident_duplicates(
 
             total = asyncio.run(count_failure_events(pipeline, partition, opened_at))
     except Exception as exc:  # the history is extra evidence; never let it block the story
-        return Duplicates(None, attached, explain(exc, api_url()) or type(exc).__name__)
-    return Duplicates(total, attached)
+        why = explain(exc, api_url()) or type(exc).__name__
+        return Duplicates(None, attached, why, duplicates)
+    return Duplicates(total, attached, None, duplicates)
 
 
 def duplicates_line(ctx: object) -> str | None:
@@ -117,9 +132,19 @@ def duplicates_line(ctx: object) -> str | None:
     services = getattr(ctx, "services", None)
     if not incident.get("event_id") or not incident.get("partition") or services is None:
         return None
-    attached = len(services.ledger.attached_events(incident["id"]))
     opened_at = datetime.fromisoformat(incident["opened_at"])
     found = incident_duplicates(
-        attached, incident["pipeline"], incident["partition"], opened_at, sync=True
+        counted_events(services.ledger, incident["id"]),
+        incident["pipeline"],
+        incident["partition"],
+        opened_at,
+        sync=True,
     )
     return found.summary()
+
+
+def counted_events(ledger: Ledger, incident_id: int) -> tuple[int, int]:
+    """(attached, dropped as duplicates) on an incident, from the ledger."""
+    attached = len(ledger.attached_events(incident_id))
+    outcomes = ledger.outcomes_of_incident(incident_id)
+    return attached, sum(1 for o in outcomes if o.outcome == "duplicate")

@@ -5,7 +5,10 @@ run started by hand, or a recovery of the same partition through another runbook
 de-duplicated. So the steps of a run hold the global concurrency limit
 `partition:<pipeline>:<partition>` (one slot, created on first use) while they run. It is
 taken per wave of steps and never across an approval gate, so a waiting gate blocks nobody.
-The slot is a lease the server takes back if the holding process dies.
+The slot is a lease the server takes back if the holding process dies. A failed renewal
+(the server restarting) does not stop the step: the holder keeps working and releases the
+slot when done; a slot a restart left without its lease is reclaimed by the event door
+(`lock_reclaim`).
 """
 
 from __future__ import annotations
@@ -50,5 +53,5 @@ async def partition_lock(pipeline: str, partition: str | None) -> AsyncIterator[
 
     name = limit_name(pipeline, partition)
     await ensure_limit(name)
-    async with concurrency(name, occupy=1, strict=True):
+    async with concurrency(name, occupy=1, strict=True, raise_on_lease_renewal_failure=False):
         yield

@@ -1,4 +1,5 @@
-"""A failure event starts the matching runbook through its served deployment's trigger."""
+"""A failure event starts the matching runbook: the event door of `runbook serve` decides it
+and creates one run on the runbook's served deployment."""
 
 from __future__ import annotations
 
@@ -104,25 +105,21 @@ def test_pipeline_failed_event_runs_the_runbook_with_the_events_partition(
             assert time.monotonic() < deadline, "the runbook's deployment never appeared"
             assert process.poll() is None, "runbook serve exited"
             time.sleep(1)
-        deadline = time.monotonic() + 60
-        while not asyncio.run(trigger_armed()):
-            assert time.monotonic() < deadline, "the deployment's trigger never appeared"
-            time.sleep(1)
         arm(server, process)
         log.unlink(missing_ok=True)  # the probe's recovery wrote it
         before = {r.id for r in asyncio.run(_runs())}
         emit(server, "aggregate_growth", "2026-W43")  # another pipeline: must not start it
-        emit(server, "unit_profit_experiments", "2026-10-14")  # once: the trigger is live
+        emit(server, "unit_profit_experiments", "2026-10-14")  # once: the door is live
         deadline = time.monotonic() + 90
         while not log.exists():
-            assert time.monotonic() < deadline, "the trigger did not start the runbook"
+            assert time.monotonic() < deadline, "the door did not start the runbook"
             time.sleep(0.5)
         assert log.read_text().split() == ["recovered"]
-        time.sleep(3)  # a second run, if the trigger let one through, would be created by now
+        time.sleep(3)  # a second run, if the door made one, would be created by now
         runs = [r for r in asyncio.run(_runs()) if r.id not in before]
         assert len(runs) == 1, [r.parameters["event"]["resource"] for r in runs]
         event = runs[0].parameters["event"]
-        assert json.loads(event["payload_json"])["partition"] == "2026-10-14"
+        assert event["payload"]["partition"] == "2026-10-14"
         assert event["resource"]["pipeline.partition"] == "2026-10-14"
     finally:
         for _ in range(2):
@@ -137,17 +134,11 @@ def test_pipeline_failed_event_runs_the_runbook_with_the_events_partition(
 
 
 def arm(server: LocalServer, process: subprocess.Popen) -> None:
-    """Return once the runbook's trigger starts runs: report failures of probe partitions
-    (one a try, each its own dedup key) until one starts a run, and that run has ended.
-
-    The server loads a new automation into its trigger service a moment after it is stored:
-    an event before that starts nothing. Re-sending the event under test instead would race
-    the trigger's window: a copy sent more than DEDUP_WINDOW after one the trigger took (its
-    run not yet visible on a loaded machine) legitimately starts a second run.
-    """
+    """Return once the event door starts runs: report failures of probe partitions (one a
+    try, each its own incident) until one starts a run, and that run has ended."""
     deadline = time.monotonic() + 120
     for day in range(1, 100):
-        assert time.monotonic() < deadline, "the runbook's trigger never started a run"
+        assert time.monotonic() < deadline, "the event door never started a run"
         emit(server, "unit_profit_experiments", f"2026-09-{day:02d}")
         created = time.monotonic() + 20
         while not (runs := asyncio.run(_runs())) and time.monotonic() < created:
@@ -159,16 +150,6 @@ def arm(server: LocalServer, process: subprocess.Popen) -> None:
     while not all(r.state and r.state.is_final() for r in asyncio.run(_runs())):
         assert time.monotonic() < ended, "the probe's run did not end"
         time.sleep(0.5)
-
-
-async def trigger_armed() -> bool:
-    """Whether the server holds the automation behind the deployment's `on:` trigger."""
-    async with get_client() as client:
-        automations = await client.read_automations()
-    return any(
-        a.name.startswith("unit-profit-experiments") or "pipeline.failed" in str(a.trigger)
-        for a in automations
-    )
 
 
 async def _runs() -> list:

@@ -31,7 +31,7 @@ def test_each_runbook_is_a_deployment_triggered_by_its_pipelines_failure_event()
     assert by_name["sla-watch"]["schedules"] == [{"interval": 60}]
 
 
-def test_a_flood_of_one_partition_starts_one_run_and_a_burst_waits_in_a_queue() -> None:
+def test_failure_events_are_left_to_the_event_door_and_a_burst_waits_in_a_queue() -> None:
     document = yaml.safe_load(PREFECT_YAML.read_text())
     for deployment in document["deployments"]:
         if "runbook" not in deployment["tags"]:
@@ -39,6 +39,7 @@ def test_a_flood_of_one_partition_starts_one_run_and_a_burst_waits_in_a_queue() 
         assert deployment["concurrency_limit"] == {"limit": 4, "collision_strategy": "ENQUEUE"}
         for trigger in deployment["triggers"]:
             checked = DeploymentEventTrigger.model_validate(trigger)
+            assert checked.enabled is False  # `runbook door` decides pipeline.failed events
             assert checked.posture == "Reactive" and checked.threshold == 1
             assert checked.within.total_seconds() == 60
             labels = {"prefect.resource.id", "pipeline.partition"}

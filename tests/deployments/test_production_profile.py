@@ -3,8 +3,9 @@
 A Prefect server on PostgreSQL with basic auth (`PREFECT_SERVER_API_AUTH_STRING`); clients
 carry `PREFECT_API_AUTH_STRING` and are refused without it; the recoveries run from a process
 work pool: `prefect work-pool create`, `prefect deploy --all` of the generated prefect.yaml and
-`prefect worker start`, instead of `runbook serve`. A failure event reported by `runbook emit`
-reaches the runbook through its deployment trigger and the worker runs it to the end.
+`prefect worker start`, with `runbook door` beside them, instead of `runbook serve`. A failure
+event reported by `runbook emit` reaches the runbook through the event door, which creates the
+run on its deployment, and the worker runs it to the end.
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ def test_a_client_without_the_login_is_refused_in_one_line(team: Team) -> None:
 
 @pytest.fixture
 def worker(team: Team, tmp_path: Path) -> Iterator[subprocess.Popen]:
-    """The runbooks deployed to a process work pool, and a worker of that pool running."""
+    """The runbooks deployed to a process work pool, a worker of that pool and the event door
+    (which starts the runs of `pipeline.failed` events) running."""
     prefect = [sys.executable, "-m", "prefect", "--no-prompt"]
     made = cli(team, *prefect, "work-pool", "create", WORK_POOL, "--type", "process")
     assert made.returncode == 0, made.stdout + made.stderr
@@ -145,24 +147,38 @@ def worker(team: Team, tmp_path: Path) -> Iterator[subprocess.Popen]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    with (tmp_path / "door.log").open("wb") as out:
+        door = subprocess.Popen(
+            [sys.executable, "-m", "runbook_cli", "door"],
+            cwd=ROOT,
+            env=team.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         yield process
     finally:
-        for sig in (signal.SIGTERM, signal.SIGTERM, signal.SIGKILL):
-            if process.poll() is not None:
-                break
-            os.killpg(process.pid, sig)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                continue
+        for started in (door, process):
+            _stop(started)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    for sig in (signal.SIGTERM, signal.SIGTERM, signal.SIGKILL):
+        if process.poll() is not None:
+            break
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def test_a_failure_event_is_recovered_by_a_worker_of_the_process_pool(
     team: Team, worker: subprocess.Popen
 ) -> None:
-    # The trigger is loaded by the server a moment after `prefect deploy`: an event before
-    # that starts nothing, so report a failure of another partition until one starts a run.
+    # The door starts a moment after the worker: report a failure of another partition until
+    # one starts a run (the door's catch-up would decide the first ones too, on its start).
     day, started = 0, None
     deadline = time.monotonic() + 180
     while started is None:

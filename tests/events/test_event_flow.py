@@ -1,17 +1,19 @@
 """The event path end to end on a real Prefect server (PostgreSQL) with `runbook serve`.
 
-One server and one `runbook serve` for the module. Floods are posted straight to the REST
-API, as many senders would. The flood is RUNBOOK_TEST_FLOOD events (1,000 by default).
+One server and one `runbook serve` (its event door) for the module. Events are posted to the
+REST API as many senders would, or sent by the project's own emitter. Every event must end
+in the ledger as exactly one outcome; the flood is RUNBOOK_TEST_FLOOD events (1,000 by
+default) and its cost in processes and memory is printed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,18 +21,20 @@ from typer.testing import CliRunner
 
 from deployments.local_serve import Served, flow_runs, post_events, serving, wait_armed, wait_for
 from deployments.local_server import LocalServer
-from flows.events.emit import failure_event
-from flows.events.history import count_failure_events
+from flows.events.emit import deliver, failure_event
 from foundation.settings import temporary_settings
 from governance.ledger import Ledger
+from governance.ledger_outcomes import EventOutcome
 from runbook_cli.main import app
+from tests.e2e.serving import descendants, rss_kb
 from tests.events.conftest import RUNBOOK, fresh_day
 from tests.prefect_servers import postgres_prefect_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(600)]
 FLOOD = int(os.environ.get("RUNBOOK_TEST_FLOOD", "1000"))
 NAME = "unit-profit-experiments"
-INTAKE = "pipeline-failed-intake"
+PIPELINE = "unit_profit_experiments"
+HOLD = 6  # seconds the recovery holds its incident open
 
 
 @dataclass
@@ -46,13 +50,25 @@ class Stack:
         with temporary_settings(data_dir=self.data):
             return Ledger.from_settings()
 
+    def outcome(self, event: dict, timeout: float = 60) -> EventOutcome:
+        """The event's outcome, once the door decided it."""
+        ledger = self.ledger()
+        found: list[EventOutcome] = []
+
+        def decided() -> bool:
+            found[:] = [o for o in [ledger.outcome_of(event["id"])] if o is not None]
+            return bool(found)
+
+        wait_for(decided, timeout, f"no outcome for event {event['id']}", self.served)
+        return found[0]
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("events")
     runbooks, data, ran = root / "runbooks", root / "data", root / "ran.log"
     runbooks.mkdir()
-    (runbooks / f"{NAME}.yaml").write_text(RUNBOOK.format(name=NAME, log=ran, seconds=2))
+    (runbooks / f"{NAME}.yaml").write_text(RUNBOOK.format(name=NAME, log=ran, seconds=HOLD))
     steps = {"RUNBOOK_STEP_MODULES": '["tests.step_types"]'}
     with (
         postgres_prefect_server("runbook_events_prefect") as server,
@@ -61,132 +77,179 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         probe = raw(fresh_day())
         wait_armed(served, server.api_url, NAME, probe)
         stack = Stack(server, served, data, ran)
-        wait_for(lambda: run_count(NAME) == 1 and all_final(NAME), 60, "probe run", served)
+        wait_for(lambda: all_final(NAME), 60, "probe run", served)
         yield stack
 
 
-def raw(partition: str, kind: str = "etl_job_failure", **changes: object) -> dict:
-    """A pipeline.failed event of unit_profit_experiments as JSON, with fields replaced."""
-    event = failure_event("unit_profit_experiments", kind, partition, "boom")
-    body = event.model_dump(mode="json")
-    body.update(changes)
+def raw(partition: str, kind: str = "etl_job_failure", detail: str = "boom", **labels: str) -> dict:
+    """A pipeline.failed event of unit_profit_experiments as JSON, its resource labels changed."""
+    body = failure_event(PIPELINE, kind, partition, detail).model_dump(mode="json")
+    body["resource"].update(labels)
     return body
 
 
-def run_count(flow_name: str) -> int:
+def run_count(flow_name: str = NAME) -> int:
     return len(asyncio.run(flow_runs(flow_name)))
 
 
-def all_final(flow_name: str) -> bool:
+def all_final(flow_name: str = NAME) -> bool:
     return all(r.state and r.state.is_final() for r in asyncio.run(flow_runs(flow_name)))
 
 
-def keyed(ledger: Ledger, partition: str) -> list:
-    """Incidents of unit_profit_experiments for this partition."""
+def keyed(ledger: Ledger, partition: str, kind: str | None = None) -> list:
+    """Incidents of unit_profit_experiments for this partition (of this kind)."""
     import sqlalchemy as sa
 
     from governance import ledger_schema as t
 
     query = sa.select(t.incidents.c.id).where(t.incidents.c.partition == partition)
     with ledger.engine.connect() as conn:
-        return [ledger.incident(i) for i in conn.execute(query).scalars()]
+        found = [ledger.incident(i) for i in conn.execute(query).scalars()]
+    return [i for i in found if kind is None or i.kind == kind]
 
 
-def history(server: LocalServer, partition: str, since) -> int:  # type: ignore[no-untyped-def]
-    return asyncio.run(count_failure_events("unit_profit_experiments", partition, since))
+def resolved(stack: Stack, incident_id: int) -> bool:
+    return stack.ledger().current_state(incident_id) == "resolved"
 
 
-def test_a_flood_of_duplicates_makes_one_run_one_incident_one_notification(stack: Stack) -> None:
+def test_a_failure_after_its_incident_resolved_opens_a_second_incident(stack: Stack) -> None:
     partition = fresh_day()
-    before = run_count(NAME)
-    events = [raw(partition) for _ in range(FLOOD)]
-    started = time.monotonic()
-    post_events(stack.server.api_url, events)
-    posted = time.monotonic() - started
-    since = min(e["occurred"] for e in events)
-    opened = datetime.fromisoformat(since)
-    wait_for(lambda: history(stack.server, partition, opened) >= FLOOD, 180, "events stored")
-    wait_for(
-        lambda: run_count(NAME) > before and all_final(NAME), 120, "the recovery", stack.served
-    )
-    time.sleep(3)  # a second run, if the trigger let one through, would be created by now
-    assert run_count(NAME) == before + 1, f"posted {FLOOD} events in {posted:.1f} s"
-    ledger = stack.ledger()
-    incidents = keyed(ledger, partition)
-    assert len(incidents) == 1
-    incident = incidents[0]
-    told = [n.recipient for n in ledger.notifications(incident.id)]
-    assert told and len(told) == len(set(told)), told  # the notify step ran once
-    with temporary_settings(data_dir=stack.data):
-        shown = CliRunner().invoke(app, ["audit", str(incident.id)])
-    assert shown.exit_code == 0, shown.output
-    assert f"duplicates: {FLOOD} failure event(s) of this pipeline and partition" in shown.output
-    assert f"{FLOOD - 1} absorbed by the trigger's window" in shown.output
-    attached = len(ledger.attached_events(incident.id))
-    print(
-        f"\nflood: {FLOOD} duplicate events posted in {posted:.1f} s -> 1 run, "
-        f"{len(incidents)} incident, notified {told} once; {attached} attached to the incident, "
-        f"{FLOOD - 1} absorbed by the trigger's window"
-    )
+    first = stack.outcome(post(stack, raw(partition)))
+    assert first.outcome == "opened"
+    wait_for(lambda: resolved(stack, first.incident_id), 120, "first recovery", stack.served)
+    time.sleep(10)
+    second = stack.outcome(post(stack, raw(partition)))  # the same failure, 10 s later
+    assert second.outcome == "opened" and second.incident_id != first.incident_id
+    wait_for(lambda: resolved(stack, second.incident_id), 120, "second recovery", stack.served)
+    assert len(keyed(stack.ledger(), partition)) == 2
 
 
-def test_two_kinds_for_one_partition_make_one_incident_and_one_recovery(stack: Stack) -> None:
+def test_two_kinds_two_seconds_apart_make_one_incident_with_both_kinds_and_the_owners_told(
+    stack: Stack,
+) -> None:
     partition = fresh_day()
-    before = run_count(NAME)
-    post_events(stack.server.api_url, [raw(partition), raw(partition, kind="source_outage")])
-    wait_for(
-        lambda: run_count(NAME) > before and all_final(NAME), 120, "the recovery", stack.served
-    )
-    time.sleep(3)
-    assert run_count(NAME) == before + 1
-    incidents = keyed(stack.ledger(), partition)
-    # Both events arrive in one request; whichever the trigger takes first names the incident.
-    assert len(incidents) == 1
-    assert incidents[0].kind in {"etl_job_failure", "source_outage"}
-    print(f"\ntwo kinds for one partition -> 1 run, 1 incident ({incidents[0].kind})")
-
-
-def _refused_on_record(
-    stack: Stack, flow_name: str, pipeline: str, before: int, event: dict
-) -> tuple:
-    """The refusal of `event` by the last run of `flow_name`: its duration and its reasons
-    (and, printed, the time from the event to the refusal on record)."""
-    wait_for(
-        lambda: run_count(flow_name) > before and all_final(flow_name), 120, flow_name, stack.served
-    )
-    runs = asyncio.run(flow_runs(flow_name))
-    refused = [r for r in runs if r.state and r.state.is_failed()]
-    assert refused, [r.state for r in runs]
-    last = refused[-1]
+    before = run_count()
+    first = stack.outcome(post(stack, raw(partition, "source_outage")))
+    time.sleep(2)
+    second = stack.outcome(post(stack, raw(partition, "data_quality")))
+    assert (first.outcome, second.outcome) == ("opened", "attached")
+    assert second.incident_id == first.incident_id
     ledger = stack.ledger()
-    incident = ledger.incident_of_run(str(last.id))
-    assert incident is not None and incident.kind == "invalid_event"
-    assert incident.pipeline == pipeline
-    refused = next(e for e in ledger.events(incident.id) if e.state == "failed")
-    assert [n.reason for n in ledger.notifications(incident.id)][:1] == ["invalid_event"]
-    on_record = (refused.at - last.start_time).total_seconds()  # run running -> refusal recorded
-    sent = datetime.fromisoformat(event["occurred"])
-    print(f"\nevent -> refusal on record {(refused.at - sent).total_seconds():.2f} s", end="")
-    return on_record, " ".join(refused.detail["refused"])
+    kinds = {o.kind for o in ledger.outcomes_of_incident(first.incident_id)}
+    assert kinds == {"source_outage", "data_quality"}
+    told = [n for n in ledger.notifications(first.incident_id) if n.reason == "new_failure"]
+    assert sorted(n.recipient for n in told) == ["A", "B"]  # the pipeline's owners
+    assert "second failure kind, data_quality" in second.detail["told"]
+    wait_for(lambda: resolved(stack, first.incident_id), 120, "the recovery", stack.served)
+    assert run_count() == before + 1
 
 
-def test_an_event_of_an_unknown_pipeline_is_refused_and_recorded(stack: Stack) -> None:
-    before = run_count(INTAKE)
+def test_a_refused_event_does_not_stop_the_genuine_one_five_seconds_later(stack: Stack) -> None:
+    partition = fresh_day()
+    forged = stack.outcome(post(stack, raw(partition, **{"pipeline.partition": "1999-01-01"})))
+    assert forged.outcome == "refused"
+    assert "differs from" in " ".join(forged.detail["reasons"])
+    time.sleep(5)
+    genuine = stack.outcome(post(stack, raw(partition)))
+    assert genuine.outcome == "opened"
+    wait_for(lambda: resolved(stack, genuine.incident_id), 120, "the recovery", stack.served)
+
+
+def test_a_nul_from_the_projects_emitter_is_refused_on_record_and_no_other_event_is_lost(
+    stack: Stack,
+) -> None:
+    nul = failure_event(PIPELINE, "etl_job_failure", f"{fresh_day()}\x00", "a\x00b")
+    others = [failure_event(PIPELINE, "etl_job_failure", fresh_day()) for _ in range(3)]
+    asyncio.run(deliver([nul, *others]))
+    refused = stack.outcome(nul.model_dump(mode="json"))
+    assert refused.outcome == "refused"
+    assert "\\x00" in refused.partition and "\x00" not in refused.partition
+    for other in others:
+        assert stack.outcome(other.model_dump(mode="json")).outcome == "opened"
+    wait_for(all_final, 180, "the three recoveries", stack.served)
+
+
+def test_a_flood_of_thirty_refusals_is_one_incident_and_one_page(stack: Stack) -> None:
+    partition = fresh_day()
+    flood = [raw(partition, **{"pipeline.partition": f"x{n}"}) for n in range(30)]
+    before = run_count()
+    post_events(stack.server.api_url, flood)
+    outcomes = [stack.outcome(event) for event in flood]
+    assert {o.outcome for o in outcomes} == {"refused"}
+    incidents = {o.incident_id for o in outcomes}
+    assert len(incidents) == 1
+    (incident,) = incidents
+    ledger = stack.ledger()
+    pages = [n.recipient for n in ledger.notifications(incident)]
+    assert pages and len(pages) == len(set(pages)), pages  # each person paged once
+    assert ledger.current_state(incident) == "closed"  # no SLA clock on the board
+    assert run_count() == before  # refusals start no process
+    print(f"\n30 refusals -> incident {incident}, paged {pages} once, no run")
+
+
+def test_an_event_of_an_unknown_pipeline_is_refused_on_record(stack: Stack) -> None:
     unknown = raw(fresh_day())
-    unknown["resource"] = {**unknown["resource"], "prefect.resource.id": "pipeline.moon_base"}
-    post_events(stack.server.api_url, [unknown])
-    seconds, reason = _refused_on_record(stack, INTAKE, "moon_base", before, unknown)
-    assert "no runbook recovers 'pipeline.moon_base' (unknown pipeline)" in reason
-    print(f"; unknown pipeline refused on record {seconds:.3f} s after its intake run started")
-    assert seconds < 1.0
+    unknown["resource"]["prefect.resource.id"] = "pipeline.moon_base"
+    refused = stack.outcome(post(stack, unknown))
+    assert refused.outcome == "refused"
+    assert (
+        "no runbook recovers 'pipeline.moon_base' (unknown pipeline)"
+        in refused.detail["reasons"][0]
+    )
 
 
-def test_an_event_over_prefects_parameter_limit_is_refused_and_recorded(stack: Stack) -> None:
-    before = run_count(NAME)
-    huge = raw(fresh_day())
-    huge["payload"] = {**huge["payload"], "detail": "x" * 600_000}
-    post_events(stack.server.api_url, [huge])
-    seconds, reason = _refused_on_record(stack, NAME, "unit_profit_experiments", before, huge)
-    assert "payload: over 200,000 characters of JSON" in reason
-    print(f"; 600 KB payload refused on record {seconds:.3f} s after its run started")
-    assert seconds < 1.0
+def test_a_flood_of_duplicates_is_one_incident_at_a_bounded_cost(stack: Stack) -> None:
+    partition = fresh_day()
+    before = run_count()
+    events = [raw(partition) for _ in range(FLOOD)]
+    peak = Peak(stack.served.process.pid)
+    with peak:
+        started = time.monotonic()
+        post_events(stack.server.api_url, events)
+        posted = time.monotonic() - started
+        last = stack.outcome(events[-1], timeout=300)
+        decided = time.monotonic() - started
+    outcomes = [stack.ledger().outcome_of(e["id"]) for e in events]
+    counts = {k: sum(1 for o in outcomes if o and o.outcome == k) for k in ("opened", "duplicate")}
+    assert counts == {"opened": 1, "duplicate": FLOOD - 1}, counts
+    assert {o.incident_id for o in outcomes if o} == {last.incident_id}
+    wait_for(all_final, 120, "the recovery", stack.served)
+    assert run_count() == before + 1
+    with temporary_settings(data_dir=stack.data):
+        shown = CliRunner().invoke(app, ["audit", str(last.incident_id)])
+    assert f"{FLOOD - 1} byte-identical duplicate(s) dropped" in shown.output, shown.output
+    print(
+        f"\nflood: {FLOOD} duplicates posted in {posted:.1f} s, all decided {decided:.1f} s "
+        f"after the first -> 1 run, 1 incident; serve's process tree at most "
+        f"{peak.processes} processes, {peak.rss_mb:.0f} MB"
+    )
+    assert peak.processes <= 3  # serve and at most the one recovery (and its start-up shell)
+
+
+def post(stack: Stack, event: dict) -> dict:
+    post_events(stack.server.api_url, [event])
+    return event
+
+
+class Peak:
+    """The most processes and resident memory of a process tree while the block runs."""
+
+    def __init__(self, root: int) -> None:
+        self.root, self.processes, self.rss_mb = root, 0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            tree = descendants(self.root)
+            self.processes = max(self.processes, len(tree))
+            self.rss_mb = max(self.rss_mb, sum(rss_kb(pid) for pid in tree) / 1024)
+            time.sleep(0.2)
+
+    def __enter__(self) -> Peak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)

@@ -1,4 +1,5 @@
-"""Duplicates of an incident counted from Prefect's event history (the evidence's line)."""
+"""What became of an incident's failure events, beside Prefect's event history (the
+evidence's line)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,8 @@ def test_the_evidence_counts_the_partitions_failure_events_and_the_attached_ones
     ctx = SimpleNamespace(incident=incident, services=SimpleNamespace(ledger=ledger))
     assert duplicates_line(ctx) == (
         "5 failure event(s) of this pipeline and partition in Prefect's history since it "
-        "opened: 1 opened it, 1 attached by later runs, 3 absorbed by the trigger's window "
-        "(no run started)"
+        "opened: 1 opened it, 1 attached, 0 byte-identical duplicate(s) dropped, 3 not "
+        "decided by the event door yet"
     )
     hand_run = {**incident, "event_id": None}
     assert duplicates_line(SimpleNamespace(incident=hand_run, services=ctx.services)) is None
