@@ -5,14 +5,19 @@ partition, even a refused one, fills the window; a failure after the incident en
 and a trigger without one starts a flow-run process per event (1,000 duplicates, 1,000
 processes). The door instead reads every `pipeline.failed` event from the server's stream in
 the serving process and accounts for it in the ledger (`accounting.account`); only an event
-that opens an incident costs a flow run, created on the runbook's deployment. It catches up
-from Prefect's event history on start (every event since the last one it accounted for), so
-events sent while it was down are decided too; accounting is keyed by event id, so an event
-seen twice is decided once.
+that opens an incident costs a flow run, created on the runbook's deployment.
+
+The stream alone is not enough: the server keeps at most 256 events waiting for a subscriber
+and drops the rest without a word (a flood of 1,000 arrives faster than it is decided). So
+the door also sweeps Prefect's event history: on start, from the last event it accounted for
+(events sent while it was down), and every `SWEEP_SECONDS` after, over the recent past.
+Accounting is keyed by event id, so an event seen by both is decided once; decisions are
+made one at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Sequence
@@ -31,7 +36,12 @@ from recovery_tasks.services import RunServices
 logger = logging.getLogger("runbook.event_door")
 CATCH_UP = timedelta(hours=1)  # how far back a first start (empty ledger) reads the history
 OVERLAP = timedelta(minutes=2)  # re-read before the last accounted event (arrival vs occurred)
+SWEEP_SECONDS = 5
+SWEEP_BACK = timedelta(seconds=60)  # each sweep re-reads this much before the last one's end
+BUFFER = 10_000  # stream events waiting for a decision; beyond, the sweep finds them
 ATTEMPTS = 4
+PAGE = 50  # the most events Prefect's history returns a page
+RESTART_SECONDS = 5
 
 
 class EventDoor:
@@ -41,18 +51,41 @@ class EventDoor:
         self.runbooks = list(runbooks)
         self.services = services
         self._deployments: dict[str, Any] = {}
+        self._one_at_a_time = anyio.Lock()
         self.decided = 0
 
     async def run(self) -> None:
-        """Catch up with the history, then follow the stream until cancelled."""
+        """Follow the stream and sweep the history until cancelled."""
         from prefect.events.clients import get_events_subscriber
 
-        async with get_events_subscriber(
-            filter=_failure_filter(None), reconnection_attempts=1_000_000
-        ) as stream:
-            await self.catch_up()
+        send, receive = anyio.create_memory_object_stream[dict[str, Any]](BUFFER)
+        async with (
+            get_events_subscriber(
+                filter=_failure_filter(None), reconnection_attempts=1_000_000
+            ) as stream,
+            anyio.create_task_group() as tasks,
+        ):
+            tasks.start_soon(self._decide_from, receive)
+            last = await anyio.to_thread.run_sync(self.services.ledger.latest_outcome_time)
+            tasks.start_soon(self._sweep_forever, (last - OVERLAP) if last else None)
             async for event in stream:
-                await self.decide_patiently(event.model_dump(mode="json"))
+                with contextlib.suppress(anyio.WouldBlock):  # full: the sweep decides it
+                    send.send_nowait(event.model_dump(mode="json"))
+
+    async def _decide_from(self, receive: Any) -> None:
+        async for event in receive:
+            await self.decide_patiently(event)
+
+    async def _sweep_forever(self, since: datetime | None) -> None:
+        since = since or datetime.now(UTC) - CATCH_UP
+        while True:
+            started = datetime.now(UTC)
+            try:
+                await self.catch_up(since)
+                since = started - SWEEP_BACK
+            except Exception:  # the server may be restarting; sweep the same span again
+                logger.exception("sweeping the event history failed")
+            await anyio.sleep(SWEEP_SECONDS)
 
     async def decide_patiently(self, event: dict[str, Any]) -> EventOutcome | None:
         """`decide`, retried while the ledger or the API is briefly away; None if it never
@@ -65,30 +98,29 @@ class EventDoor:
                 await anyio.sleep(2**attempt)
         return None
 
-    async def catch_up(self) -> int:
-        """Decide every failure event in Prefect's history since the last one accounted for."""
+    async def catch_up(self, since: datetime) -> int:
+        """Decide every failure event in Prefect's history since `since` not decided yet."""
         from prefect.client.orchestration import get_client
 
-        last = await anyio.to_thread.run_sync(self.services.ledger.latest_outcome_time)
-        since = (last - OVERLAP) if last else datetime.now(UTC) - CATCH_UP
         seen = 0
         async with get_client() as client:
-            page = await client.read_events(filter=_failure_filter(since), limit=200)
+            page = await client.read_events(filter=_failure_filter(since), limit=PAGE)
             while True:
-                for event in sorted(page.events, key=lambda e: e.occurred):
+                for event in page.events:
                     await self.decide_patiently(event.model_dump(mode="json"))
                     seen += 1
                 if not page.next_page:
                     break
                 page = await client.read_events_page(page.next_page)
-        logger.info("event door caught up: %d failure event(s) since %s", seen, since)
+        logger.debug("event door swept %d failure event(s) since %s", seen, since)
         return seen
 
     async def decide(self, event: dict[str, Any]) -> EventOutcome:
         """Account for one event; create the recovery run when it opens an incident."""
         decide = functools.partial(account, event, self.runbooks, self.services)
-        decision = await anyio.to_thread.run_sync(decide)
-        outcome = decision.outcome if decision.start is None else await self._open(decision)
+        async with self._one_at_a_time:
+            decision = await anyio.to_thread.run_sync(decide)
+            outcome = decision.outcome if decision.start is None else await self._open(decision)
         assert outcome is not None
         self.decided += 1
         logger.info(
@@ -132,14 +164,21 @@ class EventDoor:
 
 
 def _failure_filter(since: datetime | None) -> Any:
-    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+    from prefect.events.filters import (
+        EventFilter,
+        EventNameFilter,
+        EventOccurredFilter,
+        EventOrder,
+    )
 
     occurred = (
         EventOccurredFilter(since=since, until=datetime.now(UTC) + timedelta(days=1))
         if since
         else EventOccurredFilter()
     )
-    return EventFilter(event=EventNameFilter(name=[EVENT_NAME]), occurred=occurred)
+    return EventFilter(
+        event=EventNameFilter(name=[EVENT_NAME]), occurred=occurred, order=EventOrder.ASC
+    )
 
 
 async def serve_door(runbooks: Sequence[ValidatedRunbook]) -> None:
@@ -148,10 +187,15 @@ async def serve_door(runbooks: Sequence[ValidatedRunbook]) -> None:
     from flows.run_services import open_command_services
 
     services = await anyio.to_thread.run_sync(open_command_services)
+    door = EventDoor(runbooks, services)
     try:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(reclaim_forever)
-            await EventDoor(runbooks, services).run()
-            tasks.cancel_scope.cancel()
+            while True:
+                try:
+                    await door.run()
+                except Exception:  # the server went away: catch up again when it is back
+                    logger.exception("event door stopped; restarting in %d s", RESTART_SECONDS)
+                await anyio.sleep(RESTART_SECONDS)
     finally:
         await anyio.to_thread.run_sync(services.close)
