@@ -32,6 +32,7 @@ class LocalServer:
     ui_url: str
     home: Path
     log: Path
+    pid: int = 0  # the server process (leader of its own session)
 
 
 def free_port() -> int:
@@ -61,16 +62,20 @@ def local_prefect_server(
     ui: bool = False,
     startup_timeout: float = 120.0,
     extra_env: dict[str, str] | None = None,
+    restart_of: LocalServer | None = None,
 ) -> Iterator[LocalServer]:
     """Run `prefect server start` on a free port until the block ends.
 
     The server gets its own PREFECT_HOME (so its SQLite default never touches the user's),
     and PREFECT_API_URL is pointed at it for this process while the block runs.
+    `restart_of`: start again on that (stopped or killed) server's port and home.
     """
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    port = free_port()
-    home = Path(tempfile.mkdtemp(prefix="prefect-server-"))
+    if restart_of is not None:
+        port, home = int(restart_of.api_url.rsplit(":", 1)[1].split("/")[0]), restart_of.home
+    else:
+        port, home = free_port(), Path(tempfile.mkdtemp(prefix="prefect-server-"))
     api_url = f"http://127.0.0.1:{port}/api"
     env = {
         **os.environ,
@@ -86,7 +91,7 @@ def local_prefect_server(
     if database_url:
         env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
     log = home / "server.log"
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -108,7 +113,7 @@ def local_prefect_server(
         _wait_healthy(api_url, process, log, startup_timeout)
         with temporary_settings({PREFECT_API_URL: api_url}):
             try:
-                yield LocalServer(api_url, f"http://127.0.0.1:{port}", home, log)
+                yield LocalServer(api_url, f"http://127.0.0.1:{port}", home, log, process.pid)
             finally:
                 drain_senders()  # what this process queued reaches the server before it stops
     finally:

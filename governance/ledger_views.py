@@ -13,6 +13,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from foundation.visible import visible
 from governance import ledger_schema as t
 from governance.ledger_records import (
     LIFECYCLE,
@@ -154,7 +155,9 @@ def incident_story(ledger: LedgerReader, incident_id: int) -> list[StoryLine]:
             comment = f' "{ans.comment}"' if ans.comment else ""
             lines.append(
                 StoryLine(
-                    ans.answered_at, f"answer {ans.decision}", f"{ans.who} ({verdict}){comment}"
+                    ans.answered_at,
+                    f"answer {ans.decision}",
+                    f"{visible(ans.who)} ({verdict}){comment}",
                 )
             )
     for p in ledger.publications(incident_id):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from foundation.visible import visible
 from governance.models import GovernanceConfig
 from governance.responders import authorized_approvers
 from recovery_tasks.errors import GateClosed
@@ -106,17 +107,22 @@ class Verdict:
     def notes(self) -> list[str]:
         """One line per refused answer, for the top of the evidence."""
         return [
-            f"Answer from '{r.answer.who}' refused: {r.refusal}" for r in self.rulings if r.refusal
+            f"Answer from '{visible(r.answer.who)}' refused: {r.refusal}"
+            for r in self.rulings
+            if r.refusal
         ]
 
 
 def refusal(rules: ApproverRules, answer: Answer, approved_by: Sequence[str]) -> str | None:
-    """Why this answer cannot count (None when it can)."""
+    """Why this answer cannot count (None when it can); names shown with invisible characters
+    escaped, so "B" with a zero-width space never reads as the approver "B"."""
     who = answer.who
     if who and who == rules.started_by:
-        return f"{who} started this run by hand and cannot approve it"
+        return f"{visible(who)} started this run by hand and cannot approve it"
     if who not in rules.authorized:
-        return f"'{who}' may not answer this gate; authorized: {', '.join(rules.authorized)}"
+        return (
+            f"'{visible(who)}' may not answer this gate; authorized: {', '.join(rules.authorized)}"
+        )
     if who in approved_by:
         return f"{who} has already approved; {rules.min_approvals} distinct approvers needed"
     return None

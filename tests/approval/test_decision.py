@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flows.approval.decision import Answer, ApproverRules, approver_rules, decide
+from flows.approval.decision import Answer, ApproverRules, approver_rules, decide, refusal
 from governance.config import load_governance
 from recovery_tasks.errors import GateClosed
 
@@ -119,3 +119,10 @@ def test_unknown_approvers_and_impossible_quorums_close_the_gate_before_it_pause
         approver_rules(config, "aggregate_growth", WEEK_1, also=["Z"])
     with pytest.raises(GateClosed, match=r"only 2 people may approve \(A, B\) but 3 approvals"):
         approver_rules(config, "unit_profit_experiments", WEEK_1, min_approvals=3)
+
+
+def test_an_invisible_character_in_a_name_is_shown_escaped() -> None:
+    rules = ApproverRules(("A", "B"), 1)
+    assert refusal(rules, Answer("B\u200b", "approve"), []) == (
+        "'B\\u200b' may not answer this gate; authorized: A, B"
+    )
