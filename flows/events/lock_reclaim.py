@@ -81,7 +81,12 @@ async def _running(client: Any) -> list[Any]:
     running = FlowRunFilter(
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
     )
-    return await client.read_flow_runs(flow_run_filter=running, limit=PAGE * 5)
+    runs: list[Any] = []
+    while True:
+        page = await client.read_flow_runs(flow_run_filter=running, limit=PAGE, offset=len(runs))
+        runs += page
+        if len(page) < PAGE:
+            return runs
 
 
 async def reclaim_forever(every: float = RECLAIM_SECONDS) -> None:

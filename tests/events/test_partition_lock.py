@@ -52,3 +52,31 @@ def test_recoveries_of_different_partitions_run_side_by_side(
     holds = _hold_times(catalog, tmp_path, [fresh_day(), fresh_day()], seconds=5)
     (_, first_end), (second_start, _) = holds
     assert second_start < first_end, "recoveries of different partitions waited for each other"
+
+
+def test_a_partition_lock_no_running_recovery_holds_is_reclaimed(prefect_server: None) -> None:
+    """As after a server restart that forgot the lease: the slot is taken, nobody holds it."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+
+    from flows.events.lock_reclaim import held_by, reclaim_partition_locks
+    from flows.events.partition_lock import ensure_limit, limit_name
+
+    name = limit_name("unit_profit_experiments", fresh_day())
+
+    async def leak_then_reclaim() -> tuple[list[str], int]:
+        await ensure_limit(name)
+        async with get_client() as client:
+            await client.update_global_concurrency_limit(
+                name, GlobalConcurrencyLimitUpdate(active_slots=1)
+            )
+            freed = await reclaim_partition_locks()
+            return freed, (await client.read_global_concurrency_limit_by_name(name)).active_slots
+
+    freed, slots = asyncio.run(leak_then_reclaim())
+    assert name in freed and slots == 0
+    event = {"resource": {"prefect.resource.id": "pipeline.p", "pipeline.partition": "2026-01"}}
+    assert held_by({"event": event}) == "partition:p:2026-01"
+    assert held_by({}) is None
