@@ -60,6 +60,7 @@ class DeploymentPlan:
             schedules=[_schedule(s) for s in self.schedules] or None,
             concurrency_limit=self._limit(),
             entrypoint_type=EntrypointType.MODULE_PATH,
+            _sync=True,  # the same object inside an event loop (`serve`) as outside
         )
 
     def prefect_yaml_entry(self, work_pool: str, env: dict[str, str]) -> dict[str, Any]:
