@@ -18,9 +18,13 @@ import time
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
 from prefect.states import Crashed
 
 CHECK_SECONDS = 1.0
+STILL_HERE = {StateType.RUNNING, StateType.PENDING}
+"""States in which this process is the run: a run that already left it (suspended at a gate,
+ended) is not crashed by the process finishing its exit when its runner dies."""
 _started = False
 _lock = threading.Lock()
 
@@ -29,11 +33,13 @@ def _watch(parent: int, flow_run_id: UUID) -> None:
     while os.getppid() == parent:
         time.sleep(CHECK_SECONDS)
     with contextlib.suppress(Exception), get_client(sync_client=True) as client:
-        client.set_flow_run_state(
-            flow_run_id,
-            Crashed(message="the runner that started this run is gone; the process stopped"),
-            force=True,
-        )
+        state = client.read_flow_run(flow_run_id).state
+        if state is not None and state.type in STILL_HERE:
+            client.set_flow_run_state(
+                flow_run_id,
+                Crashed(message="the runner that started this run is gone; the process stopped"),
+                force=True,
+            )
     os._exit(70)  # EX_SOFTWARE: nothing of this process may run on unsupervised
 
 
