@@ -25,6 +25,7 @@ from recovery_tasks.errors import TerminalStepError
 from recovery_tasks.publish import investor_portal
 from recovery_tasks.services import RunServices
 from runbook_cli.main import app
+from tests.engagement_swing import raise_mau_over_previous
 from tests.recovery_tasks.conftest import step_ctx
 from tests.recovery_tasks.test_publish_pinned import (  # noqa: F401  (shared fixtures)
     PARTITION,
@@ -47,14 +48,7 @@ def swing(run: RunServices) -> Iterator[RunServices]:  # noqa: F811
     """2026-03's MAU 40% above February's, with an open incident for the partition."""
     platform = run.platform()
     run_pipeline(platform, PIPELINE, "2026-02", run.output_dir)
-    with platform.warehouse.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE engagement_monthly SET mau = (SELECT ROUND(mau / 1.4) FROM "
-                "engagement_monthly WHERE partition_key = :p) WHERE partition_key = '2026-02'"
-            ),
-            {"p": PARTITION},
-        )
+    raise_mau_over_previous(platform, PARTITION, "2026-02", 1.4)
     yield run
     with platform.warehouse.begin() as conn:
         conn.execute(text("DELETE FROM annotations"))
