@@ -11,6 +11,7 @@ merged, and a gap is left only for the hours in which nobody is present. Overrid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from itertools import pairwise
@@ -117,7 +118,7 @@ def _assign(
     return OnCall(name, second, *week, reasons, *part, primary.name, primary.absent)
 
 
-def _first_present(candidates: list[str | None], absences: Absences, part: Span) -> str | None:
+def _first_present(candidates: Sequence[str | None], absences: Absences, part: Span) -> str | None:
     """The first candidate present for all of `part`."""
     return next((c for c in candidates if c is not None and absences.free(c, *part)), None)
 

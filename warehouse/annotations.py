@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from warehouse.db import Platform
-from warehouse.tables import annotations
+from warehouse.tables import annotations as annotations_table
 
 
 def annotate(engine: Any, pipeline: str, partition: str, note: str, author: str) -> None:
     """Record why a partition's numbers moved (it silences the swing check)."""
     with Platform.of(engine).warehouse.begin() as conn:
         conn.execute(
-            insert(annotations).values(
+            insert(annotations_table).values(
                 pipeline=pipeline, partition_key=partition, note=note, author=author,
                 created_at=datetime.now(),
             )
@@ -31,7 +31,7 @@ def annotate(engine: Any, pipeline: str, partition: str, note: str, author: str)
 def notes_of(conn: Any, pipeline: str, partition: str) -> list[dict[str, str]]:
     """The partition's annotations, oldest first, as `{author, note}` (no times: the feed's
     bytes must not change when nothing but the clock did)."""
-    a = annotations.c
+    a = annotations_table.c
     rows = conn.execute(
         select(a.author, a.note)
         .where(a.pipeline == pipeline, a.partition_key == partition)

@@ -56,6 +56,9 @@ def test_check_fails_on_a_coverage_gap_and_names_it(tmp_path: Path) -> None:
         "else is free"
     ) in result.stderr
     assert "2 coverage gap(s), 120 hours in 12 week(s)" in result.stderr
+    shown = result.output.splitlines()  # as a terminal shows them: the gap lines come first
+    assert shown[0].startswith("coverage gap: ") and shown[1].startswith("coverage gap: ")
+    assert shown[2].startswith("On call, 12 week(s)") and shown[-1].startswith("2 coverage gap")
     table = result.stdout.splitlines()
     assert table[11].split()[8:10] == ["B", "C"]  # week 9 until midnight
     assert table[12].split()[8:10] == ["(gap)", "(gap)"]  # then nobody
