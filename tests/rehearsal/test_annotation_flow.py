@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from prefect.input.run_input import keyset_from_paused_state
 from typer.testing import CliRunner
 
 from flows.approval.answering import AnswerError, answer_gate
@@ -25,6 +26,7 @@ from flows.language.compiler import compile_runbook
 from governance.ledger import Ledger
 from rehearsal.recovery import runbook_for
 from runbook_cli.main import app
+from tests.approval.conftest import flow_run_state, run_input
 from tests.engagement_swing import raise_mau_over_previous
 from warehouse.failures import PipelineFailure
 from warehouse.runner import run_pipeline, validate_partition
@@ -47,9 +49,11 @@ def _swing(platform: Any) -> dict[str, Any]:
 @contextmanager
 def answering(
     ledger: Ledger, event_id: str, answers: dict[str, tuple[str, str, str]]
-) -> Iterator[None]:
-    """Answer each gate of the incident as `answers[step id]` says (who, decision, comment)."""
+) -> Iterator[dict[str, str]]:
+    """Answer each gate of the incident as `answers[step id]` says (who, decision, comment);
+    yields the evidence each gate showed, by step id."""
     done = threading.Event()
+    evidence: dict[str, str] = {}
 
     def poll() -> None:
         answered: set[int] = set()
@@ -60,6 +64,7 @@ def answering(
                     continue
                 who, decision, comment = answers[request.step_id]
                 try:
+                    evidence[request.step_id] = _evidence(request.flow_run_id)
                     asyncio.run(answer_gate(request.flow_run_id, who, decision, comment, ledger))
                 except AnswerError:
                     continue  # not paused yet
@@ -68,10 +73,19 @@ def answering(
     thread = threading.Thread(target=poll, daemon=True)
     thread.start()
     try:
-        yield
+        yield evidence
     finally:
         done.set()
         thread.join(10)
+
+
+def _evidence(flow_run_id: str) -> str:
+    """The description above the paused run's Resume form (AnswerError until it is paused)."""
+    state = flow_run_state(flow_run_id)
+    if state is None or not state.is_paused():
+        raise AnswerError("not paused yet")
+    key = keyset_from_paused_state(state)["description"]
+    return str(run_input(flow_run_id, key))
 
 
 def _recover(event: dict[str, Any]) -> Any:
@@ -94,9 +108,13 @@ def test_annotated_from_the_gates_form_the_recovery_publishes_with_the_note(worl
     platform, ledger, portal = world
     event = _swing(platform)
     answers = {"annotate": ("A", "approve", NOTE), "approve": ("D", "approve", "numbers match")}
-    with answering(ledger, event["id"], answers):
+    with answering(ledger, event["id"], answers) as evidence:
         final = _recover(event)
     assert final.is_completed(), final.message
+    assert "## Annotate the swing in `aggregate_engagement`?" in evidence["annotate"]
+    assert "no_unannotated_swing" in evidence["annotate"]  # the failing check and its rows
+    assert f"no_unannotated_swing annotated by A: “{NOTE}”" in evidence["approve"]
+    assert f'"note": "{NOTE}"' in evidence["approve"]  # the feed the approver sees
     incident = ledger.find_incident(event["id"]).id
     assert ledger.current_state(incident) == "resolved"
     assert _published_notes(portal) == [{"author": "A", "note": NOTE}]
