@@ -7,7 +7,8 @@ produced and the page version that publication made. That is what makes publishi
 idempotent without comparing Confluence's normalised XHTML with ours: a page whose recorded
 hash matches and whose version is still the recorded one is left alone (no new version).
 `check` reports, without writing, pages missing in Confluence, pages whose Git body changed,
-and pages someone edited in Confluence since the last publication.
+pages someone edited in Confluence since the last publication, and pages under the index
+that Git no longer has (a runbook removed: archive the page by hand, nothing is deleted).
 """
 
 from __future__ import annotations
@@ -65,8 +66,21 @@ class ConfluenceMirror:
         outcome, index_id = self._publish(index, parent["id"])
         return [outcome, *(self._publish(page, index_id)[0] for page in pages)]
 
-    def check(self, pages: list[MirrorPage]) -> list[Outcome]:
+    def check(self, index: MirrorPage, pages: list[MirrorPage]) -> list[Outcome]:
         """How each page in Confluence compares with Git (nothing is written)."""
+        outcomes = self._compare([index, *pages])
+        found = self._find(index.title)
+        if found is not None:
+            known = {page.title for page in pages}
+            children = self.client.get_page_child_by_type(found["id"], type="page")
+            outcomes += [
+                Outcome(child["title"], "not in Git", "its runbook is gone: archive the page")
+                for child in children
+                if child["title"] not in known
+            ]
+        return outcomes
+
+    def _compare(self, pages: list[MirrorPage]) -> list[Outcome]:
         outcomes = []
         for page in pages:
             found = self._find(page.title)

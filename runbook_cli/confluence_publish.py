@@ -45,7 +45,7 @@ def publish_to_confluence(pages: dict[str, str], *, check: bool) -> None:
     index, runbooks = mirror_pages(pages, settings.confluence_edit_url)
     where = f"{settings.confluence_url} space {settings.confluence_space}"
     if check:
-        outcomes = mirror.check([index, *runbooks])
+        outcomes = mirror.check(index, runbooks)
         stale = [o for o in outcomes if o.status != "up to date"]
         for outcome in stale:
             typer.echo(f"differs from Git: {outcome.render()}", err=True)

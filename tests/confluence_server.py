@@ -2,10 +2,11 @@
 
 It implements the REST endpoints the `atlassian-python-api` client calls for pages and
 content properties, as Atlassian's Confluence Server/Data Center REST API documents them
-(`/rest/api/content`: find by space and title, create, read, history, update with the next
-version number or 409; `/rest/api/content/{id}/property[/{key}]`: create, read, update with
-the next property version or 409). It keeps every version's body, so a test can see which
-pages a publication changed, and `edit` changes a page the way a person in Confluence would.
+(`/rest/api/content`: find by space and title, create, read, history, child pages, update
+with the next version number or 409; `/rest/api/content/{id}/property[/{key}]`: create, read,
+update with the next property version or 409). It keeps every version's body, so a test can
+see which pages a publication changed, and `edit` changes a page the way a person in
+Confluence would.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def _handler(state: FakeConfluence) -> type[BaseHTTPRequestHandler]:
                 ("PUT", 1): self._update,
                 ("GET", 2): self._history,
                 ("POST", 2): self._create_property,
-                ("GET", 3): self._read_property,
+                ("GET", 3): self._read_below,
                 ("PUT", 3): self._update_property,
             }.get((method, len(parts)))
             if handler is None:
@@ -166,8 +167,15 @@ def _handler(state: FakeConfluence) -> type[BaseHTTPRequestHandler]:
             page.properties[doc["key"]] = {**doc, "version": {"number": 1}}
             self._reply(200, page.properties[doc["key"]])
 
-        def _read_property(self, page: Page | None, parts: list[str], _: dict[str, str]) -> None:
+        def _read_below(self, page: Page | None, parts: list[str], query: dict[str, str]) -> None:
+            """`{id}/child/page` (the page's children) or `{id}/property/{key}`."""
             assert page is not None
+            if parts[1:] == ["child", "page"]:
+                children = [p.as_json() for p in state.pages.values() if p.parent == page.id]
+                links = {"base": state.url, "context": ""}
+                return self._reply(
+                    200, {"results": children, "size": len(children), "_links": links}
+                )
             prop = page.properties.get(parts[2])
             if parts[1] != "property" or prop is None:
                 return self._reply(404, {"message": "no such property"})

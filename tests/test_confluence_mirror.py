@@ -121,3 +121,16 @@ def test_publishing_without_the_parent_page_says_what_to_create(wiki: FakeConflu
         result = _docs()
     assert result.exit_code == 1
     assert "no page titled 'Nowhere' in space OPS" in result.stderr
+
+
+def test_check_reports_a_page_under_the_index_that_git_no_longer_has(
+    wiki: FakeConfluence,
+) -> None:
+    assert _docs().exit_code == 0
+    wiki.add_page("OPS", "Runbook: retired-pipeline", "<p>old</p>", wiki.by_title("Runbooks").id)
+    checked = _docs("--check")
+    assert checked.exit_code == 1
+    assert (
+        "differs from Git: Runbook: retired-pipeline: not in Git (its runbook is gone: "
+        "archive the page)"
+    ) in checked.stderr
