@@ -85,6 +85,7 @@ def _assign(
     week: Span,
     part: Span,
 ) -> OnCall:
+    """One part of week k: the override's people, else the week's with cover for absences."""
     reasons = list(primary.reasons)
     name = primary.name
     anchor = _anchor(config, name, k)
@@ -103,19 +104,32 @@ def _assign(
         name = cover
     if override is not None and override.backup is not None:
         second: str | None = override.backup
-    elif backup[0] is not None and backup[0] != name and absences.free(backup[0], *part):
-        second = backup[0]
-        reasons += backup[1]
     else:
-        others = [c for c in after(config.rotation.order, name or anchor) if c != name]
-        second = _first_present(others, absences, part)
-        if second is None:
-            reasons.append("coverage gap: no backup, everyone else on holiday")
-        elif backup[0] is None or backup[0] == name:
-            reasons.append(f"backup {second} for these hours")
-        else:
-            reasons += _cover_note(backup[0], second, absences, part, "backup ")
+        second, notes = _part_backup(config, name or anchor, name, backup, absences, part)
+        reasons += notes
     return OnCall(name, second, *week, reasons, *part, primary.name, primary.absent)
+
+
+def _part_backup(
+    config: GovernanceConfig,
+    anchor: str,
+    primary: str | None,
+    backup: tuple[str | None, list[str]],
+    absences: Absences,
+    part: Span,
+) -> tuple[str | None, list[str]]:
+    """The week's backup if present for the part (and not covering as primary), else the
+    next engineer after the part's primary who is; and why."""
+    week_backup, notes = backup
+    if week_backup is not None and week_backup != primary and absences.free(week_backup, *part):
+        return week_backup, notes
+    others = [c for c in after(config.rotation.order, anchor) if c != primary]
+    second = _first_present(others, absences, part)
+    if second is None:
+        return None, ["coverage gap: no backup, everyone else on holiday"]
+    if week_backup is None or week_backup == primary:
+        return second, [f"backup {second} for these hours"]
+    return second, _cover_note(week_backup, second, absences, part, "backup ")
 
 
 def _first_present(candidates: Sequence[str | None], absences: Absences, part: Span) -> str | None:
