@@ -172,3 +172,6 @@ def _audit_shows_the_annotation(services: RunServices, incident: int, author: st
     assert f"annotated              by {author}; partition={PARTITION}, note={NOTE}" in (
         story.stdout
     )
+    report = CliRunner().invoke(app, ["audit", str(incident), "--markdown"])
+    assert report.exit_code == 0, report.output
+    assert "## Annotations" in report.stdout and f'{author}: "{NOTE}"' in report.stdout
