@@ -194,3 +194,17 @@ def test_every_time_is_in_exactly_one_assignment_across_a_split_week() -> None:
     for before, after in pairwise(rows):
         assert before.span[1] == after.span[0]
     assert rows[0].span[0] == datetime(2026, 5, 11, 8, 0, tzinfo=UTC)
+
+
+def test_a_bad_threshold_or_public_holiday_is_an_error_at_its_place() -> None:
+    with pytest.raises(GovernanceConfigError) as bad:
+        _shipped(
+            **{
+                "swap_threshold: 50": "swap_threshold: 0",
+                "public_holidays: {}": "public_holidays: {uk: [{name: x, from: 2026-05-25, "
+                "to: 2026-05-24}]}",
+            }
+        )
+    text = bad.value.render()
+    assert "rotation.swap_threshold: Input should be greater than or equal to 1" in text
+    assert "'to' (2026-05-24) is before 'from' (2026-05-25)" in text
