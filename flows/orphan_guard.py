@@ -32,15 +32,23 @@ _lock = threading.Lock()
 def _watch(parent: int, flow_run_id: UUID) -> None:
     while os.getppid() == parent:
         time.sleep(CHECK_SECONDS)
-    with contextlib.suppress(Exception), get_client(sync_client=True) as client:
-        state = client.read_flow_run(flow_run_id).state
-        if state is not None and state.type in STILL_HERE:
-            client.set_flow_run_state(
-                flow_run_id,
-                Crashed(message="the runner that started this run is gone; the process stopped"),
-                force=True,
-            )
+    with contextlib.suppress(Exception):
+        report_orphaned(flow_run_id)
     os._exit(70)  # EX_SOFTWARE: nothing of this process may run on unsupervised
+
+
+def report_orphaned(flow_run_id: UUID) -> bool:
+    """Mark the run Crashed if this process still is the run; say whether it did."""
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(flow_run_id).state
+        if state is None or state.type not in STILL_HERE:
+            return False
+        client.set_flow_run_state(
+            flow_run_id,
+            Crashed(message="the runner that started this run is gone; the process stopped"),
+            force=True,
+        )
+        return True  # EX_SOFTWARE: nothing of this process may run on unsupervised
 
 
 def stop_when_orphaned(flow_run_id: str) -> None:
