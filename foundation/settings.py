@@ -107,6 +107,22 @@ class NotifySettings(_Env):
     smtp_from: str = "runbook@localhost"
 
 
+class ConfluenceSettings(_Env):
+    """The Confluence space the runbook pages are mirrored to (`runbook docs --publish`)."""
+
+    confluence_url: str | None = None
+    confluence_space: str = "OPS"
+    confluence_parent: str = Field(
+        default="Runbooks (mirror)", description="title of the page the index goes under"
+    )
+    confluence_user: str | None = None
+    confluence_token: str | None = None
+    confluence_edit_url: str = Field(
+        default="the runbooks/ folder of the pipeline-recovery repository",
+        description="where to edit a runbook, named in every page's header",
+    )
+
+
 class OperationsSettings(_Env):
     """How the served side watches itself: heartbeats, crash detection, the weekly report."""
 
@@ -117,6 +133,11 @@ class OperationsSettings(_Env):
     )
     crash_silence_seconds: int = Field(
         default=90, ge=31, description="Seconds without a heartbeat after which a run is Crashed"
+    )
+    pending_silence_seconds: int = Field(
+        default=300,
+        ge=30,
+        description="Seconds a run may stay Pending before it is scheduled again",
     )
     report_cron: str | None = Field(
         default=None,
@@ -135,6 +156,7 @@ class AppSettings(BaseModel):
     governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
     runbooks: RunbookSettings = Field(default_factory=RunbookSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    confluence: ConfluenceSettings = Field(default_factory=ConfluenceSettings)
     operations: OperationsSettings = Field(default_factory=OperationsSettings)
 
     @property
