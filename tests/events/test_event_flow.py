@@ -1,9 +1,10 @@
 """The event path end to end on a real Prefect server (PostgreSQL) with `runbook serve`.
 
-One server and one `runbook serve` (its event door) for the module. Events are posted to the
-REST API as many senders would, or sent by the project's own emitter. Every event must end
-in the ledger as exactly one outcome; the flood is RUNBOOK_TEST_FLOOD events (1,000 by
-default) and its cost in processes and memory is printed.
+One server and one `runbook serve` (its event door) for the module; minutes of it, so `slow`
+(`make test-full`): the door's decisions themselves are tested fast in `test_accounting.py`.
+Events are posted to the REST API as many senders would, or sent by the project's own
+emitter. Every event must end in the ledger as exactly one outcome; the flood is
+RUNBOOK_TEST_FLOOD events (1,000 by default) and its cost in processes and memory is printed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tests.e2e.serving import descendants, rss_kb
 from tests.events.conftest import RUNBOOK, fresh_day
 from tests.prefect_servers import postgres_prefect_server
 
-pytestmark = [pytest.mark.postgres, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(600)]
 FLOOD = int(os.environ.get("RUNBOOK_TEST_FLOOD", "1000"))
 NAME = "unit-profit-experiments"
 PIPELINE = "unit_profit_experiments"
