@@ -23,9 +23,9 @@ from sqlalchemy import Connection
 
 from warehouse.calendar import Partition
 from warehouse.db import Platform
-from warehouse.logs_storage import count_activity_log, count_event_backup
 from warehouse.pipelines import Pipeline, resolve
 from warehouse.schema import DATE_COLUMNS, SOURCE_TABLES
+from warehouse.second_copies import count_activity_log, count_event_backup
 from warehouse.sql import bound, partition_params
 
 SECOND_COPIES: dict[str, str] = {
