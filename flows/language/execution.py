@@ -274,7 +274,8 @@ class RunbookExecution:
                 blocked = ("failed", f"parameters of step '{step.id}' are invalid: {exc}")
         if blocked is not None:
             kind, message = blocked
-            await self._finish(step.id, StepOutcome(state=kind, message=message))  # type: ignore[arg-type]
+            decided = datetime.now(UTC)  # when it was decided: the story keeps its place
+            await self._finish(step.id, StepOutcome(kind, None, message, ended=decided))  # type: ignore[arg-type]
             get_run_logger().info("step %s: %s", step.id, message)
             marker = "skipped" if kind == "skipped" else "upstream_failed"
             await mark_task(step)(marker, message, return_state=True)
