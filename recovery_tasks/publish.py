@@ -91,6 +91,7 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
         files.dashboard_feed if params.feed else None,
         params.approved_sha256,
         params.approved_feed_sha256,
+        retry=f"runbook retry {ctx.incident.get('id', 'INCIDENT')}",
     )
     run_key = f"incident-{ctx.incident.get('id', ctx.flow_run_id)}"
     key = f"{run_key}:{pipeline}:{params.partition}:{release.report_sha256}"

@@ -121,9 +121,13 @@ def test_a_feed_changed_after_approval_publishes_nothing(
     feed["metrics"]["mau"] = feed["metrics"]["mau"] + 1
     feed_path.write_text(json.dumps(feed, indent=2))
 
-    with pytest.raises(TerminalStepError, match="dashboard feed changed after approval"):
-        investor_portal(pinned(report), approved_ctx(run, report))
+    ctx = approved_ctx(run, report)
+    ctx.incident["id"] = 17
+    with pytest.raises(TerminalStepError, match="dashboard feed changed after approval") as info:
+        investor_portal(pinned(report), ctx)
     assert published(portal) == {"report": None, "feed": None}
+    assert "nothing was sent. Next: " in str(info.value)
+    assert "then run `runbook retry 17`: it builds the report and feed again" in str(info.value)
 
 
 def test_a_report_pinned_without_its_feed_publishes_nothing(
