@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +30,12 @@ UNREADABLE = (OSError, EOFError, zlib.error)
 """What reading a damaged gzip file raises (truncated, not gzip, corrupt block)."""
 ACTIVITY_TYPES = frozenset({"registration", "cancellation"})
 REGION_CODES = frozenset(code for code, _ in REGIONS)
+_TYPES = frozenset({"", *EVENT_TYPES})
+_USUAL_ROW = re.compile(
+    r"(-?[0-9]+),(-?[0-9]*),(-?[0-9]+),([0-9-]{10}),([0-9-]{10} [0-9:.]+),([a-z_]*)", re.ASCII
+)
+"""An event backup row as the backup writer writes it (the fast path of validation)."""
+_BLOCK = 1 << 16
 EventRow = tuple[int, int | None, int, date, datetime, str | None]
 ActivityRow = tuple[int, str, datetime, str | None]
 """(user_id, type, ts, region) of one activity-log line."""
@@ -65,7 +73,7 @@ def _text_lines(path: str, day: date) -> Iterator[Iterator[tuple[int, str]]]:
     """
     fs, fpath = fsspec.core.url_to_fs(path)
     with fs.open(fpath, "rb") as raw, gzip.GzipFile(fileobj=raw) as unzipped:
-        yield _checked_lines(path, day, unzipped)
+        yield _checked_lines(path, day, io.BufferedReader(unzipped, _BLOCK))
 
 
 def _checked_lines(path: str, day: date, stream: IO[bytes]) -> Iterator[tuple[int, str]]:
@@ -85,16 +93,27 @@ def _checked_lines(path: str, day: date, stream: IO[bytes]) -> Iterator[tuple[in
 
 
 def event_rows(root: str, day: date) -> Iterator[EventRow]:
-    """The validated rows of `day`'s event backup under `root`, streamed in file order."""
+    """The validated rows of `day`'s event backup under `root`, streamed in file order.
+
+    A row of the usual shape is checked by one pattern and converted at once; any other row
+    takes the field-by-field path, which names what is wrong with it.
+    """
     path = day_path(root, day, ".csv.gz")
-    header = ",".join(EVENT_COLUMNS)
+    header, today = ",".join(EVENT_COLUMNS), day.isoformat()
     with _text_lines(path, day) as lines:
         for number, line in lines:
-            fields = next(csv.reader((line,))) if '"' in line else line.split(",")
             if number == 1:
                 if line != header:
                     raise DamagedCopyError(path, 1, day, f"header is {line!r}, expected {header!r}")
                 continue
+            usual = _USUAL_ROW.fullmatch(line)
+            if usual and usual[4] == today and usual[5].startswith(today) and usual[6] in _TYPES:
+                moment = _time_or_none(usual[5])  # None: not a real time; the slow path says so
+                if moment is not None:
+                    yield (int(usual[1]), int(usual[2]) if usual[2] else None, int(usual[3]),
+                           day, moment, usual[6] or None)  # fmt: skip
+                    continue
+            fields = next(csv.reader((line,))) if '"' in line else line.split(",")
             yield _event_row(fields, path, number, day)
 
 
@@ -180,6 +199,13 @@ def _integer(value: str, field: str, path: str, line: int, day: date) -> int:
     if not value.lstrip("-").isdigit() or not value.isascii():
         raise DamagedCopyError(path, line, day, f"{field} {value!r} is not an integer")
     return int(value)
+
+
+def _time_or_none(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def _moment(value: str, field: str, path: str, line: int, day: date) -> datetime:
