@@ -3,7 +3,7 @@
 The files are the history of record for registrations and cancellations. The staged copy
 (`activity_log_events`) belongs to this loader: loading a day replaces that day's staged
 lines with the file's, and touches nothing else. Lines are validated as they are read
-(`warehouse.second_copies`): a damaged log stages nothing and names its file and line.
+(`warehouse.activity_log_rows`): a damaged log stages nothing and names its file and line.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlalchemy import Connection, delete, insert
 
-from warehouse.second_copies import read_activity_log
+from warehouse.activity_log_rows import read_activity_log
 from warehouse.tables import activity_log_events
 
 

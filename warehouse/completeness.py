@@ -21,11 +21,12 @@ from typing import Literal
 
 from sqlalchemy import Connection
 
+from warehouse.activity_log_rows import count_activity_log
+from warehouse.backup_rows import count_event_backup
 from warehouse.calendar import Partition
 from warehouse.db import Platform
 from warehouse.pipelines import Pipeline, resolve
 from warehouse.schema import DATE_COLUMNS, SOURCE_TABLES
-from warehouse.second_copies import count_activity_log, count_event_backup
 from warehouse.sql import bound, partition_params
 
 SECOND_COPIES: dict[str, str] = {

@@ -3,7 +3,7 @@
 This is the one event restore: the `backfill.event_backup` step and the fill bench run it.
 Days go through `warehouse.fill.fill_by_day`: one transaction per day, days at once on
 PostgreSQL, progress per day. A day's file is streamed, never held in memory: every row is
-validated as it is read (`warehouse.second_copies`) and put in a staging table (`executemany`
+validated as it is read (`warehouse.backup_rows`) and put in a staging table (`executemany`
 on SQLite, `COPY` on PostgreSQL); a damaged file stops the day before anything reaches
 `events`, naming file, line and day. The merge is SQL (`warehouse.provenance`): rows an
 earlier restore of the day inserted are replaced, keys the stream already holds are left as
@@ -20,11 +20,11 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, text
 
+from warehouse.backup_rows import EventRow, event_rows
 from warehouse.db import Platform
 from warehouse.fill import FillResult, Progress, fill_by_day
 from warehouse.logs_storage import EVENT_COLUMNS, day_path, event_backup_exists
 from warehouse.provenance import Load, Target, ensure_records, replace_restored
-from warehouse.second_copies import EventRow, event_rows
 
 _COLS = ", ".join(EVENT_COLUMNS)
 _STAGE = "event_restore_stage"

@@ -67,11 +67,10 @@ class Target:
 
 
 def replace_restored(conn: Connection, target: Target, day: date, load: Load) -> int:
-    """Swap `day`'s earlier restored rows of `table` for the staged ones; rows added (net).
+    """Swap `day`'s earlier restored rows of the target table for the staged ones.
 
-    The count is the rows inserted less the earlier restored rows removed, so restoring a
-    day again from the same file counts 0.
-
+    Returns the rows added, net: inserted less the earlier restored rows removed, so
+    restoring a day again from the same file counts 0.
     """
     table, key, insert = target.table, target.key, target.insert
     params = {"t": table, "day": day}

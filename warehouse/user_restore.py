@@ -3,7 +3,7 @@
 Late or lost registrations and cancellations are put back into the source-of-record tables
 the growth transform reads, so the re-run that follows computes the partition from complete
 data (and the evidence can say which step's rows are in it). A day's log is validated line
-by line first (`warehouse.second_copies`): a damaged log writes nothing of its day. The valid
+by line first (`warehouse.activity_log_rows`): a damaged log writes nothing of its day. The valid
 lines are staged, then merged in SQL (`warehouse.provenance`): rows an earlier restore of the
 day inserted are replaced, rows the source delivered itself are never deleted or
 overwritten, and each inserted row is recorded with its file and load. Work goes through
@@ -20,11 +20,12 @@ from datetime import date
 
 from sqlalchemy import Connection, DateTime, Engine, bindparam, text
 
+from warehouse.activity_log_rows import activity_rows
 from warehouse.db import Platform
 from warehouse.fill import FillResult, Progress, fill_by_day
 from warehouse.logs_storage import day_path
 from warehouse.provenance import Load, Target, ensure_records, replace_restored
-from warehouse.second_copies import activity_rows, copy_exists
+from warehouse.second_copies import copy_exists
 
 RESTORED_MARK = "activity_log"
 """Value of the fields the activity logs do not carry, in rows restored from them."""
