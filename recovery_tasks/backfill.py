@@ -55,8 +55,9 @@ class BackfillResult(BaseModel):
             return f"No day of {self.partition} lacks rows that {self.source} hold."
         return (
             f"Restored {self.rows} rows into {self.target} for {len(self.days)} day(s) of "
-            f"{self.partition} from {self.source} ({self.rows_read} read; rows already "
-            f"present kept): {', '.join(self.days)}"
+            f"{self.partition} from {self.source} ({self.rows_read} read, every row checked "
+            f"first; rows the source holds kept; each restored row recorded with its file "
+            f"and load, so a corrected copy replaces it): {', '.join(self.days)}"
         )
 
     def partition_effect(self) -> tuple[str, str] | None:
