@@ -15,7 +15,7 @@ fresh process:
   `warehouse.fill.fill_by_day`: a day per transaction, insert-only), on one connection like
   the baseline unless `--concurrency` says more (PostgreSQL only; SQLite has one writer);
 - partial: the same fill when each day's last event is already there (late rows that did
-  arrive), so every day's keys are checked against the table (on PostgreSQL: the staged path);
+  arrive), so every day's staged keys are checked against the table;
 - heap: the fill once more under tracemalloc, for its peak of Python memory.
 
 Prints rows/s and fill and partial over bulk (goal >= 0.3: the fill validates every row in
