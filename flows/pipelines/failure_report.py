@@ -1,0 +1,98 @@
+"""Every pipeline run that ends Failed or Crashed reports itself, classified or not.
+
+A classified failure (`PipelineFailure`) is reported by the flow body with its kind. Anything
+else (an exception no classifier knows, such as half a JSON line in an activity log, a bug, a
+driver error, a SIGTERM) used to end the run with no event: no incident, nobody told. These
+state hooks (`on_failure`, `on_crashed`) close that gap with a `pipeline.failed` event of
+kind `unclassified`, carrying the exception, the step that raised it and the tail of the
+run's log as its detail, so the recovery's door, the incident and the people see them.
+A process killed outright runs no hook: `flows.pipelines.crash_report` covers that case.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+from uuid import UUID
+
+from prefect import Flow
+from prefect.client.schemas.objects import FlowRun
+from prefect.logging import get_logger
+from prefect.logging.handlers import APILogHandler
+from prefect.states import State
+
+from flows.events.emit import DeliveryError, deliver, failure_event
+from warehouse.failures import FailureKind, PipelineFailure
+from warehouse.job_logs import read_job_logs
+
+LOG_TAIL = 12  # log lines of the run kept in the event's detail
+TRACE_TAIL = 8  # traceback lines kept
+ENDED_BADLY = ("FAILED", "CRASHED")
+logger = get_logger("pipelines.failure_report")
+
+
+async def report_unclassified(flow: Flow, flow_run: FlowRun, state: State) -> None:
+    """State hook: deliver `pipeline.failed` (kind `unclassified`) unless the body reported."""
+    error = await _exception(state)
+    if isinstance(error, PipelineFailure):
+        return  # the flow body delivered the classified event already
+    pipeline = flow.name.removeprefix("pipeline-").replace("-", "_")
+    partition = str((flow_run.parameters or {}).get("partition", ""))
+    step = await failed_step(flow_run.id)
+    detail = await unclassified_detail(flow_run.id, state, error, step)
+    event = failure_event(
+        pipeline, FailureKind.UNCLASSIFIED, partition, detail, flow_run_id=flow_run.id
+    )
+    try:
+        await deliver([event], require_server=False)
+    except DeliveryError as exc:
+        logger.error("the unclassified pipeline.failed event was not delivered: %s", exc)
+
+
+async def _exception(state: State) -> BaseException | None:
+    """The exception the state holds (None when it holds none, e.g. a crash by signal)."""
+    try:
+        found = await state.aresult(raise_on_failure=False)
+    except BaseException as exc:  # a crashed state may raise its cause when read
+        return exc
+    return found if isinstance(found, BaseException) else None
+
+
+async def failed_step(flow_run_id: UUID) -> str:
+    """The name of the task that failed or crashed in the run, else the flow itself."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    async with get_client() as client:
+        tasks = await client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    broken = [t for t in tasks if t.state is not None and t.state.type.value in ENDED_BADLY]
+    return broken[-1].name.rsplit("-", 1)[0] if broken else "the flow itself"
+
+
+async def unclassified_detail(
+    flow_run_id: UUID, state: State, error: BaseException | None, step: str
+) -> str:
+    """What an operator needs first: the exception, the step, the traceback's end, the log's."""
+    what = f"{type(error).__name__}: {error}" if error else f"{state.name}: {state.message}"
+    lines = [f"unclassified failure in step {step}: {what}"]
+    if error is not None and error.__traceback__ is not None:
+        trace = traceback.format_exception(error)
+        lines += ["--- traceback (end) ---", *"".join(trace).splitlines()[-TRACE_TAIL:]]
+    lines += ["--- log (end) ---", *await _log_tail(flow_run_id)]
+    return "\n".join(lines)
+
+
+async def _log_tail(flow_run_id: UUID) -> list[str]:
+    try:
+        await APILogHandler.aflush()  # the run's last lines are still in the batch
+        logs = await read_job_logs(flow_run_id)
+    except Exception as exc:  # evidence is best effort; the event matters more
+        return [f"(the run's log could not be read: {type(exc).__name__})"]
+    return [f"{line.timestamp:%H:%M:%S} {line.message}" for line in logs[-LOG_TAIL:]]
+
+
+def hooks() -> dict[str, Any]:
+    """The keyword arguments giving a pipeline flow its failure and crash hooks."""
+    return {"on_failure": [report_unclassified], "on_crashed": [report_unclassified]}
