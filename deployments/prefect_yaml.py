@@ -19,6 +19,8 @@ from deployments.build import (
 )
 from deployments.entrypoints import attribute_name
 from flows.events.intake import INTAKE_NAME
+from flows.invariant_sweep import INTERVAL_SECONDS as SWEEP_SECONDS
+from flows.invariant_sweep import SWEEP_NAME
 from flows.language.validator import ValidatedRunbook
 from flows.sla_watch import INTERVAL_SECONDS
 from foundation.settings import PROJECT_ROOT
@@ -64,6 +66,15 @@ def prefect_yaml(runbooks: list[ValidatedRunbook]) -> dict[str, Any]:
                 "tags": ["governance"],
                 "work_pool": {"name": WORK_POOL},
                 "schedules": [{"interval": INTERVAL_SECONDS}],
+            },
+            {
+                "name": SWEEP_NAME,
+                "description": "Open an incident for every partition that is not complete while "
+                "no open incident or live run holds it",
+                "entrypoint": "flows/invariant_sweep.py:invariant_sweep",
+                "tags": ["governance", "sweep"],
+                "work_pool": {"name": WORK_POOL},
+                "schedules": [{"interval": SWEEP_SECONDS}],
             },
         ],
     }

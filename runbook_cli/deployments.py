@@ -62,12 +62,14 @@ def serve(
     runbooks = _valid_runbooks()
     upgrade_ledger_store()
     typer.echo(
-        f"serving {len(runbooks)} runbooks: {', '.join(r.name for r in runbooks)}, the intake "
-        f"and the SLA watch; polling every {poll:g} s, at most {limit} runs at once"
+        f"serving {len(runbooks)} runbooks: {', '.join(r.name for r in runbooks)}, the intake, "
+        f"the SLA watch and the invariant sweep; polling every {poll:g} s, at most {limit} runs "
+        "at once"
     )
     from deployments.build import intake_deployment, runbook_deployment
     from flows.crash_watch import HEARTBEAT_SECONDS
     from flows.incident_sync import sync_deployment
+    from flows.invariant_sweep import sweep_deployment
     from flows.sla_watch import INTERVAL_SECONDS, sla_watch
 
     _ensure_crash_watch()
@@ -76,6 +78,7 @@ def serve(
         intake_deployment(runbooks),
         sla_watch.to_deployment(name="sla-watch", interval=INTERVAL_SECONDS),
         sync_deployment(),
+        sweep_deployment(),
         *_operations(),
     ]
     with api_errors(), contextlib.suppress(KeyboardInterrupt):

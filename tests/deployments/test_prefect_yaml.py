@@ -27,8 +27,9 @@ def test_each_runbook_is_a_deployment_triggered_by_its_pipelines_failure_event()
     assert trigger["match"] == {"prefect.resource.id": "pipeline.aggregate_profit"}
     assert trigger["parameters"]["event"]["id"] == "{{ event.id | string }}"
     assert "truncate(200000" in trigger["parameters"]["event"]["payload_json"]
-    assert len(by_name) == 7
+    assert len(by_name) == 8
     assert by_name["sla-watch"]["schedules"] == [{"interval": 60}]
+    assert by_name["invariant-sweep"]["schedules"] == [{"interval": 300}]
 
 
 def test_a_flood_of_one_partition_starts_one_run_and_a_burst_waits_in_a_queue() -> None:
