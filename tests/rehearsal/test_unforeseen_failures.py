@@ -17,7 +17,7 @@ from uuid import UUID
 
 import pytest
 
-from flows.events.emit import failure_event_parameter
+from flows.events.emit import event_parameter, failure_event_parameter
 from flows.events.history import failure_filter
 from flows.invariant_sweep import sweep_once
 from flows.pipelines import pipeline_flow
@@ -52,14 +52,7 @@ def published_event(pipeline: str, partition: str, flow_run_id: UUID) -> dict[st
     while not (found := asyncio.run(read())) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert found, f"no pipeline.failed event of {pipeline} {partition} run {flow_run_id}"
-    event = found[0]
-    return {
-        "id": str(event.id),
-        "event": event.event,
-        "occurred": event.occurred.isoformat(),
-        "resource": dict(event.resource),
-        "payload": event.payload,
-    }
+    return event_parameter(found[0])
 
 
 def break_activity_log(platform: Platform, day: date) -> Path:
