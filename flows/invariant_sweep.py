@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 from prefect import flow, get_run_logger
-from prefect.deployments.runner import RunnerDeployment
 
 from flows.run_services import open_command_services
 from governance.ledger_records import IncidentState
@@ -31,7 +30,7 @@ from warehouse.partition_state import PartitionState, PartitionStatus, not_compl
 from warehouse.pipelines import registry
 
 SWEEP_NAME = "invariant-sweep"
-INTERVAL_SECONDS = 300
+INTERVAL_SECONDS = 300  # the application serves it on this interval
 RUNNING_SHARE = 0.25  # a write older than this share of the SLA is stuck, live run or not
 LIVE_STATES = ["SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"]
 Key = tuple[str, str]
@@ -160,14 +159,3 @@ async def invariant_sweep() -> list[int]:
     opened = await anyio.to_thread.run_sync(_sweep, await live_pipeline_runs())
     get_run_logger().info("invariant sweep: %d incident(s) opened: %s", len(opened), opened)
     return opened
-
-
-def sweep_deployment() -> RunnerDeployment:
-    """The sweep's deployment, every INTERVAL_SECONDS (served by `runbook serve`)."""
-    return invariant_sweep.to_deployment(
-        name=SWEEP_NAME,
-        interval=INTERVAL_SECONDS,
-        description="Open an incident for every partition that is not complete while no "
-        "open incident or live run holds it",
-        tags=["governance", "sweep"],
-    )
