@@ -29,6 +29,12 @@ from flows.invariant_sweep import INTERVAL_SECONDS as SWEEP_SECONDS
 from flows.invariant_sweep import SWEEP_NAME, invariant_sweep
 from flows.language.errors import RunbookNotFoundError, RunbookValidationError
 from flows.language.validator import ValidatedRunbook
+from flows.pipelines.crash_report import (
+    REPORT_NAME,
+    crash_trigger_fields,
+    pipeline_crash_report,
+    pipeline_crash_watch,
+)
 from flows.run_services import open_command_services, open_services
 from flows.runbook_library import FileReport, validate_files
 from flows.sla_watch import INTERVAL_SECONDS, sla_watch
@@ -99,11 +105,19 @@ class RecoveryApplication:
         return open_command_services(settings=self.settings)
 
     def deployments(self) -> list[DeploymentPlan]:
-        """Every deployment, in one list: runbooks, intake, SLA watch, invariant sweep,
-        incident sync, escalation and the weekly incident report."""
+        """Every deployment, in one list: runbooks, intake, crash reports of pipeline runs,
+        SLA watch, invariant sweep, incident sync, escalation and the weekly incident report."""
         return [
             *[self._runbook_plan(r) for r in sorted(self.runbooks, key=lambda r: r.name)],
             self._intake_plan(),
+            DeploymentPlan(
+                pipeline_crash_report,
+                REPORT_NAME,
+                "Send pipeline.failed (unclassified) for a pipeline run that crashed without "
+                "reporting itself (its process was killed)",
+                ("governance", "pipelines"),
+                triggers=(crash_trigger_fields(),),
+            ),
             DeploymentPlan(
                 sla_watch,
                 "sla-watch",
@@ -145,7 +159,8 @@ class RecoveryApplication:
 
     def automations(self) -> list[Automation]:
         """The standing automations (a gate's escalation is armed by the gate itself)."""
-        return [crash_watch(self.settings.operations.crash_silence_seconds)]
+        silence = self.settings.operations.crash_silence_seconds
+        return [crash_watch(silence), pipeline_crash_watch(silence)]
 
     def deployment(self, full_name: str) -> DeploymentPlan:
         """The deployment `flow/deployment` of this application."""
@@ -155,7 +170,8 @@ class RecoveryApplication:
         raise KeyError(f"no deployment {full_name!r} in this application")
 
     def run_environment(self) -> dict[str, str]:
-        """What a flow-run process of a runbook needs in its environment (a worker's job)."""
+        """What a flow-run process of a runbook or pipeline needs in its environment (a worker's
+        job): heartbeats, which the crash watches listen to."""
         heartbeat = self.settings.operations.heartbeat_seconds
         return {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(heartbeat)}
 

@@ -28,6 +28,7 @@ from warehouse.job_logs import read_job_logs
 LOG_TAIL = 12  # log lines of the run kept in the event's detail
 TRACE_TAIL = 8  # traceback lines kept
 ENDED_BADLY = ("FAILED", "CRASHED")
+CUT_SHORT = ("RUNNING", "PENDING")  # a task the killed process never finished
 logger = get_logger("pipelines.failure_report")
 
 
@@ -36,10 +37,14 @@ async def report_unclassified(flow: Flow, flow_run: FlowRun, state: State) -> No
     error = await _exception(state)
     if isinstance(error, PipelineFailure):
         return  # the flow body delivered the classified event already
-    pipeline = flow.name.removeprefix("pipeline-").replace("-", "_")
+    detail = await unclassified_detail(flow_run.id, state, error, await failed_step(flow_run.id))
+    await report(flow.name, flow_run, detail)
+
+
+async def report(flow_name: str, flow_run: FlowRun, detail: str) -> None:
+    """Deliver `pipeline.failed` (kind `unclassified`) for a run of pipeline flow `flow_name`."""
+    pipeline = flow_name.removeprefix("pipeline-").replace("-", "_")
     partition = str((flow_run.parameters or {}).get("partition", ""))
-    step = await failed_step(flow_run.id)
-    detail = await unclassified_detail(flow_run.id, state, error, step)
     event = failure_event(
         pipeline, FailureKind.UNCLASSIFIED, partition, detail, flow_run_id=flow_run.id
     )
@@ -67,8 +72,15 @@ async def failed_step(flow_run_id: UUID) -> str:
         tasks = await client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
         )
-    broken = [t for t in tasks if t.state is not None and t.state.type.value in ENDED_BADLY]
-    return broken[-1].name.rsplit("-", 1)[0] if broken else "the flow itself"
+    ended = [t for t in tasks if t.state is not None and t.state.type.value in ENDED_BADLY]
+    if ended:
+        return _step_name(ended[-1].name)
+    cut = [t for t in tasks if t.state is not None and t.state.type.value in CUT_SHORT]
+    return f"{_step_name(cut[-1].name)} (cut short)" if cut else "the flow itself"
+
+
+def _step_name(task_run_name: str) -> str:
+    return task_run_name.rsplit("-", 1)[0]  # `checks-c7a`: the task and a run suffix
 
 
 async def unclassified_detail(

@@ -16,6 +16,7 @@ EVERY_DEPLOYMENT = {
     "daily-growth-experiments",
     "unit-profit-experiments",
     "pipeline-failed-intake",
+    "pipeline-crash-report",
     "sla-watch",
     "invariant-sweep",
     "incident-sync",
@@ -87,9 +88,11 @@ def test_runs_on_a_worker_send_the_heartbeats_the_crash_watch_expects() -> None:
         assert env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == str(
             app.settings.operations.heartbeat_seconds
         )
-    (watch,) = app.automations()
+    watches = app.automations()
+    assert [w.name for w in watches] == ["runbook-crash-watch", "pipeline-crash-watch"]
     silence = app.settings.operations.crash_silence_seconds
-    assert watch.trigger.within.total_seconds() == silence  # type: ignore[union-attr]
+    for watch in watches:
+        assert watch.trigger.within.total_seconds() == silence  # type: ignore[union-attr]
 
 
 def test_each_runbook_is_a_deployment_triggered_by_its_pipelines_failure_event() -> None:
