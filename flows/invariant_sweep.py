@@ -9,6 +9,10 @@ subject of a live pipeline run. A `running` partition whose write started longer
 process is gone. For each partition nobody watches, the sweep opens an incident (claiming the
 key, so later failure events of it attach there), marks it `needs_attention` with the reason,
 and notifies the on-call engineers and the owners, who continue with `runbook retry N`.
+
+Each pass first reconciles the ledger with the portal (`flows.publication_reconcile`): a
+publication whose receipt the ledger missed while it was unavailable is recorded, and its
+incident resolved, as soon as the ledger is back.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 import anyio
 from prefect import flow, get_run_logger
 
+from flows.publication_reconcile import reconcile
 from flows.run_services import open_command_services
 from governance.ledger_records import IncidentState
 from governance.ledger_views import open_incidents
@@ -32,6 +37,7 @@ from warehouse.pipelines import registry
 SWEEP_NAME = "invariant-sweep"
 INTERVAL_SECONDS = 300  # the application serves it on this interval
 RUNNING_SHARE = 0.25  # a write older than this share of the SLA is stuck, live run or not
+RECONCILE_AFTER = timedelta(minutes=2)  # a publish step waits 30 s for its receipt's record
 LIVE_STATES = ["SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"]
 Key = tuple[str, str]
 
@@ -108,7 +114,9 @@ def runbook_of(pipeline: str) -> str:
 
 
 def sweep_once(services: RunServices, live: set[Key], now: datetime) -> list[int]:
-    """Open an incident for every partition that breaks the invariant; their ids."""
+    """Record the portal's receipts of publications the ledger missed, then open an incident
+    for every partition that breaks the invariant; the ids of those opened."""
+    reconcile(services, older_than=RECONCILE_AFTER)
     board = open_incidents(services.ledger, services.governance, now)
     open_keys = {(i.incident.pipeline, i.incident.partition or "") for i in board}
     states = not_complete(services.platform().warehouse)
