@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import pytest
 import sqlalchemy as sa
+from prefect.flow_runs import resume_flow_run
 from typer.testing import CliRunner
 
 from faults.portal_admin import PortalFaultAdmin
@@ -105,11 +107,11 @@ def world(prefect_server: None, templates: Callable[[Backend], Template]) -> Ite
         drop_database(name)
 
 
-def recover(world: World, event: dict[str, Any], on_answer: Callable[[], None]) -> Any:
-    """Run the pipeline's runbook for `event` to its end, answering its gate; the final state.
+def recover(world: World, event: dict[str, Any], answer: Callable[[], None]) -> Any:
+    """Run the pipeline's runbook for `event` to its end, calling `answer` every quarter of a
+    second while it runs (to answer its gate); the final state.
 
-    The gate watch reads the ledger, which the test cuts: a poll that finds it away is simply
-    tried again.
+    The ledger may be cut meanwhile: a poll that finds it away is simply tried again.
     """
     compiled = compile_runbook(runbook_for(PIPELINE))
     box: list[Any] = []
@@ -119,18 +121,36 @@ def recover(world: World, event: dict[str, Any], on_answer: Callable[[], None]) 
         box.append(context.run(asyncio.run, compiled.flow(event=event, return_state=True)))
 
     worker = threading.Thread(target=go, daemon=True)
-    watch = GateWatch(world.ledger, str(event["id"]), on_answer)
     worker.start()
     deadline = time.monotonic() + 300
     while worker.is_alive() and time.monotonic() < deadline:
         try:
-            watch.poll()
+            answer()
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
         worker.join(0.25)
     assert box, "the runbook did not end"
     return box[0]
+
+
+def paused(flow_run_id: str) -> bool:
+    """Whether the run waits at its gate with the Resume form in place."""
+    from prefect.client.orchestration import get_client
+
+    async def read() -> bool:
+        async with get_client() as client:
+            run = await client.read_flow_run(UUID(flow_run_id))
+            keyset = (run.state.state_details.run_input_keyset or {}) if run.state else {}
+            if not (run.state and run.state.is_paused() and keyset.get("schema")):
+                return False
+            try:
+                await client.read_flow_run_input(run.id, keyset["schema"])
+            except Exception:  # the form is not saved yet
+                return False
+            return True
+
+    return asyncio.run(read())
 
 
 def publishing_failure() -> dict[str, Any]:
@@ -164,7 +184,7 @@ def test_a_ledger_cut_mid_publish_records_exactly_the_portals_version_once_it_is
     with PortalFaultAdmin(settings.portal.portal_url, settings.portal.portal_token) as plan:
         plan.set_faults({"mode": "slow", "delay": 4})
         cutter.start()
-        final = recover(world, event, on_answer=lambda: None)
+        final = recover(world, event, GateWatch(world.ledger, str(event["id"])).poll)
         plan.clear_faults()
     cutter.join(5)
     assert not final.is_completed()  # the run could not record its ending
@@ -191,11 +211,22 @@ def test_an_answer_given_while_the_ledger_is_away_is_kept_and_published_once_it_
     run_pipeline(world.platform, PIPELINE, PARTITION)
     event = publishing_failure()
 
-    def cut_for_a_while() -> None:
+    answered: list[str] = []
+
+    def answer_while_the_ledger_is_away() -> None:
+        """Once the gate waits, cut the ledger and answer through Prefect (the Resume form)."""
+        incident = None if answered else world.ledger.find_incident(event["id"])
+        requests = world.ledger.approval_requests(incident.id) if incident else []
+        if not requests or not paused(requests[0].flow_run_id):
+            return
         world.database.cut()
         threading.Timer(6, world.database.restore).start()
+        run_input = {"approver": "rehearsal", "decision": "approve", "comment": "rehearsal"}
+        resume_flow_run(UUID(requests[0].flow_run_id), run_input=run_input)
+        answered.append(requests[0].flow_run_id)
 
-    final = recover(world, event, on_answer=cut_for_a_while)
+    final = recover(world, event, answer_while_the_ledger_is_away)
+    assert answered
     assert final.is_completed(), final.message
     incident = world.ledger.find_incident(event["id"])
     assert incident is not None and world.ledger.current_state(incident.id) == "resolved"
