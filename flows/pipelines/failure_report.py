@@ -11,10 +11,12 @@ A process killed outright runs no hook: `flows.pipelines.crash_report` covers th
 
 from __future__ import annotations
 
+import time
 import traceback
 from typing import Any
 from uuid import UUID
 
+import anyio
 from prefect import Flow
 from prefect.client.schemas.objects import FlowRun
 from prefect.logging import get_logger
@@ -29,6 +31,7 @@ LOG_TAIL = 12  # log lines of the run kept in the event's detail
 TRACE_TAIL = 8  # traceback lines kept
 ENDED_BADLY = ("FAILED", "CRASHED")
 CUT_SHORT = ("RUNNING", "PENDING")  # a task the killed process never finished
+STATES_SETTLE = 5.0  # seconds the hook waits for the failed task's state to reach the API
 logger = get_logger("pipelines.failure_report")
 
 
@@ -37,7 +40,8 @@ async def report_unclassified(flow: Flow, flow_run: FlowRun, state: State) -> No
     error = await _exception(state)
     if isinstance(error, PipelineFailure):
         return  # the flow body delivered the classified event already
-    detail = await unclassified_detail(flow_run.id, state, error, await failed_step(flow_run.id))
+    step = await failed_step(flow_run.id, settle_seconds=STATES_SETTLE)
+    detail = await unclassified_detail(flow_run.id, state, error, step)
     await report(flow.name, flow_run, detail)
 
 
@@ -63,20 +67,31 @@ async def _exception(state: State) -> BaseException | None:
     return found if isinstance(found, BaseException) else None
 
 
-async def failed_step(flow_run_id: UUID) -> str:
-    """The name of the task that failed or crashed in the run, else the flow itself."""
+async def failed_step(flow_run_id: UUID, settle_seconds: float = 0.0) -> str:
+    """The name of the task that failed or crashed in the run, else the one cut short, else
+    the flow itself. Task states reach the API a moment after the task ends (as events):
+    `settle_seconds` waits that long for a task still shown running to end."""
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        tasks = await _task_runs(flow_run_id)
+        ended = [t for t in tasks if t.state is not None and t.state.type.value in ENDED_BADLY]
+        cut = [t for t in tasks if t.state is not None and t.state.type.value in CUT_SHORT]
+        if ended:
+            return _step_name(ended[-1].name)
+        if not cut or time.monotonic() >= deadline:
+            break
+        await anyio.sleep(0.25)
+    return f"{_step_name(cut[-1].name)} (cut short)" if cut else "the flow itself"
+
+
+async def _task_runs(flow_run_id: UUID) -> list[Any]:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     async with get_client() as client:
-        tasks = await client.read_task_runs(
+        return await client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
         )
-    ended = [t for t in tasks if t.state is not None and t.state.type.value in ENDED_BADLY]
-    if ended:
-        return _step_name(ended[-1].name)
-    cut = [t for t in tasks if t.state is not None and t.state.type.value in CUT_SHORT]
-    return f"{_step_name(cut[-1].name)} (cut short)" if cut else "the flow itself"
 
 
 def _step_name(task_run_name: str) -> str:
