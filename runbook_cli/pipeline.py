@@ -55,6 +55,12 @@ def run(
             f"[red]FAILED[/red] kind={failure.kind} partition={failure.partition}: {failure.detail}"
         )
         raise typer.Exit(1) from None
+    except Exception as exc:  # the flow's hook reported it as `unclassified`; one line here
+        console.print(
+            f"[red]FAILED[/red] kind=unclassified partition={partition}: "
+            f"{type(exc).__name__}: {exc}"
+        )
+        raise typer.Exit(1) from None
 
 
 @app.command()
