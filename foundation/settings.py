@@ -105,6 +105,22 @@ class NotifySettings(_Env):
     smtp_from: str = "runbook@localhost"
 
 
+class ConfluenceSettings(_Env):
+    """The Confluence space the runbook pages are mirrored to (`runbook docs --publish`)."""
+
+    confluence_url: str | None = None
+    confluence_space: str = "OPS"
+    confluence_parent: str = Field(
+        default="Runbooks (mirror)", description="title of the page the index goes under"
+    )
+    confluence_user: str | None = None
+    confluence_token: str | None = None
+    confluence_edit_url: str = Field(
+        default="the runbooks/ folder of the pipeline-recovery repository",
+        description="where to edit a runbook, named in every page's header",
+    )
+
+
 class OperationsSettings(_Env):
     """How the served side watches itself: heartbeats, crash detection, the weekly report."""
 
@@ -133,6 +149,7 @@ class AppSettings(BaseModel):
     governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
     runbooks: RunbookSettings = Field(default_factory=RunbookSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    confluence: ConfluenceSettings = Field(default_factory=ConfluenceSettings)
     operations: OperationsSettings = Field(default_factory=OperationsSettings)
 
     @property

@@ -32,7 +32,7 @@ def evidence_markdown(
 ) -> str:
     """The description shown above the Resume form."""
     incident = ctx.incident
-    lines = [f"## Approve republishing `{ctx.pipeline}`?"]
+    lines = [_question(ctx)]
     for note in notes:
         lines.append(f"> ⚠️ {note}")
     lines += [
@@ -64,6 +64,19 @@ def evidence_markdown(
         if section:
             lines += ["", f"### {step_id}", "", section]
     return "\n".join(lines) + "\n"
+
+
+def _question(ctx: StepContext) -> str:
+    """What the gate asks: an annotation gate asks for the note, others for the approval."""
+    if ctx.uses.get(ctx.step_id) == "approval.annotate":
+        return (
+            f"## Annotate the swing in `{ctx.pipeline}`?\n\n"
+            "A check failed that a person may explain (a launch, a campaign). To record the "
+            "explanation, **approve with the note as your comment**: it goes to the warehouse, "
+            "the audit and the published report's notes, and the checks run again. Reject if "
+            "the swing is a fault."
+        )
+    return f"## Approve republishing `{ctx.pipeline}`?"
 
 
 def _sla_text(incident: dict[str, Any]) -> str:

@@ -1,4 +1,5 @@
-"""Fixtures: a rehearsal template per backend (built once), scratch copies, the fault layer."""
+"""Fixtures: a rehearsal template per backend (built once), scratch copies, the fault layer,
+and a scratch world (warehouse, ledger, portal) for stories told outside the matrix."""
 
 from __future__ import annotations
 
