@@ -88,11 +88,14 @@ def test_runs_on_a_worker_send_the_heartbeats_the_crash_watch_expects() -> None:
         assert env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == str(
             app.settings.operations.heartbeat_seconds
         )
-    watches = app.automations()
-    assert [w.name for w in watches] == ["runbook-crash-watch", "pipeline-crash-watch"]
+    watch, pipeline_watch, pending = app.automations()
+    assert (watch.name, pipeline_watch.name) == ("runbook-crash-watch", "pipeline-crash-watch")
     silence = app.settings.operations.crash_silence_seconds
-    for watch in watches:
-        assert watch.trigger.within.total_seconds() == silence  # type: ignore[union-attr]
+    for crash in (watch, pipeline_watch):
+        assert crash.trigger.within.total_seconds() == silence  # type: ignore[union-attr]
+    waited = app.settings.operations.pending_silence_seconds
+    assert pending.trigger.within.total_seconds() == waited  # type: ignore[union-attr]
+    assert pending.actions[0].state == "SCHEDULED"  # type: ignore[union-attr]
 
 
 def test_each_runbook_is_a_deployment_triggered_by_its_pipelines_failure_event() -> None:
