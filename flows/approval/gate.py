@@ -29,7 +29,8 @@ from flows.approval.decision import Answer, ApproverRules, Verdict, approver_rul
 from flows.approval.escalation import arm_escalation, disarm_escalation
 from flows.approval.evidence import evidence_markdown
 from flows.approval.waiting import AnswerLostError, can_suspend, wait_for_answer
-from governance.incident_recorder import IncidentRecorder
+from governance.incident_recorder import IncidentRecorder, sla_left
+from governance.ledger_availability import wait_for_ledger
 from governance.ledger_records import ApprovalAnswer as ApprovalRecord
 from governance.ledger_records import ApprovalRequest, IncidentState
 from governance.models import GovernanceConfig
@@ -39,6 +40,7 @@ from recovery_tasks.errors import GateClosed
 from recovery_tasks.services import RunServices
 
 T = TypeVar("T")
+LEDGER_WAIT_FLOOR = 300.0  # seconds an answer waits for the ledger even past the SLA
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,15 @@ async def _off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
+async def keep_recording(ctx: StepContext, write: Callable[[], T], holding: str) -> T:
+    """`write()` to the ledger, waiting for an unavailable ledger within the SLA time left
+    (at least LEDGER_WAIT_FLOOR), with one message to the run's log instead of tracebacks."""
+    left = sla_left(ctx.incident)
+    budget = max(left.total_seconds() if left else 0.0, LEDGER_WAIT_FLOOR)
+    say = get_run_logger().warning
+    return await _off_loop(wait_for_ledger, write, budget_seconds=budget, holding=holding, say=say)
+
+
 async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) -> GateOutcome:
     """Wait until enough authorized approvals arrive; raise GateClosed otherwise."""
     story = services.story()
@@ -123,7 +134,10 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
     await disarm_escalation(str(ctx.flow_run_id))  # not reached while suspended: it keeps watch
     if verdict.outcome == "rejected" and verdict.rejection is not None:
         who, comment = verdict.rejection.who, verdict.rejection.comment
-        await _off_loop(story.state, IncidentState.REJECTED, actor=who, detail={"comment": comment})
+        rejected = functools.partial(
+            story.state, IncidentState.REJECTED, actor=who, detail={"comment": comment}
+        )
+        await keep_recording(ctx, rejected, f"the rejection by {who}")
         raise GateClosed(
             f"rejected by {who}: {comment or 'no comment'}",
             {"decision": "rejected", "by": who, "comment": comment},
@@ -142,12 +156,13 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
             f"no authorized approval within {policy.timeout}; nothing published",
             {"decision": "timed_out"},
         )
-    await _off_loop(
+    approved = functools.partial(
         story.state,
         IncidentState.APPROVED,
         actor=",".join(verdict.approvers),
         detail={"by": verdict.approvers},
     )
+    await keep_recording(ctx, approved, f"the approval by {', '.join(verdict.approvers)}")
     return GateOutcome(verdict.approvers, verdict.comments, request.id if request else None)
 
 
@@ -236,7 +251,7 @@ class _Waiting:
     ) -> None:
         """File the answer under its pause's request, with the ruling."""
         ruling = verdict.rulings[-1]
-        await _off_loop(
+        filed = functools.partial(
             self.story.answer,
             request,
             answer.who,
@@ -244,6 +259,7 @@ class _Waiting:
             refusal=ruling.refusal,
             comment=answer.comment,
         )
+        await keep_recording(self.ctx, filed, f"the answer of {answer.who} ({answer.decision})")
         logger = get_run_logger()
         if ruling.refusal is not None:
             logger.warning("answer refused: %s", ruling.refusal)
