@@ -70,7 +70,8 @@ class IntentLog(LedgerBase):
                     "partition": intent["partition"],
                     **receipt,
                 }
-                conn.execute(sa.insert(p).values(row))
+                if not _on_record(conn, row):  # a retry republished the same version
+                    conn.execute(sa.insert(p).values(row))
             conn.execute(
                 sa.update(i).where(i.c.id == intent_id).values(settled_at=now(), outcome=PUBLISHED)
             )
@@ -91,6 +92,20 @@ class IntentLog(LedgerBase):
         query = sa.select(i).where(i.c.incident_id == incident_id).order_by(i.c.id)
         with self.engine.connect() as conn:
             return [PublicationIntent(**r._mapping) for r in conn.execute(query)]
+
+
+def _on_record(conn: sa.Connection, row: dict[str, Any]) -> bool:
+    """Whether the ledger holds this receipt of this series already: the portal answers a
+    repeated publication with the receipt it gave the first time, and a version is recorded
+    once however often a crashed run published it again."""
+    p = t.publications
+    query = sa.select(p.c.id).where(
+        p.c.pipeline == row["pipeline"],
+        p.c.partition == row["partition"],
+        p.c.kind == row["kind"],
+        p.c.receipt_id == row["receipt_id"],
+    )
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def receipt_row(kind: str, receipt_id: str, sha256: str, version: int | None,
