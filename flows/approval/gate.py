@@ -28,7 +28,9 @@ from flows.approval.answer import ApprovalAnswer
 from flows.approval.decision import Answer, ApproverRules, Verdict, approver_rules, decide
 from flows.approval.escalation import arm_escalation, disarm_escalation
 from flows.approval.evidence import evidence_markdown
+from flows.approval.identity import GateIdentity
 from flows.approval.waiting import can_suspend, wait_for_answer
+from governance.approval_codes import CodeScope
 from governance.incident_recorder import IncidentRecorder
 from governance.ledger_records import ApprovalAnswer as ApprovalRecord
 from governance.ledger_records import ApprovalRequest, IncidentState
@@ -98,6 +100,8 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
     first = history[0][0] if history else None
     deadline = first.timeout_at if first and first.timeout_at else opened + policy.timeout
     targets = notify_targets(services.governance, ctx.pipeline, opened)
+    scope = CodeScope(str(ctx.flow_run_id), ctx.step_id, deadline)
+    identity = GateIdentity.of(services.settings.approval, scope)
     if not history:  # the gate's first pause: tell the people and arm escalation, once
         await _off_loop(story.state, IncidentState.AWAITING_APPROVAL, detail={"step": ctx.step_id})
         await _off_loop(
@@ -107,6 +111,14 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
             f"{ctx.pipeline}: recovery of incident {incident_id} waits for your approval: "
             f"{run_link}",
             incident_id=incident_id,
+        )
+        await _off_loop(
+            identity.send_codes,
+            notifier,
+            policy.rules.authorized,
+            pipeline=ctx.pipeline,
+            incident_id=incident_id,
+            link=run_link if ui_url else None,
         )
         await arm_escalation(
             services.governance,
@@ -118,7 +130,7 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
             f"for {policy.escalate_after}. Please review: {run_link}",
         )
     suspend = can_suspend(story.incident_id is not None)
-    waiting = _Waiting(ctx, policy, story, opened, deadline, suspend)
+    waiting = _Waiting(ctx, policy, story, opened, deadline, suspend, identity)
     verdict, request = await waiting.collect(history)
     await disarm_escalation(str(ctx.flow_run_id))  # not reached while suspended: it keeps watch
     if verdict.outcome == "rejected" and verdict.rejection is not None:
@@ -161,6 +173,7 @@ class _Waiting:
     opened: datetime
     deadline: datetime
     suspend: bool
+    identity: GateIdentity
 
     async def collect(
         self, history: list[tuple[ApprovalRequest, list[ApprovalRecord]]]
@@ -179,7 +192,9 @@ class _Waiting:
             given = await self._ask(key, verdict, int(left))
             if given is None:
                 return decide(rules, answers, timed_out=True), request
-            answer = Answer(given.approver.strip(), given.decision, given.comment)
+            who = given.approver.strip()
+            unproven = self.identity.refusal(who, given.code, datetime.now(UTC))
+            answer = Answer(who, given.decision, given.comment, unproven)
             answers.append(answer)
             verdict = decide(rules, answers)
             await self._record(request, answer, verdict)
@@ -210,7 +225,8 @@ class _Waiting:
             verdict.notes,
         )
         # no preset decision: the engineer chooses approve or reject on the form
-        form = ApprovalAnswer.with_initial_data(description=evidence)
+        described = f"{self.identity.form_note}\n\n{evidence}"
+        form = ApprovalAnswer.with_initial_data(description=described)
         return await wait_for_answer(
             form,
             key=key,
@@ -251,9 +267,11 @@ class _Waiting:
 
 
 def _recorded(record: ApprovalRecord) -> Answer:
-    """An answer as the ledger kept it, for the replay."""
+    """An answer as the ledger kept it, for the replay: a refusal stays a refusal (the proof
+    it lacked, such as an approval code, is not in the ledger to check again)."""
     decision = "reject" if record.decision == "reject" else "approve"
-    return Answer(record.who, decision, record.comment or "")
+    unproven = None if record.authorized else (record.reason or "refused")
+    return Answer(record.who, decision, record.comment or "", unproven)
 
 
 async def on_call_gate(params: Any, ctx: StepContext) -> GateOutcome:

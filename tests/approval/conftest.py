@@ -42,11 +42,13 @@ class GatedRun:
         assert not self.thread.is_alive(), "the run did not finish"
         return self.result[0]
 
-    def answer(self, who: str, decision: str = "approve", comment: str = "") -> Verdict | None:
+    def answer(
+        self, who: str, decision: str = "approve", comment: str = "", code: str = ""
+    ) -> Verdict | None:
         wait_until_paused(self.flow_run_id)
         with open_command_services() as services:
             return asyncio.run(
-                answer_gate(self.flow_run_id, who, decision, comment, services.ledger)
+                answer_gate(self.flow_run_id, who, decision, comment, services.ledger, code=code)
             )
 
 
@@ -120,12 +122,16 @@ def start_gated(
 ) -> Iterator[Callable[..., GatedRun]]:
     runs: list[GatedRun] = []
 
-    def start(needed: int = 1, timeout: str = "5m", triggered_by: str | None = None) -> GatedRun:
+    def start(
+        needed: int = 1,
+        timeout: str = "5m",
+        triggered_by: str | None = None,
+        approvers: str = "A, B",
+    ) -> GatedRun:
         name = f"gated-{uuid.uuid4().hex[:8]}"
         target = tmp_path / f"{name}.published"
-        text = gated_runbook(
-            name, f"approvers: [A, B], min_approvals: {needed}, poll_interval: 1", timeout, target
-        )
+        gate = f"approvers: [{approvers}], min_approvals: {needed}, poll_interval: 1"
+        text = gated_runbook(name, gate, timeout, target)
         compiled = compile_runbook(validate_text(text, f"{name}.yaml", catalog))
         run = GatedRun(name, target, threading.Thread(daemon=True, target=lambda: None))
 
