@@ -47,6 +47,7 @@ T = TypeVar("T")
 class GatePolicy:
     """What this gate needs: who may answer, how many, how long, when to escalate."""
 
+    pipeline: str  # whose on-call engineers and owners answer: the pipeline published
     rules: ApproverRules
     timeout: timedelta
     escalate_after: timedelta
@@ -65,10 +66,11 @@ class GateOutcome:
 def gate_policy(
     config: GovernanceConfig, ctx: StepContext, params: Any, now: datetime
 ) -> GatePolicy:
-    """The policy of an approval step (`params`: approvers, also, min_approvals, ...) at `now`."""
+    """The policy of an approval step (`params`: pipeline, approvers, also, ...) at `now`."""
+    pipeline = getattr(params, "pipeline", None) or ctx.pipeline
     rules = approver_rules(
         config,
-        ctx.pipeline,
+        pipeline,
         now,
         only=params.approvers,
         also=params.also,
@@ -76,9 +78,10 @@ def gate_policy(
         started_by=ctx.triggered_by,
     )
     return GatePolicy(
+        pipeline=pipeline,
         rules=rules,
         timeout=ctx.timeout or timedelta(hours=2),
-        escalate_after=params.escalate_after or config.escalate_after(ctx.pipeline),
+        escalate_after=params.escalate_after or config.escalate_after(pipeline),
         poll_interval=params.poll_interval,
     )
 
@@ -99,7 +102,7 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
     opened = history[0][0].requested_at if history else datetime.now(UTC)
     first = history[0][0] if history else None
     deadline = first.timeout_at if first and first.timeout_at else opened + policy.timeout
-    targets = notify_targets(services.governance, ctx.pipeline, opened)
+    targets = notify_targets(services.governance, policy.pipeline, opened)
     scope = CodeScope(str(ctx.flow_run_id), ctx.step_id, deadline)
     identity = GateIdentity.of(services.settings.approval, scope)
     if not history:  # the gate's first pause: tell the people and arm escalation, once
@@ -108,7 +111,7 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
             notifier.notify_all,
             targets.first,
             "approval_requested",
-            f"{ctx.pipeline}: recovery of incident {incident_id} waits for your approval: "
+            f"{policy.pipeline}: recovery of incident {incident_id} waits for your approval: "
             f"{run_link}",
             incident_id=incident_id,
         )
@@ -116,7 +119,7 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
             identity.send_codes,
             notifier,
             policy.rules.authorized,
-            pipeline=ctx.pipeline,
+            pipeline=policy.pipeline,
             incident_id=incident_id,
             link=run_link if ui_url else None,
         )
@@ -125,8 +128,8 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
             str(ctx.flow_run_id),
             list(targets.escalation),
             policy.escalate_after,
-            subject=f"Escalation: {ctx.pipeline} approval unanswered",
-            body=f"Nobody has answered the approval of {ctx.pipeline} (incident {incident_id}) "
+            subject=f"Escalation: {policy.pipeline} approval unanswered",
+            body=f"Nobody has answered the approval of {policy.pipeline} (incident {incident_id}) "
             f"for {policy.escalate_after}. Please review: {run_link}",
         )
     suspend = can_suspend(story.incident_id is not None)
@@ -146,7 +149,7 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
             notifier.notify_all,
             [*targets.first, *targets.escalation],
             "approval_timed_out",
-            f"{ctx.pipeline}: nobody approved within {policy.timeout}; nothing "
+            f"{policy.pipeline}: nobody approved within {policy.timeout}; nothing "
             f"was published and incident {incident_id} stays open: {run_link}",
             incident_id=incident_id,
         )

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from flows.language.catalog import PipelineCatalog, PipelineInfo
 from flows.language.errors import Problem, RunbookValidationError, display_path
+from flows.language.gate_inputs import check_gate_inputs
 from flows.language.graph import Finding, StepGraph, build_graph
 from flows.language.messages import runbook_message
 from flows.language.models import IDENTIFIER, Runbook, Step
@@ -108,6 +109,7 @@ def _validate(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRunboo
     findings += check_pipeline_references(spec, catalog)
     findings += check_policy(spec, graph, types, handler_types, catalog)
     findings += check_approvers(spec, types, getattr(catalog, "engineers", None))
+    findings += check_gate_inputs(spec, types)
     partitions, partition_findings = partition_params(spec, catalog)
     findings += partition_findings
     problems += [source.problem(p, m, key=k) for p, m, k in findings]

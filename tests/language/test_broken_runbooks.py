@@ -25,6 +25,12 @@ CATALOG = PipelineCatalog(
 )
 
 EXPECTED: dict[str, list[str]] = {
+    "approvers_from_event.yaml": [
+        "approvers_from_event.yaml:7:22: steps[0].with.approvers[1]: `approvers` decides who may open gate 'approve': it cannot be a template ('{{ event.payload.detail }}'), or the event that started the run could choose its own approvers; write it literally (names from governance.yaml, or no `approvers` for the on-call engineers and owners)",
+        "approvers_from_event.yaml:8:13: steps[0].with.also: `also` decides who may open gate 'approve': it cannot be a template ('{{ event.payload.extra_approvers }}'), or the event that started the run could choose its own approvers; write it literally (names from governance.yaml, or no `approvers` for the on-call engineers and owners)",
+        "approvers_from_event.yaml:9:22: steps[0].with.min_approvals: `min_approvals` decides who may open gate 'approve': it cannot be a template ('{{ event.payload.quorum }}'), or the event that started the run could choose its own approvers; write it literally (names from governance.yaml, or no `approvers` for the on-call engineers and owners)",
+        "approvers_from_event.yaml:10:23: steps[0].with.reuse_approval: `reuse_approval` decides who may open gate 'approve': it cannot be a template ('{{ event.payload.reuse }}'), or the event that started the run could choose its own approvers; write it literally (names from governance.yaml, or no `approvers` for the on-call engineers and owners)",
+    ],
     "approval_allow_failure.yaml": [
         "approval_allow_failure.yaml:6:5: steps[0].allow_failure: approval step 'approve' cannot be allowed to fail: a rejected or timed-out approval must stop the run; remove `allow_failure`",
     ],
@@ -161,9 +167,16 @@ EXPECTED: dict[str, list[str]] = {
     "publish_to_templated_pipeline.yaml": [
         "publish_to_templated_pipeline.yaml:7:11: steps[0].uses: publish step 'publish' is not downstream of an approval step; its pipeline, chosen at run time, may report to investors and publishes only after approval: add an approval step (e.g. `uses: approval.on_call`) and make this step need it",
     ],
+    "publish_without_feed.yaml": [
+        "publish_without_feed.yaml:14:7: steps[2].with: publish step 'publish' does not pin the dashboard feed the approver saw: without `approved_feed_sha256` any feed would be published; add `approved_feed_sha256: \"{{ steps.report.outputs.feed_sha256 }}\"`",
+        "publish_without_feed.yaml:16:13: steps[2].with.feed: publish step 'publish' leaves out the dashboard feed of an investor publication: investors read the report and its feed together, so the old feed would stand beside the new report, and the approver saw a feed that would not be published; remove `feed` (both are published, each pinned)",
+    ],
+    "publish_other_pipeline_gate.yaml": [
+        "publish_other_pipeline_gate.yaml:15:17: steps[2].with.pipeline: publish step 'publish' publishes pipeline 'aggregate_profit' but its gate 'approve' asks the on-call engineers and owners of 'unit_profit_experiments': name the pipeline at the gate (`pipeline: aggregate_profit` in the `with:` of 'approve') so that aggregate_profit's own approvers decide what is published",
+    ],
     "publish_unpinned.yaml": [
         "publish_unpinned.yaml:13:11: steps[2].with: publish step 'publish' is not pinned to the report the approver saw: without `approved_sha256` any bytes would be published; add `approved_sha256: \"{{ steps.report.outputs.sha256 }}\"`",
-        "publish_unpinned.yaml:13:11: steps[2].with: publish step 'publish' does not pin the dashboard feed the approver saw: without `approved_feed_sha256` any feed would be published; add `approved_feed_sha256: \"{{ steps.report.outputs.feed_sha256 }}\"` (or `feed: false` to publish the report alone)",
+        "publish_unpinned.yaml:13:11: steps[2].with: publish step 'publish' does not pin the dashboard feed the approver saw: without `approved_feed_sha256` any feed would be published; add `approved_feed_sha256: \"{{ steps.report.outputs.feed_sha256 }}\"`",
     ],
     "template_attribute_walk.yaml": [
         "template_attribute_walk.yaml:9:14: steps[0].with.value: template reads 'params.partition.__class__'; runbook templates read data only, never attributes starting with _",
