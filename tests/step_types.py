@@ -115,6 +115,7 @@ def gate(params: GateParams, ctx: StepContext) -> GateResult:
 
 class PublishParams(Params):
     target: str
+    pipeline: str | None = None  # another pipeline than the runbook's, as a real publication
 
 
 class PublishResult(BaseModel):

@@ -18,7 +18,7 @@ from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFi
 from prefect.exceptions import PrefectHTTPStatusError
 
 from flows.approval.answering import Verdict, answer_gate
-from flows.language.catalog import PipelineCatalog
+from flows.language.catalog import PipelineCatalog, PipelineInfo
 from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
 from flows.prefect_client import prefect_client_context
@@ -126,19 +126,25 @@ def start_gated(
         needed: int = 1,
         timeout: str = "5m",
         triggered_by: str | None = None,
-        approvers: str = "A, B",
+        approvers: str | None = "A, B",
+        pipeline: str = "aggregate_profit",
+        publishes: str | None = None,
+        partition: str = "2026-10",
     ) -> GatedRun:
         name = f"gated-{uuid.uuid4().hex[:8]}"
         target = tmp_path / f"{name}.published"
-        gate = f"approvers: [{approvers}], min_approvals: {needed}, poll_interval: 1"
-        text = gated_runbook(name, gate, timeout, target)
-        compiled = compile_runbook(validate_text(text, f"{name}.yaml", catalog))
+        gate = f"min_approvals: {needed}, poll_interval: 1"
+        gate += f", approvers: [{approvers}]" if approvers is not None else ""
+        gate += f", pipeline: {publishes}" if publishes else ""
+        text = gated_runbook(name, gate, timeout, target, pipeline=pipeline, publishes=publishes)
+        known = {pipeline: PipelineInfo(pipeline, False), **catalog}  # the runbook's own too
+        compiled = compile_runbook(validate_text(text, f"{name}.yaml", known))
         run = GatedRun(name, target, threading.Thread(daemon=True, target=lambda: None))
 
         def go() -> None:
             event = {
                 "event": "pipeline.failed",
-                "payload": {"kind": "data_quality", "partition": "2026-10"},
+                "payload": {"kind": "data_quality", "partition": partition},
             }
             with prefect_client_context():
                 state = asyncio.run(
