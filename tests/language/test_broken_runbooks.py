@@ -198,6 +198,9 @@ EXPECTED: dict[str, list[str]] = {
     "trigger_other_pipeline.yaml": [
         "trigger_other_pipeline.yaml:5:34: on[0].match.prefect.resource.id: prefect.resource.id 'pipeline.aggregate_profit' matches events of pipeline 'aggregate_profit', but this runbook recovers 'unit_profit_experiments': that failure would start the wrong recovery; match 'pipeline.unit_profit_experiments'",
     ],
+    "quote_closed_later.yaml": [
+        "quote_closed_later.yaml:6:19: unclosed quote: the string opened here with \" is not closed on this line; YAML read on to line 12, where a later \" closed it, and then failed (did not find expected ',' or '}'); add the closing \" on line 6",
+    ],
     "unclosed_quote.yaml": [
         'unclosed_quote.yaml:6:19: unclosed quote: the string opened here with " is never closed (YAML read on to line 13: found unexpected end of stream); add the closing "',
     ],
