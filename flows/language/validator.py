@@ -24,6 +24,7 @@ from flows.language.gate_inputs import check_gate_inputs
 from flows.language.graph import Finding, StepGraph, build_graph
 from flows.language.messages import runbook_message
 from flows.language.models import IDENTIFIER, Runbook, Step
+from flows.language.partial import partial_runbook
 from flows.language.partitions import PartitionRule, partition_params
 from flows.language.pipelines import check_pipeline_references, unknown_pipeline
 from flows.language.policy import check_approvers, check_policy
@@ -97,6 +98,7 @@ def _validate(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRunboo
     findings = _param_name_findings(data.get("params"))
     if spec is None:
         findings += _graph_findings_of_valid_steps(data.get("steps"))
+        findings += _policy_of_partial(data, types, handler_types, catalog)
         problems += [source.problem(p, m, key=k) for p, m, k in findings]
         raise RunbookValidationError(problems)
     pipeline = catalog.get(spec.pipeline)
@@ -107,9 +109,7 @@ def _validate(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRunboo
     findings += graph_findings + handler_findings
     findings += check_templates(spec, source, graph, types, handler_types, problems)
     findings += check_pipeline_references(spec, catalog)
-    findings += check_policy(spec, graph, types, handler_types, catalog)
-    findings += check_approvers(spec, types, getattr(catalog, "engineers", None))
-    findings += check_gate_inputs(spec, types)
+    findings += _policy(spec, graph, types, handler_types, catalog)
     partitions, partition_findings = partition_params(spec, catalog)
     findings += partition_findings
     problems += [source.problem(p, m, key=k) for p, m, k in findings]
@@ -119,6 +119,38 @@ def _validate(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRunboo
     return ValidatedRunbook(
         spec, file, graph, handler_graph, types, handler_types, pipeline, partitions
     )
+
+
+def _policy(
+    spec: Runbook,
+    graph: StepGraph,
+    types: dict[str, StepType],
+    handler_types: dict[str, StepType],
+    catalog: PipelineCatalog,
+) -> list[Finding]:
+    """The safety rules: publication behind a gate, who may open a gate and how."""
+    findings = check_policy(spec, graph, types, handler_types, catalog)
+    findings += check_approvers(spec, types, getattr(catalog, "engineers", None))
+    return findings + check_gate_inputs(spec, types)
+
+
+def _policy_of_partial(
+    data: dict[str, Any],
+    types: dict[str, StepType],
+    handler_types: dict[str, StepType],
+    catalog: PipelineCatalog,
+) -> list[Finding]:
+    """The safety rules over what reads of a runbook with model errors (graph findings are
+    the skeleton pass's, so only the policy's are kept)."""
+    partial = partial_runbook(data)
+    if partial is None:
+        return []
+    graph, _ = build_graph(partial.steps)
+    return [
+        f
+        for f in _policy(partial, graph, types, handler_types, catalog)
+        if "_unreadable_" not in f[1]
+    ]
 
 
 def _param_name_findings(params: Any) -> list[Finding]:

@@ -171,6 +171,11 @@ EXPECTED: dict[str, list[str]] = {
         "publish_without_feed.yaml:14:7: steps[2].with: publish step 'publish' does not pin the dashboard feed the approver saw: without `approved_feed_sha256` any feed would be published; add `approved_feed_sha256: \"{{ steps.report.outputs.feed_sha256 }}\"`",
         "publish_without_feed.yaml:16:13: steps[2].with.feed: publish step 'publish' leaves out the dashboard feed of an investor publication: investors read the report and its feed together, so the old feed would stand beside the new report, and the approver saw a feed that would not be published; remove `feed` (both are published, each pinned)",
     ],
+    "model_and_policy_errors.yaml": [
+        "model_and_policy_errors.yaml:6:14: steps[0].timeout: invalid duration '2 hours': write a number with a unit s, m, h or d, e.g. 45s, 30m, 2h, 1d or 1h30m",
+        "model_and_policy_errors.yaml:11:18: steps[1].with.also: `also` decides who may open gate 'approve': it cannot be a template ('{{ event.payload.extra }}'), or the event that started the run could choose its own approvers; write it literally (names from governance.yaml, or no `approvers` for the on-call engineers and owners)",
+        "model_and_policy_errors.yaml:13:11: steps[2].uses: publish step 'publish' is not downstream of an approval step; pipeline 'aggregate_profit' reports to investors and publishes only after approval: add `needs: [approve]`",
+    ],
     "publish_other_pipeline_gate.yaml": [
         "publish_other_pipeline_gate.yaml:15:17: steps[2].with.pipeline: publish step 'publish' publishes pipeline 'aggregate_profit' but its gate 'approve' asks the on-call engineers and owners of 'unit_profit_experiments': name the pipeline at the gate (`pipeline: aggregate_profit` in the `with:` of 'approve') so that aggregate_profit's own approvers decide what is published",
     ],
