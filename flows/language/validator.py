@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flows.language.advice import runbook_advice
 from flows.language.catalog import PipelineCatalog, PipelineInfo
 from flows.language.errors import Problem, RunbookValidationError, display_path
 from flows.language.gate_inputs import check_gate_inputs
@@ -47,6 +48,7 @@ class ValidatedRunbook:
     handler_types: dict[str, StepType]
     pipeline: PipelineInfo
     partitions: dict[str, PartitionRule] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)  # valid, but likely a surprise
 
     @property
     def name(self) -> str:
@@ -116,8 +118,9 @@ def _validate(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRunboo
     if problems:
         raise RunbookValidationError(problems)
     assert pipeline is not None
+    warnings = [source.problem(p, m, key=k) for p, m, k in runbook_advice(spec, types, catalog)]
     return ValidatedRunbook(
-        spec, file, graph, handler_graph, types, handler_types, pipeline, partitions
+        spec, file, graph, handler_graph, types, handler_types, pipeline, partitions, warnings
     )
 
 

@@ -7,6 +7,7 @@ as the user typed its path; every expected line is `file:line:col: path: message
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -228,12 +229,10 @@ def test_every_broken_fixture_has_an_expectation() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_broken_runbook_reports_file_line_column_and_message(
-    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    name: str, copied: Callable[[Path], str]
 ) -> None:
-    shutil.copy(BROKEN / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
     with pytest.raises(RunbookValidationError) as raised:
-        validate_file(name, CATALOG)
+        validate_file(copied(BROKEN / name), CATALOG)
     heads = [p.render().splitlines()[0] for p in raised.value.problems]
     assert len(heads) == len(EXPECTED[name])
     for head, expected in zip(heads, EXPECTED[name], strict=True):
