@@ -1,4 +1,4 @@
-"""Deployments of the runbooks, with the event triggers their `on:` lists, and the intake.
+"""The event triggers of the runbooks' deployments (their `on:` lists) and of the intake.
 
 Each trigger becomes a Prefect `DeploymentEventTrigger`: when a matching event arrives, the
 server creates a run of the runbook's deployment with the event passed as the `event`
@@ -10,8 +10,9 @@ Floods are absorbed by Prefect itself, before any process starts:
   `pipeline.partition` label), Reactive with threshold 1: the first event of a partition
   starts a run at once, and the trigger then ignores that partition for the rest of its
   window (`DEDUP_WINDOW`); later events reach the ledger's incident key, which attaches them;
-- each deployment runs at most `RUNS_PER_DEPLOYMENT` at once; further runs wait in the queue
-  (`ENQUEUE`, state AwaitingConcurrencySlot) instead of starting a process each.
+- each deployment runs at most `RUNS_PER_DEPLOYMENT` at once (`deployments.application`);
+  further runs wait in the queue (`ENQUEUE`, state AwaitingConcurrencySlot) instead of
+  starting a process each.
 """
 
 from __future__ import annotations
@@ -20,23 +21,12 @@ import copy
 from datetime import timedelta
 from typing import Any
 
-from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
-from prefect.deployments.runner import EntrypointType, RunnerDeployment
-from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
-
-from deployments.entrypoints import entrypoint_flow
 from flows.events.contract import EVENT_NAME, PARTITION_LABEL, PAYLOAD_CUT, PAYLOAD_JSON
-from flows.events.intake import (
-    INTAKE_EVENT_PARAMETER,
-    INTAKE_NAME,
-    claimed_resources,
-    pipeline_failed_intake,
-)
+from flows.events.intake import INTAKE_EVENT_PARAMETER, claimed_resources
 from flows.language.models import Trigger
 from flows.language.validator import ValidatedRunbook
 
 DEDUP_WINDOW = timedelta(seconds=60)
-RUNS_PER_DEPLOYMENT = 4
 
 EVENT_PARAMETER = {
     "id": "{{ event.id | string }}",
@@ -74,31 +64,6 @@ def trigger_fields(t: Trigger) -> dict[str, Any]:
     }
 
 
-def deployment_triggers(triggers: list[Trigger]) -> list[DeploymentEventTrigger]:
-    """One Prefect trigger per `on:` entry, passing the event to the run."""
-    return [DeploymentEventTrigger(**trigger_fields(t)) for t in triggers]
-
-
-def run_limit() -> ConcurrencyLimitConfig:
-    """At most RUNS_PER_DEPLOYMENT runs at once; the rest wait their turn (not cancelled)."""
-    return ConcurrencyLimitConfig(
-        limit=RUNS_PER_DEPLOYMENT, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE
-    )
-
-
-def runbook_deployment(runbook: ValidatedRunbook, **kwargs: Any) -> RunnerDeployment:
-    """The deployment of one runbook (`name` = the runbook's name)."""
-    return entrypoint_flow(runbook).to_deployment(
-        name=runbook.name,
-        description=runbook.spec.description or None,
-        tags=["runbook", runbook.spec.pipeline],
-        triggers=deployment_triggers(list(runbook.spec.on)),
-        concurrency_limit=run_limit(),
-        entrypoint_type=EntrypointType.MODULE_PATH,
-        **kwargs,
-    )
-
-
 def runbook_resources(runbooks: list[ValidatedRunbook]) -> list[str]:
     """The resource ids the runbooks' `pipeline.failed` triggers take (the intake's `claimed`)."""
     return claimed_resources([(t.event, dict(t.match)) for r in runbooks for t in r.spec.on])
@@ -115,18 +80,3 @@ def intake_trigger_fields() -> dict[str, Any]:
         "within": int(DEDUP_WINDOW.total_seconds()),
         "parameters": {"event": copy.deepcopy(INTAKE_EVENT_PARAMETER)},
     }
-
-
-def intake_deployment(runbooks: list[ValidatedRunbook], **kwargs: Any) -> RunnerDeployment:
-    """The deployment recording `pipeline.failed` events no runbook can take."""
-    return pipeline_failed_intake.to_deployment(
-        name=INTAKE_NAME,
-        description="Record pipeline.failed events no runbook takes (unknown pipeline) and "
-        "notify on-call",
-        tags=["runbook", "intake"],
-        parameters={"claimed": runbook_resources(runbooks)},
-        triggers=[DeploymentEventTrigger(**intake_trigger_fields())],
-        concurrency_limit=run_limit(),
-        entrypoint_type=EntrypointType.MODULE_PATH,
-        **kwargs,
-    )

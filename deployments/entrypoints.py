@@ -2,8 +2,9 @@
 
 A runbook's flow is compiled at run time from YAML, so it has no `def` of its own to point a
 deployment at. `deployments.entrypoints.<runbook_with_underscores>` compiles the runbook on
-first access (PEP 562 module `__getattr__`); a worker or `serve` process loads the flow
-through this path and so always runs the runbook as it is on disk, validated.
+first access (PEP 562 module `__getattr__`) from the application as the settings describe it;
+a worker or `serve` process loads the flow through this path and so always runs the runbook as
+it is on disk, validated, with the same plugins and step types as the command that deployed it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,6 @@ def entrypoint_flow(runbook: ValidatedRunbook) -> Any:
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    from flows.runbook_library import load_runbook
+    from deployments.application import RecoveryApplication
 
-    return entrypoint_flow(load_runbook(name.replace("_", "-")))
+    return entrypoint_flow(RecoveryApplication.load().runbook(name.replace("_", "-")))

@@ -26,7 +26,6 @@ from uuid import UUID
 import anyio
 from prefect import flow, get_run_logger
 from prefect.client.orchestration import get_client
-from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 from prefect.states import Scheduled
 
 from flows.approval.escalation import disarm_escalation
@@ -200,32 +199,21 @@ async def _reschedule(flow_run_id: str) -> None:
         )
 
 
-def sync_trigger() -> DeploymentEventTrigger:
-    """Run the sync when a runbook run reaches a terminal state (its state type as a label)."""
-    return DeploymentEventTrigger(
-        name="runbook run ended",
-        expect={"prefect.flow-run.*"},
-        match={"prefect.state-type": list(TERMINAL_TYPES)},
-        match_related={
+def sync_trigger_fields() -> dict[str, Any]:
+    """When the sync runs: a runbook run reached a terminal state (its state type as a label)."""
+    return {
+        "name": "runbook run ended",
+        "expect": ["prefect.flow-run.*"],
+        "match": {"prefect.state-type": list(TERMINAL_TYPES)},
+        "match_related": {
             "prefect.resource.role": "tag",
             "prefect.resource.id": f"prefect.tag.{RUNBOOK_TAG}",
         },
-        parameters={
+        "parameters": {
             "flow_run": "{{ event.resource.id }}",
             "state_type": "{{ event.resource['prefect.state-type'] }}",
             "state_name": "{{ event.resource['prefect.state-name'] }}",
             # in parentheses: Prefect appends `| tojson`, which would bind to '' alone
             "message": "{{ (event.resource.get('prefect.state-message') or '') }}",
         },
-    )
-
-
-def sync_deployment() -> Any:
-    """The incident sync's deployment with its trigger (served by `runbook serve`)."""
-    return incident_sync.to_deployment(
-        name=SYNC_NAME,
-        description="Write crashed, cancelled and forced endings of runbook runs into the "
-        "ledger; retry a crashed recovery once",
-        tags=[SYNC_TAG],
-        triggers=[sync_trigger()],
-    )
+    }

@@ -21,6 +21,7 @@ from flows.language.errors import (
 )
 from flows.language.triggers import describe, triggers_overlap
 from flows.language.validator import ValidatedRunbook, validate_file
+from foundation.plugins import load_plugins
 from foundation.settings import get_settings
 from foundation.yaml_source import load_yaml
 
@@ -53,7 +54,11 @@ def runbook_files(paths: Iterable[Path | str] = ()) -> list[Path]:
 def validate_files(
     paths: Iterable[Path | str] = (), catalog: PipelineCatalog | None = None
 ) -> list[FileReport]:
-    """Validate each file; also reject two files that declare the same runbook name."""
+    """Validate each file; also reject two files that declare the same runbook name.
+
+    The configured plugin modules are loaded first, so their step types are known.
+    """
+    load_plugins(get_settings().runbooks.plugin_modules())
     catalog = catalog if catalog is not None else load_catalog()
     reports: list[FileReport] = []
     seen: dict[str, Path] = {}

@@ -14,8 +14,6 @@ from uuid import UUID
 import anyio
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
-from prefect.deployments.runner import RunnerDeployment
-from prefect.schedules import Cron
 
 from flows.run_services import open_command_services
 from governance.incident_metrics import ALL, IncidentReport, incident_report
@@ -49,20 +47,9 @@ async def weekly_incident_report(days: float = 7) -> UUID:
     return artifact
 
 
-def weekly_schedule(config: GovernanceConfig) -> Cron:
-    """Every week at the rotation's handoff, in its time zone."""
+def weekly_schedule(config: GovernanceConfig) -> dict[str, str]:
+    """Every week at the rotation's handoff, in its time zone (a prefect.yaml schedule)."""
     handoff = config.rotation.handoff
     day = _CRON_DAYS[handoff.weekday]
-    return Cron(
-        f"{handoff.time.minute} {handoff.time.hour} * * {day}", timezone=config.rotation.timezone
-    )
-
-
-def weekly_report_deployment(config: GovernanceConfig) -> RunnerDeployment:
-    """The deployment `runbook serve` runs weekly."""
-    return weekly_incident_report.to_deployment(
-        name="weekly",
-        schedule=weekly_schedule(config),
-        description="Incident metrics of the week, as a markdown artifact",
-        tags=["runbook", "report"],
-    )
+    cron = f"{handoff.time.minute} {handoff.time.hour} * * {day}"
+    return {"cron": cron, "timezone": config.rotation.timezone}

@@ -130,6 +130,23 @@ class ApprovalSettings(_Env):
         return self.profile not in ("local", "demo")
 
 
+class OperationsSettings(_Env):
+    """How the served side watches itself: heartbeats, crash detection, the weekly report."""
+
+    heartbeat_seconds: int = Field(
+        default=30,
+        ge=30,
+        description="Seconds between a runbook run's heartbeats (Prefect's floor: 30)",
+    )
+    crash_silence_seconds: int = Field(
+        default=90, ge=31, description="Seconds without a heartbeat after which a run is Crashed"
+    )
+    report_cron: str | None = Field(
+        default=None,
+        description="When the weekly incident report runs (cron); default: the rotation's handoff",
+    )
+
+
 class AppSettings(BaseModel):
     """The subsystems' settings together, plus the URLs derived from more than one of them."""
 
@@ -142,6 +159,7 @@ class AppSettings(BaseModel):
     runbooks: RunbookSettings = Field(default_factory=RunbookSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    operations: OperationsSettings = Field(default_factory=OperationsSettings)
 
     @property
     def data_dir(self) -> Path:

@@ -17,7 +17,6 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from foundation.errors import RecoveryError, TerminalError
-from foundation.plugins import load_plugins
 
 Role = Literal["task", "approval", "publish"]
 
@@ -87,15 +86,16 @@ def step_type(
 
 
 def load_builtin_families() -> None:
-    """Import the built-in step families (and configured plugin modules) once."""
+    """Import the built-in step families once.
+
+    Plugin modules (more step types) are the composer's business: whoever reads the settings
+    loads them (`foundation.plugins.load_plugins`) before validating or running a runbook.
+    """
     global _loaded
     if _loaded:
         return
-    from foundation.settings import get_settings
-
     for module in BUILTIN_FAMILIES:
         importlib.import_module(module)
-    load_plugins(get_settings().runbooks.plugin_modules())
     _loaded = True
 
 

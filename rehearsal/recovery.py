@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 from prefect.exceptions import Pause, PrefectHTTPStatusError
 
+from deployments.application import RecoveryApplication
 from flows.approval.answering import AnswerError, answer_gate
 from flows.language.compiler import compile_runbook
-from flows.runbook_library import validate_files
 from governance.ledger import Ledger
 from rehearsal.verdict import RunInfo
 from rehearsal.workspace import APPROVER
@@ -62,10 +62,10 @@ class GateWatch:
 
 
 def runbook_for(pipeline: str) -> Any:
-    """The valid runbook that recovers `pipeline` (from the configured runbooks folder)."""
-    for report in validate_files():
-        if report.runbook is not None and report.runbook.spec.pipeline == pipeline:
-            return report.runbook
+    """The valid runbook of the application that recovers `pipeline`."""
+    for runbook in RecoveryApplication.load(strict=False).runbooks:
+        if runbook.spec.pipeline == pipeline:
+            return runbook
     raise LookupError(f"no valid runbook recovers {pipeline}")
 
 

@@ -1,18 +1,24 @@
 """`runbook deployments` and `runbook serve`: the event-driven side (`runbook emit` is in
-`runbook_cli/emit.py`)."""
+`runbook_cli/emit.py`). Both ask the application (`deployments.application`) for the one list
+of deployments and automations: `serve` registers it with a runner of its own, `deployments`
+lists it or writes it into prefect.yaml for a work pool."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from flows.language.errors import RunbookValidationError
-from flows.runbook_library import validate_files
 from runbook_cli.emit import emit
 from runbook_cli.prefect_api import api_errors, require_api
 from runbook_cli.stores import upgrade_ledger_store
+
+if TYPE_CHECKING:
+    from deployments.application import RecoveryApplication
+    from deployments.deployment_plan import DeploymentPlan
 
 DEFAULT_POLL = 1.0
 DEFAULT_LIMIT = 5
@@ -20,90 +26,89 @@ POLL_HELP = "Seconds between the runner's checks for runs to start (Prefect's de
 LIMIT_HELP = "Flow-run processes at most at once; further runs wait for a free slot"
 
 
-def _valid_runbooks() -> list:
-    reports = validate_files()
-    broken = [p for r in reports for p in r.problems]
-    if broken:
-        typer.echo(RunbookValidationError(broken).render(), err=True)
+def _application() -> RecoveryApplication:
+    """The application; broken runbooks end the command with every problem listed."""
+    from deployments.application import RecoveryApplication
+    from flows.language.errors import RunbookValidationError
+
+    try:
+        return RecoveryApplication.load()
+    except RunbookValidationError as broken:
+        typer.echo(broken.render(), err=True)
         typer.echo("nothing deployed: fix the runbooks above first", err=True)
-        raise typer.Exit(1)
-    return [r.runbook for r in reports]
+        raise typer.Exit(1) from None
 
 
 def deployments(
-    write: bool = typer.Option(False, "--write", help="Write prefect.yaml at the top level"),
+    write: bool = typer.Option(False, "--write", help="Write prefect.yaml (at the top level)"),
+    out: Path | None = typer.Option(None, "--out", help="With --write: write it here instead"),
+    yaml: bool = typer.Option(False, "--yaml", help="Print prefect.yaml instead of the list"),
     automations: bool = typer.Option(
-        False, "--automations", help="Also create or update the server's crash watch"
+        False, "--automations", help="Create or update the server's standing automations"
     ),
 ) -> None:
-    """Print (or write) prefect.yaml: every runbook's deployment and event triggers."""
-    from deployments.prefect_yaml import render_prefect_yaml, write_prefect_yaml
+    """List every deployment with what starts it; print or write prefect.yaml."""
+    from deployments.prefect_yaml import PREFECT_YAML, render_prefect_yaml, write_prefect_yaml
 
-    runbooks = _valid_runbooks()
+    app = _application()
     if automations:
-        _ensure_crash_watch()
+        require_api()
+        _ensure_automations(app)
     if write:
-        typer.echo(f"wrote {write_prefect_yaml(runbooks)}")
-    else:
-        typer.echo(render_prefect_yaml(runbooks), nl=False)
+        typer.echo(f"wrote {write_prefect_yaml(app, out or PREFECT_YAML)}")
+    elif yaml:
+        typer.echo(render_prefect_yaml(app), nl=False)
+    elif not automations:
+        _list(app.deployments())
+
+
+def _list(plans: list[DeploymentPlan]) -> None:
+    width = max(len(p.full_name) for p in plans)
+    for plan in plans:
+        limit = f"; at most {plan.concurrency} at once" if plan.concurrency else ""
+        typer.echo(f"{plan.full_name:<{width}}  {plan.describe_start()}{limit}")
 
 
 def serve(
     poll: float = typer.Option(DEFAULT_POLL, "--poll", min=0.2, help=POLL_HELP),
     limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1, help=LIMIT_HELP),
 ) -> None:
-    """Serve every runbook's deployment here: events start recoveries until Ctrl-C or SIGTERM.
+    """Serve every deployment of the application here until Ctrl-C or SIGTERM.
 
     The runner checks for runs to start every `--poll` seconds (Prefect's own default, 10 s,
     is most of an event's wait) and runs at most `--limit` flow-run processes; on Ctrl-C or
     SIGTERM it cancels the runs it started and stops their processes before it exits.
     """
     require_api()
-    runbooks = _valid_runbooks()
-    upgrade_ledger_store()
+    app = _application()
+    upgrade_ledger_store(app.settings)
+    plans = app.deployments()
     typer.echo(
-        f"serving {len(runbooks)} runbooks: {', '.join(r.name for r in runbooks)}, the intake "
-        f"and the SLA watch; polling every {poll:g} s, at most {limit} runs at once"
+        f"serving {len(plans)} deployments: {', '.join(p.full_name for p in plans)}; "
+        f"polling every {poll:g} s, at most {limit} runs at once"
     )
-    from deployments.build import intake_deployment, runbook_deployment
-    from flows.crash_watch import HEARTBEAT_SECONDS
-    from flows.incident_sync import sync_deployment
-    from flows.sla_watch import INTERVAL_SECONDS, sla_watch
-
-    _ensure_crash_watch()
-    deployments = [
-        *[runbook_deployment(r) for r in runbooks],
-        intake_deployment(runbooks),
-        sla_watch.to_deployment(name="sla-watch", interval=INTERVAL_SECONDS),
-        sync_deployment(),
-        *_operations(),
-    ]
+    _ensure_automations(app)
+    heartbeat = app.settings.operations.heartbeat_seconds
     with api_errors(), contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(deployments, poll, limit, HEARTBEAT_SECONDS))
+        asyncio.run(_serve([p.runner_deployment() for p in plans], poll, limit, heartbeat))
     typer.echo("stopped; the runs this runner had started were cancelled")
 
 
-def _ensure_crash_watch() -> None:
-    """Create or update the automation marking runbook runs Crashed when heartbeats stop."""
-    from flows.crash_watch import HEARTBEAT_SECONDS, SILENCE_SECONDS, ensure_crash_watch
+def _ensure_automations(app: RecoveryApplication) -> None:
+    """Create or update the application's standing automations (the crash watch)."""
+    from deployments.automations import ensure_automation
 
+    operations = app.settings.operations
     with api_errors():
-        done = asyncio.run(ensure_crash_watch())
+        for automation in app.automations():
+            done = asyncio.run(ensure_automation(automation))
+            typer.echo(f"automation {automation.name} {done}", err=True)
     typer.echo(
-        f"crash watch {done}: runs send heartbeats every {HEARTBEAT_SECONDS} s and are marked "
-        f"Crashed after {SILENCE_SECONDS} s without one; the incident sync retries them once",
+        f"runs send heartbeats every {operations.heartbeat_seconds} s and are marked Crashed "
+        f"after {operations.crash_silence_seconds} s without one; the incident sync retries "
+        "them once",
         err=True,
     )
-
-
-def _operations() -> list:
-    """Escalations (run by the gates' automations) and the weekly incident report."""
-    from flows.approval.escalation_flow import escalation_deployment
-    from flows.weekly_report import weekly_report_deployment
-    from governance.config import load_governance
-
-    typer.echo("and the escalations and the weekly incident report (at the rotation's handoff)")
-    return [escalation_deployment(), weekly_report_deployment(load_governance())]
 
 
 async def _serve(deployments: list, poll: float, limit: int, heartbeat: float) -> None:

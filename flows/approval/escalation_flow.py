@@ -11,10 +11,9 @@ from typing import Any
 
 import anyio
 from prefect import flow, get_run_logger
-from prefect.deployments.runner import RunnerDeployment
 from prefect.settings import PREFECT_UI_URL
 
-from flows.approval.escalation import ESCALATE_DEPLOYMENT, ESCALATE_FLOW, Escalation, escalate
+from flows.approval.escalation import ESCALATE_FLOW, Escalation, escalate
 from flows.run_services import open_command_services
 
 
@@ -58,12 +57,3 @@ async def escalate_approval(
             f"{n.recipient} ({n.channel}): {n.detail}" for n in done.sent if not n.delivered
         ],
     }
-
-
-def escalation_deployment() -> RunnerDeployment:
-    """The deployment the escalation automations run (served by `runbook serve`)."""
-    return escalate_approval.to_deployment(
-        name=ESCALATE_DEPLOYMENT,
-        description="Tell the backup and the owners that an approval went unanswered",
-        tags=["runbook", "escalation"],
-    )

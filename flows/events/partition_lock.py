@@ -5,7 +5,9 @@ run started by hand, or a recovery of the same partition through another runbook
 de-duplicated. So the steps of a run hold the global concurrency limit
 `partition:<pipeline>:<partition>` (one slot, created on first use) while they run. It is
 taken per wave of steps and never across an approval gate, so a waiting gate blocks nobody.
-The slot is a lease the server takes back if the holding process dies.
+The slot is a lease the holding process renews while it runs; if that process dies (a worker
+or `serve` SIGKILLed), the server's repossessor takes the slot back once the lease runs out
+(`LEASE_SECONDS`, checked every 15 s), so the run's retry on another worker can take it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 PREFIX = "partition"
+LEASE_SECONDS = 60  # Prefect's default, 300 s, would hold a dead run's partition five minutes
 _known: set[str] = set()
 
 
@@ -50,5 +53,5 @@ async def partition_lock(pipeline: str, partition: str | None) -> AsyncIterator[
 
     name = limit_name(pipeline, partition)
     await ensure_limit(name)
-    async with concurrency(name, occupy=1, strict=True):
+    async with concurrency(name, occupy=1, strict=True, lease_duration=LEASE_SECONDS):
         yield

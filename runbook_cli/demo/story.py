@@ -22,6 +22,7 @@ from typing import Any
 
 import anyio
 
+from deployments.application import RecoveryApplication
 from faults import clear_faults, enabled, inject
 from flows.approval.answering import answer_gate
 from flows.language.compiler import compile_runbook
@@ -29,7 +30,6 @@ from flows.language.validator import ValidatedRunbook
 from flows.pipelines import pipeline_flow
 from flows.prefect_client import prefect_client_context, reach_prefect_api
 from flows.run_services import open_command_services
-from flows.runbook_library import validate_files
 from foundation.settings import temporary_settings
 from governance.oncall import on_call_at
 from portal.config import PortalConfig
@@ -207,7 +207,7 @@ class Story:
 
 
 def _validate_and_pick(pipeline: str, say: Say) -> ValidatedRunbook:
-    reports = validate_files()
+    reports = RecoveryApplication.validate()
     for report in reports:
         verdict = "OK" if report.runbook else f"INVALID ({len(report.problems)} problems)"
         say(f"   {verdict:<4} {report.path.name}")

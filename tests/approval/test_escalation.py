@@ -13,13 +13,13 @@ from prefect.client.orchestration import get_client
 from prefect.events.actions import RunDeployment
 from typer.testing import CliRunner
 
+from deployments.application import RecoveryApplication
 from flows.approval.escalation import (
     arm_escalation,
     automation_name,
     disarm_escalation,
     escalate,
 )
-from flows.approval.escalation_flow import escalation_deployment
 from flows.run_services import open_command_services
 from governance.ledger_records import IncidentState
 from recovery_tasks.services import RunServices
@@ -100,7 +100,12 @@ def test_the_automation_runs_the_escalate_deployment_and_is_disarmed(
     config = make_config()
     after = timedelta(minutes=30)
     assert asyncio.run(arm_escalation(config, "run-none", ["B"], after)) is None  # not served
-    deployment_id = escalation_deployment().apply()
+    deployment_id = (
+        RecoveryApplication.load()
+        .deployment("escalate-approval/escalate")
+        .runner_deployment()
+        .apply()
+    )
     automation_id = asyncio.run(arm_escalation(config, "run-7", ["B", "A"], after))
     assert automation_id is not None
     again = asyncio.run(arm_escalation(config, "run-7", ["B", "A"], after))

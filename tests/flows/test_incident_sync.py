@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 from prefect.server.events.actions import RunDeployment
 from prefect.server.events.schemas.events import ReceivedEvent
 from prefect.utilities.schema_tools.hydration import HydrationContext, hydrate
 
 from flows.crash_watch import HEARTBEAT_SECONDS, SILENCE_SECONDS, crash_watch
-from flows.incident_sync import Settlement, settle, sync_trigger
+from flows.incident_sync import Settlement, settle, sync_trigger_fields
 from governance.ledger_records import IncidentState as S
 
 
@@ -61,6 +62,11 @@ def test_each_ending_is_settled_in_the_ledger(
         return
     assert (settlement.state, settlement.notify, settlement.retry) == expected
     assert settlement.text  # what the notification and the story say
+
+
+def sync_trigger() -> DeploymentEventTrigger:
+    """The sync's trigger as Prefect builds it from the deployment's fields."""
+    return DeploymentEventTrigger(**sync_trigger_fields())
 
 
 def rendered(resource: dict[str, Any]) -> dict[str, Any]:
