@@ -28,13 +28,26 @@ STATE_MARK = {
 
 
 def evidence_markdown(
-    ctx: StepContext, authorized: list[str], needed: int, approvals: list[str], notes: list[str]
+    ctx: StepContext,
+    authorized: list[str],
+    needed: int,
+    approvals: list[str],
+    notes: list[str],
+    *,
+    pipeline: str | None = None,
 ) -> str:
-    """The description shown above the Resume form."""
+    """The description shown above the Resume form; `pipeline` is the one the gate publishes
+    (its people answer), when it is not the runbook's own."""
     incident = ctx.incident
-    lines = [f"## Approve republishing `{ctx.pipeline}`?"]
+    published = pipeline or ctx.pipeline
+    lines = [f"## Approve republishing `{published}`?"]
     for note in notes:
         lines.append(f"> ⚠️ {note}")
+    if published != ctx.pipeline:
+        lines.append(
+            f"> Publishes `{published}` from the recovery of `{ctx.pipeline}`: "
+            f"`{published}`'s on-call engineers and owners answer."
+        )
     lines += [
         "",
         f"**Runbook** `{ctx.runbook}` · **incident** {incident.get('id', '-')} · "

@@ -226,6 +226,7 @@ class _Waiting:
             rules.min_approvals,
             verdict.approvers,
             verdict.notes,
+            pipeline=self.policy.pipeline,
         )
         # no preset decision: the engineer chooses approve or reject on the form
         described = f"{self.identity.form_note}\n\n{evidence}"

@@ -157,6 +157,9 @@ def test_a_gate_publishing_another_pipeline_asks_that_pipelines_people(
     )
     wait_until_paused(run.flow_run_id)
     config = load_governance(get_settings().governance.governance_file)
+    paused = wait_until_paused(run.flow_run_id)
+    evidence = run_input(run.flow_run_id, keyset_from_paused_state(paused)["description"])
+    assert "## Approve republishing `aggregate_profit`?" in evidence
     [request] = ledger.approval_requests_of_run(run.flow_run_id)
     profit = authorized_approvers(config, "aggregate_profit", request.requested_at)
     growth = authorized_approvers(config, "daily_growth_experiments", request.requested_at)
