@@ -15,20 +15,19 @@ incident recorder, webhook and SMTP notifications) runs in a worker thread, off 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-import anyio
 from prefect import get_run_logger
 
 from flows.approval.answer import ApprovalAnswer
+from flows.approval.blocking import off_loop
 from flows.approval.decision import Answer, ApproverRules, Verdict, approver_rules, decide
-from flows.approval.escalation import arm_escalation, disarm_escalation
+from flows.approval.escalation import disarm_escalation
 from flows.approval.evidence import evidence_markdown
 from flows.approval.identity import GateIdentity
+from flows.approval.opening import announce_gate
 from flows.approval.waiting import can_suspend, wait_for_answer
 from governance.approval_codes import CodeScope
 from governance.incident_recorder import IncidentRecorder
@@ -39,8 +38,6 @@ from governance.responders import notify_targets
 from recovery_tasks.context import StepContext
 from recovery_tasks.errors import GateClosed
 from recovery_tasks.services import RunServices
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,11 +83,6 @@ def gate_policy(
     )
 
 
-async def _off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking call (database, HTTP, SMTP) in a worker thread."""
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
-
-
 async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) -> GateOutcome:
     """Wait until enough authorized approvals arrive; raise GateClosed otherwise."""
     story = services.story()
@@ -98,7 +90,7 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
     incident_id = ctx.incident.get("id")
     ui_url = services.ui_url
     run_link = f"{ui_url}/runs/flow-run/{ctx.flow_run_id}" if ui_url else ctx.flow_run_id
-    history = await _off_loop(story.gate_history, ctx.step_id)
+    history = await off_loop(story.gate_history, ctx.step_id)
     opened = history[0][0].requested_at if history else datetime.now(UTC)
     first = history[0][0] if history else None
     deadline = first.timeout_at if first and first.timeout_at else opened + policy.timeout
@@ -106,31 +98,14 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
     scope = CodeScope(str(ctx.flow_run_id), ctx.step_id, deadline)
     identity = GateIdentity.of(services.settings.approval, scope)
     if not history:  # the gate's first pause: tell the people and arm escalation, once
-        await _off_loop(story.state, IncidentState.AWAITING_APPROVAL, detail={"step": ctx.step_id})
-        await _off_loop(
-            notifier.notify_all,
-            targets.first,
-            "approval_requested",
-            f"{policy.pipeline}: recovery of incident {incident_id} waits for your approval: "
-            f"{run_link}",
-            incident_id=incident_id,
-        )
-        await _off_loop(
-            identity.send_codes,
-            notifier,
-            policy.rules.authorized,
+        await announce_gate(
+            ctx,
+            services,
+            identity,
             pipeline=policy.pipeline,
-            incident_id=incident_id,
-            link=run_link if ui_url else None,
-        )
-        await arm_escalation(
-            services.governance,
-            str(ctx.flow_run_id),
-            list(targets.escalation),
-            policy.escalate_after,
-            subject=f"Escalation: {policy.pipeline} approval unanswered",
-            body=f"Nobody has answered the approval of {policy.pipeline} (incident {incident_id}) "
-            f"for {policy.escalate_after}. Please review: {run_link}",
+            authorized=policy.rules.authorized,
+            targets=targets,
+            escalate_after=policy.escalate_after,
         )
     suspend = can_suspend(story.incident_id is not None)
     waiting = _Waiting(ctx, policy, story, opened, deadline, suspend, identity)
@@ -138,14 +113,14 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
     await disarm_escalation(str(ctx.flow_run_id))  # not reached while suspended: it keeps watch
     if verdict.outcome == "rejected" and verdict.rejection is not None:
         who, comment = verdict.rejection.who, verdict.rejection.comment
-        await _off_loop(story.state, IncidentState.REJECTED, actor=who, detail={"comment": comment})
+        await off_loop(story.state, IncidentState.REJECTED, actor=who, detail={"comment": comment})
         raise GateClosed(
             f"rejected by {who}: {comment or 'no comment'}",
             {"decision": "rejected", "by": who, "comment": comment},
         )
     if verdict.outcome != "approved":
-        await _off_loop(story.state, IncidentState.TIMED_OUT, detail={"after": str(policy.timeout)})
-        await _off_loop(
+        await off_loop(story.state, IncidentState.TIMED_OUT, detail={"after": str(policy.timeout)})
+        await off_loop(
             notifier.notify_all,
             [*targets.first, *targets.escalation],
             "approval_timed_out",
@@ -157,7 +132,7 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
             f"no authorized approval within {policy.timeout}; nothing published",
             {"decision": "timed_out"},
         )
-    await _off_loop(
+    await off_loop(
         story.state,
         IncidentState.APPROVED,
         actor=",".join(verdict.approvers),
@@ -206,7 +181,7 @@ class _Waiting:
     async def _request(self, key: str) -> ApprovalRequest | None:
         """The ledger's request for this pause (recorded once, whatever the replays)."""
         rules = self.policy.rules
-        return await _off_loop(
+        return await off_loop(
             self.story.approval_requested,
             key,
             rules.authorized,
@@ -219,7 +194,7 @@ class _Waiting:
     async def _ask(self, key: str, verdict: Verdict, left: int) -> Any:
         """Show the evidence and wait for this pause's answer (None on timeout)."""
         rules = self.policy.rules
-        evidence = await _off_loop(
+        evidence = await off_loop(
             evidence_markdown,
             self.ctx,
             list(rules.authorized),
@@ -244,7 +219,7 @@ class _Waiting:
     ) -> None:
         """File the answer under its pause's request, with the ruling."""
         ruling = verdict.rulings[-1]
-        await _off_loop(
+        await off_loop(
             self.story.answer,
             request,
             answer.who,
@@ -255,7 +230,7 @@ class _Waiting:
         logger = get_run_logger()
         if ruling.refusal is not None:
             logger.warning("answer refused: %s", ruling.refusal)
-            await _off_loop(
+            await off_loop(
                 self.story.state,
                 IncidentState.ANSWER_REFUSED,
                 actor=answer.who,
@@ -286,7 +261,7 @@ async def on_call_gate(params: Any, ctx: StepContext) -> GateOutcome:
     The policy is taken at the gate's first pause (a replayed gate keeps its approvers).
     """
     services = ctx.run
-    history = await _off_loop(services.story().gate_history, ctx.step_id)
+    history = await off_loop(services.story().gate_history, ctx.step_id)
     since = history[0][0].requested_at if history else datetime.now(UTC)
     policy = gate_policy(services.governance, ctx, params, since)
     return await run_gate(ctx, policy, services)
