@@ -23,6 +23,9 @@ steps:
 """
 
 
+PUBLISHED_PARTITION = "2026-09"  # the partition a publication of another pipeline writes
+
+
 def gated_runbook(
     name: str,
     gate: str,
@@ -34,7 +37,7 @@ def gated_runbook(
 ) -> str:
     """The runbook's YAML; `gate` is the approval step's `with:` mapping, without braces;
     `publishes` names another pipeline than the runbook's `pipeline` for the publication."""
-    other = f", pipeline: {publishes}" if publishes else ""
+    other = f', pipeline: {publishes}, partition: "{PUBLISHED_PARTITION}"' if publishes else ""
     return GATED.format(
         name=name, gate=gate, timeout=timeout, target=target, pipeline=pipeline, publishes=other
     )

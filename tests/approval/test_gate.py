@@ -6,14 +6,18 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
 from prefect.input.run_input import keyset_from_paused_state
 
 from flows.approval.answering import AnswerError, answer_gate
+from flows.events.partition_lock import limit_name
 from foundation.settings import get_settings
 from governance.config import load_governance
 from governance.ledger import Ledger
 from governance.responders import authorized_approvers
 from tests.approval.conftest import GatedRun, flow_run_state, run_input, wait_until_paused
+from tests.gated_runbook import PUBLISHED_PARTITION
 
 pytestmark = [pytest.mark.prefect]
 
@@ -170,3 +174,16 @@ def test_a_gate_publishing_another_pipeline_asks_that_pipelines_people(
     assert not run.target.exists()
     assert run.answer("B").accepted  # type: ignore[union-attr]  # aggregate_profit's owner
     assert run.final_state().is_completed() and run.target.exists()
+    # the publication held the published partition's lock, not only the runbook's own
+    assert concurrency_limit(limit_name("aggregate_profit", PUBLISHED_PARTITION)) is not None
+
+
+def concurrency_limit(name: str) -> object | None:
+    async def read() -> object | None:
+        async with get_client() as client:
+            try:
+                return await client.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                return None
+
+    return asyncio.run(read())
