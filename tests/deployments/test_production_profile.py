@@ -16,30 +16,32 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from deployments.local_serve import flow_runs
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
 from deployments.prefect_yaml import WORK_POOL
 from flows.run_services import open_command_services
 from governance.approval_codes import CodeScope, issue_code
-from tests.e2e.serving import STEP_MODULES, publications
+from tests.deployments.team import (
+    LOGIN,
+    Team,
+    children,
+    cli,
+    locked_team,
+    state_of,
+    wait_final,
+    wait_for,
+)
+from tests.e2e.serving import publications
 from tests.events.conftest import RUNBOOK
-from tests.prefect_servers import ADMIN_URL, drop_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(900)]
 
-ROOT = Path(__file__).resolve().parents[2]
-LOGIN = "runbooks:a-long-secret"
 APPROVAL_SECRET = "the-team-approval-secret"
 NAME = "unit-profit-experiments"
 GATED = "profit-on-pool"
@@ -92,37 +94,8 @@ steps:
 """
 
 
-@dataclass
-class Team:
-    """The locked server, the environment every client of the team sets, and the workers."""
-
-    server: LocalServer
-    env: dict[str, str]
-    root: Path
-    workers: list[subprocess.Popen] = field(default_factory=list)
-
-    def start_worker(self) -> subprocess.Popen:
-        """`prefect worker start --pool runbooks`, in a session of its own."""
-        with (self.root / f"worker-{len(self.workers)}.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "prefect", "worker", "start", "--pool", WORK_POOL],
-                cwd=ROOT,
-                env={**self.env, "PREFECT_WORKER_QUERY_SECONDS": "1"},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.workers.append(process)
-        return process
-
-    def live_workers(self) -> list[subprocess.Popen]:
-        return [w for w in self.workers if w.poll() is None]
-
-
 @pytest.fixture(scope="module")
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
-    from prefect.settings import PREFECT_API_AUTH_STRING, temporary_settings
-
     root = tmp_path_factory.mktemp("profile")
     runbooks = root / "runbooks"
     runbooks.mkdir()
@@ -135,84 +108,25 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     (runbooks / f"{LONG}.yaml").write_text(
         LONG_RUNBOOK.format(name=LONG, first=root / "first.log", slow=root / "slow.log")
     )
-    pid = os.getpid()
-    names = [f"runbook_profile_{part}_{pid}" for part in ("prefect", "audit", "warehouse")]
-    database, audit, warehouse = (reset_postgres_database(ADMIN_URL, n) for n in names)
-    psycopg = "postgresql+psycopg"
-    locked = {"PREFECT_SERVER_API_AUTH_STRING": LOGIN}
-    try:
-        with local_prefect_server(database, extra_env=locked) as server:
-            clean = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-            env = {
-                **clean,
-                "PREFECT_API_URL": server.api_url,
-                "PREFECT_API_AUTH_STRING": LOGIN,
-                "PREFECT_HOME": str(root / "prefect-home"),
-                "RUNBOOK_RUNBOOKS_DIR": str(runbooks),
-                "RUNBOOK_STEP_MODULES": str(STEP_MODULES).replace("'", '"'),
-                "RUNBOOK_DATA_DIR": str(root / "data"),
-                "RUNBOOK_AUDIT_URL": audit.replace("postgresql+asyncpg", psycopg),
-                "RUNBOOK_WAREHOUSE_URL": warehouse.replace("postgresql+asyncpg", psycopg),
-                "RUNBOOK_PROJECT_DIR": str(ROOT),
-                "RUNBOOK_CRASH_SILENCE_SECONDS": str(CRASH_SILENCE),
-                "RUNBOOK_REPORT_CRON": "* * * * *",  # the weekly report, every minute
-                "PYTHONPATH": str(ROOT),
-                "RUNBOOK_PROFILE": "production",  # answers at gates must prove who gave them
-                "RUNBOOK_APPROVAL_SECRET": APPROVAL_SECRET,
-            }
-            with temporary_settings({PREFECT_API_AUTH_STRING: LOGIN}):
-                team = Team(server, env, root)
-                set_up(team)
-                try:
-                    yield team
-                finally:
-                    for worker in team.workers:
-                        stop_worker(worker)
-    finally:
-        for name in names:
-            drop_database(name)
+    compressed = {
+        "RUNBOOK_RUNBOOKS_DIR": str(runbooks),
+        "RUNBOOK_CRASH_SILENCE_SECONDS": str(CRASH_SILENCE),
+        "RUNBOOK_REPORT_CRON": "* * * * *",  # the weekly report, every minute
+        "RUNBOOK_PROFILE": "production",  # answers at gates must prove who gave them
+        "RUNBOOK_APPROVAL_SECRET": APPROVAL_SECRET,
+    }
+    with locked_team(root, "profile", compressed) as team:
+        yield team
 
 
-def set_up(team: Team) -> None:
-    """The README's production sequence, literally (files in the test's own folder)."""
-    prefect_yaml = team.root / "prefect.yaml"
-    for command in (
-        ["runbook", "data", "migrate"],
-        ["prefect", "work-pool", "create", WORK_POOL, "--type", "process"],
-        ["runbook", "deployments", "--write", "--out", str(prefect_yaml)],
-        ["prefect", "deploy", "--all", "--prefect-file", str(prefect_yaml)],
-        ["runbook", "deployments", "--automations"],
-    ):
-        done = cli(team, *command)
-        assert done.returncode == 0, f"{command}: {done.stdout[-3000:]}{done.stderr[-3000:]}"
-    for _ in range(2):
-        team.start_worker()
-
-
-def stop_worker(process: subprocess.Popen) -> None:
-    for sig in (signal.SIGTERM, signal.SIGTERM, signal.SIGKILL):
-        if process.poll() is not None:
-            return
-        os.killpg(process.pid, sig)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def cli(team: Team, *args: str, login: bool = True) -> subprocess.CompletedProcess[str]:
-    """A command in a process of its own, as a member of the team runs it (with the login)."""
-    env = dict(team.env)
-    if not login:
-        env.pop("PREFECT_API_AUTH_STRING")
-    command = list(args)
-    if command[0] == "runbook":
-        command = [sys.executable, "-m", "runbook_cli", *command[1:]]
-    elif command[0] == "prefect":
-        command = [sys.executable, "-m", "prefect", "--no-prompt", *command[1:]]
-    return subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+def code_sent_to(audit_url: str, flow_run_id: str, approver: str) -> str:
+    """The approval code the gate sent `approver` (the team's contacts here are unreachable
+    mail, so it is signed again from the secret, exactly as the gate signed it)."""
+    with open_command_services(audit_url=audit_url) as services:
+        first = services.ledger.approval_requests_of_run(flow_run_id)[0]
+    assert first.step_id and first.timeout_at
+    scope = CodeScope(flow_run_id, first.step_id, first.timeout_at)
+    return issue_code(APPROVAL_SECRET.encode(), scope, approver)
 
 
 def emit(team: Team, pipeline: str, partition: str, kind: str = "etl_job_failure") -> None:
@@ -284,7 +198,7 @@ def test_a_gated_recovery_publishes_once_after_approval_and_an_unanswered_gate_e
     run = first_run_after_events(
         team, GATED, lambda month: emit(team, "aggregate_profit", f"2025-{month:02d}")
     )
-    wait_for(lambda: _state(run).is_paused(), 180, "the gate did not open on the pool")
+    wait_for(lambda: state_of(run).is_paused(), 180, "the gate did not open on the pool")
     assert not publications(team.root / "published.txt")  # nothing before an answer
 
     audit_url = team.env["RUNBOOK_AUDIT_URL"]
@@ -302,7 +216,7 @@ def test_a_gated_recovery_publishes_once_after_approval_and_an_unanswered_gate_e
 
     typed = cli(team, "runbook", "approve", str(run.id), "--as", "B")  # a name is no proof
     assert typed.returncode == 1 and "unverified" in typed.stdout, typed.stdout + typed.stderr
-    wait_for(lambda: _state(run).is_paused(), 180, "the gate did not pause again on the pool")
+    wait_for(lambda: state_of(run).is_paused(), 180, "the gate did not pause again on the pool")
     code = code_sent_to(audit_url, str(run.id), "B")
     answered = cli(team, "runbook", "approve", str(run.id), "--as", "B", "--code", code)
     assert answered.returncode == 0, answered.stdout + answered.stderr
@@ -323,14 +237,14 @@ def test_a_worker_killed_mid_recovery_the_other_worker_finishes_the_run_from_its
     )
     slow_log = team.root / "slow.log"
     wait_for(lambda: slow_log.exists() and str(run.id) in slow_log.read_text(), 180, "slow step")
-    holder = next(w for w in team.live_workers() if _children(w.pid))
+    holder = next(w for w in team.live_workers() if children(w.pid))
     os.killpg(holder.pid, signal.SIGKILL)  # the worker and the run's process with it
     holder.wait(10)
     assert len(team.live_workers()) == 1
 
     # Crashed first (the run's process reports it, or the crash watch after the silence),
     # then the incident sync reschedules it once and the other worker takes it
-    wait_for(lambda: _state(run).is_completed(), CRASH_SILENCE + 240, "the run did not complete")
+    wait_for(lambda: state_of(run).is_completed(), CRASH_SILENCE + 240, "the run did not complete")
     steps_run = (team.root / "first.log").read_text().split()
     assert steps_run == ["first", "last"]  # `first` came back from the ledger, not re-run
     assert [line.split()[0] for line in slow_log.read_text().splitlines()] == [str(run.id)] * 2
@@ -372,49 +286,6 @@ def first_run_after_events(team: Team, flow_name: str, report: Callable[[int], N
                 return runs[0]
             time.sleep(0.5)
     raise AssertionError(f"no event started {flow_name}")
-
-
-def wait_final(team: Team, flow_run: Any, timeout: float = 240) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (state := _state(flow_run)).is_final():
-        assert team.live_workers(), "every worker exited"
-        assert time.monotonic() < deadline, f"the run did not end: {state}"
-        time.sleep(1)
-    return state
-
-
-def code_sent_to(audit_url: str, flow_run_id: str, approver: str) -> str:
-    """The approval code the gate sent `approver` (the team's contacts here are unreachable
-    mail, so it is signed again from the secret, exactly as the gate signed it)."""
-    with open_command_services(audit_url=audit_url) as services:
-        first = services.ledger.approval_requests_of_run(flow_run_id)[0]
-    assert first.step_id and first.timeout_at
-    scope = CodeScope(flow_run_id, first.step_id, first.timeout_at)
-    return issue_code(APPROVAL_SECRET.encode(), scope, approver)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"{what} within {timeout:.0f} s"
-        time.sleep(1)
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False
-    ).stdout
-    return [int(p) for p in out.split()]
-
-
-def _state(flow_run: Any) -> Any:
-    from prefect.client.orchestration import get_client
-
-    async def read() -> Any:
-        async with get_client() as client:
-            return (await client.read_flow_run(flow_run.id)).state
-
-    return asyncio.run(read())
 
 
 async def _state_names(flow_run: Any) -> list[str]:
