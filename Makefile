@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup demo test test-full test-fast test-matrix lint format bench lock clean
+.PHONY: help setup demo test test-full test-fast test-matrix test-soak lint format bench lock clean
 
 help:  ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -32,7 +32,7 @@ test-full: setup  ## Every test but the rehearsal matrix, `slow` ones included (
 	[ ! -x .ci/install-system-packages ] || .ci/install-system-packages
 	.ci/ensure-services
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest -m "not matrix"
+	$(BIN)/pytest -m "not matrix and not soak"
 
 test-fast:  setup  ## Only the fast tests (no Prefect server, browser or PostgreSQL)
 	$(BIN)/pytest -m "not slow and not prefect and not postgres and not browser"
@@ -40,6 +40,10 @@ test-fast:  setup  ## Only the fast tests (no Prefect server, browser or Postgre
 test-matrix: setup  ## The whole rehearsal matrix on SQLite and PostgreSQL (long: see README)
 	.ci/ensure-services
 	$(BIN)/pytest -m matrix -s tests/rehearsal/test_matrix.py
+
+test-soak: setup  ## The production profile for a quarter of an hour (RUNBOOK_SOAK_SECONDS), with figures
+	.ci/ensure-services
+	$(BIN)/pytest -m soak -s tests/deployments/test_soak.py
 
 lint: setup  ## ruff check, format check and the import layers contract (import-linter)
 	$(BIN)/ruff check .

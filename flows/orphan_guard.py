@@ -18,9 +18,13 @@ import time
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
 from prefect.states import Crashed
 
 CHECK_SECONDS = 1.0
+STILL_HERE = {StateType.RUNNING, StateType.PENDING}
+"""States in which this process is the run: a run that already left it (suspended at a gate,
+ended) is not crashed by the process finishing its exit when its runner dies."""
 _started = False
 _lock = threading.Lock()
 
@@ -28,13 +32,23 @@ _lock = threading.Lock()
 def _watch(parent: int, flow_run_id: UUID) -> None:
     while os.getppid() == parent:
         time.sleep(CHECK_SECONDS)
-    with contextlib.suppress(Exception), get_client(sync_client=True) as client:
+    with contextlib.suppress(Exception):
+        report_orphaned(flow_run_id)
+    os._exit(70)  # EX_SOFTWARE: nothing of this process may run on unsupervised
+
+
+def report_orphaned(flow_run_id: UUID) -> bool:
+    """Mark the run Crashed if this process still is the run; say whether it did."""
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(flow_run_id).state
+        if state is None or state.type not in STILL_HERE:
+            return False
         client.set_flow_run_state(
             flow_run_id,
             Crashed(message="the runner that started this run is gone; the process stopped"),
             force=True,
         )
-    os._exit(70)  # EX_SOFTWARE: nothing of this process may run on unsupervised
+        return True  # EX_SOFTWARE: nothing of this process may run on unsupervised
 
 
 def stop_when_orphaned(flow_run_id: str) -> None:

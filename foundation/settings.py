@@ -130,6 +130,22 @@ class ApprovalSettings(_Env):
         return self.profile not in ("local", "demo")
 
 
+class ConfluenceSettings(_Env):
+    """The Confluence space the runbook pages are mirrored to (`runbook docs --publish`)."""
+
+    confluence_url: str | None = None
+    confluence_space: str = "OPS"
+    confluence_parent: str = Field(
+        default="Runbooks (mirror)", description="title of the page the index goes under"
+    )
+    confluence_user: str | None = None
+    confluence_token: str | None = None
+    confluence_edit_url: str = Field(
+        default="the runbooks/ folder of the pipeline-recovery repository",
+        description="where to edit a runbook, named in every page's header",
+    )
+
+
 class OperationsSettings(_Env):
     """How the served side watches itself: heartbeats, crash detection, the weekly report."""
 
@@ -159,6 +175,7 @@ class AppSettings(BaseModel):
     runbooks: RunbookSettings = Field(default_factory=RunbookSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    confluence: ConfluenceSettings = Field(default_factory=ConfluenceSettings)
     operations: OperationsSettings = Field(default_factory=OperationsSettings)
 
     @property

@@ -32,6 +32,7 @@ class IncidentState(StrEnum):
     BREACHED = "breached"
     ANSWER_REFUSED = "answer_refused"
     EVENT_ATTACHED = "event_attached"  # a further failure event of the same key
+    ANNOTATED = "annotated"  # a person explained a swing of the partition's numbers
 
 
 MARKERS = frozenset(
@@ -42,6 +43,7 @@ MARKERS = frozenset(
         IncidentState.BREACHED,
         IncidentState.ANSWER_REFUSED,
         IncidentState.EVENT_ATTACHED,
+        IncidentState.ANNOTATED,
     }
 )
 LIFECYCLE = frozenset(IncidentState) - MARKERS

@@ -58,6 +58,9 @@ class Engineer(Strict):
     email: str | None = None
     webhook: HttpUrl | None = None
     notify: list[str] = Field(default_factory=list, description="Apprise URLs")
+    calendar: str | None = Field(
+        default=None, description="public-holiday calendar (default: the rotation's)"
+    )
 
     @field_validator("email")
     @classmethod
@@ -136,6 +139,14 @@ class Rotation(Strict):
     start: date
     handoff: Handoff
     timezone: str
+    calendar: str | None = Field(
+        default=None, description="public-holiday calendar of engineers who name none"
+    )
+    swap_threshold: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=50,
+        description="percent of a week's hours an absence must exceed to swap the whole "
+        "week; shorter absences are covered hour by hour",
+    )
 
     @field_validator("order")
     @classmethod
@@ -190,6 +201,25 @@ class Holiday(Strict):
         return self.from_ <= last and first <= self.to
 
 
+class PublicHoliday(Strict):
+    """A day (or days) off that everyone on one calendar shares, declared once."""
+
+    name: str
+    from_: date = Field(alias="from")
+    to: date | None = Field(default=None, description="last day; default: `from`")
+
+    @property
+    def last(self) -> date:
+        """The last day off (inclusive)."""
+        return self.to or self.from_
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PublicHoliday:
+        if self.to is not None and self.to < self.from_:
+            raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_})")
+        return self
+
+
 class Override(Strict):
     """A one-off change of who is on call: a whole week, or a time range; wins over all else."""
 
@@ -229,6 +259,9 @@ class GovernanceConfig(Strict):
     pipelines: dict[str, Pipeline]
     rotation: Rotation
     holidays: list[Holiday] = Field(default_factory=list)
+    public_holidays: dict[str, list[PublicHoliday]] = Field(
+        default_factory=dict, description="calendar (region) -> days off everyone on it shares"
+    )
     overrides: list[Override] = Field(default_factory=list)
     escalation: Escalation = Field(default_factory=Escalation)
     sla_notify_at: list[Annotated[int, Field(gt=0, lt=100)]] = Field(
@@ -244,6 +277,22 @@ class GovernanceConfig(Strict):
                     f"engineer name '{name}' must start with a letter (letters, digits, _ . -)"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _known_calendars(self) -> GovernanceConfig:
+        named = [self.rotation.calendar, *(e.calendar for e in self.engineers.values())]
+        unknown = sorted({c for c in named if c is not None and c not in self.public_holidays})
+        if unknown:
+            known = ", ".join(self.public_holidays) or "none declared"
+            raise ValueError(
+                f"unknown public-holiday calendar {', '.join(unknown)}; declared: {known}"
+            )
+        return self
+
+    def calendar_of(self, engineer: str) -> str | None:
+        """The public-holiday calendar an engineer follows (theirs, else the rotation's)."""
+        own = self.engineers[engineer].calendar if engineer in self.engineers else None
+        return own or self.rotation.calendar
 
     def pipeline(self, name: str) -> Pipeline:
         """The named pipeline; KeyError listing the known ones otherwise."""

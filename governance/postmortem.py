@@ -73,7 +73,8 @@ def post_incident_markdown(
     else:
         lines.append("- **SLA**: unknown (the pipeline is no longer in the governance file)")
     lines += ["", *_timeline(ledger, incident_id), "", *_evidence(ledger, incident_id)]
-    lines += ["", *_approvals(ledger, incident_id), "", *_notifications(ledger, incident_id)]
+    lines += ["", *_approvals(ledger, incident_id), *_annotations(events)]
+    lines += ["", *_notifications(ledger, incident_id)]
     lines += ["", *_publications(ledger, incident_id)]
     return "\n".join(lines) + "\n"
 
@@ -122,6 +123,18 @@ def _approvals(ledger: Ledger, incident_id: int) -> list[str]:
             if ans.authorized and ans.decision == "approve":
                 approved_by.append(ans.who)
     lines += ["", f"**Approved by**: {', '.join(approved_by) or 'nobody'}"]
+    return lines
+
+
+def _annotations(events: list[IncidentEvent]) -> list[str]:
+    """Who explained the partition's numbers, and how (nothing when nobody had to)."""
+    notes = [e for e in events if e.state == "annotated"]
+    if not notes:
+        return []
+    lines = ["", "## Annotations", ""]
+    for e in notes:
+        note = (e.detail or {}).get("note", "") if isinstance(e.detail, dict) else e.detail
+        lines.append(f'- {_time(e.at)} {e.actor}: "{note}"')
     return lines
 
 

@@ -43,12 +43,17 @@ def week_of_date(config: GovernanceConfig, day: date) -> int:
 
 
 def holiday_interval(config: GovernanceConfig, holiday: Holiday) -> tuple[datetime, datetime]:
-    """The half-open time range a holiday covers, in UTC: from its first local midnight to the
-    midnight after its last day."""
+    """The half-open time range a holiday covers, in UTC."""
+    return days_interval(config, holiday.from_, holiday.to)
+
+
+def days_interval(config: GovernanceConfig, first: date, last: date) -> tuple[datetime, datetime]:
+    """Whole local days `first`..`last` as a half-open UTC range: from the first local
+    midnight to the midnight after the last day."""
     zone = config.rotation.zone
-    first = datetime.combine(holiday.from_, time(0), tzinfo=zone)
-    after = datetime.combine(holiday.to + timedelta(days=1), time(0), tzinfo=zone)
-    return first.astimezone(UTC), after.astimezone(UTC)
+    start = datetime.combine(first, time(0), tzinfo=zone)
+    after = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+    return start.astimezone(UTC), after.astimezone(UTC)
 
 
 def override_interval(config: GovernanceConfig, override: Override) -> tuple[datetime, datetime]:

@@ -72,6 +72,12 @@ class DataQualityParams(PartitionParams):
     warn_only: bool = Field(
         default=False, description="Report failing checks without failing the step"
     )
+    annotatable: list[str] = Field(
+        default_factory=list,
+        description="Checks a person may answer with an annotation (e.g. no_unannotated_swing): "
+        "when only these fail, the step completes with them in `needs_annotation` for an "
+        "`approval.annotate` gate instead of failing",
+    )
 
 
 class CheckOutcome(BaseModel):
@@ -92,6 +98,7 @@ class DataQualityResult(BaseModel):
     partition: str
     passed: bool
     checks: list[CheckOutcome]
+    needs_annotation: list[str] = Field(default_factory=list)
 
     def evidence(self) -> str:
         """A table of checks and the failing rows of those that failed."""
@@ -99,6 +106,12 @@ class DataQualityResult(BaseModel):
         for check in self.checks:
             mark = "✅ pass" if check.passed else ("❌ FAIL" if check.blocking else "⚠️ warn")
             lines.append(f"| {check.name} | {mark} | {check.failing_count} |")
+        if self.needs_annotation:
+            lines += [
+                "",
+                f"**Needs an annotation**: {', '.join(self.needs_annotation)} failed and a "
+                "person may explain it (a launch, a campaign): the annotation gate asks for it.",
+            ]
         for check in self.checks:
             if check.failing_rows:
                 lines += ["", f"**{check.name}** failing rows:", "", "```"]
@@ -126,6 +139,10 @@ def data_quality(params: DataQualityParams, ctx: StepContext) -> DataQualityResu
         for r in results
     ]
     blocking = [c.name for c in outcomes if not c.passed and c.blocking]
+    if blocking and set(blocking) <= set(params.annotatable):
+        return DataQualityResult(
+            partition=params.partition, passed=False, checks=outcomes, needs_annotation=blocking
+        )
     if blocking and not params.warn_only:
         raise TerminalStepError(
             f"blocking checks failed on {params.partition}: {', '.join(blocking)}"

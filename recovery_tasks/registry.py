@@ -31,6 +31,7 @@ BUILTIN_FAMILIES: tuple[str, ...] = (
     "recovery_tasks.checks",
     "recovery_tasks.reports",
     "recovery_tasks.approval",
+    "recovery_tasks.annotations",
     "recovery_tasks.publish",
     "recovery_tasks.notify",
 )

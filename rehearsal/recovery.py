@@ -5,6 +5,8 @@ it. Meanwhile the rehearsal watches the scratch ledger: when the run's gate asks
 it answers through the same path as `runbook approve` (Prefect's run input), as the engineer
 `rehearsal`, with a comment saying that no person reviewed the evidence. The ledger keeps
 that answer like any other, so the audit of a rehearsal says who approved: the rehearsal.
+An annotation gate (`approval.annotate`) is rejected instead: an explanation of a swing is a
+person's word, and a rehearsal has none to give.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from rehearsal.verdict import RunInfo
 from rehearsal.workspace import APPROVER
 
 COMMENT = "rehearsal approver: automatic answer in a rehearsal; no person reviewed the evidence"
+NO_ANNOTATION = "rehearsal approver: a rehearsal explains no swing; a person must annotate it"
 
 
 @dataclass
@@ -37,6 +40,7 @@ class GateWatch:
     ledger: Ledger
     event_id: str
     on_answer: Callable[[], None] | None = None
+    annotation_steps: frozenset[str] = frozenset()  # gates asking for a person's note
 
     def __post_init__(self) -> None:
         self.answered: set[int] = set()
@@ -49,9 +53,14 @@ class GateWatch:
         for request in self.ledger.approval_requests(incident.id):
             if request.id in self.answered or self.ledger.answers(request.id):
                 continue
+            decision, comment = (
+                ("reject", NO_ANNOTATION)
+                if request.step_id in self.annotation_steps
+                else ("approve", COMMENT)
+            )
             try:
                 verdict = asyncio.run(
-                    answer_gate(request.flow_run_id, APPROVER, "approve", COMMENT, self.ledger)
+                    answer_gate(request.flow_run_id, APPROVER, decision, comment, self.ledger)
                 )
             except AnswerError:
                 continue  # not paused yet: the next poll tries again
@@ -79,7 +88,11 @@ def run_recovery(
     on_answer: Callable[[], None] | None = None,
 ) -> RunInfo:
     """Run the pipeline's runbook for `event` to its end, answering its gate; say how it went."""
-    compiled = compile_runbook(runbook_for(pipeline))
+    runbook = runbook_for(pipeline)
+    compiled = compile_runbook(runbook)
+    annotation_steps = frozenset(
+        s for s, t in runbook.types.items() if t.name == "approval.annotate"
+    )
     box: list[Any] = []
     errors: list[BaseException] = []
 
@@ -93,7 +106,7 @@ def run_recovery(
             errors.append(exc)
 
     worker = threading.Thread(target=go, daemon=True, name=f"rehearse-{pipeline}")
-    watch = GateWatch(ledger, str(event["id"]), on_answer)
+    watch = GateWatch(ledger, str(event["id"]), on_answer, annotation_steps)
     if on_start is not None:
         on_start()
     worker.start()

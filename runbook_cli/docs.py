@@ -3,10 +3,13 @@
 `runbook docs --out docs/runbooks` writes them (and removes pages it generated for runbooks
 that are gone); `--check` writes nothing and exits 1 when the folder differs, for CI. The
 committed docs/runbooks/ is checked by a test the same way, so the wiki and Git agree.
+`--publish confluence` mirrors the same pages to Confluence (`confluence_mirror`); with
+`--check` it reports the pages there that differ from Git.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -61,15 +64,32 @@ def _generated(out: Path) -> list[Path]:
     )
 
 
+class Target(StrEnum):
+    """Where `--publish` mirrors the pages."""
+
+    confluence = "confluence"
+
+
 def docs(
     out: Path = typer.Option(DOCS_DIR, "--out", help="Folder for the pages"),
     check: bool = typer.Option(
-        False, "--check", help="Write nothing; exit 1 if the folder is stale"
+        False, "--check", help="Write nothing; exit 1 if the folder (or wiki) is stale"
+    ),
+    publish: Target | None = typer.Option(
+        None,
+        "--publish",
+        help="Mirror the pages to a wiki: confluence (RUNBOOK_CONFLUENCE_URL, _SPACE, "
+        "_PARENT, _USER, _TOKEN)",
     ),
 ) -> None:
     """Write one Markdown page per runbook (owners, SLA, triggers, step graph, steps, checks,
     gate, failure handling) and an index."""
     pages = render_pages()
+    if publish is Target.confluence:
+        from runbook_cli.confluence_publish import publish_to_confluence
+
+        publish_to_confluence(pages, check=check)
+        return
     if check:
         stale = stale_files(out, pages)
         if stale:

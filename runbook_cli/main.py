@@ -67,6 +67,8 @@ register_demo(app)
 from runbook_cli.rehearse import register as register_rehearse  # noqa: E402
 
 register_rehearse(app)
+from runbook_cli.annotate import register as register_annotate  # noqa: E402
 from runbook_cli.retry import register as register_retry  # noqa: E402
 
 register_retry(app)
+register_annotate(app)

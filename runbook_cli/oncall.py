@@ -77,12 +77,19 @@ def oncall(
         Path | None,
         typer.Option("--ics", help="Write iCalendar feeds (team.ics, engineer-NAME.ics) here."),
     ] = None,
+    stats: Annotated[
+        bool,
+        typer.Option("--stats", help="Per engineer: weeks, hours, back-to-backs, swaps [52]."),
+    ] = False,
     governance: GovernanceOption = None,
 ) -> None:
-    """Who is on call (primary, backup) week by week from --at, and why."""
+    """Who is on call (primary, backup) week by week from --at, and why.
+
+    A short absence is covered hour by hour (a split week); a week is swapped only when its
+    primary is away for most of it; docs/oncall.md states every rule."""
     config, warnings = load_with_warnings_or_exit(governance)
     _warn(warnings)
-    count = weeks or (26 if check or ics else 4)
+    count = weeks or (52 if stats else 26 if check or ics else 4)
     when = parse_at(at, config)
     begins = rotation_start(config)
     early = when < begins
@@ -94,7 +101,16 @@ def oncall(
         )
         when = begins
     rows = schedule(config, when, count)
-    if as_json:
+    gaps = [row for row in rows if row.gaps]
+    if check:  # the gap lines first: they are what CI is asked about
+        for row in gaps:
+            typer.echo(f"coverage gap: {_span(config, row)}: no {' and no '.join(row.gaps)}; "
+                       f"{row.why}", err=True)  # fmt: skip
+    if stats:
+        from runbook_cli.oncall_stats import print_stats
+
+        print_stats(config, rows, as_json)
+    elif as_json:
         typer.echo(json.dumps(_document(config, rows, when, early, warnings), indent=2))
     elif ics is None:
         _table(config, rows, when, count)
@@ -103,12 +119,9 @@ def oncall(
 
         for path in write_feeds(config, rows, ics):
             typer.echo(f"wrote {path}", err=as_json)
-    gaps = [row for row in rows if row.gaps]
     if check:
-        for row in gaps:
-            typer.echo(f"coverage gap: {_span(config, row)}: no {' and no '.join(row.gaps)}; "
-                       f"{row.why}", err=True)  # fmt: skip
-        verdict = f"{len(gaps)} coverage gap(s)" if gaps else "no coverage gaps"
+        hours = sum((r.span[1] - r.span[0]).total_seconds() for r in gaps) / 3600
+        verdict = f"{len(gaps)} coverage gap(s), {hours:g} hours" if gaps else "no coverage gaps"
         typer.echo(f"{verdict} in {count} week(s) from {_local(config, when)}", err=True)
         if gaps:
             raise typer.Exit(1)
@@ -154,6 +167,7 @@ def _document(
                 "end": iso(row.end),
                 "week_start": iso(row.week_start),
                 "week_end": iso(row.week_end),
+                "week_primary": row.week_primary,
                 "primary": row.primary,
                 "backup": row.backup,
                 "gaps": list(row.gaps),

@@ -77,20 +77,3 @@ def check(
     except PipelineFailure as failure:
         console.print(f"[red]FAILED[/red] kind={failure.kind}: {failure.detail}")
         raise typer.Exit(1) from None
-
-
-@app.command()
-def annotate(
-    pipeline: str = typer.Argument(...),
-    partition: str = typer.Option(..., "--partition"),
-    note: str = typer.Option(..., "--note"),
-    author: str = typer.Option(..., "--author"),
-) -> None:
-    """Explain a partition's swing (the engagement swing check accepts annotated partitions)."""
-    from foundation.engines import EngineCache
-    from warehouse.db import Platform
-    from warehouse.recovery import annotate as run
-
-    with EngineCache() as engines:
-        run(Platform.from_settings(engines=engines), pipeline, partition, note, author)
-    console.print("annotated")

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from warehouse.annotations import notes_of
 from warehouse.db import Platform
 from warehouse.partition_state import require_readable
 from warehouse.pipelines import resolve
@@ -72,7 +73,8 @@ def report_csv(engine: Any, pipeline: str, partition: str) -> str:
 
 
 def dashboard_feed(engine: Any, pipeline: str, partition: str) -> dict[str, Any]:
-    """The dashboard feed of a complete partition: headline metrics plus the report rows."""
+    """The dashboard feed of a complete partition: headline metrics, the report rows, and the
+    partition's annotations as `notes` when it has any."""
     platform = Platform.of(engine)
     pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     metrics: dict[str, Any] = {}
@@ -82,7 +84,8 @@ def dashboard_feed(engine: Any, pipeline: str, partition: str) -> dict[str, Any]
             row = conn.execute(bound(pipe.feed_metrics), {"p": part.key}).mappings().first()
             metrics = {k: _number(v) for k, v in (row or {}).items()}
         rows = conn.execute(bound(pipe.report_sql), {"p": part.key}).mappings().all()
-    return {
+        notes = notes_of(conn, pipe.name, part.key)
+    feed: dict[str, Any] = {
         "pipeline": pipe.name,
         "partition": part.key,
         "report": pipe.report_name,
@@ -90,6 +93,9 @@ def dashboard_feed(engine: Any, pipeline: str, partition: str) -> dict[str, Any]
         "metrics": metrics,
         "rows": [{k: _number(v) for k, v in r.items()} for r in rows],
     }
+    if notes:  # why the numbers moved, as the people who annotated them said
+        feed["notes"] = notes
+    return feed
 
 
 def _number(value: Any) -> Any:

@@ -9,11 +9,12 @@ key, so running a step twice, or after a crash, leaves the same warehouse.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from warehouse.annotations import annotate
 from warehouse.backfill import backfill_from_activity_logs
 from warehouse.calendar import partitions_between
 from warehouse.contract import mapped_sources
@@ -22,7 +23,7 @@ from warehouse.event_restore import restore_events_from_backup
 from warehouse.fill import FillResult
 from warehouse.pipelines import get_pipeline, resolve
 from warehouse.sql import bound, partition_params
-from warehouse.tables import annotations, partition_runs
+from warehouse.tables import partition_runs
 from warehouse.user_restore import restore_users_from_logs
 
 
@@ -80,17 +81,6 @@ def missing_days(engine: Any, pipeline: str, partition: str) -> list[date]:
     with platform.warehouse.connect() as conn:
         rows = conn.execute(bound(sql), partition_params(part)).scalars().all()
     return [d if isinstance(d, date) else date.fromisoformat(str(d)) for d in rows]
-
-
-def annotate(engine: Any, pipeline: str, partition: str, note: str, author: str) -> None:
-    """Record why a partition's numbers moved (it silences the swing check)."""
-    with Platform.of(engine).warehouse.begin() as conn:
-        conn.execute(
-            insert(annotations).values(
-                pipeline=pipeline, partition_key=partition, note=note, author=author,
-                created_at=datetime.now(),
-            )
-        )  # fmt: skip
 
 
 __all__ = [

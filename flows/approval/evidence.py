@@ -40,7 +40,7 @@ def evidence_markdown(
     (its people answer), when it is not the runbook's own."""
     incident = ctx.incident
     published = pipeline or ctx.pipeline
-    lines = [f"## Approve republishing `{published}`?"]
+    lines = [_question(ctx, published)]
     for note in notes:
         lines.append(f"> ⚠️ {note}")
     if published != ctx.pipeline:
@@ -77,6 +77,19 @@ def evidence_markdown(
         if section:
             lines += ["", f"### {step_id}", "", section]
     return "\n".join(lines) + "\n"
+
+
+def _question(ctx: StepContext, published: str) -> str:
+    """What the gate asks: an annotation gate asks for the note, others for the approval."""
+    if ctx.uses.get(ctx.step_id) == "approval.annotate":
+        return (
+            f"## Annotate the swing in `{ctx.pipeline}`?\n\n"
+            "A check failed that a person may explain (a launch, a campaign). To record the "
+            "explanation, **approve with the note as your comment**: it goes to the warehouse, "
+            "the audit and the published report's notes, and the checks run again. Reject if "
+            "the swing is a fault."
+        )
+    return f"## Approve republishing `{published}`?"
 
 
 def _sla_text(incident: dict[str, Any]) -> str:

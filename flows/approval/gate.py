@@ -28,7 +28,7 @@ from flows.approval.escalation import disarm_escalation
 from flows.approval.evidence import evidence_markdown
 from flows.approval.identity import GateIdentity
 from flows.approval.opening import announce_gate
-from flows.approval.waiting import can_suspend, wait_for_answer
+from flows.approval.waiting import AnswerLostError, can_suspend, wait_for_answer
 from governance.approval_codes import CodeScope
 from governance.incident_recorder import IncidentRecorder
 from governance.ledger_records import ApprovalAnswer as ApprovalRecord
@@ -167,7 +167,7 @@ class _Waiting:
                 return decide(rules, answers, timed_out=True), request
             key = f"{self.ctx.step_id}-{len(answers) + 1}"
             request = await self._request(key)
-            given = await self._ask(key, verdict, int(left))
+            given = await self._ask_until_on_record(key, verdict, int(left))
             if given is None:
                 return decide(rules, answers, timed_out=True), request
             who = given.approver.strip()
@@ -190,6 +190,18 @@ class _Waiting:
             timeout_at=self.deadline,
             step_id=self.ctx.step_id,
         )
+
+    async def _ask_until_on_record(self, key: str, verdict: Verdict, left: int) -> Any:
+        """Ask under `key`; if that pause was left without an answer on record (a crash
+        retried after it suspended), ask again under `key-again-N`: never guess an answer."""
+        asked = key
+        for again in range(1, 100):
+            try:
+                return await self._ask(asked, verdict, left)
+            except AnswerLostError as lost:
+                get_run_logger().warning("%s", lost)
+                asked = f"{key}-again-{again}"
+        raise AnswerLostError(asked)
 
     async def _ask(self, key: str, verdict: Verdict, left: int) -> Any:
         """Show the evidence and wait for this pause's answer (None on timeout)."""

@@ -19,6 +19,7 @@ from typing import Any
 from prefect.context import FlowRunContext
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run, suspend_flow_run
+from pydantic import ValidationError
 
 from flows.approval.answer import ApprovalAnswer
 
@@ -50,3 +51,16 @@ async def wait_for_answer(
         )
     except FlowPauseTimeout:
         return None
+    except ValidationError as empty:
+        # The pause `key` fired before, but no answer is stored under it: the run left its
+        # suspension without one (a forced state, a crash retried by the incident sync).
+        raise AnswerLostError(key) from empty
+
+
+class AnswerLostError(Exception):
+    """A pause was left without an answer on record: the gate must ask again, under a new
+    key (Prefect never pauses twice on one key)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"pause {key} ended without an answer on record; asking again")
+        self.key = key

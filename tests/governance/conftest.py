@@ -5,10 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from governance.config import parse_governance
 from governance.ledger import Ledger
 from governance.ledger_migrations import upgrade_ledger
 from governance.models import GovernanceConfig
+from tests.loopback_http import loopback_server
 
 _SCHEMAS = itertools.count()
 POSTGRES_URL = os.environ.get(
@@ -158,13 +158,6 @@ def webhook() -> Iterator[Webhook]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    try:
+    with loopback_server(Handler) as url:
+        hook.url = f"{url}/hook"
         yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

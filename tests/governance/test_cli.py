@@ -41,14 +41,18 @@ def test_oncall_table_says_why(governance_file: Path) -> None:
                "--governance", str(governance_file))  # fmt: skip
     lines = out.splitlines()
     assert lines[0] == "On call, 4 week(s) from 2026-02-04 Wed 12:00 GMT (Europe/London); * = then:"
-    # B's holiday starts at midnight before this week's last handoff: C backs A up
+    # B's holiday starts at midnight before this week's last handoff: C backs A up for
+    # those nine hours only, a split week
     assert lines[2].split(maxsplit=11) == [
-        "*", "2026-02-02", "Mon", "09:00", "GMT", "2026-02-09", "Mon", "09:00", "GMT",
-        "A", "C", "rotation; backup B on holiday",
+        "*", "2026-02-02", "Mon", "09:00", "GMT", "2026-02-09", "Mon", "00:00", "GMT",
+        "A", "B", "rotation",
     ]  # fmt: skip
-    assert lines[3].endswith("C        D        swap with B: B on holiday 2026-02-09..2026-02-13")
-    assert lines[4].endswith("B        C        swap with C: C covered B's week")
-    assert lines[5].endswith("D        A        override: trade")
+    assert lines[3].endswith(
+        "A        C        rotation; backup C covers B's hours: B on holiday 2026-02-09..2026-02-13"
+    )
+    assert lines[4].endswith("C        D        swap with B: B on holiday 2026-02-09..2026-02-13")
+    assert lines[5].endswith("B        C        swap with C: C covered B's week")
+    assert lines[6].endswith("D        A        override: trade")
 
 
 def test_oncall_reports_a_broken_file_with_positions(tmp_path: Path) -> None:

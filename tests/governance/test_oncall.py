@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from governance.models import GovernanceConfig
-from governance.oncall import NoRotationYet, on_call_at, schedule
+from governance.oncall import NoRotationYet, OnCall, on_call_at, schedule
 from governance.rotation import holiday_interval
 from tests.governance.conftest import make_config
 
@@ -19,8 +19,23 @@ LONDON = ZoneInfo("Europe/London")
 START = datetime(2026, 1, 5, 9, 0, tzinfo=LONDON)
 
 
-def _weeks(config: GovernanceConfig, weeks: int = 53) -> list[tuple[str, str]]:
-    return [(o.primary, o.backup) for o in schedule(config, START, weeks)]
+def _main_parts(config: GovernanceConfig, weeks: int = 53) -> list[OnCall]:
+    """Per week, its longest part: the week as a whole, short absences aside."""
+    longest: dict[datetime, OnCall] = {}
+    for o in schedule(config, START, weeks):
+        held = longest.get(o.week_start)
+        if held is None or _length(o) > _length(held):
+            longest[o.week_start] = o
+    return list(longest.values())
+
+
+def _length(o: OnCall) -> timedelta:
+    start, end = o.span
+    return end - start
+
+
+def _weeks(config: GovernanceConfig, weeks: int = 53) -> list[tuple[str | None, str | None]]:
+    return [(o.primary, o.backup) for o in _main_parts(config, weeks)]
 
 
 def _base(k: int) -> tuple[str, str]:
@@ -77,42 +92,54 @@ def test_naive_times_are_read_in_the_rotation_zone(config: GovernanceConfig) -> 
 
 def test_holiday_swaps_the_primary_with_the_next_engineer() -> None:
     config = make_config(["{engineer: B, from: 2026-02-09, to: 2026-02-13}"])
-    rows = schedule(config, START, 53)
+    rows = _main_parts(config)
     assert (rows[5].primary, rows[5].backup) == ("C", "D")
     assert (rows[6].primary, rows[6].backup) == ("B", "C")
     assert rows[5].reasons == ["swap with B: B on holiday 2026-02-09..2026-02-13"]
     assert rows[6].reasons == ["swap with C: C covered B's week"]
-    # B's holiday starts at midnight before week 5's handoff, inside week 4: not its backup
-    assert (rows[4].primary, rows[4].backup) == ("A", "C")
+    # B's holiday starts at midnight before week 5's handoff: B backs A up in week 4 but
+    # for its last nine hours, which C covers
+    assert (rows[4].primary, rows[4].backup) == ("A", "B")
+    last_hours = on_call_at(config, datetime(2026, 2, 9, 3, 0, tzinfo=LONDON))
+    assert (last_hours.primary, last_hours.backup) == ("A", "C")
+    assert last_hours.reasons == [
+        "rotation",
+        "backup C covers B's hours: B on holiday 2026-02-09..2026-02-13",
+    ]
     changed = [k for k, o in enumerate(rows) if (o.primary, o.backup) != _base(k)]
-    assert changed == [4, 5, 6]  # the swap changes weeks 5 and 6 only; week 4 its backup
+    assert changed == [5, 6]  # the swap changes weeks 5 and 6 only
 
 
-def test_a_two_week_holiday_swaps_with_the_next_engineer_at_their_first_week_after_it() -> None:
-    # A is away in weeks 8 and 9 (and the last hours of 7); B, next in order, takes week 8
-    # and gives A week 13, B's first week after the holiday (B's week 9 is inside it).
+def test_a_two_week_holiday_swaps_with_the_first_partner_whose_next_week_is_free() -> None:
+    # A is away in weeks 8 and 9 (and the last hours of 7). B's next week, 9, is inside the
+    # holiday, so C (next after B) takes week 8 and gives A week 10, C's next: nobody works
+    # two weeks running (the old rule gave B weeks 8 and 9, then A weeks 12 and 13).
     config = make_config(["{engineer: A, from: 2026-03-02, to: 2026-03-15}"])
     rows = _weeks(config)
-    assert rows[7:14] == [("D", "B"), ("B", "C"), ("B", "C"), ("C", "D"), ("D", "A"),
-                          ("A", "B"), ("A", "B")]  # fmt: skip
-    assert [k for k, row in enumerate(rows) if row != _base(k)] == [7, 8, 13]
+    assert rows[7:14] == [("D", "A"), ("C", "D"), ("B", "C"), ("A", "B"), ("D", "A"),
+                          ("A", "B"), ("B", "C")]  # fmt: skip
+    assert [k for k, row in enumerate(rows) if row != _base(k)] == [8, 10]
+    primaries = [p for p, _ in rows]
+    assert all(a != b for a, b in pairwise(primaries))
 
 
-def test_a_long_holiday_finds_the_swap_more_than_eight_weeks_away() -> None:
-    # A is away ten weeks (8-17): B's weeks 9, 13 and 17 fall inside; B's week 21 does not.
+def test_a_long_holiday_is_covered_without_stacking_weeks_on_anyone() -> None:
+    # A is away ten weeks (8-17). For A's weeks 8 and 12 every partner's next week falls
+    # inside the holiday, so B, next in order, covers them and A owes no week; for week 16
+    # C trades: A takes C's week 18.
     config = make_config(["{engineer: A, from: 2026-03-02, to: 2026-05-10}"])
-    rows = schedule(config, START, 53)
+    rows = _main_parts(config)
     assert (rows[8].primary, rows[8].reasons) == (
         "B",
-        ["swap with A: A on holiday 2026-03-02..2026-05-10"],
+        ["B covers A's week: A on holiday 2026-03-02..2026-05-10; no week of B's to swap"],
     )
-    assert (rows[21].primary, rows[21].reasons) == ("A", ["swap with B: B covered A's week"])
-    assert [rows[k].primary for k in (12, 16, 25, 29)] == ["B", "B", "A", "A"]
+    assert [rows[k].primary for k in (12, 16, 18, 20)] == ["B", "C", "A", "A"]
     away = holiday_interval(config, config.holidays[0])
-    for o in rows:  # A is never on call during the holiday, and nobody's week is a gap
-        assert "A" not in o.people or not (o.week_start < away[1] and away[0] < o.week_end)
+    for o in schedule(config, START, 53):  # A is never on call during the holiday; no gaps
+        start, end = o.span
+        assert "A" not in o.people or not (start < away[1] and away[0] < end)
         assert o.gaps == ()
-    assert Counter(o.primary for o in rows[:52]) == {"A": 13, "B": 13, "C": 13, "D": 13}
+    assert Counter(o.primary for o in rows[:52]) == {"A": 11, "B": 15, "C": 13, "D": 13}
 
 
 def test_back_to_back_holidays_of_two_engineers() -> None:
@@ -121,14 +148,16 @@ def test_back_to_back_holidays_of_two_engineers() -> None:
         "{engineer: B, from: 2026-04-06, to: 2026-04-10}",
         "{engineer: C, from: 2026-04-13, to: 2026-04-17}",
     ])  # fmt: skip
-    rows = schedule(config, START, 53)
-    # C's holiday starts at midnight before week 14's handoff, so C cannot take week 13:
-    # D covers B, then C; B and C take D's next weeks.
-    assert (rows[13].primary, rows[13].backup) == ("D", "A")
+    rows = _main_parts(config)
+    # C's holiday starts nine hours before week 14's handoff: too little to stop C taking
+    # week 13 (D covers those hours); B takes C's week 14, when C is away anyway.
+    assert (rows[13].primary, rows[13].backup) == ("C", "D")
     assert rows[13].reasons == ["swap with B: B on holiday 2026-04-06..2026-04-10"]
-    assert (rows[14].primary, rows[14].backup) == ("D", "A")
-    assert (rows[15].primary, rows[15].reasons) == ("B", ["swap with D: D covered B's week"])
-    assert (rows[19].primary, rows[19].reasons) == ("C", ["swap with D: D covered C's week"])
+    assert (rows[14].primary, rows[14].backup) == ("B", "D")
+    assert rows[14].reasons == ["swap with C: C covered B's week", "backup C on holiday"]
+    last_hours = on_call_at(config, datetime(2026, 4, 13, 8, 0, tzinfo=LONDON))
+    assert (last_hours.primary, last_hours.backup) == ("D", "A")
+    assert [k for k, o in enumerate(rows) if (o.primary, o.backup) != _base(k)] == [13, 14]
 
 
 def test_swap_skips_a_partner_who_is_on_holiday_that_week() -> None:
@@ -139,7 +168,8 @@ def test_swap_skips_a_partner_who_is_on_holiday_that_week() -> None:
     ])  # fmt: skip
     rows = _weeks(config)
     assert rows[19:22] == [("B", "C"), ("A", "B"), ("D", "A")]
-    assert rows[18] == ("C", "B")  # D and A are away from midnight before week 19's handoff
+    assert rows[18] == ("C", "D")  # D is away only the last nine hours of week 18
+    assert on_call_at(config, datetime(2026, 5, 18, 3, 0, tzinfo=LONDON)).backup == "B"
 
 
 def test_backup_on_holiday_is_skipped() -> None:
@@ -160,8 +190,10 @@ def test_a_week_with_everyone_away_is_a_coverage_gap_naming_nobody() -> None:
         "coverage gap: A on holiday 2026-01-05..2026-02-08 and nobody else is free",
         "coverage gap: no backup, everyone else on holiday",
     ]
-    rows = schedule(config, START, 6)
-    assert [o.gaps != () for o in rows] == [True] * 5 + [False]  # the holiday ends in week 4
+    rows = schedule(config, START, 6)  # the holiday ends nine hours before week 5's handoff
+    gap_end = max(o.span[1] for o in rows if o.gaps)
+    assert gap_end == datetime(2026, 2, 9, tzinfo=LONDON)
+    assert [o.primary for o in rows if o.span[0] >= gap_end] == ["A", "B"]
 
 
 def test_a_week_with_only_the_primary_free_has_no_backup() -> None:
@@ -175,11 +207,11 @@ def test_week_override_wins_over_rotation_and_holidays() -> None:
         ["{engineer: C, from: 2026-08-03, to: 2026-08-07}"],
         ["{week: 2026-08-03, primary: C, backup: A, reason: C asked to keep the week}"],
     )
-    rows = schedule(config, START, 53)
+    rows = _main_parts(config)
     assert (rows[30].primary, rows[30].backup) == ("C", "A")
     assert rows[30].reasons == ["override: C asked to keep the week"]
-    assert (rows[29].primary, rows[29].backup) == ("B", "D")  # C is away from midnight
-    assert [k for k, o in enumerate(rows) if (o.primary, o.backup) != _base(k)] == [29, 30]
+    assert (rows[29].primary, rows[29].backup) == ("B", "C")  # C's last nine hours: D
+    assert [k for k, o in enumerate(rows) if (o.primary, o.backup) != _base(k)] == [30]
 
 
 def test_range_override_splits_the_week() -> None:
@@ -217,23 +249,25 @@ def test_a_year_with_holidays_is_fair_and_answers_agree() -> None:
         "{engineer: A, from: 2026-08-10, to: 2026-08-21}",
         "{engineer: B, from: 2026-12-21, to: 2026-12-31}",
     ])  # fmt: skip
-    rows = schedule(config, START, 56)  # B's December swap is repaid in week 54
-    assert Counter(o.primary for o in rows) == {"A": 14, "B": 14, "C": 14, "D": 14}
+    weeks = _main_parts(config, 56)
+    assert Counter(o.primary for o in weeks) == {"A": 14, "B": 14, "C": 14, "D": 14}
+    rows = schedule(config, START, 56)
     for o in rows:
         assert o.primary != o.backup and o.gaps == ()
-        middle = o.week_start + (o.week_end - o.week_start) / 2
-        at = on_call_at(config, middle)
+        start, end = o.span
+        at = on_call_at(config, start + (end - start) / 2)
         assert (at.primary, at.backup, at.reasons) == (o.primary, o.backup, o.reasons)
         away = {
             h.engineer
             for h in config.holidays
             for first, after in [holiday_interval(config, h)]
-            if first < o.week_end and o.week_start < after
+            if first < end and start < after
         }
         assert o.primary not in away and o.backup not in away
-    # a window starting mid-year gives the same weeks as the whole year
-    assert [(o.primary, o.backup) for o in schedule(config, rows[20].week_start, 10)] == [
-        (o.primary, o.backup) for o in rows[20:30]
+    # a window starting mid-year gives the same assignments as the whole year
+    window = schedule(config, weeks[20].week_start, 10)
+    assert window == [
+        o for o in rows if weeks[20].week_start <= o.week_start < weeks[30].week_start
     ]
 
 
@@ -259,14 +293,19 @@ def test_a_holiday_before_the_start_moves_nobody_into_the_first_week() -> None:
 
 
 def test_a_holiday_starting_on_the_handoff_day_covers_the_hours_before_the_handoff() -> None:
-    # C's holiday begins Monday 26 January; C's own week 2 ends at 09:00 that morning.
+    # C's holiday begins Monday 26 January; C's own week 2 ends at 09:00 that morning: C
+    # keeps the week, and the backup D covers its last nine hours.
     config = make_config(["{engineer: C, from: 2026-01-26, to: 2026-01-30}"])
     before_handoff = on_call_at(config, datetime(2026, 1, 26, 8, 30, tzinfo=LONDON))
-    assert before_handoff.primary == "D"
-    assert before_handoff.reasons == ["swap with C: C on holiday 2026-01-26..2026-01-30"]
-    # week 1 ends before the holiday: C still backs B up; in week 2 A backs D up
+    assert (before_handoff.primary, before_handoff.backup) == ("D", "A")
+    assert before_handoff.reasons == [
+        "rotation",
+        "D covers C's hours: C on holiday 2026-01-26..2026-01-30",
+        "backup A for these hours",
+    ]
+    assert on_call_at(config, datetime(2026, 1, 25, 23, 0, tzinfo=LONDON)).primary == "C"
+    # week 1 ends before the holiday: C still backs B up
     assert on_call_at(config, datetime(2026, 1, 14, tzinfo=LONDON)).backup == "C"
-    assert on_call_at(config, datetime(2026, 1, 20, tzinfo=LONDON)).backup == "A"
 
 
 def test_holidays_are_whole_days_in_the_rotation_zone() -> None:

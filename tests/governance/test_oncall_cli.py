@@ -49,13 +49,19 @@ def test_check_fails_on_a_coverage_gap_and_names_it(tmp_path: Path) -> None:
     result = _invoke("--check", "--weeks", "12", "--at", "2026-01-05T09:00",
                      "--governance", str(_file(tmp_path, ALL_AWAY)))  # fmt: skip
     assert result.exit_code == 1
+    # week 9's last nine hours are a gap, not the whole week
     assert (
-        "coverage gap: 2026-03-09 Mon 09:00 GMT to 2026-03-16 Mon 09:00 GMT: no primary and "
-        "no backup; coverage gap: B on holiday 2026-03-16..2026-03-20 and nobody else is free"
+        "coverage gap: 2026-03-16 Mon 00:00 GMT to 2026-03-16 Mon 09:00 GMT: no primary and "
+        "no backup; rotation; coverage gap: B on holiday 2026-03-16..2026-03-20 and nobody "
+        "else is free"
     ) in result.stderr
-    assert "2 coverage gap(s) in 12 week(s)" in result.stderr
+    assert "2 coverage gap(s), 120 hours in 12 week(s)" in result.stderr
+    shown = result.output.splitlines()  # as a terminal shows them: the gap lines come first
+    assert shown[0].startswith("coverage gap: ") and shown[1].startswith("coverage gap: ")
+    assert shown[2].startswith("On call, 12 week(s)") and shown[-1].startswith("2 coverage gap")
     table = result.stdout.splitlines()
-    assert table[11].split()[8:10] == ["(gap)", "(gap)"]  # week 9 in the table
+    assert table[11].split()[8:10] == ["B", "C"]  # week 9 until midnight
+    assert table[12].split()[8:10] == ["(gap)", "(gap)"]  # then nobody
 
 
 def test_check_looks_only_at_the_weeks_asked_for(tmp_path: Path) -> None:
@@ -76,7 +82,7 @@ def test_json_lists_assignments_with_local_times_and_gaps(tmp_path: Path) -> Non
     assert first == {
         "start": "2026-01-05T09:00:00+00:00", "end": "2026-01-12T09:00:00+00:00",
         "week_start": "2026-01-05T09:00:00+00:00", "week_end": "2026-01-12T09:00:00+00:00",
-        "primary": "A", "backup": "B", "gaps": [], "reasons": ["rotation"],
+        "week_primary": "A", "primary": "A", "backup": "B", "gaps": [], "reasons": ["rotation"],
     }  # fmt: skip
     assert (gap["primary"], gap["backup"], gap["gaps"]) == (None, None, ["primary", "backup"])
 
@@ -132,8 +138,8 @@ def test_ics_feeds_parse_back_with_primary_backup_and_the_reason(tmp_path: Path)
 
     team = icalendar.Calendar.from_ical((out / "team.ics").read_bytes())
     events = sorted(team.events, key=lambda e: (e.start, str(e["UID"])))
-    assert len(events) == 22  # a primary and a backup event for each of 11 weeks
-    assert len({str(e["UID"]) for e in events}) == 22
+    assert len(events) == 28  # a primary and a backup event for each of 14 stretches:
+    assert len({str(e["UID"]) for e in events}) == 28  # 11 weeks, 3 split by short absences
     week5 = [e for e in events if e.start == datetime(2026, 2, 9, 9, 0, tzinfo=LONDON)]
     assert sorted(str(e["SUMMARY"]) for e in week5) == [
         "On call (backup): D", "On call (primary): C",
@@ -143,7 +149,7 @@ def test_ics_feeds_parse_back_with_primary_backup_and_the_reason(tmp_path: Path)
     assert str(week5[0].start.tzinfo) == "Europe/London"  # with the zone, not floating
     assert [tz["TZID"] for tz in team.walk("VTIMEZONE")] == ["Europe/London"]
     assert str(team["UID"]) == "team@runbook-oncall"  # the same feed on every publication
-    gaps = [str(e["SUMMARY"]) for e in events if e.start.date().isoformat() == "2026-03-09"]
+    gaps = [str(e["SUMMARY"]) for e in events if e.start == datetime(2026, 3, 16, tzinfo=LONDON)]
     assert sorted(gaps) == ["Coverage gap: no backup on call", "Coverage gap: no primary on call"]
 
     b = icalendar.Calendar.from_ical((out / "engineer-B.ics").read_bytes())
@@ -162,3 +168,28 @@ def test_a_broken_file_fails_every_output(tmp_path: Path, flag: str) -> None:
     result = _invoke(*args, "--governance", str(bad))
     assert result.exit_code == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_ics_and_json_agree_on_split_weeks_and_gaps(tmp_path: Path) -> None:
+    holidays = "  - {engineer: D, from: 2026-05-25, to: 2026-05-25}\n" + ALL_AWAY
+    path = _file(tmp_path, holidays)
+    out = tmp_path / "feeds"
+    common = ["--weeks", "26", "--at", "2026-01-05T09:00", "--governance", str(path)]
+    doc = json.loads(_invoke("--json", *common).stdout)
+    assert _invoke("--ics", str(out), *common).exit_code == 0
+    team = icalendar.Calendar.from_ical((out / "team.ics").read_bytes())
+    from_ics = sorted(
+        (e.start.isoformat(), e.end.isoformat(), str(e["SUMMARY"])) for e in team.events
+    )
+    from_json = sorted(
+        (datetime.fromisoformat(row["start"]).astimezone(LONDON).isoformat(),
+         datetime.fromisoformat(row["end"]).astimezone(LONDON).isoformat(),
+         f"On call ({role}): {row[role]}" if row[role] else f"Coverage gap: no {role} on call")
+        for row in doc["assignments"]
+        for role in ("primary", "backup")
+    )  # fmt: skip
+    assert from_ics == from_json
+    day_off = [r for r in doc["assignments"] if r["start"].startswith("2026-05-25T00:00")]
+    assert [(r["week_primary"], r["primary"], r["end"]) for r in day_off] == [
+        ("D", "A", "2026-05-25T09:00:00+01:00")
+    ]  # D's week: the backup A takes the nine hours of D's day off before the handoff

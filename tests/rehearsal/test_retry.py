@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -18,33 +17,13 @@ from faults import clear_faults, inject
 from flows.events.emit import failure_event_parameter
 from foundation.settings import get_settings
 from governance.ledger import Ledger
-from portal.client import PortalClient
-from rehearsal.play import scratch
 from rehearsal.recovery import GateWatch, run_recovery
-from rehearsal.workspace import Backend, Template
 from runbook_cli.main import app
-from warehouse.db import Platform
 from warehouse.failures import PipelineFailure
 from warehouse.runner import run_pipeline
 
 pytestmark = [pytest.mark.prefect, pytest.mark.timeout(600)]
 PIPELINE, PARTITION = "aggregate_profit", "2026-03"
-
-
-@pytest.fixture
-def world(prefect_server: None, templates: Callable[[Backend], Template]) -> Iterator[Any]:
-    """Scratch warehouse, ledger and portal; the platform, ledger and a portal client on them."""
-    with scratch(templates("sqlite")):
-        settings = get_settings()
-        platform = Platform.from_settings(settings)
-        ledger = Ledger.from_url(settings.audit_url())
-        portal = PortalClient(settings.portal.portal_url, settings.portal.portal_token)
-        try:
-            yield platform, ledger, portal
-        finally:
-            portal.close()
-            ledger.dispose()
-            platform.dispose()
 
 
 def retry_answering_gates(ledger: Ledger, event_id: str, *args: str) -> Any:

@@ -1,0 +1,149 @@
+"""The runbook pages mirrored to Confluence: Git is the source, Confluence shows it.
+
+`publish` creates or updates one page per runbook under an index page, itself under a
+configured parent in a configured space, through the maintained `atlassian-python-api`
+client. Each page carries a content property (`runbook-docs`) with the sha256 of the body Git
+produced and the page version that publication made. That is what makes publishing
+idempotent without comparing Confluence's normalised XHTML with ours: a page whose recorded
+hash matches and whose version is still the recorded one is left alone (no new version).
+`check` reports, without writing, pages missing in Confluence, pages whose Git body changed,
+pages someone edited in Confluence since the last publication, and pages under the index
+that Git no longer has (a runbook removed: archive the page by hand, nothing is deleted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from atlassian import Confluence
+from atlassian.errors import ApiError
+
+PROPERTY = "runbook-docs"
+
+
+@dataclass(frozen=True)
+class MirrorPage:
+    """A page to mirror: its title and its body in storage format."""
+
+    title: str
+    body: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to (or is wrong with) one page."""
+
+    title: str
+    status: str  # created, updated, unchanged | missing, differs, edited, up to date
+    detail: str = ""
+
+    def render(self) -> str:
+        return f"{self.title}: {self.status}{f' ({self.detail})' if self.detail else ''}"
+
+
+class ConfluenceMirror:
+    """Publish and check an index page and its runbook pages in one space."""
+
+    def __init__(self, client: Confluence, space: str, parent_title: str) -> None:
+        self.client = client
+        self.space = space
+        self.parent_title = parent_title
+
+    def publish(self, index: MirrorPage, pages: list[MirrorPage]) -> list[Outcome]:
+        """Create or update the index under the parent and every page under the index."""
+        parent = self._find(self.parent_title)
+        if parent is None:
+            raise LookupError(
+                f"no page titled '{self.parent_title}' in space {self.space}: create it, or "
+                "set RUNBOOK_CONFLUENCE_PARENT to the title of the page to publish under"
+            )
+        outcome, index_id = self._publish(index, parent["id"])
+        return [outcome, *(self._publish(page, index_id)[0] for page in pages)]
+
+    def check(self, index: MirrorPage, pages: list[MirrorPage]) -> list[Outcome]:
+        """How each page in Confluence compares with Git (nothing is written)."""
+        outcomes = self._compare([index, *pages])
+        found = self._find(index.title)
+        if found is not None:
+            known = {page.title for page in pages}
+            children = self.client.get_page_child_by_type(found["id"], type="page")
+            outcomes += [
+                Outcome(child["title"], "not in Git", "its runbook is gone: archive the page")
+                for child in children
+                if child["title"] not in known
+            ]
+        return outcomes
+
+    def _compare(self, pages: list[MirrorPage]) -> list[Outcome]:
+        outcomes = []
+        for page in pages:
+            found = self._find(page.title)
+            recorded = None if found is None else self._recorded(found["id"])
+            if found is None:
+                outcomes.append(Outcome(page.title, "missing", "not published yet"))
+            elif recorded is None or recorded["value"].get("sha256") != page.sha256:
+                outcomes.append(Outcome(page.title, "differs", "Git has changed since"))
+            elif recorded["value"].get("version") != found["version"]["number"]:
+                published, now = recorded["value"].get("version"), found["version"]["number"]
+                detail = f"edited in Confluence: version {now}, published as {published}"
+                outcomes.append(Outcome(page.title, "edited", detail))
+            else:
+                outcomes.append(Outcome(page.title, "up to date"))
+        return outcomes
+
+    def _publish(self, page: MirrorPage, parent_id: str) -> tuple[Outcome, str]:
+        found = self._find(page.title)
+        recorded = None if found is None else self._recorded(found["id"])
+        if found is None:
+            created = self.client.create_page(
+                self.space, page.title, page.body, parent_id=parent_id, representation="storage"
+            )
+            self._record(created["id"], page, created["version"]["number"], None)
+            return Outcome(page.title, "created"), created["id"]
+        version = found["version"]["number"]
+        value = recorded["value"] if recorded else {}
+        if value.get("sha256") == page.sha256 and value.get("version") == version:
+            return Outcome(page.title, "unchanged"), found["id"]
+        updated = self.client.update_page(
+            found["id"],
+            page.title,
+            page.body,
+            parent_id=parent_id,
+            representation="storage",
+            version_comment="generated from Git by runbook docs",
+            always_update=True,
+        )
+        self._record(found["id"], page, updated["version"]["number"], recorded)
+        edited = recorded is not None and value.get("version") != version
+        detail = "replaced an edit made in Confluence" if edited else ""
+        return Outcome(page.title, "updated", detail), found["id"]
+
+    def _find(self, title: str) -> dict[str, Any] | None:
+        found = self.client.get_page_by_title(self.space, title, expand="version")
+        results = (found or {}).get("results") or []
+        return results[0] if results else None
+
+    def _recorded(self, page_id: str) -> dict[str, Any] | None:
+        try:
+            return self.client.get_page_property(page_id, PROPERTY)
+        except ApiError:  # the client's answer to a 404: never published by us
+            return None
+
+    def _record(
+        self, page_id: str, page: MirrorPage, version: int, recorded: dict[str, Any] | None
+    ) -> None:
+        data: dict[str, Any] = {
+            "key": PROPERTY,
+            "value": {"sha256": page.sha256, "version": version},
+        }
+        if recorded is None:
+            self.client.set_page_property(page_id, data)
+        else:
+            data["version"] = {"number": recorded["version"]["number"] + 1}
+            self.client.update_page_property(page_id, data)
