@@ -22,7 +22,7 @@ from deployments.deployment_plan import DeploymentPlan
 from deployments.entrypoints import entrypoint_flow
 from flows.approval.escalation import ESCALATE_DEPLOYMENT
 from flows.approval.escalation_flow import escalate_approval
-from flows.crash_watch import crash_watch
+from flows.crash_watch import crash_watch, pending_watch
 from flows.events.intake import INTAKE_NAME, pipeline_failed_intake
 from flows.incident_sync import SYNC_NAME, SYNC_TAG, incident_sync, sync_trigger_fields
 from flows.language.errors import RunbookNotFoundError, RunbookValidationError
@@ -135,7 +135,11 @@ class RecoveryApplication:
 
     def automations(self) -> list[Automation]:
         """The standing automations (a gate's escalation is armed by the gate itself)."""
-        return [crash_watch(self.settings.operations.crash_silence_seconds)]
+        operations = self.settings.operations
+        return [
+            crash_watch(operations.crash_silence_seconds),
+            pending_watch(operations.pending_silence_seconds),
+        ]
 
     def deployment(self, full_name: str) -> DeploymentPlan:
         """The deployment `flow/deployment` of this application."""

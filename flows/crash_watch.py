@@ -74,3 +74,56 @@ def crash_watch(silence_seconds: int = SILENCE_SECONDS) -> Automation:
             )
         ],
     )
+
+
+PENDING_NAME = "runbook-pending-watch"
+PENDING_SECONDS = 300  # the default of `RUNBOOK_PENDING_SILENCE_SECONDS`
+LEFT_PENDING = {
+    f"prefect.flow-run.{name}"
+    for name in (
+        "Running",
+        "Completed",
+        "Failed",
+        "Crashed",
+        "Cancelled",
+        "Cancelling",
+        "Scheduled",
+        "AwaitingConcurrencySlot",
+        "Paused",
+        "Suspended",
+    )
+}
+
+
+def pending_watch(silence_seconds: int = PENDING_SECONDS) -> Automation:
+    """The automation handing a runbook run back to the pool when it stays Pending.
+
+    A worker marks a run Pending, then starts its process; a worker killed in between leaves
+    the run Pending with no process and no heartbeat, so the crash watch never sees it. After
+    `silence_seconds` without the run moving on, it is Scheduled again and any worker takes it.
+    """
+    return Automation(
+        name=PENDING_NAME,
+        description="Schedule again a runbook run left Pending (its worker died before it began)",
+        trigger=EventTrigger(
+            posture=Posture.Proactive,
+            match={"prefect.resource.id": "prefect.flow-run.*"},
+            match_related={
+                "prefect.resource.role": "tag",
+                "prefect.resource.id": f"prefect.tag.{RUNBOOK_TAG}",
+            },
+            after={"prefect.flow-run.Pending"},
+            expect=LEFT_PENDING,
+            for_each={"prefect.resource.id"},
+            within=timedelta(seconds=silence_seconds),
+            threshold=1,
+        ),
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.SCHEDULED,
+                name="Rescheduled",
+                message=f"still Pending after {silence_seconds} s: its worker died before "
+                "starting it; handed back to the pool",
+            )
+        ],
+    )

@@ -157,6 +157,11 @@ class OperationsSettings(_Env):
     crash_silence_seconds: int = Field(
         default=90, ge=31, description="Seconds without a heartbeat after which a run is Crashed"
     )
+    pending_silence_seconds: int = Field(
+        default=300,
+        ge=30,
+        description="Seconds a run may stay Pending before it is scheduled again",
+    )
     report_cron: str | None = Field(
         default=None,
         description="When the weekly incident report runs (cron); default: the rotation's handoff",

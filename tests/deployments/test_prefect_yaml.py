@@ -86,9 +86,12 @@ def test_runs_on_a_worker_send_the_heartbeats_the_crash_watch_expects() -> None:
         assert env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == str(
             app.settings.operations.heartbeat_seconds
         )
-    (watch,) = app.automations()
+    watch, pending = app.automations()
     silence = app.settings.operations.crash_silence_seconds
     assert watch.trigger.within.total_seconds() == silence  # type: ignore[union-attr]
+    waited = app.settings.operations.pending_silence_seconds
+    assert pending.trigger.within.total_seconds() == waited  # type: ignore[union-attr]
+    assert pending.actions[0].state == "SCHEDULED"  # type: ignore[union-attr]
 
 
 def test_each_runbook_is_a_deployment_triggered_by_its_pipelines_failure_event() -> None:

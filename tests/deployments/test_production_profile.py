@@ -175,7 +175,7 @@ def test_the_pool_holds_every_deployment_of_the_application(team: Team) -> None:
     } <= wanted
     on_server = set(asyncio.run(_deployment_names()))
     assert on_server == wanted
-    assert asyncio.run(_automation_names()) >= {"runbook-crash-watch"}
+    assert asyncio.run(_automation_names()) >= {"runbook-crash-watch", "runbook-pending-watch"}
 
 
 def test_a_failure_event_is_recovered_by_a_worker_of_the_process_pool(team: Team) -> None:
