@@ -92,6 +92,7 @@ def test_only_the_approvers_own_code_opens_the_gate_and_it_publishes_once(
 
     resume_by_rest(run, {"approver": "C", "decision": "approve"})  # E types C's name
     wait_for_answers(ledger, run, 1)
+    wait_until_paused(run.flow_run_id)  # the refusal is recorded a moment before it re-pauses
     cli = CliRunner().invoke(app, ["approve", run.flow_run_id, "--as", "C"])
     assert cli.exit_code == 1 and "unverified: a typed name is not an identity" in cli.output
     refused(run.answer("D", code=code), "this approval code was issued to C, not to 'D'")

@@ -227,6 +227,7 @@ def test_the_escalation_sends_each_target_who_may_answer_their_own_code(
         backup = may_answer[0]
         refused = run.answer(backup, comment="typed name only")
         assert refused is not None and "unverified" in refused.detail
+        run.wait_paused("approve-2")  # the refusal is recorded a moment before the run re-pauses
         verdict = run.answer(backup, comment="escalated, reviewed", code=codes(backup)[-1])
         assert verdict is not None and verdict.accepted, verdict
         assert run.final_state().is_completed() and run.target.exists()
