@@ -62,8 +62,8 @@ def approved_release(
     if approved_sha256 and not approved_feed_sha256:
         raise TerminalStepError(
             "refusing to publish: the report is pinned to its approval but the dashboard feed "
-            "is not; pin it with `approved_feed_sha256` (the report step's feed_sha256) or "
-            "publish the report alone with `feed: false`; nothing was sent"
+            "is not; pin it with `approved_feed_sha256` (the report step's feed_sha256); "
+            "nothing was sent"
         )
     feed = read_feed(feed_path)
     feed_digest = feed_sha256(feed)

@@ -109,6 +109,20 @@ def approvers_in_run(ctx: StepContext) -> list[str]:
     return names
 
 
+def _refuse_partial_investor_release(
+    pipeline: str, params: PublishParams, ctx: StepContext
+) -> None:
+    """Investors read the report and its dashboard feed together: never one without the other."""
+    known = ctx.run.governance.pipelines.get(pipeline)
+    if params.feed or (known is not None and not known.investor_reporting):
+        return
+    raise TerminalStepError(
+        f"refusing to publish: investors read {pipeline}'s report and dashboard feed together; "
+        "a report without its feed would stand beside the old feed, which the approver did "
+        "not approve; publish both, each pinned to what the approver saw; nothing was sent"
+    )
+
+
 @step_type("publish.investor_portal", params=PublishParams, result=PublishResult, role="publish")
 def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
     """Publish the approved CSV report and dashboard feed to the investor portal."""
@@ -116,6 +130,7 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
     if not approved_by:
         raise TerminalStepError("refusing to publish: no approval step of this run completed")
     pipeline = params.pipeline_of(ctx)
+    _refuse_partial_investor_release(pipeline, params, ctx)
     files = output_files(ctx.run.output_dir, pipeline, params.partition)
     release = approved_release(
         files.report_csv,

@@ -158,6 +158,8 @@ def _settings(template: Template, root: Path, schema: str | None) -> dict[str, A
         "activity_logs_url": str(root / "activity_logs"),
         "backup_storage_url": str(root / "event_backup"),
         "governance_file": template.governance_file,
+        # scratch copies and an automatic approver: the gate takes the rehearsal's typed name
+        "profile": "local",
     }
 
 

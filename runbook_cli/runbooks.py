@@ -35,6 +35,8 @@ def validate(
         if report.runbook is not None:
             steps = len(report.runbook.spec.steps)
             typer.echo(f"OK   {display_path(report.path)}  ({report.runbook.name}: {steps} steps)")
+            for warning in report.runbook.warnings:
+                typer.echo(f"warning: {warning.render()}")
         else:
             failed += 1
             typer.echo(RunbookValidationError(report.problems).render(), err=True)

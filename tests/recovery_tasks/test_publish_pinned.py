@@ -141,6 +141,18 @@ def test_a_report_pinned_without_its_feed_publishes_nothing(
     assert published(portal) == {"report": None, "feed": None}
 
 
+def test_an_investor_report_without_its_feed_publishes_nothing(
+    run: RunServices, portal: PortalServer
+) -> None:
+    report = report_of(run)
+    params = PublishParams(partition=PARTITION, approved_sha256=report.sha256, feed=False)
+
+    with pytest.raises(TerminalStepError, match="report and dashboard feed together") as refused:
+        investor_portal(params, approved_ctx(run, report))
+    assert "feed: false" not in str(refused.value)  # the refusal never suggests leaving it out
+    assert published(portal) == {"report": None, "feed": None}
+
+
 def test_the_evidence_shows_the_feed_against_the_published_one(
     run: RunServices, portal: PortalServer
 ) -> None:
