@@ -25,8 +25,16 @@ from flows.approval.escalation_flow import escalate_approval
 from flows.crash_watch import crash_watch, pending_watch
 from flows.events.intake import INTAKE_NAME, pipeline_failed_intake
 from flows.incident_sync import SYNC_NAME, SYNC_TAG, incident_sync, sync_trigger_fields
+from flows.invariant_sweep import INTERVAL_SECONDS as SWEEP_SECONDS
+from flows.invariant_sweep import SWEEP_NAME, invariant_sweep
 from flows.language.errors import RunbookNotFoundError, RunbookValidationError
 from flows.language.validator import ValidatedRunbook
+from flows.pipelines.crash_report import (
+    REPORT_NAME,
+    crash_trigger_fields,
+    pipeline_crash_report,
+    pipeline_crash_watch,
+)
 from flows.run_services import open_command_services, open_services
 from flows.runbook_library import FileReport, validate_files
 from flows.sla_watch import INTERVAL_SECONDS, sla_watch
@@ -97,17 +105,33 @@ class RecoveryApplication:
         return open_command_services(settings=self.settings)
 
     def deployments(self) -> list[DeploymentPlan]:
-        """Every deployment, in one list: runbooks, intake, SLA watch, incident sync,
-        escalation and the weekly incident report."""
+        """Every deployment, in one list: runbooks, intake, crash reports of pipeline runs,
+        SLA watch, invariant sweep, incident sync, escalation and the weekly incident report."""
         return [
             *[self._runbook_plan(r) for r in sorted(self.runbooks, key=lambda r: r.name)],
             self._intake_plan(),
+            DeploymentPlan(
+                pipeline_crash_report,
+                REPORT_NAME,
+                "Send pipeline.failed (unclassified) for a pipeline run that crashed without "
+                "reporting itself (its process was killed)",
+                ("governance", "pipelines"),
+                triggers=(crash_trigger_fields(),),
+            ),
             DeploymentPlan(
                 sla_watch,
                 "sla-watch",
                 "Notify at 50% and 75% of each open incident's SLA; record breaches",
                 ("governance",),
                 schedules=({"interval": INTERVAL_SECONDS},),
+            ),
+            DeploymentPlan(
+                invariant_sweep,
+                SWEEP_NAME,
+                "Open an incident for every partition that is not complete while no open "
+                "incident or live run holds it",
+                ("governance", "sweep"),
+                schedules=({"interval": SWEEP_SECONDS},),
             ),
             DeploymentPlan(
                 incident_sync,
@@ -138,6 +162,7 @@ class RecoveryApplication:
         operations = self.settings.operations
         return [
             crash_watch(operations.crash_silence_seconds),
+            pipeline_crash_watch(operations.crash_silence_seconds),
             pending_watch(operations.pending_silence_seconds),
         ]
 
@@ -149,7 +174,8 @@ class RecoveryApplication:
         raise KeyError(f"no deployment {full_name!r} in this application")
 
     def run_environment(self) -> dict[str, str]:
-        """What a flow-run process of a runbook needs in its environment (a worker's job)."""
+        """What a flow-run process of a runbook or pipeline needs in its environment (a worker's
+        job): heartbeats, which the crash watches listen to."""
         heartbeat = self.settings.operations.heartbeat_seconds
         return {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(heartbeat)}
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Date, Engine, bindparam, text
 
+from faults.copies import damage_copy, restore_copy
 from faults.records import InjectedFault
 from warehouse.calendar import Partition
 from warehouse.db import Platform
@@ -71,8 +72,8 @@ def apply(platform: Platform, fault: InjectedFault, pipe: Pipeline, part: Partit
     elif v == "column_dropped":
         _snapshot(engine, fault, table, "1 = 1", {})
         _ddl(engine, f"ALTER TABLE {table} DROP COLUMN {p['column']}")
-    elif v in ("null_critical", "wrong_mapping", "held_back"):
-        if v == "held_back":
+    elif v in ("null_critical", "wrong_mapping", "held_back", "damaged_copy"):
+        if v in ("held_back", "damaged_copy"):
             last = DATE_COLUMNS[table]
             where, params = f"{last} = :end AND {pk} % 3 = 0", {"end": part.end}
         else:
@@ -82,9 +83,12 @@ def apply(platform: Platform, fault: InjectedFault, pipe: Pipeline, part: Partit
             "null_critical": f"UPDATE {table} SET {p.get('column')} = NULL",
             "wrong_mapping": f"UPDATE {table} SET {p.get('column')} = '{p.get('value')}'",
             "held_back": f"DELETE FROM {table}",
+            "damaged_copy": f"DELETE FROM {table}",
         }[v]
         with engine.begin() as conn:
             conn.execute(bound(f"{change} WHERE {where}"), params)
+        if v == "damaged_copy":
+            damage_copy(platform, pipe, part)
     elif v == "missing_partition":
         _drop_partition(platform.warehouse, pipe, part, last_days(part, 2))
     elif v == "misaligned":
@@ -135,12 +139,14 @@ def undo(platform: Platform, fault: InjectedFault) -> None:
             f"""UPDATE {table} SET {col.name} = (SELECT s.{col.name} FROM {snap} s
                          WHERE s.{pipe.primary_key} = {table}.{pipe.primary_key})""",
         )
-    elif v in ("null_critical", "wrong_mapping", "held_back"):
+    elif v in ("null_critical", "wrong_mapping", "held_back", "damaged_copy"):
         cols = ", ".join(c.name for c in source_metadata.tables[table].columns)
         pk = pipe.primary_key
         with engine.begin() as conn:
             conn.execute(text(f"DELETE FROM {table} WHERE {pk} IN (SELECT {pk} FROM {snap})"))
             conn.execute(text(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {snap}"))
+    if v == "damaged_copy":
+        restore_copy(platform, fault)
     if v in REBUILT_BY_UNDO:
         run_transform(platform, pipe, fault.partition)
     drop_snapshot(platform, fault)

@@ -8,7 +8,7 @@ from warehouse.failures import FailureKind
 VARIANTS: dict[FailureKind, tuple[str, ...]] = {
     FailureKind.SOURCE_OUTAGE: ("unreachable",),
     FailureKind.ETL_JOB_FAILURE: ("transform_error", "crash_mid_run"),
-    FailureKind.LATE_ARRIVING_DATA: ("held_back",),
+    FailureKind.LATE_ARRIVING_DATA: ("held_back", "damaged_copy"),
     FailureKind.SCHEMA_DRIFT: ("column_renamed", "column_added", "column_dropped"),
     FailureKind.DATA_QUALITY: ("null_critical", "wrong_mapping"),
     FailureKind.STORAGE_PARTITION: ("missing_partition", "misaligned", "storage_limit"),
@@ -17,8 +17,9 @@ VARIANTS: dict[FailureKind, tuple[str, ...]] = {
 """Variants per kind; the first one is the default."""
 
 DATA_VARIANTS = frozenset(
-    {"held_back", "null_critical", "wrong_mapping", "missing_partition", "misaligned"}
-)
+    {"held_back", "damaged_copy", "null_critical", "wrong_mapping", "missing_partition",
+     "misaligned"}
+)  # fmt: skip
 """Variants that change rows (undone only by `clear_faults(..., data=True)` or recovery)."""
 
 RUN_FIRST = frozenset({"missing_partition", "misaligned"})
@@ -31,6 +32,15 @@ OUTSIDE_THE_DATA = frozenset({"unreachable", "transform_error", "crash_mid_run",
                               "portal_error"})  # fmt: skip
 """Variants that exist only as a record: they act through the installed fault layer (hooks and
 the portal wrapper), so they take effect only in processes where it is installed."""
+
+COPY_TABLES = frozenset({"events", "registrations"})
+"""Source tables with a second copy (event backup, activity logs): `damaged_copy` needs one."""
+
+
+def applies(variant: str, primary_table: str) -> bool:
+    """Whether `variant` can strike a pipeline whose primary source table is `primary_table`."""
+    return variant != "damaged_copy" or primary_table in COPY_TABLES
+
 
 CRASH_KEEP: dict[str, str] = {
     "unit_profit_experiments": "arm = 'control'",

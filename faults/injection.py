@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from faults import actions
-from faults.catalog import RUN_FIRST, variant_for
+from faults.catalog import RUN_FIRST, UnknownFaultError, applies, variant_for
 from faults.records import InjectedFault, active_faults, erase, record
 from warehouse.calendar import Partition
 from warehouse.db import Platform
@@ -36,6 +36,8 @@ def inject(
     platform = Platform.of(engine)
     k, v = variant_for(kind, variant)
     pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
+    if not applies(v, pipe.primary_table):
+        raise UnknownFaultError(f"{v} needs a second copy of {pipe.primary_table}; it has none")
     if v in RUN_FIRST and not _written(platform, pipe, part):
         run_transform(platform, pipe, part)
     target, params = _plan(pipe, v)
@@ -54,6 +56,7 @@ def _plan(pipe: Pipeline, variant: str) -> tuple[str | None, dict[str, Any]]:
         "null_critical": (table, {"column": col}),
         "wrong_mapping": (table, {"column": pipe.mappings[0][0], "value": "ZZ"}),
         "held_back": (table, {}),
+        "damaged_copy": (table, {}),
         "storage_limit": (None, {"max_rows": 1}),
         "portal_error": ("investor_portal", {"status": 503}),
     }

@@ -51,16 +51,26 @@ NOT_RUNNING_HERE = {
 
 def crash_watch(silence_seconds: int = SILENCE_SECONDS) -> Automation:
     """The automation marking a runbook run Crashed after `silence_seconds` without a heartbeat."""
+    return silence_watch(
+        NAME,
+        "Mark a runbook run Crashed when its heartbeats stop (its process is gone)",
+        {"prefect.resource.role": "tag", "prefect.resource.id": f"prefect.tag.{RUNBOOK_TAG}"},
+        silence_seconds,
+    )
+
+
+def silence_watch(
+    name: str, description: str, watched: dict[str, str | list[str]], silence_seconds: int
+) -> Automation:
+    """An automation marking a run Crashed after `silence_seconds` without a heartbeat, for the
+    runs whose related resources match `watched` (a tag, a flow's name)."""
     return Automation(
-        name=NAME,
-        description="Mark a runbook run Crashed when its heartbeats stop (its process is gone)",
+        name=name,
+        description=description,
         trigger=EventTrigger(
             posture=Posture.Proactive,
             match={"prefect.resource.id": "prefect.flow-run.*"},
-            match_related={
-                "prefect.resource.role": "tag",
-                "prefect.resource.id": f"prefect.tag.{RUNBOOK_TAG}",
-            },
+            match_related=watched,
             after={HEARTBEAT},
             expect=NOT_RUNNING_HERE,
             for_each={"prefect.resource.id"},

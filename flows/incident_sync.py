@@ -12,7 +12,9 @@ small deployment, which writes the end into the ledger through the incident reco
 - Failed while waiting for approval (the suspended gate's deadline): timed out, and told;
 - any other end the ledger did not hear of (a forced Failed or Completed): recorded and told.
 
-Whatever the outcome, no incident stays open without a live run or a notification. An
+Whatever the outcome, no incident stays open without a live run or a notification. A
+publication the run made while the ledger was away is recorded from the portal's receipts
+first (`flows.publication_reconcile`), so such a run's incident ends resolved. An
 incident whose run already recorded its end is left alone, so a normal ending costs nothing.
 """
 
@@ -29,6 +31,7 @@ from prefect.client.orchestration import get_client
 from prefect.states import Scheduled
 
 from flows.approval.escalation import disarm_escalation
+from flows.publication_reconcile import reconcile
 from flows.run_services import open_command_services
 from governance.incident_recorder import IncidentRecorder
 from governance.ledger_records import IncidentState
@@ -129,6 +132,8 @@ async def incident_sync(
                 await _reschedule(flow_run_id)
                 return f"run {flow_run_id} crashed before opening its incident: retried"
             return "no incident: nothing to sync"
+        assert story.incident_id is not None
+        await _off_loop(reconcile, services, story.incident_id)  # receipts the run missed
         current, crashes = await _off_loop(_ledger_view, story)
         settlement = settle(current, state_type, state_name, message, crashes)
         done = await _apply(settlement, story, services, flow_run_id, state_type)

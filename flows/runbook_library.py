@@ -123,6 +123,7 @@ def load_runbook(name: str, catalog: PipelineCatalog | None = None) -> Validated
     """The valid runbook called `name` (or a path to its file); errors if it has problems."""
     candidate = Path(name)
     if candidate.suffix in (".yaml", ".yml") and candidate.exists():
+        load_plugins(get_settings().runbooks.plugin_modules())  # their step types, as below
         return validate_file(candidate, catalog if catalog is not None else load_catalog())
     reports = validate_files((), catalog)
     for report in reports:

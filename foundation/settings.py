@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +107,31 @@ class NotifySettings(_Env):
     smtp_from: str = "runbook@localhost"
 
 
+Profile = Literal["local", "demo", "production"]
+
+
+class ApprovalSettings(_Env):
+    """How answers at an approval gate prove who gave them.
+
+    Outside the `local` and `demo` profiles an answer counts only with the approver's own
+    approval code (HMAC over run, gate, approver and expiry, keyed by `approval_secret`), so
+    the production default is verified: forgetting to choose a profile fails closed.
+    """
+
+    profile: Profile = "production"
+    approval_secret: SecretStr | None = None
+    verified_approvals: bool | None = Field(
+        default=None, description="Require approval codes (default: on outside local and demo)"
+    )
+
+    @property
+    def codes_required(self) -> bool:
+        """Whether a typed name alone is refused at every gate."""
+        if self.verified_approvals is not None:
+            return self.verified_approvals
+        return self.profile not in ("local", "demo")
+
+
 class ConfluenceSettings(_Env):
     """The Confluence space the runbook pages are mirrored to (`runbook docs --publish`)."""
 
@@ -156,6 +181,7 @@ class AppSettings(BaseModel):
     governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
     runbooks: RunbookSettings = Field(default_factory=RunbookSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
     confluence: ConfluenceSettings = Field(default_factory=ConfluenceSettings)
     operations: OperationsSettings = Field(default_factory=OperationsSettings)
 
@@ -206,6 +232,8 @@ def _coerce(part: BaseModel, key: str, value: Any) -> Any:
     annotation = type(part).model_fields[key].annotation
     if annotation is Path or (annotation == Path | None and value is not None):
         return Path(value)
+    if annotation == SecretStr | None and isinstance(value, str):
+        return SecretStr(value)
     return value
 
 

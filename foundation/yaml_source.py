@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from foundation.problems import Position, Problem
+from foundation.yaml_quotes import explain_closed_later, quote_closed_later
 
 try:  # the C composer is ~10x faster; the pure-Python one gives the same nodes
     from yaml import CSafeLoader as _Loader
@@ -140,10 +141,15 @@ def load_yaml(text: str, file: str, dialect: YamlDialect = RUNBOOK_YAML) -> Yaml
         mark = exc.problem_mark or exc.context_mark
         if _unclosed_quote(exc):  # the scanner ran on to the end: point at the opening quote
             mark = exc.context_mark
+        opened = None if _unclosed_quote(exc) else quote_closed_later(exc, text, dialect.loader)
+        mark = opened or mark
         pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
-        raise YamlSyntaxError(
-            Problem(file, pos, "", _explain(exc, text, pos, dialect), source.line(pos.line))
-        ) from None
+        message = _explain(exc, text, pos, dialect)
+        if opened is not None and exc.problem_mark is not None:
+            quote = source.line(pos.line)[pos.column - 1 : pos.column]
+            end = exc.problem_mark.line + 1
+            message = explain_closed_later(quote, pos.line, end, exc.problem or "invalid YAML")
+        raise YamlSyntaxError(Problem(file, pos, "", message, source.line(pos.line))) from None
     return source
 
 

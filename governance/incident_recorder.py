@@ -316,6 +316,33 @@ class IncidentRecorder:
                 self.incident_id, pipeline, partition, kind, receipt, sha256, version=version
             )
 
+    def intend_publication(
+        self,
+        key: str,
+        pipeline: str,
+        partition: str,
+        report_sha256: str,
+        feed_sha256: str | None,
+        approved_by: list[str],
+    ) -> int | None:
+        """Put on record what is about to be sent to the portal (before the request)."""
+        if self.incident_id is None:
+            return None
+        return self.ledger.record_intent(
+            self.incident_id, key, pipeline, partition, report_sha256, feed_sha256, approved_by
+        )
+
+    def published(
+        self, intent_id: int, receipts: list[dict[str, Any]], approved_by: list[str], **why: Any
+    ) -> None:
+        """The portal's receipts for an intent, then `published` (`why`: extra detail); nothing
+        when the intent was settled already."""
+        if not self.ledger.settle_intent(intent_id, receipts):
+            return
+        report = next((r for r in receipts if r["kind"] == "report"), receipts[0])
+        detail = {"receipt": report["receipt_id"], "version": report["version"], **why}
+        self.state(IncidentState.PUBLISHED, actor=",".join(approved_by), detail=detail)
+
     def record_notification(
         self,
         recipient: str,

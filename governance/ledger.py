@@ -4,7 +4,8 @@ Writers call one method per fact; nothing a later reader needs is updated in pla
 story of an incident can always be told again (`runbook audit`). The incident's current
 state is derived by query: its latest lifecycle event. Each part lives in its own module
 (`ledger_incidents`, `ledger_keys`, `ledger_steps`, `ledger_approvals`, `ledger_publications`,
-`ledger_notifications`); `Ledger` is all of them on one database, plus the read-side views.
+`ledger_intents`, `ledger_notifications`); `Ledger` is all of them on one database, plus the
+read-side views.
 
 Opening a ledger runs no DDL: its schema is migrated by `upgrade_ledger` (the set-up
 commands do it) and an un-migrated database is refused with the command to run.
@@ -18,6 +19,7 @@ from foundation.engines import engine_for
 from foundation.settings import AppSettings, get_settings
 from governance.errors import LedgerError
 from governance.ledger_approvals import DECISIONS, ApprovalLog
+from governance.ledger_intents import IntentLog
 from governance.ledger_keys import IncidentKeyLog
 from governance.ledger_notifications import NotificationLog
 from governance.ledger_outcomes import EventOutcomeLog
@@ -31,7 +33,13 @@ __all__ = ["DECISIONS", "Ledger", "LedgerError"]
 
 
 class Ledger(
-    IncidentKeyLog, StepLog, ApprovalLog, PublicationLog, NotificationLog, EventOutcomeLog
+    IncidentKeyLog,
+    StepLog,
+    ApprovalLog,
+    PublicationLog,
+    IntentLog,
+    NotificationLog,
+    EventOutcomeLog,
 ):
     """The audit ledger in one database (SQLite or PostgreSQL), optionally in its own schema."""
 

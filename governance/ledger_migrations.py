@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from foundation.migrations import MigratedStore, require_current, upgrade
 
-LEDGER_HEAD = "ledger_0004"
+LEDGER_HEAD = "ledger_0005"
 
 LEDGER_STORE = MigratedStore(
     name="audit ledger",

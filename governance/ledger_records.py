@@ -161,3 +161,20 @@ class Notification:
     sent_at: datetime
     delivered: bool
     detail: str | None
+
+
+@dataclass(frozen=True)
+class PublicationIntent:
+    """What a publish step was about to send, recorded before its request to the portal."""
+
+    id: int
+    incident_id: int
+    idempotency_key: str
+    pipeline: str
+    partition: str
+    report_sha256: str
+    feed_sha256: str | None
+    approved_by: str
+    recorded_at: datetime
+    settled_at: datetime | None
+    outcome: str | None

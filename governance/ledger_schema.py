@@ -2,8 +2,10 @@
 
 Append-only by design: an incident row is written once; its state is the latest row of
 `ledger_incident_events`; approval answers, step results, publications and notifications
-are rows added, never changed. The one exception is `ledger_incident_keys`, a claim held
-while an event-driven incident is open (inserted when it opens, deleted when it resolves).
+are rows added, never changed. The exceptions are `ledger_incident_keys`, a claim held
+while an event-driven incident is open (inserted when it opens, deleted when it resolves),
+and `ledger_publication_intents`, whose `settled_at`/`outcome` are set once, when the
+portal's receipt for the intent is on record.
 The ledger's own MetaData and migrations (`migrations/`, version table
 `alembic_version_ledger`) keep it apart from the warehouse's; these tables must equal what
 the migrations build (a test compares them). Table names carry a `ledger_` prefix because
@@ -146,6 +148,24 @@ publications = sa.Table(
     sa.Column("published_at", UtcDateTime, nullable=False),
     _recorded_at(),
 )
+
+publication_intents = sa.Table(
+    "ledger_publication_intents",
+    metadata,
+    _id(),
+    _incident_ref(),
+    sa.Column("idempotency_key", sa.String(500), nullable=False, index=True),
+    sa.Column("pipeline", sa.String(200), nullable=False),
+    sa.Column("partition", sa.String(200), nullable=False),
+    sa.Column("report_sha256", sa.String(64), nullable=False),
+    sa.Column("feed_sha256", sa.String(64)),
+    sa.Column("approved_by", sa.String(500), nullable=False),
+    _recorded_at(),
+    sa.Column("settled_at", UtcDateTime),
+    sa.Column("outcome", sa.String(20)),
+)
+"""What a publish step is about to send, recorded before the request; settled by the receipt
+(`published`), by a later intent of the same key (`superseded`), or by reconciliation."""
 
 incident_keys = sa.Table(
     "ledger_incident_keys",

@@ -18,6 +18,7 @@ from foundation.durations import format_duration
 
 MessageKind = Literal[
     "approval_requested",
+    "approval_code",
     "escalation",
     "approval_timed_out",
     "sla_threshold",
@@ -29,6 +30,7 @@ Severity = Literal["info", "warning", "failure"]
 
 SEVERITY: dict[str, Severity] = {
     "approval_requested": "info",
+    "approval_code": "info",
     "runbook_notice": "info",
     "sla_threshold": "warning",
     "escalation": "warning",
@@ -108,6 +110,34 @@ def approval_requested(pipeline: str, incident_id: int | None, link: str | None)
         incident_id,
         pipeline,
         link,
+    )
+
+
+def approval_code(
+    pipeline: str,
+    incident_id: int | None,
+    approver: str,
+    code: str,
+    flow_run_id: str,
+    valid_until: datetime,
+    link: str | None,
+) -> Message:
+    """An approver's own code for one gate: sent only to that engineer's contacts.
+
+    The text carries the two ways to answer that work from a phone: the run's page in the
+    Prefect UI (Resume form, code field) and the `runbook approve` command line.
+    """
+    return Message(
+        "approval_code",
+        f"{pipeline}: your approval code",
+        f"{pipeline}: your approval code for incident {incident_id} is {code} (valid until "
+        f"{valid_until:%Y-%m-%d %H:%M %Z}; it works once, only for you and only at this gate). "
+        f"Enter it in the Resume form's code field, or run: runbook approve {flow_run_id} "
+        f"--as {approver} --code {code}",
+        incident_id,
+        pipeline,
+        link,
+        facts={"approval_code": code, "approver": approver, "flow_run_id": flow_run_id},
     )
 
 

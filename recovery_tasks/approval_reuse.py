@@ -1,22 +1,25 @@
-"""An approval given earlier in the same incident, for exactly the same report bytes.
+"""An approval given earlier in the same incident, for exactly the same bytes.
 
 When an approved publication failed (the portal was down) and the incident is retried
-(`runbook retry`), the report is built again from the same partition; if its sha256 equals
-the one approved before (and its dashboard feed's, when given), asking again adds nothing but
-delay. The earlier approval counts
-only if the ledger shows all of it: a run of this incident completed a step that built a
-report with this sha256, then an approval step of that run completed with approvers, and each
-of them gave an authorized `approve` answer to that run's gate. Anything less: ask again.
+(`runbook retry`), the reports are built again from the same partition; asking again adds
+nothing but delay when every byte is the same. An approval step records what its approver
+saw: the sha256 of every report and dashboard feed built before it in its run (`seen_bytes`),
+and the publish steps after it are pinned to those digests (`flows.language.pinning`). The
+earlier approval counts only if that record equals, digest for digest, what this run built,
+and the ledger shows each of its approvers giving an authorized `approve` answer to that
+run's gate. An unchanged report with a new feed, or a second report that changed: ask again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import groupby
 
 from governance.ledger import Ledger
-from governance.ledger_records import StepResult
+from recovery_tasks.context import StepContext
+
+DIGESTS = ("sha256", "feed_sha256")  # the outputs that identify published bytes
 
 
 @dataclass(frozen=True)
@@ -28,41 +31,35 @@ class EarlierApproval:
     approved_at: datetime | None
 
 
+def seen_bytes(ctx: StepContext) -> dict[str, str]:
+    """Every report and feed digest this run has built so far: `step.output` -> sha256."""
+    return {
+        f"{step_id}.{name}": outcome.outputs[name]
+        for step_id, outcome in sorted(ctx.steps.items())
+        if outcome.state == "completed" and outcome.outputs
+        for name in DIGESTS
+        if isinstance(outcome.outputs.get(name), str)
+    }
+
+
 def earlier_approval(
-    ledger: Ledger,
-    incident_id: int,
-    sha256: str,
-    current_run: str | None,
-    *,
-    feed_sha256: str | None = None,
+    ledger: Ledger, incident_id: int, saw: Mapping[str, str], current_run: str | None
 ) -> EarlierApproval | None:
-    """The latest fully recorded approval of `sha256` (and `feed_sha256`) in another run."""
-    results = [r for r in ledger.step_results(incident_id) if r.flow_run_id != current_run]
+    """The latest fully recorded approval, in another run, of exactly the bytes `saw`."""
+    if not saw:
+        return None  # an approval of no bytes is no approval of these
     found = None
-    for run, steps in groupby(sorted(results, key=_run_order), key=lambda r: r.flow_run_id):
-        approvers = _approved_after_report(list(steps), sha256, feed_sha256)
-        if run and approvers and _answers_confirm(ledger, run, approvers[0]):
-            found = EarlierApproval(approvers[0], run, approvers[1])
-    return found
-
-
-def _run_order(result: StepResult) -> tuple[str, int]:
-    return (result.flow_run_id or "", result.id)
-
-
-def _approved_after_report(
-    steps: list[StepResult], sha256: str, feed_sha256: str | None
-) -> tuple[list[str], datetime | None] | None:
-    seen_report = False
-    for step in sorted(steps, key=lambda s: s.id):
-        outputs = (step.result or {}).get("outputs") or {}
-        if step.state != "completed":
+    for result in sorted(ledger.step_results(incident_id), key=lambda r: r.id):
+        run = result.flow_run_id
+        outputs = (result.result or {}).get("outputs") or {}
+        if not run or run == current_run or result.state != "completed":
             continue
-        if outputs.get("sha256") == sha256:
-            seen_report = feed_sha256 is None or outputs.get("feed_sha256") == feed_sha256
-        elif seen_report and outputs.get("approvers") and outputs.get("decision") == "approved":
-            return list(outputs["approvers"]), step.ended_at
-    return None
+        if outputs.get("decision") != "approved" or outputs.get("saw") != dict(saw):
+            continue
+        approvers = [str(a) for a in outputs.get("approvers") or []]
+        if approvers and _answers_confirm(ledger, run, approvers):
+            found = EarlierApproval(approvers, run, result.ended_at)
+    return found
 
 
 def _answers_confirm(ledger: Ledger, flow_run_id: str, approvers: list[str]) -> bool:
@@ -72,4 +69,4 @@ def _answers_confirm(ledger: Ledger, flow_run_id: str, approvers: list[str]) -> 
         for a in ledger.answers(request.id)
         if a.authorized and a.decision == "approve"
     }
-    return bool(approvers) and set(approvers) <= answered
+    return set(approvers) <= answered

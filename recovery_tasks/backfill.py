@@ -5,7 +5,10 @@ activity logs (growth); `backfill.event_backup` restores events from backup stor
 (engagement). Both fill the source-of-record table the transform reads, so the re-run after
 them computes the partition from complete data. They insert only rows missing by key, one
 day per transaction with bounded concurrency, and log progress per day (`warehouse.fill`):
-nothing already there is deleted or overwritten, and running them again adds nothing.
+nothing the source delivered is deleted or overwritten, rows an earlier restore of the day
+inserted are replaced by the copy's current rows, and running them again adds nothing. A
+damaged copy writes nothing of its day and stops the step, terminal, with file, line, day
+and `runbook retry N`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from recovery_tasks.context import StepContext
+from recovery_tasks.damaged_copies import naming_the_retry
 from recovery_tasks.params import PartitionParams
 from recovery_tasks.registry import step_type
 from warehouse.fill import FillProgress, Progress
@@ -51,8 +55,9 @@ class BackfillResult(BaseModel):
             return f"No day of {self.partition} lacks rows that {self.source} hold."
         return (
             f"Restored {self.rows} rows into {self.target} for {len(self.days)} day(s) of "
-            f"{self.partition} from {self.source} ({self.rows_read} read; rows already "
-            f"present kept): {', '.join(self.days)}"
+            f"{self.partition} from {self.source} ({self.rows_read} read, every row checked "
+            f"first; rows the source holds kept; each restored row recorded with its file "
+            f"and load, so a corrected copy replaces it): {', '.join(self.days)}"
         )
 
     def partition_effect(self) -> tuple[str, str] | None:
@@ -115,17 +120,18 @@ def _fill_missing_days(
     target: str,
 ) -> BackfillResult:
     """The given days, or the gaps found in `tables`, filled by `restore` (insert-only)."""
-    days = params.days or _gap_days(ctx, params, tables)
-    filled = (
-        restore(
-            ctx.run.platform(),
-            days,
-            concurrency=params.concurrency,
-            progress=_log_progress(ctx.step_id),
+    with naming_the_retry(ctx):
+        days = params.days or _gap_days(ctx, params, tables)
+        filled = (
+            restore(
+                ctx.run.platform(),
+                days,
+                concurrency=params.concurrency,
+                progress=_log_progress(ctx.step_id),
+            )
+            if days
+            else None
         )
-        if days
-        else None
-    )
     return BackfillResult(
         partition=params.partition,
         days=[d.isoformat() for d in days],

@@ -15,6 +15,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from recovery_tasks.context import StepContext
+from recovery_tasks.damaged_copies import naming_the_retry
 from recovery_tasks.params import PartitionParams
 from recovery_tasks.registry import step_type
 
@@ -64,7 +65,8 @@ def find_missing(params: PartitionParams, ctx: StepContext) -> MissingDataResult
     """Find the partition's days missing or incomplete in the sources and the warehouse."""
     from warehouse.completeness import find_gaps
 
-    report = find_gaps(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
+    with naming_the_retry(ctx):  # counting a second copy's rows reads (and checks) it
+        report = find_gaps(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
     source = [g for g in report.gaps if g.where == "source"]
     return MissingDataResult(
         partition=params.partition,

@@ -9,6 +9,8 @@ or on a healthy partition, changes nothing.
 
 from __future__ import annotations
 
+from typing import Self
+
 from pydantic import BaseModel, Field
 
 from recovery_tasks.context import StepContext
@@ -57,4 +59,53 @@ def clean_half_written(params: PartitionParams, ctx: StepContext) -> CleanResult
         status=result.status,
         started_at=f"{result.started_at:%Y-%m-%d %H:%M:%S}" if result.started_at else None,
         rows_removed=result.rows_removed,
+    )
+
+
+class HealthResult(BaseModel):
+    """The partition's state when the recovery began, and its pipeline's other broken ones."""
+
+    pipeline: str
+    partition: str
+    status: str | None
+    healthy: bool
+    not_complete: list[str] = Field(default_factory=list)
+    summary: str = ""
+
+    @classmethod
+    def of(cls, pipeline: str, partition: str, status: str | None, others: list[str]) -> Self:
+        """The result, with its one-sentence summary (never "recovered" for a healthy one)."""
+        healthy = status == "complete"
+        before = (
+            "was complete before this run (nothing there needed recovering)"
+            if healthy
+            else f"was {status or 'never written'} before this run"
+        )
+        broken = ", ".join(others) or "none"
+        summary = f"{partition} {before}; not complete in {pipeline}: {broken}"
+        return cls(pipeline=pipeline, partition=partition, status=status, healthy=healthy,
+                   not_complete=others, summary=summary)  # fmt: skip
+
+    def evidence(self) -> str:
+        """Whether the event named a healthy partition, and which partitions are broken."""
+        if not self.healthy:
+            return f"{self.pipeline} {self.summary}."
+        return (
+            f"{self.pipeline} {self.partition} is complete: every blocking check passed on it "
+            f"before this run, so the event names a healthy partition and this run recovers "
+            f"nothing there. Not complete in {self.pipeline}: "
+            f"{', '.join(self.not_complete) or 'none'}."
+        )
+
+
+@step_type("partitions.health", params=PartitionParams, result=HealthResult)
+def health(params: PartitionParams, ctx: StepContext) -> HealthResult:
+    """Say whether the event's partition is already complete, and name the broken ones."""
+    from warehouse.partition_state import not_complete, read_state
+
+    pipeline, engine = params.pipeline_of(ctx), ctx.run.platform().warehouse
+    state = read_state(engine, pipeline, params.partition)
+    others = [s.label() for s in not_complete(engine, pipeline) if s.partition != params.partition]
+    return HealthResult.of(
+        pipeline, params.partition, state.status if state is not None else None, others
     )

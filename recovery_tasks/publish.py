@@ -7,13 +7,24 @@ ones that were approved (sha256). Idempotency keys (incident, partition, sha256)
 retry, and every `runbook retry` of the incident, to one publication. With `retry_budget`, an
 unavailable portal is retried with backoff within that share of the SLA time left, one
 attempt per try (the step's budget is the one retry policy, not the client's as well).
+
+The ledger and the portal agree: the intent (release key, sha256 of the bytes, approvers) is
+recorded before the request and settled with the receipts after. A ledger that is away is
+waited for; if it stays away after the portal stored the release, the open intent lets the
+reconciliation (`flows.publication_reconcile`) record the portal's receipts later.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from pydantic import BaseModel, Field
 
 from foundation.durations import Duration
+from governance.ledger_availability import LedgerUnavailableError, wait_for_ledger
+from governance.ledger_intents import receipt_row
 from portal.errors import PortalUnavailableError
 from portal.models import Receipt
 from portal.retry import RetryPolicy
@@ -24,6 +35,9 @@ from recovery_tasks.errors import TerminalStepError
 from recovery_tasks.params import PartitionParams
 from recovery_tasks.registry import all_step_types, step_type
 from warehouse.outputs import output_files
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class PublishParams(PartitionParams):
@@ -65,6 +79,23 @@ class PublishResult(BaseModel):
 
 
 ONE_ATTEMPT = RetryPolicy(max_attempts=1)
+RECEIPT_WAIT = 30.0  # at most, within the step's budget; reconciliation does the rest
+
+
+def on_record(
+    ctx: StepContext, holding: str, otherwise: str, write: Callable[[Any], T], budget: float
+) -> T | None:
+    """`write(recorder)` (None without an incident), waiting for an unavailable ledger for
+    `budget` seconds; past that a terminal error saying what is kept and what happens next."""
+    recorder = ctx.run.recorder
+    if not ctx.incident.get("id") or recorder is None:
+        return None
+    try:
+        return wait_for_ledger(
+            lambda: write(recorder), budget_seconds=budget, holding=holding, say=logger.warning
+        )
+    except LedgerUnavailableError as exc:
+        raise TerminalStepError(f"{exc}: {otherwise}") from None
 
 
 def approvers_in_run(ctx: StepContext) -> list[str]:
@@ -78,6 +109,20 @@ def approvers_in_run(ctx: StepContext) -> list[str]:
     return names
 
 
+def _refuse_partial_investor_release(
+    pipeline: str, params: PublishParams, ctx: StepContext
+) -> None:
+    """Investors read the report and its dashboard feed together: never one without the other."""
+    known = ctx.run.governance.pipelines.get(pipeline)
+    if params.feed or (known is not None and not known.investor_reporting):
+        return
+    raise TerminalStepError(
+        f"refusing to publish: investors read {pipeline}'s report and dashboard feed together; "
+        "a report without its feed would stand beside the old feed, which the approver did "
+        "not approve; publish both, each pinned to what the approver saw; nothing was sent"
+    )
+
+
 @step_type("publish.investor_portal", params=PublishParams, result=PublishResult, role="publish")
 def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
     """Publish the approved CSV report and dashboard feed to the investor portal."""
@@ -85,15 +130,32 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
     if not approved_by:
         raise TerminalStepError("refusing to publish: no approval step of this run completed")
     pipeline = params.pipeline_of(ctx)
+    _refuse_partial_investor_release(pipeline, params, ctx)
     files = output_files(ctx.run.output_dir, pipeline, params.partition)
     release = approved_release(
         files.report_csv,
         files.dashboard_feed if params.feed else None,
         params.approved_sha256,
         params.approved_feed_sha256,
+        retry=f"runbook retry {ctx.incident.get('id', 'INCIDENT')}",
     )
     run_key = f"incident-{ctx.incident.get('id', ctx.flow_run_id)}"
     key = f"{run_key}:{pipeline}:{params.partition}:{release.report_sha256}"
+    budget = BudgetParams(budget=params.retry_budget or 1.0, max_wait=params.max_wait)
+    intent = on_record(
+        ctx,
+        "the approved release",
+        "nothing was sent to the portal",
+        lambda r: r.intend_publication(
+            key,
+            pipeline,
+            params.partition,
+            release.report_sha256,
+            release.feed_sha256,
+            approved_by,
+        ),
+        budget_for(budget, ctx).seconds,
+    )
 
     def attempt() -> tuple[bool, tuple[Receipt, Receipt | None] | None, str | None]:
         with ctx.run.portal() as client:
@@ -118,7 +180,6 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
                 return False, None, str(exc)
         return True, (both.report, both.feed), None
 
-    budget = BudgetParams(budget=params.retry_budget or 1.0, max_wait=params.max_wait)
     tried = keep_trying(attempt, budget_for(budget, ctx), backoff_of(budget))
     if not tried.succeeded or tried.value is None:
         raise TerminalStepError(
@@ -128,22 +189,20 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
             f"{ctx.incident.get('id', 'INCIDENT')}` republishes these approved bytes"
         )
     receipt, feed_receipt = tried.value
-    recorder = ctx.run.recorder
-    if ctx.incident.get("id") and recorder is not None:
-        for stored in (receipt, feed_receipt):
-            if stored is not None:
-                recorder.publication(
-                    pipeline,
-                    params.partition,
-                    stored.kind,
-                    stored.id,
-                    stored.sha256,
-                    version=stored.version,
-                )
-        recorder.state(
-            "published",
-            actor=",".join(approved_by),
-            detail={"receipt": receipt.id, "version": receipt.version},
+    if intent is not None:
+        receipts = [
+            receipt_row(r.kind, r.id, r.sha256, r.version, r.stored_at)
+            for r in (receipt, feed_receipt)
+            if r is not None
+        ]
+        on_record(
+            ctx,
+            f"the portal's receipt {receipt.id} (version {receipt.version})",
+            f"the portal holds {pipeline} {params.partition} version {receipt.version}; the "
+            f"invariant sweep, the incident sync or `runbook retry {ctx.incident.get('id')}` "
+            "records it from the portal's receipts once the ledger is back",
+            lambda r: r.published(intent, receipts, approved_by),
+            min(RECEIPT_WAIT, budget_for(budget, ctx).seconds),
         )
     return PublishResult(
         pipeline=pipeline,

@@ -4,6 +4,9 @@ Most faults have a cause that can go away: the source answers again, the late ro
 column comes back, someone corrects the bad data, the quota is raised, the portal recovers.
 Fixing it is undoing the fault (`faults.clear_faults` for that one record, data included).
 
+A damaged second copy is fixed by a person restoring a good copy of the file: the rows it
+held back stay missing, for the runbook to restore from that copy.
+
 Some faults are damage, not a cause: a missing or misaligned partition, and what a crashed
 write left. A crash is an event: once it happened, its trigger is gone and only the
 half-written partition remains. Fixing these removes the fault's record and leaves the
@@ -18,6 +21,7 @@ from collections.abc import Callable
 
 from faults import clear_faults
 from faults.actions import REBUILT_BY_UNDO, drop_snapshot
+from faults.copies import restore_copy
 from faults.records import InjectedFault, erase
 from warehouse.db import Platform
 
@@ -27,9 +31,11 @@ ONE_OFF = frozenset({"crash_mid_run"})
 
 def fix_cause(platform: Platform, fault: InjectedFault) -> None:
     """Make the fault's cause go away (damage it did stays for the runbook to repair)."""
-    if fault.variant in REBUILT_BY_UNDO:
+    if fault.variant in REBUILT_BY_UNDO or fault.variant == "damaged_copy":
         erase(platform.warehouse, [fault.id])
         drop_snapshot(platform, fault)
+        if fault.variant == "damaged_copy":
+            restore_copy(platform, fault)
         return
     clear_faults(platform, data=True, fault_id=fault.id)
 

@@ -1,7 +1,8 @@
 """One rehearsal cell, start to finish, on scratch copies of everything.
 
 1. A clean run of the pipeline; investor pipelines publish its report and feed to the
-   scratch portal (the real portal app on a free port). Its bytes are the reference.
+   scratch portal (the real portal app on a free port). Its bytes are the reference. In the
+   first-publication scenario nothing of it stays: no files, no partition, nothing published.
 2. The fault is injected and the pipeline fails, as its Prefect flow (its logs and its
    `pipeline.failed` event are real); a damaged partition is found by validating it; a
    publishing fault fails the scheduled publication. A fault the pipeline copes with (an
@@ -36,6 +37,7 @@ from portal.server import PortalServer
 from rehearsal.causes import ONE_OFF, LaterFix, fix_cause
 from rehearsal.cells import Cell
 from rehearsal.expectations import Outcome
+from rehearsal.first_publication import forget_first_run
 from rehearsal.recovery import run_recovery
 from rehearsal.verdict import RunInfo, judge, read_after, reference_of
 from rehearsal.workspace import CellSpace, Template, open_cell
@@ -124,7 +126,9 @@ def _play(cell: Cell, options: Options, say: Say) -> tuple[Outcome, str, RunInfo
     try:
         run_pipeline(platform, pipe, cell.partition)
         reference = reference_of(platform, pipe.name, cell.partition, settings.output_dir())
-        if pipe.investor_reporting:
+        if cell.scenario == "first-publication":
+            forget_first_run(platform, cell, settings.output_dir())
+        elif pipe.investor_reporting:
             _publish(portal, cell, settings.output_dir())
         say(f"{cell.label}: clean run done; injecting {cell.kind}/{cell.variant}")
         fault = inject(platform, cell.kind, cell.pipeline, cell.partition, cell.variant)
@@ -161,11 +165,11 @@ def _fail(
             validate_partition(platform, cell.pipeline, cell.partition)
         else:
             _run_flow(cell)
-            if (
-                cell.kind == FailureKind.REPORT_PUBLISHING
-                and get_pipeline(cell.pipeline).investor_reporting
-            ):
-                _scheduled_publication(platform, cell, outputs)
+            if get_pipeline(cell.pipeline).investor_reporting:
+                if cell.kind == FailureKind.REPORT_PUBLISHING:
+                    _scheduled_publication(platform, cell, outputs)
+                elif cell.scenario == "first-publication":  # the run coped: published on time
+                    _published_on_schedule(cell, outputs)
         return None
     except PipelineFailure as failure:
         say(f"{cell.label}: pipeline.failed kind={failure.kind}: {failure.detail}")
@@ -185,6 +189,13 @@ def _run_flow(cell: Cell) -> None:
         failure.evidence["flow_run_id"] = run_id
         raise failure
     raise RuntimeError(f"the pipeline flow failed unclassified: {state.message}")
+
+
+def _published_on_schedule(cell: Cell, outputs: Any) -> None:
+    """The scheduled publication after a run that succeeded, through the plain client."""
+    settings = get_settings().portal
+    with PortalClient(settings.portal_url, settings.portal_token) as client:
+        _publish(client, cell, outputs)
 
 
 def _scheduled_publication(platform: Platform, cell: Cell, outputs: Any) -> None:
@@ -214,7 +225,7 @@ def _recover(
     say: Say,
 ) -> RunInfo:
     later = LaterFix(options.later_after, lambda: fix_cause(platform, fault))
-    if cell.scenario == "fixed" and cell.variant not in ONE_OFF:
+    if cell.scenario in ("fixed", "first-publication") and cell.variant not in ONE_OFF:
         fix_cause(platform, fault)
     arrives_later = cell.scenario == "arrives-later" and cell.variant not in ONE_OFF
     publishing = cell.kind == FailureKind.REPORT_PUBLISHING

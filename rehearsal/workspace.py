@@ -3,8 +3,10 @@
 The template holds the small sample warehouse (SQLite file, or a PostgreSQL schema), a
 migrated audit ledger and portal database, the activity logs and the event backup, and a
 scratch governance file. A cell gets its own copies of the databases (the SQLite backup API,
-or `CREATE TABLE ... (LIKE ...)` in a schema of its own) and shares the read-only files, so
-nothing a rehearsal does touches the configured warehouse, ledger or portal.
+or `CREATE TABLE ... (LIKE ...)` in a schema of its own) and its own tree of the second
+copies' files, hard links to the template's (a fault that damages a copy replaces its link,
+never the shared file), so nothing a rehearsal does touches the configured warehouse, ledger
+or portal, nor another cell.
 
 The scratch governance file is the configured one with two changes a game day needs: each
 pipeline's SLA is compressed (so budgets of "half the SLA time left" are seconds, not hours),
@@ -128,11 +130,16 @@ def open_cell(template: Template) -> CellSpace:
     names = ["ledger.db", "portal.db"] + (["warehouse.db"] if template.backend == "sqlite" else [])
     for name in names:
         _copy_sqlite(template.root / name, root / name)
+    for store in _FILE_STORES:
+        shutil.copytree(template.root / store, root / store, copy_function=os.link)
     schema = None
     if template.backend == "postgres":
         schema = f"rh_{os.getpid()}_{next(_counter)}"
         _copy_schema(str(template.pg_url), str(template.pg_schema), schema)
     return CellSpace(root, _settings(template, root, schema), template.pg_url, schema)
+
+
+_FILE_STORES = ("activity_logs", "event_backup")
 
 
 def remove_template(template: Template) -> None:
@@ -148,9 +155,11 @@ def _settings(template: Template, root: Path, schema: str | None) -> dict[str, A
         "warehouse_schema": schema,
         "audit_url": f"sqlite:///{root / 'ledger.db'}",
         "portal_db_url": f"sqlite:///{root / 'portal.db'}",
-        "activity_logs_url": str(template.root / "activity_logs"),
-        "backup_storage_url": str(template.root / "event_backup"),
+        "activity_logs_url": str(root / "activity_logs"),
+        "backup_storage_url": str(root / "event_backup"),
         "governance_file": template.governance_file,
+        # scratch copies and an automatic approver: the gate takes the rehearsal's typed name
+        "profile": "local",
     }
 
 

@@ -10,15 +10,20 @@ from flows.approval.answering import AnswerError, after_delivery, answer_gate
 from flows.run_services import open_command_services
 from runbook_cli.prefect_api import api_errors, require_api
 
-WAIT_SECONDS = 60.0  # a suspended run needs a runner to start it again before it rules
+WAIT_SECONDS = 60.0
+CODE = typer.Option(
+    "", "--code", help="Your approval code, sent to you privately (required in production)"
+)  # a suspended run needs a runner to start it again before it rules
 
 
-def _answer(flow_run_id: str, who: str, decision: str, comment: str) -> None:
+def _answer(flow_run_id: str, who: str, decision: str, comment: str, code: str) -> None:
     require_api()  # the paused run lives on the server: no API, no answer
     try:
         with api_errors(), open_command_services() as services:
             verdict = asyncio.run(
-                answer_gate(flow_run_id, who, decision, comment, services.ledger, WAIT_SECONDS)
+                answer_gate(
+                    flow_run_id, who, decision, comment, services.ledger, WAIT_SECONDS, code=code
+                )
             )
         if verdict is None:
             with api_errors():
@@ -41,18 +46,20 @@ def approve(
     flow_run_id: str = typer.Argument(..., help="The paused flow run"),
     who: str = typer.Option(..., "--as", help="Your name in governance.yaml"),
     comment: str = typer.Option("", "--comment", help="Kept in the audit ledger"),
+    code: str = CODE,
 ) -> None:
     """Approve a paused run (the same checks as the Resume form in the Prefect UI)."""
-    _answer(flow_run_id, who, "approve", comment)
+    _answer(flow_run_id, who, "approve", comment, code)
 
 
 def reject(
     flow_run_id: str = typer.Argument(..., help="The paused flow run"),
     who: str = typer.Option(..., "--as", help="Your name in governance.yaml"),
     comment: str = typer.Option("", "--comment", help="Why; kept in the audit ledger"),
+    code: str = CODE,
 ) -> None:
     """Reject a paused run: nothing is published and the incident stays open."""
-    _answer(flow_run_id, who, "reject", comment)
+    _answer(flow_run_id, who, "reject", comment, code)
 
 
 def register(app: typer.Typer) -> None:

@@ -40,14 +40,25 @@ def run(
                 result = run_pipeline(Platform.from_settings(engines=engines), pipeline, partition)
             console.print(f"rows {result.transform.rows}; report {result.outputs.report_csv}")
         else:
+            from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
             from flows.pipelines import pipeline_flow
             from flows.prefect_client import prefect_client_context
+            from foundation.settings import get_settings
 
-            with prefect_client_context():
+            # heartbeats: if this process is killed, the pipeline crash watch notices
+            beat = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: get_settings().operations.heartbeat_seconds}
+            with prefect_client_context(), temporary_settings(updates=beat):
                 console.print(asyncio.run(pipeline_flow(pipeline)(partition)))
     except PipelineFailure as failure:
         console.print(
             f"[red]FAILED[/red] kind={failure.kind} partition={failure.partition}: {failure.detail}"
+        )
+        raise typer.Exit(1) from None
+    except Exception as exc:  # the flow's hook reported it as `unclassified`; one line here
+        console.print(
+            f"[red]FAILED[/red] kind=unclassified partition={partition}: "
+            f"{type(exc).__name__}: {exc}"
         )
         raise typer.Exit(1) from None
 

@@ -27,7 +27,9 @@ def rehearse(
         None, "--variant", help="Fault variant (default: the kind's first; all with --all)"
     ),
     scenario: list[str] = typer.Option(
-        [], "--scenario", help="fixed, persisting or arrives-later (repeatable; default all)"
+        [],
+        "--scenario",
+        help="fixed, persisting, arrives-later or first-publication (repeatable; default all)",
     ),
     everything: bool = typer.Option(False, "--all", help="Every cell the filters leave"),
     jobs: int = typer.Option(2, "--jobs", min=1, max=16, help="Worker processes for --all"),

@@ -39,6 +39,12 @@ def retry(
         except LedgerError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
+    if state not in RESOLVED_STATES and (caught_up := _reconciled(incident_id)) is not None:
+        typer.echo(
+            f"incident {incident_id}: the portal already holds its approved release (version "
+            f"{caught_up}); recorded from the portal's receipts; {state} -> resolved"
+        )
+        return
     if state in RESOLVED_STATES:
         typer.echo(f"error: incident {incident_id} is already {state}: nothing to retry", err=True)
         raise typer.Exit(1)
@@ -62,6 +68,17 @@ def retry(
     typer.echo(f"{compiled.name}: {final.name}" + (f" - {final.message}" if final.message else ""))
     if not final.is_completed():
         raise typer.Exit(1)
+
+
+def _reconciled(incident_id: int) -> int | None:
+    """The portal's version now on record if the incident's publication only lacked its
+    receipt in the ledger (the ledger was away mid-publish); else None."""
+    from flows.publication_reconcile import reconcile
+    from flows.run_services import open_command_services
+
+    with open_command_services() as services:
+        done = reconcile(services, incident_id)
+    return next((r.version for r in done if r.version is not None), None)
 
 
 def original_event(incident: Incident) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from flows.language.plan import make_plan
 from flows.language.schema import SCHEMA_PATH, render_schema, write_schema
 from flows.runbook_library import compile_named, validate_files
 from runbook_cli.plan_text import render_plan
+from runbook_cli.stopped import exit_at_once_when_stopped
 
 EVENT_HELP = "JSON file of the triggering event (Prefect event shape: event, resource, payload)"
 PARAM_HELP = "Override a param: NAME=VALUE (repeatable)"
@@ -34,6 +35,8 @@ def validate(
         if report.runbook is not None:
             steps = len(report.runbook.spec.steps)
             typer.echo(f"OK   {display_path(report.path)}  ({report.runbook.name}: {steps} steps)")
+            for warning in report.runbook.warnings:
+                typer.echo(f"warning: {warning.render()}")
         else:
             failed += 1
             typer.echo(RunbookValidationError(report.problems).render(), err=True)
@@ -88,15 +91,16 @@ def run(
     ),
 ) -> None:
     """Run the runbook now against the configured Prefect API (or a local ephemeral one)."""
+    from runbook_cli.stores import require_ledger_or_exit  # deferred: start-up time
+
     compiled = _compile(name)
-    state = asyncio.run(
-        compiled.flow(
-            event=_read_event(event),
-            params=_overrides(param),
-            triggered_by=started_by,
-            return_state=True,
-        )
-    )
+    require_ledger_or_exit()
+    flow_run = compiled.flow(
+        event=_read_event(event), params=_overrides(param), triggered_by=started_by,
+        return_state=True,
+    )  # fmt: skip
+    with exit_at_once_when_stopped(compiled.name):
+        state = asyncio.run(flow_run)
     typer.echo(f"{compiled.name}: {state.name}" + (f" - {state.message}" if state.message else ""))
     if not state.is_completed():
         raise typer.Exit(1)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 GATED = """
 runbook: {name}
-pipeline: aggregate_profit
+pipeline: {pipeline}
 steps:
   - id: counts
     uses: test.add
@@ -19,10 +19,25 @@ steps:
   - id: publish
     uses: test.publish
     needs: [approve]
-    with: {{target: "{target}"}}
+    with: {{target: "{target}"{publishes}}}
 """
 
 
-def gated_runbook(name: str, gate: str, timeout: str, target: Path) -> str:
-    """The runbook's YAML; `gate` is the approval step's `with:` mapping, without braces."""
-    return GATED.format(name=name, gate=gate, timeout=timeout, target=target)
+PUBLISHED_PARTITION = "2026-09"  # the partition a publication of another pipeline writes
+
+
+def gated_runbook(
+    name: str,
+    gate: str,
+    timeout: str,
+    target: Path,
+    *,
+    pipeline: str = "aggregate_profit",
+    publishes: str | None = None,
+) -> str:
+    """The runbook's YAML; `gate` is the approval step's `with:` mapping, without braces;
+    `publishes` names another pipeline than the runbook's `pipeline` for the publication."""
+    other = f', pipeline: {publishes}, partition: "{PUBLISHED_PARTITION}"' if publishes else ""
+    return GATED.format(
+        name=name, gate=gate, timeout=timeout, target=target, pipeline=pipeline, publishes=other
+    )

@@ -115,6 +115,8 @@ def gate(params: GateParams, ctx: StepContext) -> GateResult:
 
 class PublishParams(Params):
     target: str
+    pipeline: str | None = None  # another pipeline than the runbook's, as a real publication
+    partition: str | None = None  # that pipeline's partition (its lock is held while it runs)
 
 
 class PublishResult(BaseModel):

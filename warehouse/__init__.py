@@ -21,7 +21,8 @@ everything in one database with the default config and no file stores):
   `require_readable`, `PartitionNotReadyError`.
 - `warehouse.runner.run_pipeline(platform, pipeline, partition) -> RunResult` and
   `validate_partition(platform, pipeline, partition)`: both raise `PipelineFailure`.
-- `warehouse.failures`: `FailureKind` (7 kinds), `PipelineFailure(kind, partition, detail)`.
+- `warehouse.failures`: `FailureKind` (7 kinds and `unclassified`),
+  `PipelineFailure(kind, partition, detail)`.
 - `warehouse.recovery`: `source_counts`, `missing_partitions`, `missing_days`,
   `backfill_from_activity_logs`, `restore_events_from_backup` (streamed,
   `warehouse.event_restore`), `restore_users_from_logs` (`warehouse.user_restore`), all

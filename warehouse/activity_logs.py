@@ -2,7 +2,8 @@
 
 The files are the history of record for registrations and cancellations. The staged copy
 (`activity_log_events`) belongs to this loader: loading a day replaces that day's staged
-lines with the file's, and touches nothing else.
+lines with the file's, and touches nothing else. Lines are validated as they are read
+(`warehouse.activity_log_rows`): a damaged log stages nothing and names its file and line.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import date
 
 from sqlalchemy import Connection, delete, insert
 
-from warehouse.logs_storage import read_activity_log
+from warehouse.activity_log_rows import read_activity_log
 from warehouse.tables import activity_log_events
 
 
@@ -19,9 +20,9 @@ def load_activity_logs(conn: Connection, days: list[date], root: str) -> int:
     """Replace the staged log lines of `days` with the files under `root`; returns lines."""
     conn.execute(delete(activity_log_events).where(activity_log_events.c.day.in_(days)))
     rows = [
-        {"day": d, "user_id": r["user_id"], "event_type": r["type"], "region_code": r["region"]}
+        {"day": d, "user_id": user_id, "event_type": kind, "region_code": region}
         for d in days
-        for r in (read_activity_log(d, root) or [])
+        for user_id, kind, _ts, region in (read_activity_log(d, root) or [])
     ]
     if rows:
         conn.execute(insert(activity_log_events), rows)

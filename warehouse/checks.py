@@ -3,7 +3,9 @@
 `run_checks` evaluates every check (so the evidence is complete) and records the verdict in
 `partition_runs` in the same transaction: `complete`, or `quarantined` with the failing
 blocking checks (`warehouse.partition_state`). `raise_for_checks` turns the first failing
-blocking check into a `PipelineFailure` of that check's kind.
+blocking check into a `PipelineFailure` of that check's kind. A check whose input is a
+damaged second copy (a log cut mid-row) fails with the file, line and problem as its failing
+row: the pipeline stops classified, never on a bare parse error.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
 from warehouse.partition_state import read_state, record_verdict
 from warehouse.pipelines import CheckContext, Pipeline, resolve
+from warehouse.second_copies import DamagedCopyError
 from warehouse.sql import bound, partition_params
 
 MAX_EVIDENCE_ROWS = 50
@@ -92,9 +95,13 @@ def _evaluate(
     results = []
     for check in checks:
         ctx = CheckContext(pipe, part, conn, platform.config)
-        if check.prepare:
-            check.prepare(ctx)
-        rows = conn.execute(bound(check.query(ctx)), params).mappings().all()
+        try:
+            if check.prepare:
+                check.prepare(ctx)
+        except DamagedCopyError as damaged:  # the check's input is unreadable: its failing row
+            rows: Any = [{"file": damaged.path, "line": damaged.line, "problem": damaged.what}]
+        else:
+            rows = conn.execute(bound(check.query(ctx)), params).mappings().all()
         results.append(
             CheckResult(
                 name=check.name,

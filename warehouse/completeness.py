@@ -21,9 +21,10 @@ from typing import Literal
 
 from sqlalchemy import Connection
 
+from warehouse.activity_log_rows import count_activity_log
+from warehouse.backup_rows import count_event_backup
 from warehouse.calendar import Partition
 from warehouse.db import Platform
-from warehouse.logs_storage import count_activity_log, count_event_backup
 from warehouse.pipelines import Pipeline, resolve
 from warehouse.schema import DATE_COLUMNS, SOURCE_TABLES
 from warehouse.sql import bound, partition_params

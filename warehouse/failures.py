@@ -22,6 +22,7 @@ class FailureKind(StrEnum):
     DATA_QUALITY = "data_quality"
     STORAGE_PARTITION = "storage_partition"
     REPORT_PUBLISHING = "report_publishing"
+    UNCLASSIFIED = "unclassified"  # a run ended Failed or Crashed and no classifier knew why
 
 
 TRANSIENT_KINDS = frozenset(

@@ -95,7 +95,7 @@ def generate(
     logs_root, backup_root = platform.config.activity_logs(), platform.config.event_backup()
     for name in SOURCE_TABLES:
         schema.create_sources(platform.source(name), name, drop=True)
-    schema.create_warehouse(platform.warehouse)
+    schema.migrate(platform.warehouse)
     schema.reset_warehouse(platform.warehouse)
     platform.hooks.after_reset(platform)
     step("plan")

@@ -54,6 +54,11 @@ class PartitionState:
     checked_at: datetime | None
     failing_checks: list[dict[str, Any]] = field(default_factory=list)
 
+    def label(self) -> str:
+        """The partition and its state in a few words, e.g. `2026-03 (quarantined: x, y)`."""
+        failing = ", ".join(self.failing_names)
+        return f"{self.partition} ({self.status}{': ' + failing if failing else ''})"
+
     @property
     def failing_names(self) -> list[str]:
         """Names of the blocking checks that failed at the last check."""
@@ -170,8 +175,20 @@ def read_state(engine: Engine | Connection, pipeline: str, partition: str) -> Pa
     else:
         with engine.connect() as conn:
             row = conn.execute(q, _key(pipeline, partition)).mappings().first()
-    if row is None:
-        return None
+    return None if row is None else _state(row)
+
+
+def not_complete(engine: Engine, pipeline: str | None = None) -> list[PartitionState]:
+    """Every partition (of `pipeline`, or of every pipeline) that is not `complete`."""
+    query = select(partition_runs).where(partition_runs.c.status != PartitionStatus.COMPLETE)
+    if pipeline is not None:
+        query = query.where(partition_runs.c.pipeline == pipeline)
+    order = (partition_runs.c.pipeline, partition_runs.c.partition_key)
+    with engine.connect() as conn:
+        return [_state(row) for row in conn.execute(query.order_by(*order)).mappings()]
+
+
+def _state(row: Any) -> PartitionState:
     return PartitionState(
         pipeline=row["pipeline"],
         partition=row["partition_key"],

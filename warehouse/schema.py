@@ -2,7 +2,8 @@
 
 Source systems belong to other teams, so their tables are created by the sample-data
 generator (and may drift); the warehouse schema (`warehouse.tables`) is ours and is migrated
-with Alembic (`migrate`). `create_warehouse` is the fast path tests use.
+with Alembic (`migrate`, which the sample-data generator runs too). `create_warehouse` is
+the fast path tests use; `migrate` adopts a warehouse it created.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -157,7 +159,12 @@ def reset_warehouse(engine: Engine) -> None:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the warehouse schema to `revision` with the project's Alembic migrations."""
+    """Bring the warehouse schema to `revision` with the project's Alembic migrations.
+
+    A warehouse whose tables were created without migrations (`create_warehouse`, as
+    `runbook data generate` did) is adopted first: stamped at the newest revision its tables
+    already match, then upgraded from there.
+    """
     from alembic.config import Config  # deferred: Alembic is only needed to migrate
 
     from alembic import command
@@ -166,7 +173,23 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
+        adopt = _unversioned_revision(conn)
+        if adopt is not None:
+            command.stamp(cfg, adopt)
         command.upgrade(cfg, revision)
+
+
+def _unversioned_revision(conn: Connection) -> str | None:
+    """The revision an unmigrated warehouse's tables match; None if versioned or empty."""
+    found = inspect(conn)
+    if found.has_table("alembic_version") or not found.has_table("partition_runs"):
+        return None
+    columns = {c["name"] for c in found.get_columns("partition_runs")}
+    if "failing_checks" not in columns:
+        return "0001"
+    if found.has_table("restored_rows"):
+        return "0004"
+    return "0002" if found.has_table("injected_faults") else "0003"
 
 
 def table_names(engine: Engine) -> set[str]:

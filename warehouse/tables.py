@@ -1,4 +1,5 @@
-"""The warehouse's own tables: the partition ledger, annotations, staged logs, facts.
+"""The warehouse's own tables: the partition ledger, annotations, staged logs, facts, and the
+provenance of rows restored from second copies.
 
 Every fact table carries `partition_key` plus the bounds it was computed with
 (`period_start`, `period_end`), so a misaligned partition is visible in the data itself.
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -120,3 +122,15 @@ engagement_monthly = Table(
     Column("sessions", BigInteger, nullable=False),
     Column("avg_session_s", Float),
 )  # fmt: skip
+restored_rows = Table(
+    "restored_rows", md,
+    Column("source_table", String(64), primary_key=True),
+    Column("row_key", BigInteger, primary_key=True, autoincrement=False),
+    Column("day", Date, nullable=False),
+    Column("file", Text, nullable=False),
+    Column("load_id", String(32), nullable=False),
+    Column("restored_at", DateTime, nullable=False),
+    Index("ix_restored_rows_table_day", "source_table", "day"),
+)  # fmt: skip
+"""Provenance of every source row a restore inserted from a second copy (file and load), so
+a later restore of the same day from a corrected file replaces exactly those rows."""

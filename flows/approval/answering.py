@@ -43,8 +43,13 @@ async def answer_gate(
     comment: str,
     ledger: Ledger,
     wait_seconds: float = 30.0,
+    *,
+    code: str = "",
 ) -> Verdict | None:
-    """Resume the paused run with this answer and wait for the gate to record its verdict."""
+    """Resume the paused run with this answer and wait for the gate to record its verdict.
+
+    `code` is the approver's approval code; without one the production profile refuses it.
+    """
     async with get_client() as client:
         try:
             run = await client.read_flow_run(UUID(flow_run_id))
@@ -61,6 +66,7 @@ async def answer_gate(
                 "approver": approver,
                 "decision": decision,
                 "comment": comment,
+                "code": code,
             },
         )
     except FlowPauseTimeout:

@@ -1,8 +1,9 @@
 """What a gate makes of the answers it has received: a pure function, no Prefect, no ledger.
 
 Fail closed: only authorized approvals from enough distinct people open the gate. An answer
-from someone not authorized, from whoever started the run by hand, or a second approval from
-the same person is refused (and says why); a reject from an authorized person closes the gate;
+from someone not authorized, from whoever started the run by hand, an answer whose
+identity is not proven (`Answer.unproven`, see `flows.approval.identity`), or a second answer
+from the same person is refused (and says why); a reject from an authorized person closes the gate;
 a deadline with too few approvals denies. Nothing here ever approves by default.
 
 The gate loop (`flows.approval.gate`) pauses, collects answers and asks `decide` after each.
@@ -72,6 +73,7 @@ class Answer:
     who: str
     decision: Decision
     comment: str = ""
+    unproven: str | None = None  # why the answer is not proven to come from `who`, if so
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ def refusal(rules: ApproverRules, answer: Answer, approved_by: Sequence[str]) ->
     """Why this answer cannot count (None when it can); names shown with invisible characters
     escaped, so "B" with a zero-width space never reads as the approver "B"."""
     who = answer.who
+    if answer.unproven is not None:
+        return answer.unproven
     if who and who == rules.started_by:
         return f"{visible(who)} started this run by hand and cannot approve it"
     if who not in rules.authorized:

@@ -8,7 +8,8 @@ is served by `runbook serve` (a run created while nothing serves it starts when 
 resumes). The automation is named after the flow run, so arming twice makes one and a gate
 that comes back in a new process (after a suspension or a crash) finds and removes it by name.
 The escalation flow writes `escalated` into the incident's story and sends the
-escalation message through the one notification path (Apprise, every attempt recorded), so
+escalation message, and to each escalation target who may answer their approval code
+(`flows.approval.identity`), through the one notification path (Apprise, every attempt recorded), so
 `runbook audit` shows who was told and whether it reached them.
 """
 
@@ -26,7 +27,9 @@ from prefect.events.actions import RunDeployment
 from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 from prefect.exceptions import MissingContextError, ObjectNotFound
 
+from flows.approval.identity import GateIdentity
 from governance import messages
+from governance.approval_codes import CodeScope
 from governance.ledger_records import IncidentState, Notification
 from governance.models import GovernanceConfig
 from recovery_tasks.services import RunServices
@@ -157,7 +160,18 @@ def escalate(
     message = messages.escalation(
         incident.pipeline, incident.id, unanswered_for, link, flow_run_id=flow_run_id
     )
-    return Escalation(incident.id, services.notifier().send(message, targets))
+    notifier = services.notifier()
+    sent = notifier.send(message, targets)
+    requests = ledger.approval_requests_of_run(flow_run_id)
+    first = requests[0] if requests else None
+    if first is not None and first.step_id and first.timeout_at:
+        scope = CodeScope(flow_run_id, first.step_id, first.timeout_at)
+        identity = GateIdentity.of(services.settings.approval, scope)
+        may_answer = [t for t in targets if t in first.approvers]
+        sent += identity.send_codes(
+            notifier, may_answer, pipeline=incident.pipeline, incident_id=incident.id, link=link
+        )
+    return Escalation(incident.id, sent)
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:

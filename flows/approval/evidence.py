@@ -28,13 +28,26 @@ STATE_MARK = {
 
 
 def evidence_markdown(
-    ctx: StepContext, authorized: list[str], needed: int, approvals: list[str], notes: list[str]
+    ctx: StepContext,
+    authorized: list[str],
+    needed: int,
+    approvals: list[str],
+    notes: list[str],
+    *,
+    pipeline: str | None = None,
 ) -> str:
-    """The description shown above the Resume form."""
+    """The description shown above the Resume form; `pipeline` is the one the gate publishes
+    (its people answer), when it is not the runbook's own."""
     incident = ctx.incident
-    lines = [_question(ctx)]
+    published = pipeline or ctx.pipeline
+    lines = [_question(ctx, published)]
     for note in notes:
         lines.append(f"> ⚠️ {note}")
+    if published != ctx.pipeline:
+        lines.append(
+            f"> Publishes `{published}` from the recovery of `{ctx.pipeline}`: "
+            f"`{published}`'s on-call engineers and owners answer."
+        )
     lines += [
         "",
         f"**Runbook** `{ctx.runbook}` · **incident** {incident.get('id', '-')} · "
@@ -66,7 +79,7 @@ def evidence_markdown(
     return "\n".join(lines) + "\n"
 
 
-def _question(ctx: StepContext) -> str:
+def _question(ctx: StepContext, published: str) -> str:
     """What the gate asks: an annotation gate asks for the note, others for the approval."""
     if ctx.uses.get(ctx.step_id) == "approval.annotate":
         return (
@@ -76,7 +89,7 @@ def _question(ctx: StepContext) -> str:
             "the audit and the published report's notes, and the checks run again. Reject if "
             "the swing is a fault."
         )
-    return f"## Approve republishing `{ctx.pipeline}`?"
+    return f"## Approve republishing `{published}`?"
 
 
 def _sla_text(incident: dict[str, Any]) -> str:

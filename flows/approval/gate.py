@@ -21,15 +21,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import anyio
 from prefect import get_run_logger
 
 from flows.approval.answer import ApprovalAnswer
+from flows.approval.blocking import off_loop
 from flows.approval.decision import Answer, ApproverRules, Verdict, approver_rules, decide
-from flows.approval.escalation import arm_escalation, disarm_escalation
+from flows.approval.escalation import disarm_escalation
 from flows.approval.evidence import evidence_markdown
+from flows.approval.identity import GateIdentity
+from flows.approval.opening import announce_gate
 from flows.approval.waiting import AnswerLostError, can_suspend, wait_for_answer
-from governance.incident_recorder import IncidentRecorder
+from governance.approval_codes import CodeScope
+from governance.incident_recorder import IncidentRecorder, sla_left
+from governance.ledger_availability import wait_for_ledger
 from governance.ledger_records import ApprovalAnswer as ApprovalRecord
 from governance.ledger_records import ApprovalRequest, IncidentState
 from governance.models import GovernanceConfig
@@ -39,12 +43,14 @@ from recovery_tasks.errors import GateClosed
 from recovery_tasks.services import RunServices
 
 T = TypeVar("T")
+LEDGER_WAIT_FLOOR = 300.0  # seconds an answer waits for the ledger even past the SLA
 
 
 @dataclass(frozen=True)
 class GatePolicy:
     """What this gate needs: who may answer, how many, how long, when to escalate."""
 
+    pipeline: str  # whose on-call engineers and owners answer: the pipeline published
     rules: ApproverRules
     timeout: timedelta
     escalate_after: timedelta
@@ -63,10 +69,11 @@ class GateOutcome:
 def gate_policy(
     config: GovernanceConfig, ctx: StepContext, params: Any, now: datetime
 ) -> GatePolicy:
-    """The policy of an approval step (`params`: approvers, also, min_approvals, ...) at `now`."""
+    """The policy of an approval step (`params`: pipeline, approvers, also, ...) at `now`."""
+    pipeline = getattr(params, "pipeline", None) or ctx.pipeline
     rules = approver_rules(
         config,
-        ctx.pipeline,
+        pipeline,
         now,
         only=params.approvers,
         also=params.also,
@@ -74,16 +81,21 @@ def gate_policy(
         started_by=ctx.triggered_by,
     )
     return GatePolicy(
+        pipeline=pipeline,
         rules=rules,
         timeout=ctx.timeout or timedelta(hours=2),
-        escalate_after=params.escalate_after or config.escalate_after(ctx.pipeline),
+        escalate_after=params.escalate_after or config.escalate_after(pipeline),
         poll_interval=params.poll_interval,
     )
 
 
-async def _off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking call (database, HTTP, SMTP) in a worker thread."""
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+async def keep_recording(ctx: StepContext, write: Callable[[], T], holding: str) -> T:
+    """`write()` to the ledger, waiting for an unavailable ledger within the SLA time left
+    (at least LEDGER_WAIT_FLOOR), with one message to the run's log instead of tracebacks."""
+    left = sla_left(ctx.incident)
+    budget = max(left.total_seconds() if left else 0.0, LEDGER_WAIT_FLOOR)
+    say = get_run_logger().warning
+    return await off_loop(wait_for_ledger, write, budget_seconds=budget, holding=holding, say=say)
 
 
 async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) -> GateOutcome:
@@ -93,48 +105,44 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
     incident_id = ctx.incident.get("id")
     ui_url = services.ui_url
     run_link = f"{ui_url}/runs/flow-run/{ctx.flow_run_id}" if ui_url else ctx.flow_run_id
-    history = await _off_loop(story.gate_history, ctx.step_id)
+    history = await off_loop(story.gate_history, ctx.step_id)
     opened = history[0][0].requested_at if history else datetime.now(UTC)
     first = history[0][0] if history else None
     deadline = first.timeout_at if first and first.timeout_at else opened + policy.timeout
-    targets = notify_targets(services.governance, ctx.pipeline, opened)
+    targets = notify_targets(services.governance, policy.pipeline, opened)
+    scope = CodeScope(str(ctx.flow_run_id), ctx.step_id, deadline)
+    identity = GateIdentity.of(services.settings.approval, scope)
     if not history:  # the gate's first pause: tell the people and arm escalation, once
-        await _off_loop(story.state, IncidentState.AWAITING_APPROVAL, detail={"step": ctx.step_id})
-        await _off_loop(
-            notifier.notify_all,
-            targets.first,
-            "approval_requested",
-            f"{ctx.pipeline}: recovery of incident {incident_id} waits for your approval: "
-            f"{run_link}",
-            incident_id=incident_id,
-        )
-        await arm_escalation(
-            services.governance,
-            str(ctx.flow_run_id),
-            list(targets.escalation),
-            policy.escalate_after,
-            subject=f"Escalation: {ctx.pipeline} approval unanswered",
-            body=f"Nobody has answered the approval of {ctx.pipeline} (incident {incident_id}) "
-            f"for {policy.escalate_after}. Please review: {run_link}",
+        await announce_gate(
+            ctx,
+            services,
+            identity,
+            pipeline=policy.pipeline,
+            authorized=policy.rules.authorized,
+            targets=targets,
+            escalate_after=policy.escalate_after,
         )
     suspend = can_suspend(story.incident_id is not None)
-    waiting = _Waiting(ctx, policy, story, opened, deadline, suspend)
+    waiting = _Waiting(ctx, policy, story, opened, deadline, suspend, identity)
     verdict, request = await waiting.collect(history)
     await disarm_escalation(str(ctx.flow_run_id))  # not reached while suspended: it keeps watch
     if verdict.outcome == "rejected" and verdict.rejection is not None:
         who, comment = verdict.rejection.who, verdict.rejection.comment
-        await _off_loop(story.state, IncidentState.REJECTED, actor=who, detail={"comment": comment})
+        rejected = functools.partial(
+            story.state, IncidentState.REJECTED, actor=who, detail={"comment": comment}
+        )
+        await keep_recording(ctx, rejected, f"the rejection by {who}")
         raise GateClosed(
             f"rejected by {who}: {comment or 'no comment'}",
             {"decision": "rejected", "by": who, "comment": comment},
         )
     if verdict.outcome != "approved":
-        await _off_loop(story.state, IncidentState.TIMED_OUT, detail={"after": str(policy.timeout)})
-        await _off_loop(
+        await off_loop(story.state, IncidentState.TIMED_OUT, detail={"after": str(policy.timeout)})
+        await off_loop(
             notifier.notify_all,
             [*targets.first, *targets.escalation],
             "approval_timed_out",
-            f"{ctx.pipeline}: nobody approved within {policy.timeout}; nothing "
+            f"{policy.pipeline}: nobody approved within {policy.timeout}; nothing "
             f"was published and incident {incident_id} stays open: {run_link}",
             incident_id=incident_id,
         )
@@ -142,12 +150,13 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
             f"no authorized approval within {policy.timeout}; nothing published",
             {"decision": "timed_out"},
         )
-    await _off_loop(
+    approved = functools.partial(
         story.state,
         IncidentState.APPROVED,
         actor=",".join(verdict.approvers),
         detail={"by": verdict.approvers},
     )
+    await keep_recording(ctx, approved, f"the approval by {', '.join(verdict.approvers)}")
     return GateOutcome(verdict.approvers, verdict.comments, request.id if request else None)
 
 
@@ -161,6 +170,7 @@ class _Waiting:
     opened: datetime
     deadline: datetime
     suspend: bool
+    identity: GateIdentity
 
     async def collect(
         self, history: list[tuple[ApprovalRequest, list[ApprovalRecord]]]
@@ -179,7 +189,9 @@ class _Waiting:
             given = await self._ask_until_on_record(key, verdict, int(left))
             if given is None:
                 return decide(rules, answers, timed_out=True), request
-            answer = Answer(given.approver.strip(), given.decision, given.comment)
+            who = given.approver.strip()
+            unproven = self.identity.refusal(who, given.code, datetime.now(UTC))
+            answer = Answer(who, given.decision, given.comment, unproven)
             answers.append(answer)
             verdict = decide(rules, answers)
             await self._record(request, answer, verdict)
@@ -188,7 +200,7 @@ class _Waiting:
     async def _request(self, key: str) -> ApprovalRequest | None:
         """The ledger's request for this pause (recorded once, whatever the replays)."""
         rules = self.policy.rules
-        return await _off_loop(
+        return await off_loop(
             self.story.approval_requested,
             key,
             rules.authorized,
@@ -213,16 +225,18 @@ class _Waiting:
     async def _ask(self, key: str, verdict: Verdict, left: int) -> Any:
         """Show the evidence and wait for this pause's answer (None on timeout)."""
         rules = self.policy.rules
-        evidence = await _off_loop(
+        evidence = await off_loop(
             evidence_markdown,
             self.ctx,
             list(rules.authorized),
             rules.min_approvals,
             verdict.approvers,
             verdict.notes,
+            pipeline=self.policy.pipeline,
         )
         # no preset decision: the engineer chooses approve or reject on the form
-        form = ApprovalAnswer.with_initial_data(description=evidence)
+        described = f"{self.identity.form_note}\n\n{evidence}"
+        form = ApprovalAnswer.with_initial_data(description=described)
         return await wait_for_answer(
             form,
             key=key,
@@ -236,7 +250,7 @@ class _Waiting:
     ) -> None:
         """File the answer under its pause's request, with the ruling."""
         ruling = verdict.rulings[-1]
-        await _off_loop(
+        filed = functools.partial(
             self.story.answer,
             request,
             answer.who,
@@ -244,10 +258,11 @@ class _Waiting:
             refusal=ruling.refusal,
             comment=answer.comment,
         )
+        await keep_recording(self.ctx, filed, f"the answer of {answer.who} ({answer.decision})")
         logger = get_run_logger()
         if ruling.refusal is not None:
             logger.warning("answer refused: %s", ruling.refusal)
-            await _off_loop(
+            await off_loop(
                 self.story.state,
                 IncidentState.ANSWER_REFUSED,
                 actor=answer.who,
@@ -263,9 +278,11 @@ class _Waiting:
 
 
 def _recorded(record: ApprovalRecord) -> Answer:
-    """An answer as the ledger kept it, for the replay."""
+    """An answer as the ledger kept it, for the replay: a refusal stays a refusal (the proof
+    it lacked, such as an approval code, is not in the ledger to check again)."""
     decision = "reject" if record.decision == "reject" else "approve"
-    return Answer(record.who, decision, record.comment or "")
+    unproven = None if record.authorized else (record.reason or "refused")
+    return Answer(record.who, decision, record.comment or "", unproven)
 
 
 async def on_call_gate(params: Any, ctx: StepContext) -> GateOutcome:
@@ -276,7 +293,7 @@ async def on_call_gate(params: Any, ctx: StepContext) -> GateOutcome:
     The policy is taken at the gate's first pause (a replayed gate keeps its approvers).
     """
     services = ctx.run
-    history = await _off_loop(services.story().gate_history, ctx.step_id)
+    history = await off_loop(services.story().gate_history, ctx.step_id)
     since = history[0][0].requested_at if history else datetime.now(UTC)
     policy = gate_policy(services.governance, ctx, params, since)
     return await run_gate(ctx, policy, services)

@@ -2,9 +2,10 @@
 
 An event is input from outside (a pipeline flow, an external job, `runbook emit`, anyone who
 can reach the API), so a recovery checks it before it touches anything: the kind is one of
-the seven failure kinds, the partition is a key of the pipeline's grain in ASCII digits with
-a sane year, the pipeline is known to governance and is the runbook's, sizes are bounded and
-the failed flow run id is a UUID. A bad event cannot become valid by waiting, so the refusal
+the seven failure kinds or `unclassified` (a run failed and no classifier knew why), the
+partition is a key of the pipeline's grain in ASCII digits with a sane year, the pipeline
+is known to governance and is the runbook's, sizes are bounded and the failed flow run id is
+a UUID. A bad event cannot become valid by waiting, so the refusal
 is terminal (`InvalidEventError`), never retried.
 
 The partition also travels as the resource label `pipeline.partition`, because Prefect's

@@ -91,6 +91,11 @@ def failure_event_parameter(
         failure.pipeline, str(failure.kind), failure.partition, failure.detail,
         flow_run_id=flow_run_id,
     )  # fmt: skip
+    return event_parameter(event)
+
+
+def event_parameter(event: Event) -> dict[str, Any]:
+    """An event (built here or read back from Prefect) as a recovery's `event` parameter."""
     return {
         "id": str(event.id),
         "event": event.event,

@@ -4,7 +4,9 @@ The ledger's incident key keeps a flood down to one event-driven recovery per pa
 run started by hand, or a recovery of the same partition through another runbook, is not
 de-duplicated. So the steps of a run hold the global concurrency limit
 `partition:<pipeline>:<partition>` (one slot, created on first use) while they run. It is
-taken per wave of steps and never across an approval gate, so a waiting gate blocks nobody.
+taken per wave of steps and never across an approval gate, so a waiting gate blocks nobody;
+a wave whose step works on another pipeline's partition (a cross-pipeline publication) holds
+that partition's slot as well.
 The slot is a lease the holding process renews while it runs; if that process dies (a worker
 or `serve` SIGKILLed), the server's repossessor takes the slot back once the lease runs out
 (`LEASE_SECONDS`, checked every 15 s), so the run's retry on another worker can take it. A
@@ -15,8 +17,8 @@ event door (`lock_reclaim`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 
 PREFIX = "partition"
 LEASE_SECONDS = 60  # Prefect's default, 300 s, would hold a dead run's partition five minutes
@@ -63,4 +65,15 @@ async def partition_lock(pipeline: str, partition: str | None) -> AsyncIterator[
         lease_duration=LEASE_SECONDS,
         raise_on_lease_renewal_failure=False,
     ):
+        yield
+
+
+@asynccontextmanager
+async def partition_locks(partitions: Iterable[tuple[str, str | None]]) -> AsyncIterator[None]:
+    """Hold the slots of several (pipeline, partition) pairs: a run that publishes another
+    pipeline's partition holds that one too. Taken in name order, so two runs needing the
+    same pair never wait on each other crosswise."""
+    async with AsyncExitStack() as stack:
+        for pipeline, partition in sorted(set(partitions), key=lambda p: (p[0], p[1] or "")):
+            await stack.enter_async_context(partition_lock(pipeline, partition))
         yield

@@ -9,6 +9,7 @@ contacts, SQL).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -18,11 +19,13 @@ class PipelineInfo:
 
     `grain` (`day`, `week` or `fiscal_month`) says what its partition keys look like; None
     when the pipeline has no definition in the warehouse (its keys are then not checked).
+    `sla` is its whole SLA (waits beyond it are warned about), None when unknown.
     """
 
     name: str
     investor_reporting: bool
     grain: str | None = None
+    sla: timedelta | None = None
 
     @property
     def resource_id(self) -> str:
@@ -58,6 +61,7 @@ def load_catalog(governance_file: Path | None = None) -> PipelineCatalog:
             name=name,
             investor_reporting=p.investor_reporting,
             grain=registry[name].grain if name in registry else None,
+            sla=p.sla,
         )
         for name, p in config.pipelines.items()
     }

@@ -29,9 +29,10 @@ from prefect.context import FlowRunContext
 from prefect.states import Failed, State
 from pydantic import ValidationError
 
-from flows.events.partition_lock import partition_lock
+from flows.events.partition_lock import partition_locks
 from flows.language.models import Step
 from flows.language.params import resolve_params
+from flows.language.pipelines import other_partition
 from flows.language.restore import restored_outcomes
 from flows.language.step_task import mark_task, step_task
 from flows.language.templates import TemplateRenderError, evaluate_condition, render_value
@@ -93,7 +94,7 @@ class RunbookExecution:
         await self._restore()
         stopped: GateClosed | None = None
         for wave in self.waves:
-            async with self._holding_partition():
+            async with self._holding_partition(wave):
                 await self._run_concurrently(wave.steps)
             if self._failed_steps():
                 break
@@ -114,11 +115,14 @@ class RunbookExecution:
         await self._record_state("resolved", {"steps": len(self.outcomes)})
         return self.summary()
 
-    def _holding_partition(self) -> AbstractAsyncContextManager[None]:
-        """The partition's concurrency slot while steps run (not across gates, not unrecorded)."""
+    def _holding_partition(self, wave: Wave) -> AbstractAsyncContextManager[None]:
+        """The partitions' concurrency slots while a wave's steps run (not across gates, not
+        unrecorded): the runbook's, and those of other pipelines its steps work on."""
         if self.recorder is None:
             return nullcontext()
-        return partition_lock(self.runbook.spec.pipeline, self.params.get("partition"))
+        own = (self.runbook.spec.pipeline, self.params.get("partition"))
+        others = [other_partition(self.steps[s], own[0], self._namespace()) for s in wave.steps]
+        return partition_locks([own, *(o for o in others if o is not None)])
 
     async def _open_incident(self) -> None:
         """Open (or re-find, for the same event or the same flow run) the incident; a retry
@@ -274,7 +278,8 @@ class RunbookExecution:
                 blocked = ("failed", f"parameters of step '{step.id}' are invalid: {exc}")
         if blocked is not None:
             kind, message = blocked
-            await self._finish(step.id, StepOutcome(state=kind, message=message))  # type: ignore[arg-type]
+            decided = datetime.now(UTC)  # when it was decided: the story keeps its place
+            await self._finish(step.id, StepOutcome(kind, None, message, ended=decided))  # type: ignore[arg-type]
             get_run_logger().info("step %s: %s", step.id, message)
             marker = "skipped" if kind == "skipped" else "upstream_failed"
             await mark_task(step)(marker, message, return_state=True)

@@ -5,9 +5,9 @@ sha256 differs; the pin is only worth something if it names the right report. So
 investor publication the validator requires exactly `{{ steps.<report>.outputs.sha256 }}`,
 where `<report>` is a report step (its outputs carry `sha256`) upstream of an approval gate
 that is upstream of the publication: the approver saw that report's evidence before deciding.
-The dashboard feed reaches investors beside the report, so unless the step says `feed: false`
-it must be pinned the same way: `approved_feed_sha256` reading the same report step's
-`outputs.feed_sha256`.
+The dashboard feed reaches investors beside the report, so it must be pinned the same way
+(`approved_feed_sha256` reading the same report step's `outputs.feed_sha256`) and can never
+be left out (`feed: false`): investors would read the old feed beside the new report.
 """
 
 from __future__ import annotations
@@ -47,9 +47,20 @@ def check_pinned(
         if _is_report(types.get(r)) and any(graph.is_upstream(r, g) for g in gates)
     ]
     pins = [PIN]
-    if FEED_PIN in step_type.params.model_fields and step.with_.get("feed", True) is not False:
-        pins.append(FEED_PIN)
     findings: list[Finding] = []
+    if FEED_PIN in step_type.params.model_fields:
+        pins.append(FEED_PIN)
+        if step.with_.get("feed", True) is not True:
+            findings.append(
+                (
+                    ("steps", i, "with", "feed"),
+                    f"publish step '{step.id}' leaves out the dashboard feed of an investor "
+                    "publication: investors read the report and its feed together, so the old "
+                    "feed would stand beside the new report, and the approver saw a feed that "
+                    "would not be published; remove `feed` (both are published, each pinned)",
+                    False,
+                )
+            )
     pinned_to: dict[str, str] = {}
     for pin in pins:
         found, report = _check_one(pin, i, step, gates, graph, types, seen)
@@ -97,8 +108,7 @@ def _check_one(
         else:
             message = (
                 f"publish step '{step.id}' does not pin the dashboard feed the approver saw: "
-                f"without `{FEED_PIN}` any feed would be published; add {suggestion} "
-                "(or `feed: false` to publish the report alone)"
+                f"without `{FEED_PIN}` any feed would be published; add {suggestion}"
             )
         return [(path, message, False)], None
     match = _PIN_TEMPLATES[pin].match(value) if isinstance(value, str) else None

@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 import fnmatch
 from collections.abc import Mapping
+from typing import Any
 
 from flows.language.catalog import PipelineInfo
 from flows.language.graph import Finding
 from flows.language.models import Runbook, Step
-from flows.language.templates import is_template
+from flows.language.templates import TemplateRenderError, is_template, render_value
 
 RESOURCE_LABELS = ("prefect.resource.id", "prefect.resource.name")
 
@@ -25,6 +26,21 @@ def step_pipeline(step: Step, runbook_pipeline: str) -> str | None:
     if named is None:
         return runbook_pipeline
     return None if is_template(named) or not isinstance(named, str) else named
+
+
+def other_partition(
+    step: Step, runbook_pipeline: str, namespace: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """(pipeline, partition) of another pipeline this step works on, rendered; None for the
+    runbook's own pipeline, or when either is not known before the step runs."""
+    pipeline = step_pipeline(step, runbook_pipeline)
+    if pipeline is None or pipeline == runbook_pipeline:
+        return None
+    try:
+        partition = render_value(step.with_.get("partition"), namespace)
+    except TemplateRenderError:
+        return None  # the step itself fails on it, saying why
+    return (pipeline, partition) if isinstance(partition, str) and partition else None
 
 
 def check_pipeline_references(spec: Runbook, catalog: Mapping[str, PipelineInfo]) -> list[Finding]:

@@ -74,7 +74,8 @@ def make_plan(compiled: CompiledRunbook, event: dict[str, Any], overrides: dict[
     namespace = {**base, "params": params, "steps": {}}
     steps = {s.id: s for s in spec.steps}
     plan = Plan(spec.runbook, spec.pipeline, runbook.pipeline.investor_reporting, params)
-    plan.warnings = event_warnings(compiled, event)
+    plan.warnings = [w.render().splitlines()[0] for w in runbook.warnings]
+    plan.warnings += event_warnings(compiled, event)
 
     def planned(step: Step, step_type: StepType) -> PlannedStep:
         return PlannedStep(

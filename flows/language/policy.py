@@ -2,7 +2,8 @@
 
 Nothing reaches the investor portal without an authorized approval: a publish step that
 writes to an investor-reporting pipeline (its `with: pipeline:`, else the runbook's) lies
-downstream of an approval step and is pinned to the report the approver saw; an approval
+downstream of an approval step of that same pipeline (`flows.language.gate_scope`) and is
+pinned to the report the approver saw; an approval
 step can be neither skipped by `when` nor allowed to fail, and can be passed by the people
 it names; a failure handler never publishes.
 """
@@ -12,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flows.language.catalog import PipelineInfo
+from flows.language.gate_scope import governing_gates, wrong_gate
 from flows.language.graph import Finding, StepGraph
 from flows.language.models import Runbook, Step
 from flows.language.pinning import check_pinned
 from flows.language.pipelines import step_pipeline
+from flows.language.templates import is_template
 from recovery_tasks.registry import StepType
 
 
@@ -36,7 +39,7 @@ def check_policy(
         if role == "publish" and not graph.cyclic:
             investor = _writes_to_investors(step, spec.pipeline, catalog)
             if investor is not None:
-                findings += _publish_rules(i, step, investor, approvals, graph, types)
+                findings += _publish_rules(i, step, investor, approvals, graph, types, spec)
     for i, handler in enumerate(spec.on_failure):
         if _role(handler_types, handler.id) == "publish":
             findings.append(
@@ -97,6 +100,7 @@ def _publish_rules(
     approvals: list[str],
     graph: StepGraph,
     types: dict[str, StepType],
+    spec: Runbook,
 ) -> list[Finding]:
     gates = [g for g in approvals if graph.is_upstream(g, step.id)]
     if not gates:
@@ -113,7 +117,11 @@ def _publish_rules(
                 False,
             )
         ]
-    return check_pinned(i, step, types[step.id], gates, graph, types)
+    target = step_pipeline(step, spec.pipeline)
+    own = governing_gates(target, gates, spec)
+    if not own and target is not None:
+        return [wrong_gate(i, step, target, gates, spec)]
+    return check_pinned(i, step, types[step.id], own, graph, types)
 
 
 def check_approvers(
@@ -128,9 +136,9 @@ def check_approvers(
         for field in ("approvers", "also"):
             names = step.with_.get(field)
             names = names if isinstance(names, list) else []
-            named[field] = [n for n in names if isinstance(n, str)]
+            named[field] = [n for n in names if isinstance(n, str) and not is_template(n)]
             for j, name in enumerate(names):
-                if engineers is not None and isinstance(name, str) and name not in engineers:
+                if engineers is not None and name in named[field] and name not in engineers:
                     findings.append(
                         (
                             ("steps", i, "with", field, j),

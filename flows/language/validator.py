@@ -18,11 +18,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flows.language.advice import runbook_advice
 from flows.language.catalog import PipelineCatalog, PipelineInfo
 from flows.language.errors import Problem, RunbookValidationError, display_path
+from flows.language.gate_inputs import check_gate_inputs
 from flows.language.graph import Finding, StepGraph, build_graph
 from flows.language.messages import runbook_message
 from flows.language.models import IDENTIFIER, Runbook, Step
+from flows.language.partial import partial_runbook
 from flows.language.partitions import PartitionRule, partition_params
 from flows.language.pipelines import check_pipeline_references, unknown_pipeline
 from flows.language.policy import check_approvers, check_policy
@@ -45,6 +48,7 @@ class ValidatedRunbook:
     handler_types: dict[str, StepType]
     pipeline: PipelineInfo
     partitions: dict[str, PartitionRule] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)  # valid, but likely a surprise
 
     @property
     def name(self) -> str:
@@ -96,6 +100,7 @@ def _validate(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRunboo
     findings = _param_name_findings(data.get("params"))
     if spec is None:
         findings += _graph_findings_of_valid_steps(data.get("steps"))
+        findings += _policy_of_partial(data, types, handler_types, catalog)
         problems += [source.problem(p, m, key=k) for p, m, k in findings]
         raise RunbookValidationError(problems)
     pipeline = catalog.get(spec.pipeline)
@@ -106,17 +111,49 @@ def _validate(text: str, file: str, catalog: PipelineCatalog) -> ValidatedRunboo
     findings += graph_findings + handler_findings
     findings += check_templates(spec, source, graph, types, handler_types, problems)
     findings += check_pipeline_references(spec, catalog)
-    findings += check_policy(spec, graph, types, handler_types, catalog)
-    findings += check_approvers(spec, types, getattr(catalog, "engineers", None))
+    findings += _policy(spec, graph, types, handler_types, catalog)
     partitions, partition_findings = partition_params(spec, catalog)
     findings += partition_findings
     problems += [source.problem(p, m, key=k) for p, m, k in findings]
     if problems:
         raise RunbookValidationError(problems)
     assert pipeline is not None
+    warnings = [source.problem(p, m, key=k) for p, m, k in runbook_advice(spec, types, catalog)]
     return ValidatedRunbook(
-        spec, file, graph, handler_graph, types, handler_types, pipeline, partitions
+        spec, file, graph, handler_graph, types, handler_types, pipeline, partitions, warnings
     )
+
+
+def _policy(
+    spec: Runbook,
+    graph: StepGraph,
+    types: dict[str, StepType],
+    handler_types: dict[str, StepType],
+    catalog: PipelineCatalog,
+) -> list[Finding]:
+    """The safety rules: publication behind a gate, who may open a gate and how."""
+    findings = check_policy(spec, graph, types, handler_types, catalog)
+    findings += check_approvers(spec, types, getattr(catalog, "engineers", None))
+    return findings + check_gate_inputs(spec, types)
+
+
+def _policy_of_partial(
+    data: dict[str, Any],
+    types: dict[str, StepType],
+    handler_types: dict[str, StepType],
+    catalog: PipelineCatalog,
+) -> list[Finding]:
+    """The safety rules over what reads of a runbook with model errors (graph findings are
+    the skeleton pass's, so only the policy's are kept)."""
+    partial = partial_runbook(data)
+    if partial is None:
+        return []
+    graph, _ = build_graph(partial.steps)
+    return [
+        f
+        for f in _policy(partial, graph, types, handler_types, catalog)
+        if "_unreadable_" not in f[1]
+    ]
 
 
 def _param_name_findings(params: Any) -> list[Finding]:

@@ -18,6 +18,7 @@ from prefect.artifacts import acreate_table_artifact
 from prefect.context import FlowRunContext
 
 from flows.events.emit import DeliveryError, deliver, failure_event
+from flows.pipelines.failure_report import hooks
 from foundation.engines import EngineCache
 from warehouse.checks import CheckResult, raise_for_checks, run_checks
 from warehouse.db import Platform
@@ -110,6 +111,7 @@ def _make(pipe: Pipeline) -> Flow:
         name=pipe.flow_name,
         flow_run_name=f"{pipe.flow_name}-{{partition}}",
         description=pipe.description,
+        **hooks(),
     )
     async def pipeline_run(partition: str) -> dict[str, Any]:
         logger = get_run_logger()

@@ -57,7 +57,8 @@ def run_demo(
     with (
         enabled(),
         PortalServer(PortalConfig.from_settings()) as portal,
-        temporary_settings(portal_url=portal.url) as settings,
+        # the demo profile takes typed names: no engineer's private channel to read a code from
+        temporary_settings(portal_url=portal.url, profile="demo") as settings,
         open_command_services(settings=settings) as services,
     ):
         story = Story(services, portal.url, say)
@@ -187,7 +188,8 @@ class Story:
         who = approver or now_on_call.primary
         self.say(
             f"   the demo answers as {who} (on call now: {now_on_call.primary}, backup "
-            f"{now_on_call.backup}), as `runbook approve {flow_run_id} --as {who}` would"
+            f"{now_on_call.backup}), as `runbook approve {flow_run_id} --as {who}` would; "
+            "the demo profile takes the typed name (production asks for the approver's code)"
         )
         verdict = await answer_gate(
             flow_run_id, who, "approve", "demo: evidence reviewed", self.services.ledger

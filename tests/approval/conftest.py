@@ -18,7 +18,7 @@ from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFi
 from prefect.exceptions import PrefectHTTPStatusError
 
 from flows.approval.answering import Verdict, answer_gate
-from flows.language.catalog import PipelineCatalog
+from flows.language.catalog import PipelineCatalog, PipelineInfo
 from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
 from flows.prefect_client import prefect_client_context
@@ -42,11 +42,13 @@ class GatedRun:
         assert not self.thread.is_alive(), "the run did not finish"
         return self.result[0]
 
-    def answer(self, who: str, decision: str = "approve", comment: str = "") -> Verdict | None:
+    def answer(
+        self, who: str, decision: str = "approve", comment: str = "", code: str = ""
+    ) -> Verdict | None:
         wait_until_paused(self.flow_run_id)
         with open_command_services() as services:
             return asyncio.run(
-                answer_gate(self.flow_run_id, who, decision, comment, services.ledger)
+                answer_gate(self.flow_run_id, who, decision, comment, services.ledger, code=code)
             )
 
 
@@ -120,19 +122,29 @@ def start_gated(
 ) -> Iterator[Callable[..., GatedRun]]:
     runs: list[GatedRun] = []
 
-    def start(needed: int = 1, timeout: str = "5m", triggered_by: str | None = None) -> GatedRun:
+    def start(
+        needed: int = 1,
+        timeout: str = "5m",
+        triggered_by: str | None = None,
+        approvers: str | None = "A, B",
+        pipeline: str = "aggregate_profit",
+        publishes: str | None = None,
+        partition: str = "2026-10",
+    ) -> GatedRun:
         name = f"gated-{uuid.uuid4().hex[:8]}"
         target = tmp_path / f"{name}.published"
-        text = gated_runbook(
-            name, f"approvers: [A, B], min_approvals: {needed}, poll_interval: 1", timeout, target
-        )
-        compiled = compile_runbook(validate_text(text, f"{name}.yaml", catalog))
+        gate = f"min_approvals: {needed}, poll_interval: 1"
+        gate += f", approvers: [{approvers}]" if approvers is not None else ""
+        gate += f", pipeline: {publishes}" if publishes else ""
+        text = gated_runbook(name, gate, timeout, target, pipeline=pipeline, publishes=publishes)
+        known = {pipeline: PipelineInfo(pipeline, False), **catalog}  # the runbook's own too
+        compiled = compile_runbook(validate_text(text, f"{name}.yaml", known))
         run = GatedRun(name, target, threading.Thread(daemon=True, target=lambda: None))
 
         def go() -> None:
             event = {
                 "event": "pipeline.failed",
-                "payload": {"kind": "data_quality", "partition": "2026-10"},
+                "payload": {"kind": "data_quality", "partition": partition},
             }
             with prefect_client_context():
                 state = asyncio.run(

@@ -6,11 +6,18 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
 from prefect.input.run_input import keyset_from_paused_state
 
 from flows.approval.answering import AnswerError, answer_gate
+from flows.events.partition_lock import limit_name
+from foundation.settings import get_settings
+from governance.config import load_governance
 from governance.ledger import Ledger
+from governance.responders import authorized_approvers
 from tests.approval.conftest import GatedRun, flow_run_state, run_input, wait_until_paused
+from tests.gated_runbook import PUBLISHED_PARTITION
 
 pytestmark = [pytest.mark.prefect]
 
@@ -141,3 +148,42 @@ def test_a_second_answer_after_the_gate_closed_changes_nothing(
         asyncio.run(answer_gate(run.flow_run_id, "A", "approve", "", ledger))
     assert flow_run_state(run.flow_run_id).is_failed()
     assert state.name == "Rejected" and not run.target.exists()
+
+
+def test_a_gate_publishing_another_pipeline_asks_that_pipelines_people(
+    start_gated: Callable[..., GatedRun], ledger: Ledger
+) -> None:
+    run = start_gated(
+        approvers=None,
+        pipeline="daily_growth_experiments",
+        publishes="aggregate_profit",
+        partition="2026-10-14",
+    )
+    wait_until_paused(run.flow_run_id)
+    config = load_governance(get_settings().governance.governance_file)
+    paused = wait_until_paused(run.flow_run_id)
+    evidence = run_input(run.flow_run_id, keyset_from_paused_state(paused)["description"])
+    assert "## Approve republishing `aggregate_profit`?" in evidence
+    [request] = ledger.approval_requests_of_run(run.flow_run_id)
+    profit = authorized_approvers(config, "aggregate_profit", request.requested_at)
+    growth = authorized_approvers(config, "daily_growth_experiments", request.requested_at)
+    assert set(request.approvers) == profit != growth
+    for outsider in sorted(growth - profit):  # growth's people may not pass profit's publication
+        refused = run.answer(outsider)
+        assert refused is not None and not refused.accepted
+    assert not run.target.exists()
+    assert run.answer("B").accepted  # type: ignore[union-attr]  # aggregate_profit's owner
+    assert run.final_state().is_completed() and run.target.exists()
+    # the publication held the published partition's lock, not only the runbook's own
+    assert concurrency_limit(limit_name("aggregate_profit", PUBLISHED_PARTITION)) is not None
+
+
+def concurrency_limit(name: str) -> object | None:
+    async def read() -> object | None:
+        async with get_client() as client:
+            try:
+                return await client.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                return None
+
+    return asyncio.run(read())

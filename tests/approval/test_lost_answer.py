@@ -11,7 +11,9 @@ import pytest
 from prefect import flow
 
 from flows.approval.gate import _Waiting
+from flows.approval.identity import GateIdentity
 from flows.approval.waiting import AnswerLostError
+from governance.approval_codes import CodeScope
 
 pytestmark = pytest.mark.prefect
 
@@ -33,7 +35,16 @@ def test_a_pause_left_without_an_answer_is_asked_again_under_a_new_key(
     prefect_server: None,
 ) -> None:
     now = datetime.now(UTC)
-    gate = LosesTheFirstPause(None, None, None, now, now, suspend=True)  # type: ignore[arg-type]
+    typed_names = GateIdentity(required=False, secret=None, scope=CodeScope("run", "approve", now))
+    gate = LosesTheFirstPause(
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        now,
+        now,
+        suspend=True,
+        identity=typed_names,
+    )
     gate.asked = []
 
     @flow(name="lost-answer", persist_result=False)

@@ -16,7 +16,9 @@ EVERY_DEPLOYMENT = {
     "daily-growth-experiments",
     "unit-profit-experiments",
     "pipeline-failed-intake",
+    "pipeline-crash-report",
     "sla-watch",
+    "invariant-sweep",
     "incident-sync",
     "escalate",
     "weekly",
@@ -86,9 +88,11 @@ def test_runs_on_a_worker_send_the_heartbeats_the_crash_watch_expects() -> None:
         assert env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == str(
             app.settings.operations.heartbeat_seconds
         )
-    watch, pending = app.automations()
+    watch, pipeline_watch, pending = app.automations()
+    assert (watch.name, pipeline_watch.name) == ("runbook-crash-watch", "pipeline-crash-watch")
     silence = app.settings.operations.crash_silence_seconds
-    assert watch.trigger.within.total_seconds() == silence  # type: ignore[union-attr]
+    for crash in (watch, pipeline_watch):
+        assert crash.trigger.within.total_seconds() == silence  # type: ignore[union-attr]
     waited = app.settings.operations.pending_silence_seconds
     assert pending.trigger.within.total_seconds() == waited  # type: ignore[union-attr]
     assert pending.actions[0].state == "SCHEDULED"  # type: ignore[union-attr]
@@ -104,6 +108,7 @@ def test_each_runbook_is_a_deployment_triggered_by_its_pipelines_failure_event()
     assert trigger["parameters"]["event"]["id"] == "{{ event.id | string }}"
     assert "truncate(200000" in trigger["parameters"]["event"]["payload_json"]
     assert by_name["sla-watch"]["schedules"] == [{"interval": 60}]
+    assert by_name["invariant-sweep"]["schedules"] == [{"interval": 300}]
     assert by_name["weekly"]["schedules"] == [{"cron": "0 9 * * 1", "timezone": "Europe/London"}]
     assert by_name["incident-sync"]["triggers"][0]["expect"] == ["prefect.flow-run.*"]
     assert (

@@ -4,10 +4,11 @@ A Prefect server on PostgreSQL with basic auth; the ledger and the warehouse on 
 process work pool with two `prefect worker` processes; the deployments from the generated
 prefect.yaml (`prefect deploy --all`), the standing automations (`runbook deployments
 --automations`) and `runbook door` deciding the failure events. Proven on it: a failure
-reported by `runbook emit` recovers on the pool; a gated recovery publishes once after
-`runbook approve`; an unanswered gate escalates to the backup and the owners; a worker
-SIGKILLed mid-recovery: the run is marked Crashed, retried from its last finished step on the
-other worker, and ends; the weekly report runs on its schedule (compressed to every minute).
+reported by `runbook emit` recovers on the pool; a gated recovery refuses a typed name and
+publishes once after `runbook approve` with the approver's code; an unanswered gate escalates
+to the backup and the owners; a worker SIGKILLed mid-recovery: the run is marked Crashed,
+retried from its last finished step on the other worker, and ends; the weekly report runs on
+its schedule (compressed to every minute).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pytest
 from deployments.local_serve import flow_runs
 from deployments.prefect_yaml import WORK_POOL
 from flows.run_services import open_command_services
+from governance.approval_codes import CodeScope, issue_code
 from tests.deployments.team import (
     LOGIN,
     Team,
@@ -40,6 +42,7 @@ from tests.events.conftest import RUNBOOK
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(900)]
 
+APPROVAL_SECRET = "the-team-approval-secret"
 NAME = "unit-profit-experiments"
 GATED = "profit-on-pool"
 LONG = "engagement-on-pool"
@@ -109,9 +112,21 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         "RUNBOOK_RUNBOOKS_DIR": str(runbooks),
         "RUNBOOK_CRASH_SILENCE_SECONDS": str(CRASH_SILENCE),
         "RUNBOOK_REPORT_CRON": "* * * * *",  # the weekly report, every minute
+        "RUNBOOK_PROFILE": "production",  # answers at gates must prove who gave them
+        "RUNBOOK_APPROVAL_SECRET": APPROVAL_SECRET,
     }
     with locked_team(root, "profile", compressed) as team:
         yield team
+
+
+def code_sent_to(audit_url: str, flow_run_id: str, approver: str) -> str:
+    """The approval code the gate sent `approver` (the team's contacts here are unreachable
+    mail, so it is signed again from the secret, exactly as the gate signed it)."""
+    with open_command_services(audit_url=audit_url) as services:
+        first = services.ledger.approval_requests_of_run(flow_run_id)[0]
+    assert first.step_id and first.timeout_at
+    scope = CodeScope(flow_run_id, first.step_id, first.timeout_at)
+    return issue_code(APPROVAL_SECRET.encode(), scope, approver)
 
 
 def emit(team: Team, pipeline: str, partition: str, kind: str = "etl_job_failure") -> None:
@@ -199,7 +214,11 @@ def test_a_gated_recovery_publishes_once_after_approval_and_an_unanswered_gate_e
     # nobody answers for `escalate_after` (10 s): the escalation deployment runs on the pool
     wait_for(lambda: len(escalated()) >= 2, 180, "no escalation on record from the pool")
 
-    answered = cli(team, "runbook", "approve", str(run.id), "--as", "B")
+    typed = cli(team, "runbook", "approve", str(run.id), "--as", "B")  # a name is no proof
+    assert typed.returncode == 1 and "unverified" in typed.stdout, typed.stdout + typed.stderr
+    wait_for(lambda: state_of(run).is_paused(), 180, "the gate did not pause again on the pool")
+    code = code_sent_to(audit_url, str(run.id), "B")
+    answered = cli(team, "runbook", "approve", str(run.id), "--as", "B", "--code", code)
     assert answered.returncode == 0, answered.stdout + answered.stderr
     state = wait_final(team, run)
     assert state.is_completed(), state

@@ -160,10 +160,14 @@ class GatedRun:
         keyset = keyset_from_paused_state(state)
         return run_async(_read_input(self.flow_run_id, keyset["description"]))
 
-    def answer(self, who: str, decision: str = "approve", comment: str = "") -> Verdict | None:
+    def answer(
+        self, who: str, decision: str = "approve", comment: str = "", code: str = ""
+    ) -> Verdict | None:
         """Answer the gate from outside the flow, as `runbook approve/reject` does."""
         with open_command_services() as services:
-            return run_async(answer_gate(self.flow_run_id, who, decision, comment, services.ledger))
+            return run_async(
+                answer_gate(self.flow_run_id, who, decision, comment, services.ledger, code=code)
+            )
 
 
 def run_async(coro: Any) -> Any:

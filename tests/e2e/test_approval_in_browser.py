@@ -18,8 +18,9 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from deployments.local_server import LocalServer
+from foundation.settings import temporary_settings
 from governance.models import GovernanceConfig
-from tests.e2e.conftest import GatedRun, run_async, start_server
+from tests.e2e.conftest import GatedRun, Webhook, run_async, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -95,8 +96,12 @@ def field(dialog: Locator, label: str) -> Locator:
     )
 
 
-def submit_answer(page: Page, dialog: Locator, approver: str, decision: str, comment: str) -> None:
+def submit_answer(
+    page: Page, dialog: Locator, approver: str, decision: str, comment: str, code: str = ""
+) -> None:
     field(dialog, "Approver").locator("textarea").fill(approver)
+    if code:
+        field(dialog, "Code").locator("textarea").fill(code)
     # the select opens from the keyboard (a synthetic click toggles it open and shut again)
     field(dialog, "Decision").locator("button.p-select-button__control").focus()
     page.keyboard.press("ArrowDown")
@@ -146,3 +151,29 @@ def test_unauthorized_answer_in_the_ui_is_refused_and_the_run_pauses_again(
     state = run.final_state()
     assert state.is_failed() and state.name == "Rejected"
     assert not run.target.exists()
+
+
+@pytest.mark.timeout(300)
+def test_in_production_a_typed_name_is_refused_and_only_the_approvers_code_opens_the_gate(
+    server: LocalServer, page: Page, start_gated: Callable[..., GatedRun], webhook: Webhook
+) -> None:
+    with temporary_settings(profile="production", approval_secret="browser-test-secret"):
+        run = start_gated("approvers: [C, D], poll_interval: 1")
+        run.wait_paused("approve-1")
+        dialog = open_resume_form(page, server, run)
+        expect(dialog).to_contain_text("a typed name alone is refused")
+        submit_answer(page, dialog, "C", "approve", "E, not on call, types C's name")
+        again = run.wait_paused("approve-2")
+        assert "Answer from 'C' refused: unverified: a typed name" in (run.description(again) or "")
+        assert not run.target.exists()
+        [code] = [
+            body["approval_code"]
+            for body in webhook.bodies("C")
+            if body.get("reason") == "approval_code" and body.get("flow_run_id") == run.flow_run_id
+        ]
+        dialog = open_resume_form(page, server, run)
+        submit_answer(page, dialog, "C", "approve", "counts match the source", code=code)
+        state = run.final_state()
+    assert state.is_completed(), state
+    assert run.target.exists()
+    assert run_async(state.aresult())["steps"]["approve"]["outputs"]["approvers"] == ["C"]

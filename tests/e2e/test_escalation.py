@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from deployments.local_serve import stop
 from deployments.local_server import LocalServer
 from flows.run_services import open_command_services
-from foundation.settings import PROJECT_ROOT, get_settings
+from foundation.settings import PROJECT_ROOT, get_settings, temporary_settings
 from governance.models import GovernanceConfig
 from governance.responders import notify_targets
 from runbook_cli.main import app
@@ -39,6 +39,7 @@ pytestmark = [pytest.mark.postgres]
 ESCALATE_AFTER = 10  # seconds: Prefect's floor for a proactive trigger
 GATE = f"approvers: [A, B], escalate_after: {ESCALATE_AFTER}s, poll_interval: 1"
 
+SECRET = "escalation-test-secret"
 SERVED = ("escalate-approval/escalate", "incident-report/weekly")
 """The deployments these tests use, served by `runbook serve` beside the runbooks'."""
 
@@ -63,6 +64,7 @@ def serving(
         "RUNBOOK_GOVERNANCE_FILE": str(get_settings().governance.governance_file),
         "RUNBOOK_AUDIT_URL": get_settings().audit_url(),
         "PYTHONPATH": str(PROJECT_ROOT),
+        "RUNBOOK_APPROVAL_SECRET": SECRET,  # the escalation signs the codes it sends
     }
     with (folder / "serve.log").open("wb") as log:
         process = subprocess.Popen(
@@ -200,3 +202,32 @@ def test_a_gate_answered_before_escalate_after_escalates_to_nobody(
     assert not any(posts_about(webhook, e, run, "escalation") for e in ENGINEERS)
     _, marks, sent = escalations_on_record(run)
     assert marks == [] and sent == []
+
+
+@pytest.mark.timeout(300)
+def test_the_escalation_sends_each_target_who_may_answer_their_own_code(
+    serving: subprocess.Popen, governance: GovernanceConfig, webhook: Webhook, start_gated: Any
+) -> None:
+    with temporary_settings(profile="production", approval_secret=SECRET):
+        targets = notify_targets(governance, "aggregate_profit", datetime.now(UTC))
+        may_answer = [e for e in targets.escalation if e in ("A", "B")]  # the gate's approvers
+        run = start_gated(gate=GATE, timeout="10m")
+        run.wait_paused("approve-1")
+
+        def codes(engineer: str) -> list[str]:
+            return [
+                p["approval_code"] for p in posts_about(webhook, engineer, run, "approval_code")
+            ]
+
+        # each approver's code when the gate opened, and again with the escalation
+        webhook.wait_for(
+            lambda: all(len(codes(e)) == 2 for e in may_answer), 90, "codes with the escalation"
+        )
+        assert not any(codes(e) for e in set(ENGINEERS) - {"A", "B"})  # only who may answer
+        backup = may_answer[0]
+        refused = run.answer(backup, comment="typed name only")
+        assert refused is not None and "unverified" in refused.detail
+        run.wait_paused("approve-2")  # the refusal is recorded a moment before the run re-pauses
+        verdict = run.answer(backup, comment="escalated, reviewed", code=codes(backup)[-1])
+        assert verdict is not None and verdict.accepted, verdict
+        assert run.final_state().is_completed() and run.target.exists()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from faults import active_faults, clear_faults, inject, publishing_fault
-from faults.catalog import DETECTED_BY_VALIDATION, VARIANTS
+from faults.catalog import DETECTED_BY_VALIDATION, VARIANTS, UnknownFaultError, applies
 from tests.warehouse.sample import GOLDEN, PARTITIONS
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
+from warehouse.pipelines import get_pipeline
 from warehouse.runner import run_pipeline, validate_partition
 
 ABSORBED = frozenset({"column_added"})  # an added source column is recorded, not fatal
@@ -26,6 +27,10 @@ def test_fault_is_detected_and_classified(
     clean: Platform, pipeline: str, kind: FailureKind, variant: str
 ) -> None:
     partition = PARTITIONS[pipeline]
+    if not applies(variant, get_pipeline(pipeline).primary_table):
+        with pytest.raises(UnknownFaultError, match="needs a second copy"):
+            inject(clean, kind, pipeline, partition, variant)
+        return
     inject(clean, kind, pipeline, partition, variant)
     check = validate_partition if variant in DETECTED_BY_VALIDATION else run_pipeline
     with pytest.raises(PipelineFailure) as info:

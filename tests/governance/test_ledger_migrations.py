@@ -159,7 +159,7 @@ def test_the_ledger_and_the_warehouse_keep_separate_version_tables(tmp_path: Pat
         upgrade_ledger(engine)
         with engine.connect() as conn:
             warehouse = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        assert warehouse == "0003"
+        assert warehouse == "0004"
         assert current_revision(LEDGER_STORE, engine) == LEDGER_HEAD
         Ledger(engine)
     finally:

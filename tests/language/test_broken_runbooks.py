@@ -7,6 +7,7 @@ as the user typed its path; every expected line is `file:line:col: path: message
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,12 @@ CATALOG = PipelineCatalog(
 )
 
 EXPECTED: dict[str, list[str]] = {
+    "approvers_from_event.yaml": [
+        "approvers_from_event.yaml:7:22: steps[0].with.approvers[1]: `approvers` decides who may open gate 'approve': it cannot be a template ('{{ event.payload.detail }}'), or the event that started the run could choose its own approvers; write it literally (names from governance.yaml, or no `approvers` for the on-call engineers and owners)",
+        "approvers_from_event.yaml:8:13: steps[0].with.also: `also` decides who may open gate 'approve': it cannot be a template ('{{ event.payload.extra_approvers }}'), or the event that started the run could choose its own approvers; write it literally (names from governance.yaml, or no `approvers` for the on-call engineers and owners)",
+        "approvers_from_event.yaml:9:22: steps[0].with.min_approvals: `min_approvals` decides who may open gate 'approve': it cannot be a template ('{{ event.payload.quorum }}'), or the event that started the run could choose its own approvers; write it literally (names from governance.yaml, or no `approvers` for the on-call engineers and owners)",
+        "approvers_from_event.yaml:10:23: steps[0].with.reuse_approval: `reuse_approval` decides who may open gate 'approve': it cannot be a template ('{{ event.payload.reuse }}'), or the event that started the run could choose its own approvers; write it literally (names from governance.yaml, or no `approvers` for the on-call engineers and owners)",
+    ],
     "approval_allow_failure.yaml": [
         "approval_allow_failure.yaml:6:5: steps[0].allow_failure: approval step 'approve' cannot be allowed to fail: a rejected or timed-out approval must stop the run; remove `allow_failure`",
     ],
@@ -161,9 +168,21 @@ EXPECTED: dict[str, list[str]] = {
     "publish_to_templated_pipeline.yaml": [
         "publish_to_templated_pipeline.yaml:7:11: steps[0].uses: publish step 'publish' is not downstream of an approval step; its pipeline, chosen at run time, may report to investors and publishes only after approval: add an approval step (e.g. `uses: approval.on_call`) and make this step need it",
     ],
+    "publish_without_feed.yaml": [
+        "publish_without_feed.yaml:14:7: steps[2].with: publish step 'publish' does not pin the dashboard feed the approver saw: without `approved_feed_sha256` any feed would be published; add `approved_feed_sha256: \"{{ steps.report.outputs.feed_sha256 }}\"`",
+        "publish_without_feed.yaml:16:13: steps[2].with.feed: publish step 'publish' leaves out the dashboard feed of an investor publication: investors read the report and its feed together, so the old feed would stand beside the new report, and the approver saw a feed that would not be published; remove `feed` (both are published, each pinned)",
+    ],
+    "model_and_policy_errors.yaml": [
+        "model_and_policy_errors.yaml:6:14: steps[0].timeout: invalid duration '2 hours': write a number with a unit s, m, h or d, e.g. 45s, 30m, 2h, 1d or 1h30m",
+        "model_and_policy_errors.yaml:11:18: steps[1].with.also: `also` decides who may open gate 'approve': it cannot be a template ('{{ event.payload.extra }}'), or the event that started the run could choose its own approvers; write it literally (names from governance.yaml, or no `approvers` for the on-call engineers and owners)",
+        "model_and_policy_errors.yaml:13:11: steps[2].uses: publish step 'publish' is not downstream of an approval step; pipeline 'aggregate_profit' reports to investors and publishes only after approval: add `needs: [approve]`",
+    ],
+    "publish_other_pipeline_gate.yaml": [
+        "publish_other_pipeline_gate.yaml:15:17: steps[2].with.pipeline: publish step 'publish' publishes pipeline 'aggregate_profit' but its gate 'approve' asks the on-call engineers and owners of 'unit_profit_experiments': name the pipeline at the gate (`pipeline: aggregate_profit` in the `with:` of 'approve') so that aggregate_profit's own approvers decide what is published",
+    ],
     "publish_unpinned.yaml": [
         "publish_unpinned.yaml:13:11: steps[2].with: publish step 'publish' is not pinned to the report the approver saw: without `approved_sha256` any bytes would be published; add `approved_sha256: \"{{ steps.report.outputs.sha256 }}\"`",
-        "publish_unpinned.yaml:13:11: steps[2].with: publish step 'publish' does not pin the dashboard feed the approver saw: without `approved_feed_sha256` any feed would be published; add `approved_feed_sha256: \"{{ steps.report.outputs.feed_sha256 }}\"` (or `feed: false` to publish the report alone)",
+        "publish_unpinned.yaml:13:11: steps[2].with: publish step 'publish' does not pin the dashboard feed the approver saw: without `approved_feed_sha256` any feed would be published; add `approved_feed_sha256: \"{{ steps.report.outputs.feed_sha256 }}\"`",
     ],
     "template_attribute_walk.yaml": [
         "template_attribute_walk.yaml:9:14: steps[0].with.value: template reads 'params.partition.__class__'; runbook templates read data only, never attributes starting with _",
@@ -184,6 +203,9 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "trigger_other_pipeline.yaml": [
         "trigger_other_pipeline.yaml:5:34: on[0].match.prefect.resource.id: prefect.resource.id 'pipeline.aggregate_profit' matches events of pipeline 'aggregate_profit', but this runbook recovers 'unit_profit_experiments': that failure would start the wrong recovery; match 'pipeline.unit_profit_experiments'",
+    ],
+    "quote_closed_later.yaml": [
+        "quote_closed_later.yaml:6:19: unclosed quote: the string opened here with \" is not closed on this line; YAML read on to line 12, where a later \" closed it, and then failed (did not find expected ',' or '}'); add the closing \" on line 6",
     ],
     "unclosed_quote.yaml": [
         'unclosed_quote.yaml:6:19: unclosed quote: the string opened here with " is never closed (YAML read on to line 13: found unexpected end of stream); add the closing "',
@@ -207,12 +229,10 @@ def test_every_broken_fixture_has_an_expectation() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_broken_runbook_reports_file_line_column_and_message(
-    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    name: str, copied: Callable[[Path], str]
 ) -> None:
-    shutil.copy(BROKEN / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
     with pytest.raises(RunbookValidationError) as raised:
-        validate_file(name, CATALOG)
+        validate_file(copied(BROKEN / name), CATALOG)
     heads = [p.render().splitlines()[0] for p in raised.value.problems]
     assert len(heads) == len(EXPECTED[name])
     for head, expected in zip(heads, EXPECTED[name], strict=True):

@@ -20,7 +20,7 @@ def test_validate_reports_ok_for_every_shipped_runbook() -> None:
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 0, result.output
     assert "5 valid, 0 invalid" in result.output
-    assert "OK   runbooks/aggregate-profit.yaml  (aggregate-profit: 11 steps)" in result.output
+    assert "OK   runbooks/aggregate-profit.yaml  (aggregate-profit: 13 steps)" in result.output
 
 
 def test_validate_fails_with_positions_and_checks_every_file(
@@ -70,8 +70,8 @@ def test_plan_shows_the_order_steps_run_in_the_gate_and_the_failure_handlers(
     assert not [line for line in lines if line.startswith("warning")]
     stages = [line for line in lines if line[:5].strip().rstrip(".").isdigit()]
     assert stages == [
-        "   1. scan_logs: logs.scan_job_logs",
-        "   2. tell_owners: notify.engineers",
+        "   1. at the same time: scan_logs, health",
+        "   2. at the same time: tell_people, tell_owners",
         "   3. wait_for_source: sources.wait",
         "   4. contract: schema.contract",
         "   5. missing: data.find_missing",

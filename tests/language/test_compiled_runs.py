@@ -350,3 +350,40 @@ steps:
     assert state.is_failed()
     assert "expected YYYY-Www, an ISO week, e.g. 2026-W43" in state.message
     assert task_runs(state.state_details.flow_run_id, 0) == {}
+
+
+def test_the_story_of_a_failed_run_tells_skipped_and_blocked_steps_in_their_place(
+    prefect_server: None, catalog: PipelineCatalog
+) -> None:
+    state = run(
+        """
+runbook: story-order
+pipeline: unit_profit_experiments
+steps:
+  - id: first
+    uses: test.sleep
+    with: {seconds: 1}
+  - id: broken
+    uses: test.fail
+    needs: [first]
+    with: {terminal: true}
+  - id: after_broken
+    uses: test.echo
+    needs: [broken]
+  - id: never
+    uses: test.echo
+    needs: [first]
+    when: steps.first.outputs.ended < 0
+""",
+        catalog,
+        event={"id": "evt-story-order", "payload": {}},
+    )
+    assert state.is_failed()
+    ledger = Ledger.from_settings()
+    incident = ledger.find_incident("evt-story-order")
+    assert incident is not None
+    story = [line.what for line in ledger.incident_story(incident.id)]
+    steps = [what for what in story if what.startswith("step ")]
+    assert steps.index("step first") < steps.index("step never")
+    assert steps.index("step broken") < steps.index("step after_broken")
+    assert story.index("step first") > story.index("opened")

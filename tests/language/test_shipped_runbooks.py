@@ -63,6 +63,6 @@ def test_approval_steps_may_name_only_engineers_from_governance(tmp_path: Path) 
         validate_text(text, "aggregate-profit.yaml", load_catalog())
     (problem,) = raised.value.problems
     assert problem.render().splitlines()[0] == (
-        "aggregate-profit.yaml:76:22: steps[9].with.approvers[1]: unknown engineer 'Bob'; "
+        "aggregate-profit.yaml:87:22: steps[11].with.approvers[1]: unknown engineer 'Bob'; "
         "engineers in governance.yaml: A, B, C, D"
     )

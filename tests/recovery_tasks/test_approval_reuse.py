@@ -14,6 +14,7 @@ from governance.ledger_migrations import upgrade_ledger
 from recovery_tasks.approval_reuse import earlier_approval
 
 SHA = "a" * 64
+SAW = {"report.sha256": SHA, "report.feed_sha256": "f" * 64}
 
 
 @pytest.fixture
@@ -25,50 +26,57 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 
 def approved_run(
-    ledger: Ledger, run: str, sha: str = SHA, *, authorized: bool = True, order: str = "ra"
+    ledger: Ledger, run: str, saw: dict[str, str] = SAW, *, authorized: bool = True
 ) -> int:
+    """An incident whose run `run` approved, having seen `saw`."""
     incident = ledger.open_incident(
         "aggregate_profit", "report_publishing", datetime.now(UTC), partition="2026-03",
         event_id="event-1", runbook="aggregate-profit", flow_run_id="run-1",
     )  # fmt: skip
-    report = {"outputs": {"sha256": sha, "rows": 39}}
-    approval = {"outputs": {"decision": "approved", "approvers": ["A"]}}
-    for step in order:
-        if step == "r":
-            ledger.record_step_result(incident.id, "report", "completed", result=report,
-                                      flow_run_id=run)  # fmt: skip
-        else:
-            request = ledger.record_approval_request(incident.id, run, "approve-1", ["A", "B"])
-            ledger.record_answer(
-                request.id, "A", "approve", authorized=authorized,
-                reason=None if authorized else "not on call",
-            )  # fmt: skip
-            ledger.record_step_result(incident.id, "approve", "completed", result=approval,
-                                      flow_run_id=run)  # fmt: skip
+    approval = {"outputs": {"decision": "approved", "approvers": ["A"], "saw": saw}}
+    request = ledger.record_approval_request(incident.id, run, "approve-1", ["A", "B"])
+    ledger.record_answer(
+        request.id, "A", "approve", authorized=authorized,
+        reason=None if authorized else "not on call",
+    )  # fmt: skip
+    ledger.record_step_result(incident.id, "approve", "completed", result=approval,
+                              flow_run_id=run)  # fmt: skip
     return incident.id
 
 
 def test_an_approval_of_the_same_bytes_in_another_run_counts(ledger: Ledger) -> None:
     incident = approved_run(ledger, "run-1")
-    found = earlier_approval(ledger, incident, SHA, "run-2")
+    found = earlier_approval(ledger, incident, dict(SAW), "run-2")
     assert found is not None and found.approvers == ["A"] and found.flow_run_id == "run-1"
 
 
-def test_other_bytes_do_not_count(ledger: Ledger) -> None:
+@pytest.mark.parametrize(
+    "now",
+    [
+        {"report.sha256": "b" * 64, "report.feed_sha256": "f" * 64},  # another report
+        {"report.sha256": SHA, "report.feed_sha256": "e" * 64},  # same report, new feed
+        {**SAW, "second.sha256": "c" * 64},  # a second report nobody saw
+        {"report.sha256": SHA},  # the feed the approver saw is gone
+        {},  # nothing built: nothing was approved
+    ],
+)
+def test_anything_but_every_byte_the_approver_saw_does_not_count(
+    ledger: Ledger, now: dict[str, str]
+) -> None:
     incident = approved_run(ledger, "run-1")
-    assert earlier_approval(ledger, incident, "b" * 64, "run-2") is None
+    assert earlier_approval(ledger, incident, now, "run-2") is None
 
 
 def test_the_current_run_does_not_approve_itself(ledger: Ledger) -> None:
     incident = approved_run(ledger, "run-1")
-    assert earlier_approval(ledger, incident, SHA, "run-1") is None
+    assert earlier_approval(ledger, incident, dict(SAW), "run-1") is None
 
 
 def test_an_approval_without_an_authorized_answer_on_record_does_not_count(ledger: Ledger) -> None:
     incident = approved_run(ledger, "run-1", authorized=False)
-    assert earlier_approval(ledger, incident, SHA, "run-2") is None
+    assert earlier_approval(ledger, incident, dict(SAW), "run-2") is None
 
 
-def test_an_approval_given_before_the_report_was_built_does_not_count(ledger: Ledger) -> None:
-    incident = approved_run(ledger, "run-1", order="ar")
-    assert earlier_approval(ledger, incident, SHA, "run-2") is None
+def test_an_approval_that_recorded_no_bytes_does_not_count(ledger: Ledger) -> None:
+    incident = approved_run(ledger, "run-1", saw={})
+    assert earlier_approval(ledger, incident, dict(SAW), "run-2") is None

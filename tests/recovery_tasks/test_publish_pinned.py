@@ -121,9 +121,13 @@ def test_a_feed_changed_after_approval_publishes_nothing(
     feed["metrics"]["mau"] = feed["metrics"]["mau"] + 1
     feed_path.write_text(json.dumps(feed, indent=2))
 
-    with pytest.raises(TerminalStepError, match="dashboard feed changed after approval"):
-        investor_portal(pinned(report), approved_ctx(run, report))
+    ctx = approved_ctx(run, report)
+    ctx.incident["id"] = 17
+    with pytest.raises(TerminalStepError, match="dashboard feed changed after approval") as info:
+        investor_portal(pinned(report), ctx)
     assert published(portal) == {"report": None, "feed": None}
+    assert "nothing was sent. Next: " in str(info.value)
+    assert "then run `runbook retry 17`: it builds the report and feed again" in str(info.value)
 
 
 def test_a_report_pinned_without_its_feed_publishes_nothing(
@@ -134,6 +138,18 @@ def test_a_report_pinned_without_its_feed_publishes_nothing(
 
     with pytest.raises(TerminalStepError, match="dashboard feed is not"):
         investor_portal(params, approved_ctx(run, report))
+    assert published(portal) == {"report": None, "feed": None}
+
+
+def test_an_investor_report_without_its_feed_publishes_nothing(
+    run: RunServices, portal: PortalServer
+) -> None:
+    report = report_of(run)
+    params = PublishParams(partition=PARTITION, approved_sha256=report.sha256, feed=False)
+
+    with pytest.raises(TerminalStepError, match="report and dashboard feed together") as refused:
+        investor_portal(params, approved_ctx(run, report))
+    assert "feed: false" not in str(refused.value)  # the refusal never suggests leaving it out
     assert published(portal) == {"report": None, "feed": None}
 
 

@@ -5,9 +5,10 @@ answers the gate), and compares the result with a clean run of the same data. Th
 printed (`pytest -s` shows it); a cell worse than `rehearsal/expectations.yaml` fails the test.
 
 What runs where: CI (`make test`) plays a declared subset on SQLite, every variant in every
-scenario once with the pipelines rotated (39 cells, about 2 minutes with 4 workers on a
-2-core machine); the same subset on PostgreSQL (39 other cells) is `slow` and runs in the
-full suite (`make test-full`); the whole matrix (195 cells per backend) is marked `matrix`
+scenario once with the pipelines rotated, plus damaged second copies and first publications
+(46 cells, about 2 minutes with 4 workers on a 2-core machine); the same subset on PostgreSQL
+(45 other cells) is `slow` and runs in the full suite (`make test-full`); the whole matrix
+(272 cells per backend) is marked `matrix`
 and runs with `make test-matrix` (or `runbook rehearse --all`).
 """
 

@@ -50,6 +50,7 @@ def own_backup(clean: Platform, tmp_path: Path) -> Iterator[Platform]:
     )
     with clean.source("events").begin() as conn:
         conn.execute(text("DELETE FROM events WHERE event_id >= :id"), {"id": FIRST_ID})
+        conn.execute(text("DELETE FROM restored_rows WHERE row_key >= :id"), {"id": FIRST_ID})
 
 
 def _write(platform: Platform, day: date, lines: list[str], header: str = HEADER) -> str:
@@ -100,7 +101,8 @@ def test_a_row_of_another_day_stops_the_restore_and_keeps_the_days_before(
     path = _write(own_backup, BAD, [_event(2, BAD), _event(3, GOOD), _event(4, BAD)])
 
     with pytest.raises(
-        BackupFileError, match=rf"{re.escape(path)} line 3: event_date is not 2030-01-02"
+        BackupFileError,
+        match=rf"{re.escape(path)} line 3 \(day 2030-01-02\): event_date is '2030-01-01'",
     ):
         restore_events_from_backup(own_backup, [GOOD, BAD])
 
@@ -140,7 +142,9 @@ def test_a_file_with_another_header_is_refused_before_any_row(own_backup: Platfo
     header = "event_id,user_id,session_id,event_date,occurred_at"
     path = _write(own_backup, BAD, [_event(1, BAD)], header=header)
 
-    with pytest.raises(BackupFileError, match=rf"{re.escape(path)} line 1: header is '{header}'"):
+    with pytest.raises(
+        BackupFileError, match=rf"{re.escape(path)} line 1 \(day 2030-01-02\): header is '{header}'"
+    ):
         restore_events_from_backup(own_backup, [BAD])
 
 

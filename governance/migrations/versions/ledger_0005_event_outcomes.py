@@ -1,7 +1,7 @@
 """Event outcomes: what became of every failure event (opened, attached, refused, duplicate)
 
-Revision ID: ledger_0004
-Revises: ledger_0003
+Revision ID: ledger_0005
+Revises: ledger_0004
 Create Date: 2026-12-07 03:00:00
 
 One row per event id, written by the event door in the transaction that decides the event;
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = "ledger_0004"
-down_revision = "ledger_0003"
+revision = "ledger_0005"
+down_revision = "ledger_0004"
 branch_labels = None
 depends_on = None
 
