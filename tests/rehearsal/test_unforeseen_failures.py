@@ -125,21 +125,41 @@ def test_half_a_json_line_in_an_activity_log_opens_an_incident_tells_people_publ
         assert failed.is_failed()
         event = published_event(pipeline, week, failed.state_details.flow_run_id)
         detail = event["payload"]["detail"]
-        assert event["payload"]["kind"] == "unclassified"
-        assert detail.startswith("unclassified failure in step checks: JSONDecodeError")
-        assert "--- log (end) ---" in detail
+        # the check reading the log fails on it (its failing row names file and line)
+        assert event["payload"]["kind"] == "data_quality"
+        assert "registrations_match_logs" in detail
 
         recovery = run_recovery(pipeline, event, ledger, timeout=300)
     assert not recovery.completed and recovery.incident_id is not None
     incident = ledger.incident(recovery.incident_id)
-    assert (incident.kind, incident.partition) == ("unclassified", week)
-    assert ledger.current_state(incident.id) == "failed"  # open: a person takes it over
+    assert (incident.kind, incident.partition) == ("data_quality", week)
     config = load_governance()
     targets = notify_targets(config, pipeline, datetime.now(UTC))
     assert set(config.pipeline(pipeline).owners) | set(targets.first) <= told(ledger, incident.id)
     assert ledger.publications(incident.id) == []
     assert portal.history(pipeline, week, "report") is None
     assert read_state(platform.warehouse, pipeline, week).status != "complete"
+
+
+def test_an_exception_no_classifier_knows_is_reported_as_an_unclassified_failure(
+    world: Any,
+) -> None:
+    from prefect import flow
+
+    from flows.pipelines.failure_report import hooks
+
+    week = "2026-W12"
+
+    @flow(name="pipeline-aggregate_growth", persist_result=False, **hooks())
+    def bugged(partition: str) -> None:
+        raise RuntimeError("a bug nobody classified")
+
+    failed = bugged(partition=week, return_state=True)
+    assert failed.is_failed()
+    event = published_event("aggregate_growth", week, failed.state_details.flow_run_id)
+    assert event["payload"]["kind"] == "unclassified"
+    assert event["payload"]["detail"].startswith("unclassified failure")
+    assert "RuntimeError: a bug nobody classified" in event["payload"]["detail"]
 
 
 def test_an_event_for_a_healthy_neighbour_recovers_nothing_and_the_broken_month_gets_an_incident(
