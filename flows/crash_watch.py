@@ -88,6 +88,8 @@ def silence_watch(
 
 PENDING_NAME = "runbook-pending-watch"
 PENDING_SECONDS = 300  # the default of `RUNBOOK_PENDING_SILENCE_SECONDS`
+TAKEN = {"prefect.flow-run.Pending", "prefect.flow-run.Submitting"}
+"""A worker takes a run by moving it to a PENDING state named Submitting (Prefect 3.9)."""
 LEFT_PENDING = {
     f"prefect.flow-run.{name}"
     for name in (
@@ -122,7 +124,7 @@ def pending_watch(silence_seconds: int = PENDING_SECONDS) -> Automation:
                 "prefect.resource.role": "tag",
                 "prefect.resource.id": f"prefect.tag.{RUNBOOK_TAG}",
             },
-            after={"prefect.flow-run.Pending"},
+            after=TAKEN,
             expect=LEFT_PENDING,
             for_each={"prefect.resource.id"},
             within=timedelta(seconds=silence_seconds),

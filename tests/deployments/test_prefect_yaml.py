@@ -96,6 +96,10 @@ def test_runs_on_a_worker_send_the_heartbeats_the_crash_watch_expects() -> None:
     waited = app.settings.operations.pending_silence_seconds
     assert pending.trigger.within.total_seconds() == waited  # type: ignore[union-attr]
     assert pending.actions[0].state == "SCHEDULED"  # type: ignore[union-attr]
+    # a process worker takes a run as Pending named "Submitting": both are watched
+    taken = {"prefect.flow-run.Pending", "prefect.flow-run.Submitting"}
+    assert pending.trigger.after == taken  # type: ignore[union-attr]
+    assert not taken & pending.trigger.expect  # type: ignore[union-attr]
 
 
 def test_each_runbook_is_a_deployment_triggered_by_its_pipelines_failure_event() -> None:
