@@ -67,22 +67,29 @@ def silence_watch(
     return Automation(
         name=name,
         description=description,
-        trigger=EventTrigger(
-            posture=Posture.Proactive,
-            match={"prefect.resource.id": "prefect.flow-run.*"},
-            match_related=watched,
-            after={HEARTBEAT},
-            expect=NOT_RUNNING_HERE,
-            for_each={"prefect.resource.id"},
-            within=timedelta(seconds=silence_seconds),
-            threshold=1,
-        ),
+        trigger=silence_after({HEARTBEAT}, NOT_RUNNING_HERE, watched, silence_seconds),
         actions=[
             ChangeFlowRunState(
                 state=StateType.CRASHED,
                 message=f"no heartbeat for {silence_seconds} s: the process running it is gone",
             )
         ],
+    )
+
+
+def silence_after(
+    after: set[str], expect: set[str], watched: dict[str, str | list[str]], seconds: int
+) -> EventTrigger:
+    """A proactive trigger per flow run: after one of `after`, none of `expect` in `seconds`."""
+    return EventTrigger(
+        posture=Posture.Proactive,
+        match={"prefect.resource.id": "prefect.flow-run.*"},
+        match_related=watched,
+        after=after,
+        expect=expect,
+        for_each={"prefect.resource.id"},
+        within=timedelta(seconds=seconds),
+        threshold=1,
     )
 
 
@@ -114,22 +121,14 @@ def pending_watch(silence_seconds: int = PENDING_SECONDS) -> Automation:
     the run Pending with no process and no heartbeat, so the crash watch never sees it. After
     `silence_seconds` without the run moving on, it is Scheduled again and any worker takes it.
     """
+    runbook_runs = {
+        "prefect.resource.role": "tag",
+        "prefect.resource.id": f"prefect.tag.{RUNBOOK_TAG}",
+    }
     return Automation(
         name=PENDING_NAME,
         description="Schedule again a runbook run left Pending (its worker died before it began)",
-        trigger=EventTrigger(
-            posture=Posture.Proactive,
-            match={"prefect.resource.id": "prefect.flow-run.*"},
-            match_related={
-                "prefect.resource.role": "tag",
-                "prefect.resource.id": f"prefect.tag.{RUNBOOK_TAG}",
-            },
-            after=TAKEN,
-            expect=LEFT_PENDING,
-            for_each={"prefect.resource.id"},
-            within=timedelta(seconds=silence_seconds),
-            threshold=1,
-        ),
+        trigger=silence_after(TAKEN, LEFT_PENDING, runbook_runs, silence_seconds),
         actions=[
             ChangeFlowRunState(
                 state=StateType.SCHEDULED,
