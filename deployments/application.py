@@ -1,12 +1,13 @@
 """The pipeline-recovery application: the one composition root (Dagster's `Definitions`).
 
-It knows the runbooks (validated against governance's pipelines), the step types (built-in
-families plus the plugin modules the settings name, loaded once here), the services a run
-gets, every deployment with its trigger, schedule and concurrency, and the standing
-automations. `runbook serve` registers `deployments()` with a runner; `runbook deployments`
-writes the same list into prefect.yaml for `prefect deploy --all` and a work pool;
-`runbook deployments --automations` and `serve` put `automations()` on the server. Nothing
-else assembles deployments, so what a work pool runs is exactly what `serve` ran.
+It knows the runbooks (validated against governance's pipelines, with the step types of the
+built-in families plus the plugin modules the settings name, loaded here), every deployment
+with its trigger, schedule and concurrency, and the standing automations; the services a run
+gets are opened by the compiled flows themselves (`flows.run_services`). `runbook serve`
+registers `deployments()` with a runner; `runbook deployments` writes the same list into
+prefect.yaml for `prefect deploy --all` and a work pool; `runbook deployments --automations`
+and `serve` put `automations()` on the server. Nothing else assembles deployments, so what a
+work pool runs is exactly what `serve` ran.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from flows.approval.escalation import ESCALATE_DEPLOYMENT
 from flows.approval.escalation_flow import escalate_approval
 from flows.crash_watch import crash_watch, pending_watch
 from flows.events.intake import INTAKE_NAME, pipeline_failed_intake
-from flows.incident_sync import SYNC_NAME, SYNC_TAG, incident_sync, sync_trigger_fields
+from flows.incident_sync import (
+    RUNBOOK_TAG,
+    SYNC_NAME,
+    SYNC_TAG,
+    incident_sync,
+    sync_trigger_fields,
+)
 from flows.invariant_sweep import INTERVAL_SECONDS as SWEEP_SECONDS
 from flows.invariant_sweep import SWEEP_NAME, invariant_sweep
 from flows.language.errors import RunbookNotFoundError, RunbookValidationError
@@ -35,7 +42,6 @@ from flows.pipelines.crash_report import (
     pipeline_crash_report,
     pipeline_crash_watch,
 )
-from flows.run_services import open_command_services, open_services
 from flows.runbook_library import FileReport, validate_files
 from flows.sla_watch import INTERVAL_SECONDS, sla_watch
 from flows.weekly_report import weekly_incident_report, weekly_schedule
@@ -43,12 +49,9 @@ from foundation.plugins import load_plugins
 from foundation.settings import AppSettings, get_settings
 from governance.config import load_governance
 from governance.models import GovernanceConfig
-from recovery_tasks.registry import StepType, all_step_types
-from recovery_tasks.services import RunServices
 
 RUNS_PER_DEPLOYMENT = 4
 """Runs of one deployment at once; a burst beyond waits in Prefect's queue (ENQUEUE)."""
-RUNBOOK_TAG = "runbook"
 
 
 @dataclass(frozen=True)
@@ -91,18 +94,6 @@ class RecoveryApplication:
                 return runbook
         known = ", ".join(sorted(r.name for r in self.runbooks))
         raise RunbookNotFoundError(f"no valid runbook named '{name}'; runbooks: {known}")
-
-    def step_types(self) -> dict[str, StepType]:
-        """Every step type a runbook of this application may use, by name."""
-        return all_step_types()
-
-    def run_services(self, *, record: bool = True) -> RunServices:
-        """The services of one runbook run (gate, ledger, recorder, notifier, engines)."""
-        return open_services(self.settings, record=record)
-
-    def command_services(self) -> RunServices:
-        """The services of a command or a scheduled job: no gate, no incident of its own."""
-        return open_command_services(settings=self.settings)
 
     def deployments(self) -> list[DeploymentPlan]:
         """Every deployment, in one list: runbooks, intake, crash reports of pipeline runs,
