@@ -6,6 +6,9 @@ client. Each page carries a content property (`runbook-docs`) with the sha256 of
 produced and the page version that publication made. That is what makes publishing
 idempotent without comparing Confluence's normalised XHTML with ours: a page whose recorded
 hash matches and whose version is still the recorded one is left alone (no new version).
+The page's attachments (the step graph's image, `confluence_attachments`) are compared by
+their bytes and uploaded only when they differ; the property records their sha256 too, so
+`check` tells an image Git changed from one replaced in Confluence.
 `check` reports, without writing, pages missing in Confluence, pages whose Git body changed,
 pages someone edited in Confluence since the last publication, and pages under the index
 that Git no longer has (a runbook removed: archive the page by hand, nothing is deleted).
@@ -13,38 +16,15 @@ that Git no longer has (a runbook removed: archive the page by hand, nothing is 
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from typing import Any
 
 from atlassian import Confluence
 from atlassian.errors import ApiError
 
+from runbook_cli.confluence_attachments import PageAttachments
+from runbook_cli.confluence_content import MirrorPage, Outcome
+
 PROPERTY = "runbook-docs"
-
-
-@dataclass(frozen=True)
-class MirrorPage:
-    """A page to mirror: its title and its body in storage format."""
-
-    title: str
-    body: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.body.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to (or is wrong with) one page."""
-
-    title: str
-    status: str  # created, updated, unchanged | missing, differs, edited, up to date
-    detail: str = ""
-
-    def render(self) -> str:
-        return f"{self.title}: {self.status}{f' ({self.detail})' if self.detail else ''}"
 
 
 class ConfluenceMirror:
@@ -54,6 +34,7 @@ class ConfluenceMirror:
         self.client = client
         self.space = space
         self.parent_title = parent_title
+        self.attachments = PageAttachments(client)
 
     def publish(self, index: MirrorPage, pages: list[MirrorPage]) -> list[Outcome]:
         """Create or update the index under the parent and every page under the index."""
@@ -63,8 +44,10 @@ class ConfluenceMirror:
                 f"no page titled '{self.parent_title}' in space {self.space}: create it, or "
                 "set RUNBOOK_CONFLUENCE_PARENT to the title of the page to publish under"
             )
-        outcome, index_id = self._publish(index, parent["id"])
-        return [outcome, *(self._publish(page, index_id)[0] for page in pages)]
+        outcomes, index_id = self._publish(index, parent["id"])
+        for page in pages:
+            outcomes += self._publish(page, index_id)[0]
+        return outcomes
 
     def check(self, index: MirrorPage, pages: list[MirrorPage]) -> list[Outcome]:
         """How each page in Confluence compares with Git (nothing is written)."""
@@ -95,23 +78,37 @@ class ConfluenceMirror:
                 outcomes.append(Outcome(page.title, "edited", detail))
             else:
                 outcomes.append(Outcome(page.title, "up to date"))
+            if found is not None:
+                shas = (recorded or {}).get("value", {}).get("attachments", {})
+                outcomes += self.attachments.compare(page, found["id"], shas)
         return outcomes
 
-    def _publish(self, page: MirrorPage, parent_id: str) -> tuple[Outcome, str]:
+    def _publish(self, page: MirrorPage, parent_id: str) -> tuple[list[Outcome], str]:
         found = self._find(page.title)
         recorded = None if found is None else self._recorded(found["id"])
         if found is None:
             created = self.client.create_page(
                 self.space, page.title, page.body, parent_id=parent_id, representation="storage"
             )
+            uploaded = self.attachments.publish(page, created["id"])
             self._record(created["id"], page, created["version"]["number"], None)
-            return Outcome(page.title, "created"), created["id"]
+            return [Outcome(page.title, "created"), *uploaded], created["id"]
         version = found["version"]["number"]
         value = recorded["value"] if recorded else {}
-        if value.get("sha256") == page.sha256 and value.get("version") == version:
-            return Outcome(page.title, "unchanged"), found["id"]
-        updated = self.client.update_page(
-            found["id"],
+        outcome = Outcome(page.title, "unchanged")
+        if value.get("sha256") != page.sha256 or value.get("version") != version:
+            version = self._update(page, found["id"], parent_id)["version"]["number"]
+            edited = recorded is not None and value.get("version") != found["version"]["number"]
+            detail = "replaced an edit made in Confluence" if edited else ""
+            outcome = Outcome(page.title, "updated", detail)
+        uploaded = self.attachments.publish(page, found["id"])
+        if outcome.status != "unchanged" or value.get("attachments") != _shas(page):
+            self._record(found["id"], page, version, recorded)
+        return [outcome, *uploaded], found["id"]
+
+    def _update(self, page: MirrorPage, page_id: str, parent_id: str) -> dict[str, Any]:
+        return self.client.update_page(
+            page_id,
             page.title,
             page.body,
             parent_id=parent_id,
@@ -119,10 +116,6 @@ class ConfluenceMirror:
             version_comment="generated from Git by runbook docs",
             always_update=True,
         )
-        self._record(found["id"], page, updated["version"]["number"], recorded)
-        edited = recorded is not None and value.get("version") != version
-        detail = "replaced an edit made in Confluence" if edited else ""
-        return Outcome(page.title, "updated", detail), found["id"]
 
     def _find(self, title: str) -> dict[str, Any] | None:
         found = self.client.get_page_by_title(self.space, title, expand="version")
@@ -140,10 +133,14 @@ class ConfluenceMirror:
     ) -> None:
         data: dict[str, Any] = {
             "key": PROPERTY,
-            "value": {"sha256": page.sha256, "version": version},
+            "value": {"sha256": page.sha256, "version": version, "attachments": _shas(page)},
         }
         if recorded is None:
             self.client.set_page_property(page_id, data)
         else:
             data["version"] = {"number": recorded["version"]["number"] + 1}
             self.client.update_page_property(page_id, data)
+
+
+def _shas(page: MirrorPage) -> dict[str, str]:
+    return {a.name: a.sha256 for a in page.attachments}

@@ -1,10 +1,12 @@
 """A runbook's wiki page (the Markdown `runbook docs` writes) in Confluence's storage format.
 
 Confluence stores pages as XHTML with its own macros, so the Markdown is converted (Python-
-Markdown, tables and fenced code) and then adjusted: fenced blocks become the `code` macro
-(the step graph's Mermaid source kept verbatim, shown as a block Confluence renders without
-any app installed), links between runbook pages become Confluence page links, and an `info`
-panel on top says the page is generated from Git and where to edit it. The result is the
+Markdown, tables and fenced code) and then adjusted: the step graph's Mermaid block becomes
+the image of the graph the product draws itself (an attachment of the page, `ac:image`), which
+Confluence shows without any app installed, with the Mermaid source kept verbatim in an
+expandable `code` macro below it; other fenced blocks become the `code` macro; links between
+runbook pages become Confluence page links, and an `info` panel on top says the page is
+generated from Git and where to edit it. The result is the
 same on every run for the same runbook, which is what makes publishing idempotent.
 """
 
@@ -29,15 +31,18 @@ def page_title(page_file: str, index_file: str, index_title: str) -> str:
     return f"Runbook: {page_file.removesuffix('.md')}"
 
 
-def to_storage(text: str, source: str, edit_at: str, title_of: dict[str, str]) -> str:
+def to_storage(
+    text: str, source: str, edit_at: str, title_of: dict[str, str], graph_image: str | None = None
+) -> str:
     """Storage-format XHTML of a Markdown page, with the generated-from-Git header.
 
     `source` names the file the page comes from, `edit_at` where people edit it, and
-    `title_of` maps page files (`x.md`) to Confluence titles for the links between pages.
+    `title_of` maps page files (`x.md`) to Confluence titles for the links between pages;
+    `graph_image` names the page's attachment that shows the step graph.
     """
     body = markdown.markdown(text, extensions=["tables", "fenced_code"], output_format="xhtml")
     body = _GENERATED_NOTE.sub("", body, count=1)
-    body = _FENCE.sub(lambda m: _code_macro(m.group(2), m.group(1)), body)
+    body = _FENCE.sub(lambda m: _fenced(m.group(2), m.group(1), graph_image), body)
     body = _PLAIN_FENCE.sub(lambda m: _code_macro(m.group(1), None), body)
     body = _PAGE_LINK.sub(lambda m: _page_link(m.group(1) + ".md", m.group(2), title_of), body)
     return _header(source, edit_at) + body + "\n"
@@ -53,6 +58,22 @@ def _header(source: str, edit_at: str) -> str:
         '<ac:structured-macro ac:name="info"><ac:rich-text-body>'
         f"{note}</ac:rich-text-body></ac:structured-macro>\n"
     )
+
+
+def _fenced(escaped: str, language: str, graph_image: str | None) -> str:
+    """A fenced block: the step graph as its image above its source, any other as code."""
+    if language != "mermaid" or graph_image is None:
+        return _code_macro(escaped, language)
+    image = (
+        f'<ac:image ac:alt="Step graph"><ri:attachment ri:filename="{html.escape(graph_image)}" />'
+        "</ac:image>"
+    )
+    expand = (
+        '<ac:structured-macro ac:name="expand"><ac:parameter ac:name="title">Step graph '
+        "(Mermaid source)</ac:parameter><ac:rich-text-body>"
+        f"{_code_macro(escaped, language)}</ac:rich-text-body></ac:structured-macro>"
+    )
+    return f"<p>{image}</p>\n{expand}"
 
 
 def _code_macro(escaped: str, language: str | None) -> str:

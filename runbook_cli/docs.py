@@ -9,6 +9,7 @@ committed docs/runbooks/ is checked by a test the same way, so the wiki and Git 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -20,9 +21,23 @@ DOCS_DIR = PROJECT_ROOT / "docs" / "runbooks"
 MARKER = "Generated "  # every generated page carries it in its first lines
 
 
+@dataclass(frozen=True)
+class GeneratedDocs:
+    """The wiki's pages (file name -> Markdown) and each runbook page's step graph as SVG."""
+
+    pages: dict[str, str]
+    graphs: dict[str, str]
+
+
 def render_pages() -> dict[str, str]:
     """File name -> Markdown for every runbook in the configured folder, plus the index."""
+    return render_docs().pages
+
+
+def render_docs() -> GeneratedDocs:
+    """The pages of every runbook in the configured folder and the index, with the graphs."""
     from flows.language.compiler import compile_runbook
+    from flows.language.diagram_svg import render_svg
     from flows.language.errors import RunbookValidationError
     from flows.runbook_library import validate_files
     from governance.config import load_governance
@@ -41,7 +56,7 @@ def render_pages() -> dict[str, str]:
     )
     pages = {page_name(c): render_page(c, config) for c in compiled}
     pages[INDEX] = render_index([(c, page_name(c)) for c in compiled], config)
-    return pages
+    return GeneratedDocs(pages, {page_name(c): render_svg(c) for c in compiled})
 
 
 def stale_files(out: Path, pages: dict[str, str]) -> list[str]:
@@ -84,11 +99,12 @@ def docs(
 ) -> None:
     """Write one Markdown page per runbook (owners, SLA, triggers, step graph, steps, checks,
     gate, failure handling) and an index."""
-    pages = render_pages()
+    generated = render_docs()
+    pages = generated.pages
     if publish is Target.confluence:
         from runbook_cli.confluence_publish import publish_to_confluence
 
-        publish_to_confluence(pages, check=check)
+        publish_to_confluence(generated, check=check)
         return
     if check:
         stale = stale_files(out, pages)

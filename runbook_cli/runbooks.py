@@ -62,7 +62,7 @@ def plan(
 
 def graph(
     name: str = typer.Argument(..., help="Runbook name or file"),
-    fmt: str = typer.Option("text", "--format", help="mermaid, dot or text"),
+    fmt: str = typer.Option("text", "--format", help="mermaid, dot, svg or text"),
 ) -> None:
     """Draw the step graph: gates as diamonds, failure handlers apart."""
     try:

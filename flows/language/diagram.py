@@ -1,4 +1,4 @@
-"""The step graph drawn as Mermaid, Graphviz dot or plain text, failure handlers included.
+"""The step graph drawn as Mermaid, Graphviz dot, SVG or plain text, failure handlers included.
 
 Gates are diamonds (the run pauses there); a step with `when:` shows its condition, one with
 `trigger_rule: none_failed` says it joins; the `on_failure` steps sit apart, in the order
@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 
 from flows.language.compiler import CompiledRunbook
+from flows.language.diagram_svg import render_svg
 from flows.language.models import Step
 from flows.language.plan import ordered_stages
 
@@ -17,14 +18,16 @@ FAILED = "run-failed"  # not a valid step id, so it never clashes with one
 
 
 def render_graph(compiled: CompiledRunbook, fmt: str) -> str:
-    """Draw the runbook's graph in `fmt` (mermaid, dot or text)."""
+    """Draw the runbook's graph in `fmt` (mermaid, dot, svg or text)."""
     if fmt == "mermaid":
         return _mermaid(compiled)
     if fmt == "dot":
         return _dot(compiled)
     if fmt == "text":
         return _text(compiled)
-    raise ValueError(f"unknown format {fmt!r}; use mermaid, dot or text")
+    if fmt == "svg":
+        return render_svg(compiled)
+    raise ValueError(f"unknown format {fmt!r}; use mermaid, dot, svg or text")
 
 
 def _handler_chain(compiled: CompiledRunbook) -> list[Step]:

@@ -1,0 +1,174 @@
+"""The step graph drawn as an SVG image, laid out from the order the run follows.
+
+A wiki that shows no Mermaid (Confluence without an app) still shows an image, so the
+product draws its own: one row per stage of `ordered_stages` (steps of a row run at the same
+time; a gate has a row to itself), arrows from each step to those that need it, gates as
+hexagons (the run pauses there), and the `on_failure` handlers in a dashed box below, in
+the order they run. Text is monospace so its width is known without a font library, and
+nothing depends on the clock or the machine: the same runbook always gives the same bytes,
+which is what lets a publication skip an unchanged image.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from flows.language.compiler import CompiledRunbook
+from flows.language.plan import ordered_stages
+
+FONT = 12
+CHAR = FONT * 0.6  # width of a monospace character
+PAD, NODE_H, ROW_GAP, COL_GAP, MARGIN = 10, 38, 34, 18, 16
+STYLE = (
+    "text{font-family:monospace;font-size:12px;fill:#172b4d}"
+    "text.uses{font-size:10px;fill:#5e6c84}"
+    ".step{fill:#deebff;stroke:#0052cc}.gate{fill:#fff0b3;stroke:#ff8b00}"
+    ".handler{fill:#ffebe6;stroke:#de350b}.edge{stroke:#42526e;fill:none}"
+    ".failure{fill:none;stroke:#de350b;stroke-dasharray:5 4}"
+)
+
+
+@dataclass(frozen=True)
+class Box:
+    """A node's place: centre x, top y, width, and how it is drawn."""
+
+    key: str
+    title: str
+    subtitle: str
+    kind: str  # step, gate, handler or start
+    x: float
+    y: float
+    width: float
+
+    @property
+    def bottom(self) -> float:
+        return self.y + NODE_H
+
+
+def render_svg(compiled: CompiledRunbook) -> str:
+    """The runbook's step graph (and failure handlers) as a standalone SVG document."""
+    runbook = compiled.runbook
+    steps = {s.id: s for s in runbook.spec.steps}
+    rows = [
+        [(sid, steps[sid].uses, "gate" if stage.gate else "step") for sid in stage.steps]
+        for stage in ordered_stages(compiled)
+    ]
+    handlers = [
+        next(h for h in runbook.spec.on_failure if h.id == hid)
+        for hid in runbook.handler_graph.order
+    ]
+    failure_row = [("run-failed", "the run failed", "", "start")] if handlers else []
+    failure_row += [(h.id, h.id, h.uses, "handler") for h in handlers]
+    width = max(
+        [_row_width([_width(t, u) for t, u, _ in row]) for row in rows]
+        + [_row_width([_width(t, u) for _, t, u, _ in failure_row]) + 2 * PAD]
+    )
+    boxes: dict[str, Box] = {}
+    y = MARGIN
+    for row in rows:
+        for box in _place([(sid, sid, uses, kind) for sid, uses, kind in row], width, y):
+            boxes[box.key] = box
+        y += NODE_H + ROW_GAP
+    parts = [_node(b) for b in boxes.values()]
+    parts += [
+        _arrow(boxes[up], boxes[s.id])
+        for s in runbook.spec.steps
+        for up in runbook.graph.needs[s.id]
+    ]
+    if failure_row:
+        chain = _place(failure_row, width, y + PAD + FONT + 4)
+        frame_w = _row_width([b.width for b in chain]) + 2 * PAD
+        left = MARGIN + (width - frame_w) / 2
+        height = NODE_H + 2 * PAD + FONT + 4
+        parts.append(
+            f'<rect class="failure" x="{left:.1f}" y="{y:.1f}" width="{frame_w:.1f}" '
+            f'height="{height:.1f}" rx="6"/>'
+        )
+        parts.append(f'<text x="{left + PAD:.1f}" y="{y + PAD + FONT - 2:.1f}">on failure</text>')
+        parts += [_node(b) for b in chain]
+        parts += [_side_arrow(a, b) for a, b in itertools.pairwise(chain)]
+        y += height + ROW_GAP
+    total_w, total_h = width + 2 * MARGIN, y - ROW_GAP + MARGIN
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}" height="{total_h:.0f}" '
+        f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" role="img">'
+        f"<title>Step graph of runbook {escape(runbook.name)}</title>"
+        f"<style>{STYLE}</style>"
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        'fill="#42526e"/></marker></defs>'
+    )
+    return "\n".join([head, *parts, "</svg>"]) + "\n"
+
+
+def _width(title: str, subtitle: str) -> float:
+    return max(len(title), len(subtitle) * 10 / 12) * CHAR + 2 * PAD
+
+
+def _row_width(widths: list[float]) -> float:
+    return sum(widths) + COL_GAP * max(len(widths) - 1, 0)
+
+
+def _place(row: list[tuple[str, str, str, str]], width: float, y: float) -> list[Box]:
+    """Boxes of one row, side by side and centred in `width`."""
+    widths = [_width(title, sub) for _, title, sub, _ in row]
+    x = MARGIN + (width - _row_width(widths)) / 2
+    boxes = []
+    for (key, title, sub, kind), w in zip(row, widths, strict=True):
+        boxes.append(Box(key, title, sub, kind, x + w / 2, y, w))
+        x += w + COL_GAP
+    return boxes
+
+
+def _node(box: Box) -> str:
+    left, top, w = box.x - box.width / 2, box.y, box.width
+    if box.kind == "gate":
+        tip = NODE_H / 2
+        points = [
+            (left, top + tip),
+            (left + tip, top),
+            (left + w - tip, top),
+            (left + w, top + tip),
+            (left + w - tip, top + NODE_H),
+            (left + tip, top + NODE_H),
+        ]
+        shape = '<polygon class="gate" points="{}"/>'.format(
+            " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+        )
+    else:
+        css = "step" if box.kind == "step" else "handler"
+        radius = NODE_H / 2 if box.kind == "start" else 4
+        shape = (
+            f'<rect class="{css}" x="{left:.1f}" y="{top:.1f}" width="{w:.1f}" '
+            f'height="{NODE_H}" rx="{radius:.0f}"/>'
+        )
+    if not box.subtitle:
+        text = f'<text x="{box.x:.1f}" y="{top + 23:.1f}" text-anchor="middle">'
+        return f"{shape}{text}{escape(box.title)}</text>"
+    return (
+        f'{shape}<text x="{box.x:.1f}" y="{top + 16:.1f}" text-anchor="middle">'
+        f'{escape(box.title)}</text><text class="uses" x="{box.x:.1f}" y="{top + 30:.1f}" '
+        f'text-anchor="middle">{escape(box.subtitle)}</text>'
+    )
+
+
+def _arrow(up: Box, down: Box) -> str:
+    """A curve from the bottom of `up` to the top of `down`."""
+    x1, y1, x2, y2 = up.x, up.bottom, down.x, down.y
+    bend = max((y2 - y1) / 2, ROW_GAP / 2)
+    return (
+        f'<path class="edge" d="M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + bend:.1f} '
+        f'{x2:.1f},{y2 - bend:.1f} {x2:.1f},{y2:.1f}" marker-end="url(#arrow)"/>'
+    )
+
+
+def _side_arrow(left: Box, right: Box) -> str:
+    """A dashed arrow between neighbours of the failure chain."""
+    y = left.y + NODE_H / 2
+    x1, x2 = left.x + left.width / 2, right.x - right.width / 2
+    return (
+        f'<path class="edge" stroke-dasharray="4 3" d="M{x1:.1f},{y:.1f} L{x2:.1f},{y:.1f}" '
+        'marker-end="url(#arrow)"/>'
+    )
