@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import xml.dom.minidom
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,22 @@ def test_unknown_runbook_lists_the_known_ones() -> None:
     assert "no valid runbook named 'aggregate-prof'; runbooks: aggregate-engagement" in (
         result.output
     )
+
+
+def test_graph_as_svg_draws_one_row_per_stage_with_the_gate_as_a_hexagon() -> None:
+    result = runner.invoke(app, ["graph", "aggregate-profit", "--format", "svg"])
+    assert result.exit_code == 0, result.output
+    svg = xml.dom.minidom.parseString(result.stdout).documentElement
+    row_of = {
+        t.firstChild.data: float(t.getAttribute("y"))
+        for t in svg.getElementsByTagName("text")
+        if t.firstChild and t.getAttribute("class") != "uses"
+    }
+    assert row_of["scan_logs"] == row_of["health"]  # one stage: they run at the same time
+    assert row_of["counts"] == row_of["quality"]
+    order = ["scan_logs", "tell_people", "rerun", "counts", "report", "approve", "publish"]
+    assert [row_of[s] for s in order] == sorted(row_of[s] for s in order)
+    assert len(svg.getElementsByTagName("polygon")) == 1  # the one gate
+    assert row_of["on failure"] > row_of["publish"] and "tell_everyone" in row_of
+    edges = [p for p in svg.getElementsByTagName("path") if p.getAttribute("class") == "edge"]
+    assert len(edges) == 15  # 14 needs plus the failure chain's one arrow
