@@ -41,25 +41,36 @@ def issue_code(secret: bytes, scope: CodeScope, approver: str) -> str:
 
 
 def code_refusal(
-    secret: bytes, scope: CodeScope, approver: str, code: str, now: datetime
+    secret: bytes,
+    scope: CodeScope,
+    approver: str,
+    code: str,
+    now: datetime,
+    *,
+    kind: str = "approval code",
+    target: str = "this run's gate",
 ) -> str | None:
-    """Why `code` does not prove that `approver` answers this gate now (None: it does)."""
+    """Why `code` does not prove that `approver` answers this gate now (None: it does).
+
+    `kind` and `target` name the code and what it opens in the reasons (an annotation code
+    opens a partition, `governance.annotation_codes`)."""
     parts = code.strip().rsplit(".", 2)
+    malformed = f"that is not an {kind} (NAME.EXPIRY.SIGNATURE, as sent to you)"
     if len(parts) != 3 or not parts[0]:
-        return "that is not an approval code (NAME.EXPIRY.SIGNATURE, as sent to you)"
+        return malformed
     holder, expiry_text, signature = parts
     try:
         expiry = int(expiry_text, 36)
     except ValueError:
-        return "that is not an approval code (NAME.EXPIRY.SIGNATURE, as sent to you)"
+        return malformed
     expected = _signature(secret, scope, holder, expiry)
     if not hmac.compare_digest(expected, signature.upper()):
-        return "this approval code is not valid for this run's gate"
+        return f"this {kind} is not valid for {target}"
     if holder != approver:
-        return f"this approval code was issued to {holder}, not to '{approver}'"
+        return f"this {kind} was issued to {holder}, not to '{approver}'"
     if now.timestamp() >= expiry:
         expired = datetime.fromtimestamp(expiry, UTC).isoformat(timespec="seconds")
-        return f"this approval code expired at {expired}"
+        return f"this {kind} expired at {expired}"
     return None
 
 

@@ -19,6 +19,7 @@ from foundation.durations import format_duration
 MessageKind = Literal[
     "approval_requested",
     "approval_code",
+    "annotation_code",
     "escalation",
     "approval_timed_out",
     "sla_threshold",
@@ -31,6 +32,7 @@ Severity = Literal["info", "warning", "failure"]
 SEVERITY: dict[str, Severity] = {
     "approval_requested": "info",
     "approval_code": "info",
+    "annotation_code": "info",
     "runbook_notice": "info",
     "sla_threshold": "warning",
     "escalation": "warning",
@@ -138,6 +140,34 @@ def approval_code(
         pipeline,
         link,
         facts={"approval_code": code, "approver": approver, "flow_run_id": flow_run_id},
+    )
+
+
+def annotation_code(
+    pipeline: str,
+    partition: str,
+    checks: list[str],
+    incident_id: int | None,
+    approver: str,
+    code: str,
+    valid_until: datetime,
+) -> Message:
+    """An engineer's own code to explain a swing of one partition: sent only to them.
+
+    It names both ways to answer: the annotation gate's Resume form (where the gate's own
+    approval code counts) and `runbook annotate` with this code.
+    """
+    return Message(
+        "annotation_code",
+        f"{pipeline} {partition}: your annotation code",
+        f"{pipeline} {partition}: {', '.join(checks)} failed. If the numbers really moved (a "
+        "launch, a campaign), say why: answer the annotation gate with the reason as the "
+        f"comment, or run: runbook annotate {pipeline} {partition} --as {approver} --code "
+        f"{code} --note 'why the numbers moved'. The code {code} works only for you and only "
+        f"for this partition, until {valid_until:%Y-%m-%d %H:%M %Z}.",
+        incident_id,
+        pipeline,
+        facts={"annotation_code": code, "approver": approver, "partition": partition},
     )
 
 

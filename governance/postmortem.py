@@ -133,8 +133,9 @@ def _annotations(events: list[IncidentEvent]) -> list[str]:
         return []
     lines = ["", "## Annotations", ""]
     for e in notes:
-        note = (e.detail or {}).get("note", "") if isinstance(e.detail, dict) else e.detail
-        lines.append(f'- {_time(e.at)} {e.actor}: "{note}"')
+        detail = e.detail if isinstance(e.detail, dict) else {"note": e.detail}
+        proof = f" (identified by {detail['proof']})" if detail.get("proof") else ""
+        lines.append(f'- {_time(e.at)} {e.actor}{proof}: "{detail.get("note", "")}"')
     return lines
 
 

@@ -46,8 +46,12 @@ def record_annotation(
     author: str,
     *,
     incident_id: int | None = None,
+    proof: str | None = None,
 ) -> AnnotationOutcome:
-    """Record the note (warehouse and ledger), then re-run the partition's checks."""
+    """Record the note (warehouse and ledger), then re-run the partition's checks.
+
+    `proof` says how the author's identity was established (their code, or a typed name in
+    the local profile); the audit shows it beside who and why."""
     from warehouse.annotations import annotate
     from warehouse.checks import run_checks
 
@@ -59,6 +63,8 @@ def record_annotation(
         incident_id = incident.id if incident is not None else None
     if incident_id is not None:
         detail = {"partition": partition, "note": note.strip()}
+        if proof:
+            detail["proof"] = proof
         ledger.record_state(incident_id, IncidentState.ANNOTATED, actor=author, detail=detail)
     results = run_checks(platform, pipeline, partition)
     failing = [r.name for r in results if not r.passed and r.blocking]
@@ -70,6 +76,11 @@ def record_annotation(
         incident_id=incident_id,
         still_failing=failing,
     )
+
+
+def proof_of(codes_required: bool, code: str) -> str:
+    """How an annotator was identified, for the audit."""
+    return f"their {code}" if codes_required else "the name as typed, local profile"
 
 
 class AnnotateParams(OnCallApprovalParams):
@@ -129,6 +140,7 @@ async def annotate_gate(params: AnnotateParams, ctx: StepContext) -> AnnotationR
             note,
             outcome.approvers[0],
             incident_id=ctx.incident.get("id"),
+            proof=proof_of(services.settings.approval.codes_required, "approval code"),
         )
     )
     if recorded.still_failing:

@@ -7,6 +7,7 @@ a blocking problem, so the approver never sees a gate for data that is known to 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -99,6 +100,9 @@ class DataQualityResult(BaseModel):
     passed: bool
     checks: list[CheckOutcome]
     needs_annotation: list[str] = Field(default_factory=list)
+    annotation_codes_to: list[str] = Field(
+        default_factory=list, description="Engineers sent their own annotation code"
+    )
 
     def evidence(self) -> str:
         """A table of checks and the failing rows of those that failed."""
@@ -112,6 +116,11 @@ class DataQualityResult(BaseModel):
                 f"**Needs an annotation**: {', '.join(self.needs_annotation)} failed and a "
                 "person may explain it (a launch, a campaign): the annotation gate asks for it.",
             ]
+        if self.annotation_codes_to:
+            lines.append(
+                f"Annotation codes sent to {', '.join(self.annotation_codes_to)} (each their own, "
+                "for `runbook annotate`)."
+            )
         for check in self.checks:
             if check.failing_rows:
                 lines += ["", f"**{check.name}** failing rows:", "", "```"]
@@ -141,10 +150,37 @@ def data_quality(params: DataQualityParams, ctx: StepContext) -> DataQualityResu
     blocking = [c.name for c in outcomes if not c.passed and c.blocking]
     if blocking and set(blocking) <= set(params.annotatable):
         return DataQualityResult(
-            partition=params.partition, passed=False, checks=outcomes, needs_annotation=blocking
+            partition=params.partition,
+            passed=False,
+            checks=outcomes,
+            needs_annotation=blocking,
+            annotation_codes_to=_send_annotation_codes(
+                ctx, params.pipeline_of(ctx), params.partition, blocking
+            ),
         )
     if blocking and not params.warn_only:
         raise TerminalStepError(
             f"blocking checks failed on {params.partition}: {', '.join(blocking)}"
         )
     return DataQualityResult(partition=params.partition, passed=not blocking, checks=outcomes)
+
+
+def _send_annotation_codes(
+    ctx: StepContext, pipeline: str, partition: str, checks: list[str]
+) -> list[str]:
+    """Send each engineer who may annotate the pipeline their own code for this partition."""
+    from governance.annotation_codes import AnnotationCodes
+    from governance.responders import authorized_approvers
+
+    now = datetime.now(UTC)
+    engineers = sorted(authorized_approvers(ctx.run.governance, pipeline, now))
+    sent = AnnotationCodes.of(ctx.run.settings.approval).send(
+        ctx.run.notifier(),
+        engineers,
+        pipeline=pipeline,
+        partition=partition,
+        checks=checks,
+        incident_id=ctx.incident.get("id"),
+        now=now,
+    )
+    return sorted({n.recipient for n in sent if n.delivered})

@@ -128,6 +128,7 @@ def test_annotated_from_the_command_line_by_an_authorized_engineer(
     assert "'nobody' may not annotate aggregate_engagement" in refused.stderr
     done = CliRunner().invoke(app, ["annotate", PIPELINE, PARTITION, "--note", NOTE, "--as", "D"])
     assert done.exit_code == 0, done.output
+    assert "local profile: 'D' is taken as typed and not verified" in done.stdout
     assert f"annotated {PIPELINE} {PARTITION} as D on incident {incident}" in done.stdout
     assert f"checks pass: the partition is complete; run `runbook retry {incident}`" in (
         done.stdout
@@ -174,4 +175,5 @@ def _audit_shows_the_annotation(services: RunServices, incident: int, author: st
     )
     report = CliRunner().invoke(app, ["audit", str(incident), "--markdown"])
     assert report.exit_code == 0, report.output
-    assert "## Annotations" in report.stdout and f'{author}: "{NOTE}"' in report.stdout
+    assert "## Annotations" in report.stdout
+    assert f'{author} (identified by the name as typed, local profile): "{NOTE}"' in report.stdout
