@@ -41,6 +41,7 @@ class Box:
     x: float
     y: float
     width: float
+    row: int = 0
 
     @property
     def bottom(self) -> float:
@@ -62,18 +63,20 @@ def render_svg(compiled: CompiledRunbook) -> str:
     failure_row = [("run-failed", "the run failed", "", "start")] if handlers else []
     failure_row += [(h.id, h.id, h.uses, "handler") for h in handlers]
     width = max(
-        [_row_width([_width(t, u) for t, u, _ in row]) for row in rows]
+        [_row_width([_width(t, u, k) for t, u, k in row]) for row in rows]
         + [_row_width([_width(t, u) for _, t, u, _ in failure_row]) + 2 * PAD]
     )
     boxes: dict[str, Box] = {}
+    spans: list[tuple[float, float]] = []  # each row's left and right edge
     y = MARGIN
-    for row in rows:
-        for box in _place([(sid, sid, uses, kind) for sid, uses, kind in row], width, y):
-            boxes[box.key] = box
+    for number, row in enumerate(rows):
+        placed = _place([(sid, sid, uses, kind) for sid, uses, kind in row], width, y, number)
+        boxes.update((box.key, box) for box in placed)
+        spans.append((placed[0].x - placed[0].width / 2, placed[-1].x + placed[-1].width / 2))
         y += NODE_H + ROW_GAP
     parts = [_node(b) for b in boxes.values()]
     parts += [
-        _arrow(boxes[up], boxes[s.id])
+        _arrow(boxes[up], boxes[s.id], spans)
         for s in runbook.spec.steps
         for up in runbook.graph.needs[s.id]
     ]
@@ -103,21 +106,25 @@ def render_svg(compiled: CompiledRunbook) -> str:
     return "\n".join([head, *parts, "</svg>"]) + "\n"
 
 
-def _width(title: str, subtitle: str) -> float:
-    return max(len(title), len(subtitle) * 10 / 12) * CHAR + 2 * PAD
+def _width(title: str, subtitle: str, kind: str = "step") -> float:
+    """A node's width: its longer line, padded (a gate's pointed ends take a node's height)."""
+    text = max(len(title), len(subtitle) * 10 / 12) * CHAR + 2 * PAD
+    return text + (NODE_H if kind == "gate" else 0)
 
 
 def _row_width(widths: list[float]) -> float:
     return sum(widths) + COL_GAP * max(len(widths) - 1, 0)
 
 
-def _place(row: list[tuple[str, str, str, str]], width: float, y: float) -> list[Box]:
-    """Boxes of one row, side by side and centred in `width`."""
-    widths = [_width(title, sub) for _, title, sub, _ in row]
+def _place(
+    row: list[tuple[str, str, str, str]], width: float, y: float, number: int = 0
+) -> list[Box]:
+    """Boxes of row `number`, side by side and centred in `width`."""
+    widths = [_width(title, sub, kind) for _, title, sub, kind in row]
     x = MARGIN + (width - _row_width(widths)) / 2
     boxes = []
     for (key, title, sub, kind), w in zip(row, widths, strict=True):
-        boxes.append(Box(key, title, sub, kind, x + w / 2, y, w))
+        boxes.append(Box(key, title, sub, kind, x + w / 2, y, w, number))
         x += w + COL_GAP
     return boxes
 
@@ -154,14 +161,32 @@ def _node(box: Box) -> str:
     )
 
 
-def _arrow(up: Box, down: Box) -> str:
-    """A curve from the bottom of `up` to the top of `down`."""
+def _arrow(up: Box, down: Box, spans: list[tuple[float, float]]) -> str:
+    """A curve from the bottom of `up` to the top of `down`; past the rows between them it
+    runs down beside them, on the side `up` is on, so it crosses no step."""
     x1, y1, x2, y2 = up.x, up.bottom, down.x, down.y
-    bend = max((y2 - y1) / 2, ROW_GAP / 2)
-    return (
-        f'<path class="edge" d="M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + bend:.1f} '
-        f'{x2:.1f},{y2 - bend:.1f} {x2:.1f},{y2:.1f}" marker-end="url(#arrow)"/>'
+    between = spans[up.row + 1 : down.row]
+    if not between:
+        return _path(f"M{x1:.1f},{y1:.1f} {_bend(x1, y1, x2, y2)}")
+    if x1 <= (between[0][0] + between[0][1]) / 2:
+        side = min(a for a, _ in between) - COL_GAP / 2
+    else:
+        side = max(b for _, b in between) + COL_GAP / 2
+    top, bottom = y1 + ROW_GAP, y2 - ROW_GAP
+    return _path(
+        f"M{x1:.1f},{y1:.1f} {_bend(x1, y1, side, top)} L{side:.1f},{bottom:.1f} "
+        f"{_bend(side, bottom, x2, y2)}"
     )
+
+
+def _bend(x1: float, y1: float, x2: float, y2: float) -> str:
+    """A cubic curve leaving downwards and arriving downwards."""
+    half = max((y2 - y1) / 2, ROW_GAP / 2)
+    return f"C{x1:.1f},{y1 + half:.1f} {x2:.1f},{y2 - half:.1f} {x2:.1f},{y2:.1f}"
+
+
+def _path(d: str) -> str:
+    return f'<path class="edge" d="{d}" marker-end="url(#arrow)"/>'
 
 
 def _side_arrow(left: Box, right: Box) -> str:

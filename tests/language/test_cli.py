@@ -202,3 +202,27 @@ def test_graph_as_svg_draws_one_row_per_stage_with_the_gate_as_a_hexagon() -> No
     assert row_of["on failure"] > row_of["publish"] and "tell_everyone" in row_of
     edges = [p for p in svg.getElementsByTagName("path") if p.getAttribute("class") == "edge"]
     assert len(edges) == 15  # 14 needs plus the failure chain's one arrow
+
+
+def test_an_svg_arrow_past_a_row_runs_beside_its_steps_not_through_them() -> None:
+    result = runner.invoke(app, ["graph", "aggregate-engagement", "--format", "svg"])
+    svg = xml.dom.minidom.parseString(result.stdout).documentElement
+    nodes = []  # (left, right, top, bottom) of every step and gate
+    for rect in svg.getElementsByTagName("rect"):
+        if rect.getAttribute("class") in ("step", "gate"):
+            x, y = float(rect.getAttribute("x")), float(rect.getAttribute("y"))
+            nodes.append((x, x + float(rect.getAttribute("width")), y, y + 38))
+    for polygon in svg.getElementsByTagName("polygon"):
+        points = [tuple(map(float, p.split(","))) for p in polygon.getAttribute("points").split()]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        nodes.append((min(xs), max(xs), min(ys), max(ys)))
+    detours = [
+        p.getAttribute("d") for p in svg.getElementsByTagName("path") if " L" in p.getAttribute("d")
+    ]
+    assert detours  # counts -> report passes the annotation gate's row
+    for d in detours:
+        before, after = d.split(" L")[0], d.split(" L")[1].split()[0]
+        x, bottom = map(float, after.split(","))
+        top = float(before.split()[-1].split(",")[1])
+        crossed = [n for n in nodes if n[2] < bottom and n[3] > top and n[0] <= x <= n[1]]
+        assert crossed == [], (d, crossed)
