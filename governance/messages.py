@@ -161,8 +161,9 @@ def annotation_code(
         "annotation_code",
         f"{pipeline} {partition}: your annotation code",
         f"{pipeline} {partition}: {', '.join(checks)} failed. If the numbers really moved (a "
-        "launch, a campaign), say why: answer the annotation gate with the reason as the "
-        f"comment, or run: runbook annotate {pipeline} {partition} --as {approver} --code "
+        "launch, a campaign), say why: answer the annotation gate (with the approval code it "
+        "sends you) with the reason as the comment, or run: "
+        f"runbook annotate {pipeline} {partition} --as {approver} --code "
         f"{code} --note 'why the numbers moved'. The code {code} works only for you and only "
         f"for this partition, until {valid_until:%Y-%m-%d %H:%M %Z}.",
         incident_id,

@@ -83,6 +83,9 @@ def test_each_annotator_gets_their_own_code_and_only_it_records_the_note(
     assert outputs["annotation_codes_to"] == who_may and {"A", "D"} <= set(who_may)
     code_a, code_d = _code_of(webhook, "A"), _code_of(webhook, "D")
     assert code_a.startswith("A.") and code_a != code_d
+    told = next(b for b in webhook.bodies("A") if b.get("annotation_code") == code_a)
+    command = f"runbook annotate {PIPELINE} {PARTITION} --as A --code {code_a} --note"
+    assert "no_unannotated_swing failed" in told["message"] and command in told["message"]
     secret, now = SECRET.encode(), datetime.now(UTC)
     gate_code = issue_code(secret, CodeScope("f" * 32, "annotate", now + timedelta(hours=1)), "A")
     other_month = issue_code(
