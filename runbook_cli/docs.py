@@ -22,9 +22,8 @@ MARKER = "Generated "  # every generated page carries it in its first lines
 
 def render_pages() -> dict[str, str]:
     """File name -> Markdown for every runbook in the configured folder, plus the index."""
-    from flows.language.compiler import compile_runbook
     from flows.language.errors import RunbookValidationError
-    from flows.runbook_library import validate_files
+    from flows.language.library import validate_files
     from governance.config import load_governance
     from runbook_cli.runbook_pages import INDEX, page_name, render_index, render_page
 
@@ -35,12 +34,11 @@ def render_pages() -> dict[str, str]:
         typer.echo("no pages written: fix the runbooks above first", err=True)
         raise typer.Exit(1)
     config = load_governance()
-    compiled = sorted(
-        (compile_runbook(r.runbook, record=False) for r in reports if r.runbook is not None),
-        key=lambda c: c.runbook.name,
+    runbooks = sorted(
+        (r.runbook for r in reports if r.runbook is not None), key=lambda runbook: runbook.name
     )
-    pages = {page_name(c): render_page(c, config) for c in compiled}
-    pages[INDEX] = render_index([(c, page_name(c)) for c in compiled], config)
+    pages = {page_name(r): render_page(r, config) for r in runbooks}
+    pages[INDEX] = render_index([(r, page_name(r)) for r in runbooks], config)
     return pages
 
 
