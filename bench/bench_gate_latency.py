@@ -43,9 +43,9 @@ from prefect.flow_runs import aresume_flow_run
 
 from deployments.local_server import local_prefect_server, reset_postgres_database
 from flows.language.catalog import PipelineInfo
-from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
-from flows.prefect_client import prefect_client_context
+from flows.runtime.compiler import compile_runbook
+from flows.runtime.prefect_client import prefect_client_context
 from foundation.engines import engine_for
 from foundation.settings import temporary_settings
 from governance.ledger_migrations import upgrade_ledger

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flows.language.catalog import PipelineInfo
-from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
+from flows.runtime.compiler import compile_runbook
 from recovery_tasks.registry import step_type
 
 RUNBOOKS, STEPS, ROUNDS = 100, 50, 5

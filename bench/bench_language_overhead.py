@@ -27,8 +27,8 @@ from pydantic import BaseModel, ConfigDict
 
 from deployments.local_server import local_prefect_server, reset_postgres_database
 from flows.language.catalog import PipelineInfo
-from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
+from flows.runtime.compiler import compile_runbook
 from recovery_tasks.registry import step_type
 
 CHAINS, LENGTH, ROUNDS, WORK_SECONDS = 4, 5, 15, 0.05

@@ -89,8 +89,8 @@ def measure(steps: int) -> dict[str, float]:
     from pydantic import BaseModel, ConfigDict
 
     from flows.language.catalog import PipelineCatalog, PipelineInfo
-    from flows.language.compiler import compile_runbook
     from flows.language.validator import validate_text
+    from flows.runtime.compiler import compile_runbook
     from recovery_tasks.registry import step_type
 
     class WorkParams(BaseModel):

@@ -3,7 +3,7 @@
 It knows the runbooks (validated against governance's pipelines, with the step types of the
 built-in families plus the plugin modules the settings name, loaded here), every deployment
 with its trigger, schedule and concurrency, and the standing automations; the services a run
-gets are opened by the compiled flows themselves (`flows.run_services`). `runbook serve`
+gets are opened by the compiled flows themselves (`flows.runtime.run_services`). `runbook serve`
 registers `deployments()` with a runner; `runbook deployments` writes the same list into
 prefect.yaml for `prefect deploy --all` and a work pool; `runbook deployments --automations`
 and `serve` put `automations()` on the server. Nothing else assembles deployments, so what a
@@ -21,31 +21,31 @@ from prefect.automations import Automation
 from deployments.build import intake_trigger_fields, runbook_resources, trigger_fields
 from deployments.deployment_plan import DeploymentPlan
 from deployments.entrypoints import entrypoint_flow
+from deployments.runbook_set import find_runbook, validate_runbook_set
 from flows.approval.escalation import ESCALATE_DEPLOYMENT
-from flows.approval.escalation_flow import escalate_approval
-from flows.crash_watch import crash_watch, pending_watch
-from flows.events.intake import INTAKE_NAME, pipeline_failed_intake
-from flows.incident_sync import (
+from flows.language.errors import RunbookValidationError
+from flows.language.library import FileReport
+from flows.language.validator import ValidatedRunbook
+from flows.operations.crash_watch import crash_watch, pending_watch
+from flows.operations.escalation_flow import escalate_approval
+from flows.operations.incident_sync import (
     RUNBOOK_TAG,
     SYNC_NAME,
     SYNC_TAG,
     incident_sync,
     sync_trigger_fields,
 )
-from flows.invariant_sweep import INTERVAL_SECONDS as SWEEP_SECONDS
-from flows.invariant_sweep import SWEEP_NAME, invariant_sweep
-from flows.language.errors import RunbookNotFoundError, RunbookValidationError
-from flows.language.validator import ValidatedRunbook
+from flows.operations.intake import INTAKE_NAME, pipeline_failed_intake
+from flows.operations.invariant_sweep import INTERVAL_SECONDS as SWEEP_SECONDS
+from flows.operations.invariant_sweep import SWEEP_NAME, invariant_sweep
+from flows.operations.sla_watch import INTERVAL_SECONDS, sla_watch
+from flows.operations.weekly_report import weekly_incident_report, weekly_schedule
 from flows.pipelines.crash_report import (
     REPORT_NAME,
     crash_trigger_fields,
     pipeline_crash_report,
     pipeline_crash_watch,
 )
-from flows.runbook_library import FileReport, validate_files
-from flows.sla_watch import INTERVAL_SECONDS, sla_watch
-from flows.weekly_report import weekly_incident_report, weekly_schedule
-from foundation.plugins import load_plugins
 from foundation.settings import AppSettings, get_settings
 from governance.config import load_governance
 from governance.models import GovernanceConfig
@@ -83,17 +83,11 @@ class RecoveryApplication:
     @staticmethod
     def validate(settings: AppSettings | None = None) -> list[FileReport]:
         """Every runbook file's outcome, with the configured plugins' step types known."""
-        settings = settings or get_settings()
-        load_plugins(settings.runbooks.plugin_modules())
-        return validate_files((settings.runbooks.runbooks_dir,))
+        return validate_runbook_set(settings)
 
     def runbook(self, name: str) -> ValidatedRunbook:
         """The valid runbook called `name`."""
-        for runbook in self.runbooks:
-            if runbook.name == name:
-                return runbook
-        known = ", ".join(sorted(r.name for r in self.runbooks))
-        raise RunbookNotFoundError(f"no valid runbook named '{name}'; runbooks: {known}")
+        return find_runbook(self.runbooks, name)
 
     def deployments(self) -> list[DeploymentPlan]:
         """Every deployment, in one list: runbooks, intake, crash reports of pipeline runs,

@@ -5,7 +5,7 @@ server creates a run of the runbook's deployment with the event passed as the `e
 parameter (id as a string: a bare UUID would not render as JSON and the run would silently
 not be created).
 
-`pipeline.failed` events are decided by the event door (`flows/events/event_door.py`), not
+`pipeline.failed` events are decided by the event door (`flows/operations/event_door.py`), not
 by triggers: a trigger's de-duplication window swallows genuine failures (any event of the
 partition fills it, a refused one too), and a trigger without one costs a flow-run process
 per event. So the runbooks' `pipeline.failed` triggers and the intake's are written but
@@ -23,9 +23,9 @@ from datetime import timedelta
 from typing import Any
 
 from flows.events.contract import EVENT_NAME, PARTITION_LABEL, PAYLOAD_CUT, PAYLOAD_JSON
-from flows.events.intake import INTAKE_EVENT_PARAMETER, claimed_resources
 from flows.language.models import Trigger
 from flows.language.validator import ValidatedRunbook
+from flows.operations.intake import INTAKE_EVENT_PARAMETER, claimed_resources
 
 DEDUP_WINDOW = timedelta(seconds=60)
 

@@ -2,17 +2,19 @@
 
 A runbook's flow is compiled at run time from YAML, so it has no `def` of its own to point a
 deployment at. `deployments.entrypoints.<runbook_with_underscores>` compiles the runbook on
-first access (PEP 562 module `__getattr__`) from the application as the settings describe it;
-a worker or `serve` process loads the flow through this path and so always runs the runbook as
-it is on disk, validated, with the same plugins and step types as the command that deployed it.
+first access (PEP 562 module `__getattr__`) from the runbook set the application serves
+(`runbook_set`); a worker or `serve` process loads the flow through this path and so always
+runs the runbook as it is on disk, validated, with the same plugins and step types as the
+command that deployed it, and imports nothing of the standing flows it does not run.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from flows.language.validator import ValidatedRunbook
+from deployments.runbook_set import find_runbook, valid_runbooks
+from flows.language.validator import ValidatedRunbook
+from flows.runtime.compiler import compile_runbook
 
 
 def attribute_name(runbook: str) -> str:
@@ -22,8 +24,6 @@ def attribute_name(runbook: str) -> str:
 
 def entrypoint_flow(runbook: ValidatedRunbook) -> Any:
     """The runbook's compiled flow, importable as `deployments.entrypoints.<name>`."""
-    from flows.language.compiler import compile_runbook
-
     name = attribute_name(runbook.name)
     recovery_flow = compile_runbook(runbook).flow
     recovery_flow.__module__ = __name__
@@ -35,6 +35,4 @@ def entrypoint_flow(runbook: ValidatedRunbook) -> Any:
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    from deployments.application import RecoveryApplication
-
-    return entrypoint_flow(RecoveryApplication.load().runbook(name.replace("_", "-")))
+    return entrypoint_flow(find_runbook(valid_runbooks(), name.replace("_", "-")))

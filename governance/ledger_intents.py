@@ -3,7 +3,7 @@
 A publish step records its intent (release key, sha256 of the bytes, approvers) before the
 request, and settles it with the portal's receipts in the transaction that records them, so
 the ledger and the portal cannot disagree silently: an intent left open means the ledger went
-away mid-publish, and reconciliation (`flows.publication_reconcile`) asks the portal.
+away mid-publish, and reconciliation (`flows.operations.publication_reconcile`) asks the portal.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ attempt per try (the step's budget is the one retry policy, not the client's as 
 The ledger and the portal agree: the intent (release key, sha256 of the bytes, approvers) is
 recorded before the request and settled with the receipts after. A ledger that is away is
 waited for; if it stays away after the portal stored the release, the open intent lets the
-reconciliation (`flows.publication_reconcile`) record the portal's receipts later.
+reconciliation (`flows.operations.publication_reconcile`) record the portal's receipts later.
 """
 
 from __future__ import annotations

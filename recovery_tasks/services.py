@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from foundation.engines import EngineCache
 from foundation.plugins import load_plugins
@@ -25,14 +25,15 @@ from governance.notify import Notifier
 from portal.client import PortalClient
 from warehouse.db import Platform
 
-if TYPE_CHECKING:
-    from recovery_tasks.context import StepContext
-
 
 class ApprovalGate(Protocol):
-    """Pauses a run until enough authorized answers arrive (provided by the flow layer)."""
+    """Pauses a run until enough authorized answers arrive (provided by the flow layer).
 
-    def __call__(self, params: Any, ctx: StepContext) -> Awaitable[Any]: ...
+    `ctx` is the gate step's `recovery_tasks.context.StepContext`; it is not named here
+    because the context holds these services, and the two modules stay one-way.
+    """
+
+    def __call__(self, params: Any, ctx: Any) -> Awaitable[Any]: ...
 
 
 PortalFactory = Callable[[], PortalClient]

@@ -11,7 +11,6 @@ against the Prefect API the caller's settings name.
 
 from __future__ import annotations
 
-import logging
 import os
 import queue
 import subprocess
@@ -159,13 +158,3 @@ class _Worker(threading.Thread):
 
 def _silent(_message: str) -> None:
     """Nobody listens to the cells' story lines."""
-
-
-def quiet_console() -> None:
-    """Keep Prefect's run logs off the terminal (they still reach its API)."""
-    for logger in (logging.getLogger("prefect"), logging.getLogger()):
-        for handler in logger.handlers:
-            if type(handler).__name__ != "APILogHandler" and isinstance(
-                handler, logging.StreamHandler
-            ):
-                handler.setLevel(logging.CRITICAL)

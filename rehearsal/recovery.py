@@ -24,7 +24,7 @@ from prefect.exceptions import Pause, PrefectHTTPStatusError
 
 from deployments.application import RecoveryApplication
 from flows.approval.answering import AnswerError, answer_gate
-from flows.language.compiler import compile_runbook
+from flows.runtime.compiler import compile_runbook
 from governance.ledger import Ledger
 from rehearsal.verdict import RunInfo
 from rehearsal.workspace import APPROVER

@@ -50,7 +50,7 @@ def main() -> None:
 
     import faults
     from deployments.local_server import drain_senders
-    from rehearsal.matrix import quiet_console
+    from foundation.console import quiet_console
     from rehearsal.play import rehearse
 
     faults.install()

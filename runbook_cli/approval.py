@@ -7,7 +7,7 @@ import asyncio
 import typer
 
 from flows.approval.answering import AnswerError, after_delivery, answer_gate
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 from runbook_cli.prefect_api import api_errors, require_api
 
 WAIT_SECONDS = 60.0

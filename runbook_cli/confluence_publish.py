@@ -11,7 +11,7 @@ from foundation.settings import get_settings
 from runbook_cli.confluence_content import Attachment, MirrorPage, Outcome
 from runbook_cli.confluence_mirror import ConfluenceMirror
 from runbook_cli.confluence_storage import page_title, to_storage
-from runbook_cli.docs import GeneratedDocs
+from runbook_cli.runbook_pages import GeneratedDocs
 
 INDEX_TITLE = "Runbooks"
 GRAPH_IMAGE = "step-graph.svg"  # attachment names are per page

@@ -106,7 +106,7 @@ def door() -> None:
     require_api()
     app = _application()
     upgrade_ledger_store(app.settings)
-    from flows.events.event_door import serve_door
+    from flows.operations.event_door import serve_door
 
     names = ", ".join(r.name for r in app.runbooks)
     typer.echo(f"event door for {len(app.runbooks)} runbooks: {names}")
@@ -142,7 +142,7 @@ async def _serve(
     import anyio
     from prefect.runner import Runner
 
-    from flows.events.event_door import serve_door
+    from flows.operations.event_door import serve_door
 
     runner = Runner(query_seconds=poll, limit=limit, heartbeat_seconds=heartbeat)
     for deployment in deployments:

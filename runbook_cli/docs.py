@@ -9,24 +9,19 @@ committed docs/runbooks/ is checked by a test the same way, so the wiki and Git 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from foundation.settings import PROJECT_ROOT
 
+if TYPE_CHECKING:
+    from runbook_cli.runbook_pages import GeneratedDocs
+
 DOCS_DIR = PROJECT_ROOT / "docs" / "runbooks"
 MARKER = "Generated "  # every generated page carries it in its first lines
-
-
-@dataclass(frozen=True)
-class GeneratedDocs:
-    """The wiki's pages (file name -> Markdown) and each runbook page's step graph as SVG."""
-
-    pages: dict[str, str]
-    graphs: dict[str, str]
 
 
 def render_pages() -> dict[str, str]:
@@ -36,12 +31,17 @@ def render_pages() -> dict[str, str]:
 
 def render_docs() -> GeneratedDocs:
     """The pages of every runbook in the configured folder and the index, with the graphs."""
-    from flows.language.compiler import compile_runbook
     from flows.language.diagram_svg import render_svg
     from flows.language.errors import RunbookValidationError
-    from flows.runbook_library import validate_files
+    from flows.language.library import validate_files
     from governance.config import load_governance
-    from runbook_cli.runbook_pages import INDEX, page_name, render_index, render_page
+    from runbook_cli.runbook_pages import (
+        INDEX,
+        GeneratedDocs,
+        page_name,
+        render_index,
+        render_page,
+    )
 
     reports = validate_files()
     broken = [p for r in reports for p in r.problems]
@@ -50,13 +50,12 @@ def render_docs() -> GeneratedDocs:
         typer.echo("no pages written: fix the runbooks above first", err=True)
         raise typer.Exit(1)
     config = load_governance()
-    compiled = sorted(
-        (compile_runbook(r.runbook, record=False) for r in reports if r.runbook is not None),
-        key=lambda c: c.runbook.name,
+    runbooks = sorted(
+        (r.runbook for r in reports if r.runbook is not None), key=lambda runbook: runbook.name
     )
-    pages = {page_name(c): render_page(c, config) for c in compiled}
-    pages[INDEX] = render_index([(c, page_name(c)) for c in compiled], config)
-    return GeneratedDocs(pages, {page_name(c): render_svg(c) for c in compiled})
+    pages = {page_name(r): render_page(r, config) for r in runbooks}
+    pages[INDEX] = render_index([(r, page_name(r)) for r in runbooks], config)
+    return GeneratedDocs(pages, {page_name(r): render_svg(r) for r in runbooks})
 
 
 def stale_files(out: Path, pages: dict[str, str]) -> list[str]:

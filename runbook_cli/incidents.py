@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 from foundation.migrations import StoreNotReady
 from foundation.visible import invisible_chars, visible
 from governance.errors import LedgerError

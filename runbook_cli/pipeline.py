@@ -43,7 +43,7 @@ def run(
             from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
             from flows.pipelines import pipeline_flow
-            from flows.prefect_client import prefect_client_context
+            from flows.runtime.prefect_client import prefect_client_context
             from foundation.settings import get_settings
 
             # heartbeats: if this process is killed, the pipeline crash watch notices

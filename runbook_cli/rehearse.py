@@ -104,7 +104,8 @@ def _play(
     prefect_api: str | None,
 ) -> list:
     import faults
-    from rehearsal.matrix import quiet_console, run_cells
+    from foundation.console import quiet_console
+    from rehearsal.matrix import run_cells
     from rehearsal.play import Options
     from rehearsal.prefect_api import prefect_api as api
     from rehearsal.workspace import build_template, remove_template

@@ -28,7 +28,7 @@ def retry(
 ) -> None:
     """Run the incident's runbook again under the same incident and SLA clock."""
     from flows.language.errors import RunbookError
-    from flows.runbook_library import compile_named
+    from flows.runtime.compiler import compile_named
     from governance.errors import LedgerError
     from governance.ledger import Ledger
 
@@ -73,8 +73,8 @@ def retry(
 def _reconciled(incident_id: int) -> int | None:
     """The portal's version now on record if the incident's publication only lacked its
     receipt in the ledger (the ledger was away mid-publish); else None."""
-    from flows.publication_reconcile import reconcile
-    from flows.run_services import open_command_services
+    from flows.operations.publication_reconcile import reconcile
+    from flows.runtime.run_services import open_command_services
 
     with open_command_services() as services:
         done = reconcile(services, incident_id)

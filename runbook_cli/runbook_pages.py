@@ -12,13 +12,14 @@ docs/runbooks/ and fails when the committed pages differ).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from flows.language.compiler import CompiledRunbook
 from flows.language.diagram import render_graph
 from flows.language.models import Step
 from flows.language.plan import ordered_stages
 from flows.language.step_reference import step_doc
+from flows.language.validator import ValidatedRunbook
 from foundation.durations import format_duration
 from governance.models import GovernanceConfig
 from recovery_tasks.registry import StepType
@@ -26,16 +27,25 @@ from warehouse.common_checks import checks_of
 from warehouse.pipelines import get_pipeline
 
 INDEX = "README.md"
+
+
+@dataclass(frozen=True)
+class GeneratedDocs:
+    """The wiki's pages (file name -> Markdown) and each runbook page's step graph as SVG."""
+
+    pages: dict[str, str]
+    graphs: dict[str, str]
+
+
 DEFAULT_GATE_TIMEOUT = "2h"  # what the gate waits when the step sets no `timeout:`
 
 
-def page_name(compiled: CompiledRunbook) -> str:
-    return f"{compiled.runbook.name}.md"
+def page_name(runbook: ValidatedRunbook) -> str:
+    return f"{runbook.name}.md"
 
 
-def render_page(compiled: CompiledRunbook, config: GovernanceConfig) -> str:
+def render_page(runbook: ValidatedRunbook, config: GovernanceConfig) -> str:
     """The wiki page of one runbook."""
-    runbook = compiled.runbook
     spec = runbook.spec
     lines = [
         f"# Runbook `{runbook.name}`",
@@ -45,11 +55,11 @@ def render_page(compiled: CompiledRunbook, config: GovernanceConfig) -> str:
     ]
     if spec.description:
         lines += [spec.description.strip(), ""]
-    lines += _glance(compiled, config)
-    lines += ["", "## Triggers", "", *_triggers(compiled)]
+    lines += _glance(runbook, config)
+    lines += ["", "## Triggers", "", *_triggers(runbook)]
     if spec.params:
-        lines += ["", "## Params", "", *_params(compiled)]
-    lines += ["", "## Step graph", "", "```mermaid", render_graph(compiled, "mermaid").rstrip()]
+        lines += ["", "## Params", "", *_params(runbook)]
+    lines += ["", "## Step graph", "", "```mermaid", render_graph(runbook, "mermaid").rstrip()]
     lines += [
         "```",
         "",
@@ -59,13 +69,13 @@ def render_page(compiled: CompiledRunbook, config: GovernanceConfig) -> str:
         "",
     ]
     steps = {s.id: s for s in spec.steps}
-    for number, stage in enumerate(ordered_stages(compiled), start=1):
+    for number, stage in enumerate(ordered_stages(runbook), start=1):
         for step_id in stage.steps:
             lines += _step(f"{number}.", steps[step_id], runbook.types[step_id])
-    lines += ["## Checks", "", *_checks(compiled)]
+    lines += ["## Checks", "", *_checks(runbook)]
     gates = [s for s in spec.steps if runbook.types[s.id].role == "approval"]
     lines += ["## Approval", ""]
-    lines += [line for g in gates for line in _gate(g, runbook.types[g.id], compiled, config)] or [
+    lines += [line for g in gates for line in _gate(g, runbook.types[g.id], runbook, config)] or [
         "No approval gate: the run goes through without stopping for a person.",
         "",
     ]
@@ -78,8 +88,7 @@ def render_page(compiled: CompiledRunbook, config: GovernanceConfig) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _glance(compiled: CompiledRunbook, config: GovernanceConfig) -> list[str]:
-    runbook = compiled.runbook
+def _glance(runbook: ValidatedRunbook, config: GovernanceConfig) -> list[str]:
     pipeline = config.pipeline(runbook.spec.pipeline)
     rotation = config.rotation
     thresholds = ", ".join(f"{p}%" for p in sorted(config.sla_notify_at))
@@ -114,8 +123,8 @@ def _glance(compiled: CompiledRunbook, config: GovernanceConfig) -> list[str]:
     return ["| | |", "|---|---|", *[f"| **{k}** | {_cell(v)} |" for k, v in rows]]
 
 
-def _triggers(compiled: CompiledRunbook) -> list[str]:
-    triggers = compiled.runbook.spec.on
+def _triggers(runbook: ValidatedRunbook) -> list[str]:
+    triggers = runbook.spec.on
     if not triggers:
         return ["None: only `runbook run` starts it."]
     rows = ["| event | resource must match | related resource must match |", "|---|---|---|"]
@@ -124,9 +133,9 @@ def _triggers(compiled: CompiledRunbook) -> list[str]:
     return rows
 
 
-def _params(compiled: CompiledRunbook) -> list[str]:
+def _params(runbook: ValidatedRunbook) -> list[str]:
     rows = ["| param | type | from | default | description |", "|---|---|---|---|---|"]
-    for name, p in compiled.runbook.spec.params.items():
+    for name, p in runbook.spec.params.items():
         rows.append(
             f"| `{name}` | {p.type} | {_code(p.from_)} | {_code(p.default)} | "
             f"{_cell(p.description)} |"
@@ -162,8 +171,7 @@ def _step(number: str, step: Step, step_type: StepType) -> list[str]:
     return lines
 
 
-def _checks(compiled: CompiledRunbook) -> list[str]:
-    runbook = compiled.runbook
+def _checks(runbook: ValidatedRunbook) -> list[str]:
     uses = {s.uses for s in runbook.spec.steps}
     pipe = get_pipeline(runbook.spec.pipeline)
     lines: list[str] = []
@@ -190,9 +198,9 @@ def _checks(compiled: CompiledRunbook) -> list[str]:
 
 
 def _gate(
-    step: Step, step_type: StepType, compiled: CompiledRunbook, config: GovernanceConfig
+    step: Step, step_type: StepType, runbook: ValidatedRunbook, config: GovernanceConfig
 ) -> list[str]:
-    pipeline = config.pipeline(compiled.runbook.spec.pipeline)
+    pipeline = config.pipeline(runbook.spec.pipeline)
     params: Any = step_type.params.model_validate(step.with_)
     if params.approvers is not None:
         who = f"only {', '.join(params.approvers)}"
@@ -203,7 +211,7 @@ def _gate(
         )
     if params.also:
         who += f", and also {', '.join(params.also)}"
-    escalate = params.escalate_after or config.escalate_after(compiled.runbook.spec.pipeline)
+    escalate = params.escalate_after or config.escalate_after(runbook.spec.pipeline)
     timeout = format_duration(step.timeout) if step.timeout else DEFAULT_GATE_TIMEOUT
     return [
         f"Gate `{step.id}` pauses the run with the evidence in the Prefect UI (Resume form) and "
@@ -219,7 +227,7 @@ def _gate(
     ]
 
 
-def render_index(pages: list[tuple[CompiledRunbook, str]], config: GovernanceConfig) -> str:
+def render_index(pages: list[tuple[ValidatedRunbook, str]], config: GovernanceConfig) -> str:
     """The index page: one row per runbook, linking its page."""
     lines = [
         "# Runbooks",
@@ -229,8 +237,7 @@ def render_index(pages: list[tuple[CompiledRunbook, str]], config: GovernanceCon
         "| runbook | pipeline | investor reporting | owners | SLA | starts on | steps | gates |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for compiled, name in pages:
-        runbook = compiled.runbook
+    for runbook, name in pages:
         pipeline = config.pipeline(runbook.spec.pipeline)
         gates = [s.id for s in runbook.spec.steps if runbook.types[s.id].role == "approval"]
         events = ", ".join(sorted({f"`{t.event}`" for t in runbook.spec.on})) or "-"

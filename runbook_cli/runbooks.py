@@ -11,9 +11,10 @@ import typer
 
 from flows.language.diagram import render_graph
 from flows.language.errors import RunbookError, RunbookValidationError, display_path
+from flows.language.library import load_runbook, validate_files
 from flows.language.plan import make_plan
 from flows.language.schema import SCHEMA_PATH, render_schema, write_schema
-from flows.runbook_library import compile_named, validate_files
+from flows.language.validator import ValidatedRunbook
 from runbook_cli.plan_text import render_plan
 from runbook_cli.stopped import exit_at_once_when_stopped
 
@@ -51,9 +52,9 @@ def plan(
     param: list[str] = typer.Option([], "--param", help=PARAM_HELP),
 ) -> None:
     """Dry run: params, the order steps run in, gates, failure handlers; touches no data."""
-    compiled = _compile(name)
+    runbook = _load(name)
     try:
-        result = make_plan(compiled, _read_event(event), _overrides(param))
+        result = make_plan(runbook, _read_event(event), _overrides(param))
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -66,7 +67,7 @@ def graph(
 ) -> None:
     """Draw the step graph: gates as diamonds, failure handlers apart."""
     try:
-        typer.echo(render_graph(_compile(name), fmt), nl=False)
+        typer.echo(render_graph(_load(name), fmt), nl=False)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -91,9 +92,10 @@ def run(
     ),
 ) -> None:
     """Run the runbook now against the configured Prefect API (or a local ephemeral one)."""
+    from flows.runtime.compiler import compile_runbook  # deferred: start-up time
     from runbook_cli.stores import require_ledger_or_exit  # deferred: start-up time
 
-    compiled = _compile(name)
+    compiled = compile_runbook(_load(name))
     require_ledger_or_exit()
     flow_run = compiled.flow(
         event=_read_event(event), params=_overrides(param), triggered_by=started_by,
@@ -106,9 +108,9 @@ def run(
         raise typer.Exit(1)
 
 
-def _compile(name: str) -> Any:
+def _load(name: str) -> ValidatedRunbook:
     try:
-        return compile_named(name)
+        return load_runbook(name)
     except RunbookError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

@@ -67,10 +67,10 @@ def prefect_server() -> Iterator[None]:
     flow runs for seconds (once a whole minute) when several processes run flows at once, as
     the rehearsal matrix does; PostgreSQL is what Prefect recommends beyond a laptop. Without
     PostgreSQL the session falls back to the SQLite harness. Flows the tests run on this thread
-    share one Prefect sync client, closed at the end (see `flows.prefect_client`); a thread that
-    runs flows opens its own context.
+    share one Prefect sync client, closed at the end (see `flows.runtime.prefect_client`); a
+    thread that runs flows opens its own context.
     """
-    from flows.prefect_client import prefect_client_context
+    from flows.runtime.prefect_client import prefect_client_context
 
     with _session_prefect_server(), prefect_client_context():
         yield

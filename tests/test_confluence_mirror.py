@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from flows.language.diagram import render_graph
-from flows.runbook_library import compile_named
+from flows.language.library import load_runbook
 from foundation.settings import temporary_settings
 from runbook_cli.confluence_publish import publish_to_confluence
 from runbook_cli.docs import render_docs
@@ -147,7 +147,7 @@ def test_each_runbook_page_carries_its_step_graph_as_an_svg_attachment(
     assert _docs().exit_code == 0
     image = wiki.attachment("Runbook: aggregate-profit", "step-graph.svg")
     assert image.media_type == "image/svg+xml" and len(image.versions) == 1
-    drawn = render_graph(compile_named("aggregate-profit"), "svg")
+    drawn = render_graph(load_runbook("aggregate-profit"), "svg")
     assert image.versions[-1] == drawn.encode()
     svg = xml.dom.minidom.parseString(image.versions[-1]).documentElement
     assert svg.tagName == "svg" and svg.getAttribute("xmlns") == "http://www.w3.org/2000/svg"

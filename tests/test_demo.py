@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 from runbook_cli.demo.story import run_demo
 
 pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]

@@ -3,7 +3,7 @@
 A run of a deployment that records its story is *suspended* (`suspend_flow_run`): the
 process exits, so a gate waiting for hours costs no memory; the answer reschedules the run,
 the runner (`runbook serve`, or a worker) starts it again from the top, the execution
-restores the steps this run already completed from the ledger (`flows.language.restore`)
+restores the steps this run already completed from the ledger (`flows.runtime.restore`)
 and the gate replays the answers it recorded, then asks Prefect for this pause's answer:
 a pause key that already fired returns its answer at once instead of suspending again.
 

@@ -9,34 +9,33 @@ from __future__ import annotations
 
 import itertools
 
-from flows.language.compiler import CompiledRunbook
 from flows.language.diagram_svg import render_svg
 from flows.language.models import Step
 from flows.language.plan import ordered_stages
+from flows.language.validator import ValidatedRunbook
 
 FAILED = "run-failed"  # not a valid step id, so it never clashes with one
 
 
-def render_graph(compiled: CompiledRunbook, fmt: str) -> str:
+def render_graph(runbook: ValidatedRunbook, fmt: str) -> str:
     """Draw the runbook's graph in `fmt` (mermaid, dot, svg or text)."""
     if fmt == "mermaid":
-        return _mermaid(compiled)
+        return _mermaid(runbook)
     if fmt == "dot":
-        return _dot(compiled)
+        return _dot(runbook)
     if fmt == "text":
-        return _text(compiled)
+        return _text(runbook)
     if fmt == "svg":
-        return render_svg(compiled)
+        return render_svg(runbook)
     raise ValueError(f"unknown format {fmt!r}; use mermaid, dot, svg or text")
 
 
-def _handler_chain(compiled: CompiledRunbook) -> list[Step]:
-    handlers = {h.id: h for h in compiled.runbook.spec.on_failure}
-    return [handlers[h] for h in compiled.runbook.handler_graph.order]
+def _handler_chain(runbook: ValidatedRunbook) -> list[Step]:
+    handlers = {h.id: h for h in runbook.spec.on_failure}
+    return [handlers[h] for h in runbook.handler_graph.order]
 
 
-def _mermaid(compiled: CompiledRunbook) -> str:
-    runbook = compiled.runbook
+def _mermaid(runbook: ValidatedRunbook) -> str:
     lines = ["flowchart TD"]
     for step in runbook.spec.steps:
         label = f"{step.id}<br/><small>{step.uses}</small>"
@@ -47,7 +46,7 @@ def _mermaid(compiled: CompiledRunbook) -> str:
     lines += [
         f"    {up} --> {s.id}" for s in runbook.spec.steps for up in runbook.graph.needs[s.id]
     ]
-    handlers = _handler_chain(compiled)
+    handlers = _handler_chain(runbook)
     if handlers:
         lines.append('    subgraph on_failure ["on failure"]')
         lines.append(f'        {FAILED}(["the run failed"])')
@@ -59,8 +58,7 @@ def _mermaid(compiled: CompiledRunbook) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _dot(compiled: CompiledRunbook) -> str:
-    runbook = compiled.runbook
+def _dot(runbook: ValidatedRunbook) -> str:
     lines = [f'digraph "{runbook.name}" {{', "    rankdir=TB;"]
     for step in runbook.spec.steps:
         shape = "diamond" if runbook.types[step.id].role == "approval" else "box"
@@ -68,7 +66,7 @@ def _dot(compiled: CompiledRunbook) -> str:
     lines += [
         f'    "{up}" -> "{s.id}";' for s in runbook.spec.steps for up in runbook.graph.needs[s.id]
     ]
-    handlers = _handler_chain(compiled)
+    handlers = _handler_chain(runbook)
     if handlers:
         lines += [
             "    subgraph cluster_on_failure {",
@@ -85,11 +83,10 @@ def _dot(compiled: CompiledRunbook) -> str:
     return "\n".join([*lines, "}"]) + "\n"
 
 
-def _text(compiled: CompiledRunbook) -> str:
-    runbook = compiled.runbook
+def _text(runbook: ValidatedRunbook) -> str:
     steps = {s.id: s for s in runbook.spec.steps}
     lines = []
-    for number, stage in enumerate(ordered_stages(compiled), start=1):
+    for number, stage in enumerate(ordered_stages(runbook), start=1):
         for i, sid in enumerate(stage.steps):
             head = f"{number:>3}. " if i == 0 else "     "
             step = steps[sid]
@@ -100,7 +97,7 @@ def _text(compiled: CompiledRunbook) -> str:
             join = "  (runs unless a need failed)" if step.trigger_rule == "none_failed" else ""
             when = f"  when {step.when}" if step.when else ""
             lines.append(f"{head}{sid} ({step.uses}){after}{join}{when}")
-    handlers = _handler_chain(compiled)
+    handlers = _handler_chain(runbook)
     if handlers:
         lines.append("on failure:")
         lines += [f"  ✗ {h.id} ({h.uses})" for h in handlers]

@@ -15,8 +15,8 @@ import itertools
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from flows.language.compiler import CompiledRunbook
 from flows.language.plan import ordered_stages
+from flows.language.validator import ValidatedRunbook
 
 FONT = 12
 CHAR = FONT * 0.6  # width of a monospace character
@@ -48,13 +48,12 @@ class Box:
         return self.y + NODE_H
 
 
-def render_svg(compiled: CompiledRunbook) -> str:
+def render_svg(runbook: ValidatedRunbook) -> str:
     """The runbook's step graph (and failure handlers) as a standalone SVG document."""
-    runbook = compiled.runbook
     steps = {s.id: s for s in runbook.spec.steps}
     rows = [
         [(sid, steps[sid].uses, "gate" if stage.gate else "step") for sid in stage.steps]
-        for stage in ordered_stages(compiled)
+        for stage in ordered_stages(runbook)
     ]
     handlers = [
         next(h for h in runbook.spec.on_failure if h.id == hid)

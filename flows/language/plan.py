@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flows.language.compiler import CompiledRunbook
 from flows.language.models import Step
 from flows.language.params import resolve_params
 from flows.language.templates import TemplateRenderError, render_value
 from flows.language.triggers import describe, event_matches
-from flows.language.waves import Wave
+from flows.language.validator import ValidatedRunbook
+from flows.language.waves import Wave, runbook_waves
 from foundation.durations import format_duration
 from recovery_tasks.registry import StepType
 
@@ -61,9 +61,8 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
 
 
-def make_plan(compiled: CompiledRunbook, event: dict[str, Any], overrides: dict[str, Any]) -> Plan:
+def make_plan(runbook: ValidatedRunbook, event: dict[str, Any], overrides: dict[str, Any]) -> Plan:
     """Resolve params and render what can be rendered before anything runs."""
-    runbook = compiled.runbook
     spec = runbook.spec
     base = {
         "event": event,
@@ -75,7 +74,7 @@ def make_plan(compiled: CompiledRunbook, event: dict[str, Any], overrides: dict[
     steps = {s.id: s for s in spec.steps}
     plan = Plan(spec.runbook, spec.pipeline, runbook.pipeline.investor_reporting, params)
     plan.warnings = [w.render().splitlines()[0] for w in runbook.warnings]
-    plan.warnings += event_warnings(compiled, event)
+    plan.warnings += event_warnings(runbook, event)
 
     def planned(step: Step, step_type: StepType) -> PlannedStep:
         return PlannedStep(
@@ -91,7 +90,7 @@ def make_plan(compiled: CompiledRunbook, event: dict[str, Any], overrides: dict[
             trigger_rule=step.trigger_rule,
         )
 
-    for level in ordered_stages(compiled):
+    for level in ordered_stages(runbook):
         plan.stages.append(
             Stage(
                 [planned(steps[s], runbook.types[s]) for s in level.steps],
@@ -113,11 +112,11 @@ class StageIds:
     gate: bool = False
 
 
-def ordered_stages(compiled: CompiledRunbook) -> list[StageIds]:
+def ordered_stages(runbook: ValidatedRunbook) -> list[StageIds]:
     """The order the execution follows: per wave, its levels, then its gates one by one."""
     stages: list[StageIds] = []
-    for wave in compiled.waves:
-        stages += [StageIds(level) for level in _levels(wave, compiled.runbook.graph.needs)]
+    for wave in runbook_waves(runbook.graph, runbook.types):
+        stages += [StageIds(level) for level in _levels(wave, runbook.graph.needs)]
         stages += [StageIds((gate,), gate=True) for gate in wave.gates]
     return stages
 
@@ -134,9 +133,9 @@ def _levels(wave: Wave, needs: dict[str, tuple[str, ...]]) -> list[tuple[str, ..
     return [tuple(level) for level in by_level]
 
 
-def event_warnings(compiled: CompiledRunbook, event: dict[str, Any]) -> list[str]:
+def event_warnings(runbook: ValidatedRunbook, event: dict[str, Any]) -> list[str]:
     """Why this event would not start this runbook, if it would not."""
-    triggers = compiled.runbook.spec.on
+    triggers = runbook.spec.on
     if not event or not event.get("event"):
         return []
     if not triggers:

@@ -8,9 +8,11 @@ after a gate only if it needs that gate, directly or through other steps.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flows.language.graph import StepGraph
+from recovery_tasks.registry import StepType
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,9 @@ def plan_waves(graph: StepGraph, gates: set[str]) -> list[Wave]:
         )
         for k in range(count)
     ]
+
+
+def runbook_waves(graph: StepGraph, types: Mapping[str, StepType]) -> tuple[Wave, ...]:
+    """The waves of a runbook's steps, its approval steps as the gates."""
+    gates = {step for step, step_type in types.items() if step_type.role == "approval"}
+    return tuple(plan_waves(graph, gates))

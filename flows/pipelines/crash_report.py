@@ -20,8 +20,8 @@ from prefect import flow, get_run_logger
 from prefect.automations import Automation
 from prefect.client.orchestration import get_client
 
-from flows.crash_watch import silence_watch
 from flows.events.history import failure_filter
+from flows.operations.crash_watch import silence_watch
 from flows.pipelines.failure_report import failed_step, report, unclassified_detail
 from warehouse.pipelines import registry
 

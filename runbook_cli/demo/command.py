@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
+from foundation.console import quiet_console
 from runbook_cli.stores import upgrade_stores
 
 
@@ -24,7 +23,7 @@ def demo(
     from runbook_cli.demo.story import run_demo  # deferred: Prefect loads only for the demo
 
     if not verbose:
-        _quiet_console()
+        quiet_console()
     upgrade_stores()
     try:
         incident = run_demo(pipeline, partition, fault, variant, approver, typer.echo)
@@ -32,16 +31,6 @@ def demo(
         typer.echo(f"demo stopped: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"done: incident {incident} recovered and republished")
-
-
-def _quiet_console() -> None:
-    """Keep Prefect's logs off the terminal (the story is printed) but still sent to its API."""
-    for logger in (logging.getLogger("prefect"), logging.getLogger()):
-        for handler in logger.handlers:
-            if type(handler).__name__ != "APILogHandler" and isinstance(
-                handler, logging.StreamHandler
-            ):
-                handler.setLevel(logging.CRITICAL)
 
 
 def register(app: typer.Typer) -> None:

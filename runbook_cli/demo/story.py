@@ -2,12 +2,12 @@
 portal gets the republished report, and the audit ledger tells the story.
 
 An application of the public API, beside the product: the same services as `runbook serve`
-(`RunServices` from `flows.run_services`, settings overridden with `temporary_settings`), the
-pipelines' and the runbook's own Prefect flows, the answer path of `runbook approve`. Everything
-runs on the embedded default: a SQLite warehouse under `data/`, Prefect's local (ephemeral)
-server unless PREFECT_API_URL points elsewhere, and the investor portal served from this
-process on a free port. The demo plays one human part, and says so: it answers the approval
-gate as the engineer on call.
+(`RunServices` from `flows.runtime.run_services`, settings overridden with
+`temporary_settings`), the pipelines' and the runbook's own Prefect flows, the answer path of
+`runbook approve`. Everything runs on the embedded default: a SQLite warehouse under
+`data/`, Prefect's local (ephemeral) server unless PREFECT_API_URL points elsewhere, and the
+investor portal served from this process on a free port. The demo plays one human part, and
+says so: it answers the approval gate as the engineer on call.
 
 One event loop tells the story; blocking work (sample data, the warehouse, the portal client,
 the ledger) runs in worker threads, so the recovery flow and the demo's watch share the loop.
@@ -25,11 +25,11 @@ import anyio
 from deployments.application import RecoveryApplication
 from faults import clear_faults, enabled, inject
 from flows.approval.answering import answer_gate
-from flows.language.compiler import compile_runbook
 from flows.language.validator import ValidatedRunbook
 from flows.pipelines import pipeline_flow
-from flows.prefect_client import prefect_client_context, reach_prefect_api
-from flows.run_services import open_command_services
+from flows.runtime.compiler import compile_runbook
+from flows.runtime.prefect_client import prefect_client_context, reach_prefect_api
+from flows.runtime.run_services import open_command_services
 from foundation.settings import temporary_settings
 from governance.oncall import on_call_at
 from portal.config import PortalConfig

@@ -19,10 +19,10 @@ from prefect.exceptions import PrefectHTTPStatusError
 
 from flows.approval.answering import Verdict, answer_gate
 from flows.language.catalog import PipelineCatalog, PipelineInfo
-from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
-from flows.prefect_client import prefect_client_context
-from flows.run_services import open_command_services
+from flows.runtime.compiler import compile_runbook
+from flows.runtime.prefect_client import prefect_client_context
+from flows.runtime.run_services import open_command_services
 from governance.ledger import Ledger
 from tests.gated_runbook import gated_runbook
 

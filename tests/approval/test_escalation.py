@@ -20,7 +20,7 @@ from flows.approval.escalation import (
     disarm_escalation,
     escalate,
 )
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 from governance.ledger_records import IncidentState
 from recovery_tasks.services import RunServices
 from runbook_cli.main import app

@@ -116,7 +116,7 @@ def test_each_runbook_is_a_deployment_triggered_by_its_pipelines_failure_event()
     assert by_name["weekly"]["schedules"] == [{"cron": "0 9 * * 1", "timezone": "Europe/London"}]
     assert by_name["incident-sync"]["triggers"][0]["expect"] == ["prefect.flow-run.*"]
     assert (
-        by_name["escalate"]["entrypoint"] == "flows/approval/escalation_flow.py:escalate_approval"
+        by_name["escalate"]["entrypoint"] == "flows/operations/escalation_flow.py:escalate_approval"
     )
 
 
@@ -138,7 +138,7 @@ def test_failure_events_are_left_to_the_event_door_and_a_burst_waits_in_a_queue(
 
 def test_the_intake_takes_every_failure_event_without_its_payload() -> None:
     intake = deployments_in_file()["pipeline-failed-intake"]
-    assert intake["entrypoint"] == "flows/events/intake.py:pipeline_failed_intake"
+    assert intake["entrypoint"] == "flows/operations/intake.py:pipeline_failed_intake"
     assert intake["parameters"]["claimed"] == [
         "pipeline.aggregate_engagement",
         "pipeline.aggregate_growth",

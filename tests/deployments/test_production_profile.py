@@ -25,7 +25,7 @@ import pytest
 
 from deployments.local_serve import flow_runs
 from deployments.prefect_yaml import WORK_POOL
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 from governance.approval_codes import CodeScope, issue_code
 from tests.deployments.team import (
     LOGIN,

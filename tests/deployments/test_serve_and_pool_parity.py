@@ -50,7 +50,8 @@ async def registered() -> dict[str, dict[str, Any]]:
 
 
 def _entrypoint(entrypoint: str) -> str:
-    """`flows/sla_watch.py:sla_watch` and `flows.sla_watch.sla_watch` name the same flow."""
+    """`flows/operations/sla_watch.py:sla_watch` and `flows.operations.sla_watch.sla_watch`
+    name the same flow."""
     if ":" in entrypoint:
         path, attribute = entrypoint.split(":")
         return f"{path.removesuffix('.py').replace('/', '.')}.{attribute}"

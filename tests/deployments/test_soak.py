@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from deployments.local_server import free_port, reset_postgres_database
 from flows.approval.answering import AnswerError, answer_gate
 from flows.events.emit import deliver, failure_event
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 from governance import ledger_schema as t
 from governance.ledger_records import IncidentState
 from portal.client import PortalClient

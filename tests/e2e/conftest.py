@@ -27,10 +27,10 @@ from prefect.input.run_input import keyset_from_paused_state
 from deployments.local_server import LocalServer
 from flows.approval.answering import Verdict, answer_gate
 from flows.language.catalog import PipelineCatalog
-from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
-from flows.prefect_client import prefect_client_context
-from flows.run_services import open_command_services
+from flows.runtime.compiler import compile_runbook
+from flows.runtime.prefect_client import prefect_client_context
+from flows.runtime.run_services import open_command_services
 from foundation.settings import PROJECT_ROOT, temporary_settings
 from governance.config import load_governance
 from governance.models import GovernanceConfig

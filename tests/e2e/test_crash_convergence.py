@@ -26,8 +26,8 @@ from prefect.states import Cancelled, Completed
 
 from deployments.local_server import LocalServer
 from flows.approval.answering import after_delivery, answer_gate
-from flows.crash_watch import SILENCE_SECONDS
-from flows.run_services import open_command_services
+from flows.operations.crash_watch import SILENCE_SECONDS
+from flows.runtime.run_services import open_command_services
 from tests.e2e.serving import (
     Serving,
     deployment_ready,

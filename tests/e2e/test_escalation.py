@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from deployments.local_serve import stop
 from deployments.local_server import LocalServer
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 from foundation.settings import PROJECT_ROOT, get_settings, temporary_settings
 from governance.models import GovernanceConfig
 from governance.responders import notify_targets

@@ -22,7 +22,7 @@ import pytest
 
 from deployments.local_server import LocalServer
 from flows.approval.answering import answer_gate
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 from tests.e2e.serving import (
     ROOT,
     Serving,

@@ -11,9 +11,9 @@ from typing import Any
 
 from flows.events.emit import failure_event
 from flows.language.catalog import PipelineCatalog
-from flows.language.compiler import CompiledRunbook, compile_runbook
 from flows.language.validator import validate_text
-from flows.prefect_client import prefect_client_context
+from flows.runtime.compiler import CompiledRunbook, compile_runbook
+from flows.runtime.prefect_client import prefect_client_context
 
 _DAYS = itertools.count()
 

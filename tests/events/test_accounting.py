@@ -14,7 +14,7 @@ from flows.events.accounting import Decision, account, opened
 from flows.events.emit import failure_event
 from flows.language.catalog import PipelineCatalog
 from flows.language.validator import ValidatedRunbook, validate_text
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 from governance.ledger_records import IncidentState
 from recovery_tasks.services import RunServices
 from runbook_cli.main import app

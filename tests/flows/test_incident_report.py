@@ -23,13 +23,13 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from pydantic import BaseModel, ConfigDict
 from typer.testing import CliRunner
 
-from flows.approval.escalation_flow import escalate_approval
 from flows.events.emit import failure_event
 from flows.language.catalog import load_catalog
-from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
-from flows.prefect_client import prefect_client_context
-from flows.weekly_report import ARTIFACT_KEY, weekly_incident_report
+from flows.operations.escalation_flow import escalate_approval
+from flows.operations.weekly_report import ARTIFACT_KEY, weekly_incident_report
+from flows.runtime.compiler import compile_runbook
+from flows.runtime.prefect_client import prefect_client_context
 from foundation.settings import temporary_settings
 from recovery_tasks.context import StepContext
 from recovery_tasks.registry import step_type

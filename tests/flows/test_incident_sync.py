@@ -11,8 +11,8 @@ from prefect.server.events.actions import RunDeployment
 from prefect.server.events.schemas.events import ReceivedEvent
 from prefect.utilities.schema_tools.hydration import HydrationContext, hydrate
 
-from flows.crash_watch import HEARTBEAT_SECONDS, SILENCE_SECONDS, crash_watch
-from flows.incident_sync import Settlement, settle, sync_trigger_fields
+from flows.operations.crash_watch import HEARTBEAT_SECONDS, SILENCE_SECONDS, crash_watch
+from flows.operations.incident_sync import Settlement, settle, sync_trigger_fields
 from governance.ledger_records import IncidentState as S
 
 

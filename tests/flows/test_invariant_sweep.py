@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flows.invariant_sweep import unwatched
+from flows.operations.invariant_sweep import unwatched
 from warehouse.partition_state import PartitionState
 
 NOW = datetime(2026, 12, 7, 3, 0)

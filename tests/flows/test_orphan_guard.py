@@ -10,7 +10,7 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.states import Running, Suspended
 
-from flows.orphan_guard import report_orphaned
+from flows.runtime.orphan_guard import report_orphaned
 
 pytestmark = pytest.mark.prefect
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flows.approval.gate import on_call_gate
-from flows.run_services import open_command_services, open_services
+from flows.runtime.run_services import open_command_services, open_services
 from foundation.settings import temporary_settings
 from governance.config import load_governance
 from tests.conftest import migrated_audit_url

@@ -12,8 +12,8 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.states import Completed, Crashed, Running
 
-from flows.incident_sync import RUNBOOK_TAG, SYNC_TAG
-from flows.run_watch import RERUN_TAG, crash_silent_runs, rerun_failed_syncs
+from flows.operations.incident_sync import RUNBOOK_TAG, SYNC_TAG
+from flows.operations.run_watch import RERUN_TAG, crash_silent_runs, rerun_failed_syncs
 
 pytestmark = pytest.mark.prefect
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flows.run_services import open_command_services
-from flows.sla_watch import sla_watch, watch_once
+from flows.operations.sla_watch import sla_watch, watch_once
+from flows.runtime.run_services import open_command_services
 from foundation.settings import temporary_settings
 from recovery_tasks.services import RunServices
 

@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.language.catalog import PipelineCatalog, PipelineInfo
-from flows.language.compiler import compile_runbook
 from flows.language.plan import make_plan
 from flows.language.validator import validate_file
 from runbook_cli.main import app
@@ -41,7 +40,7 @@ def test_a_valid_runbook_that_would_surprise_is_warned_about_where_it_says_so(
         "event": "pipeline.failed",
         "payload": {"kind": "data_quality", "partition": "2026-10"},
     }
-    plan = make_plan(compile_runbook(validated), event, {})
+    plan = make_plan(validated, event, {})
     assert plan.warnings[: len(EXPECTED[name])] == EXPECTED[name]
 
 

@@ -11,8 +11,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from flows.language.catalog import PipelineCatalog
-from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
+from flows.runtime.compiler import compile_runbook
 from governance.ledger import Ledger
 
 pytestmark = pytest.mark.prefect

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from flows.language.catalog import PipelineInfo, load_catalog
-from flows.language.compiler import compile_runbook
-from flows.language.execution import RunbookExecution
 from flows.language.models import Param
 from flows.language.params import resolve_params
 from flows.language.partitions import PartitionRule
 from flows.language.validator import validate_text
+from flows.runtime.compiler import compile_runbook
+from flows.runtime.execution import RunbookExecution
 from recovery_tasks.context import StepOutcome
 
 WEEK = PartitionRule("aggregate_growth", "week")

@@ -18,9 +18,9 @@ from prefect.states import Scheduled
 
 from flows.events.emit import failure_event
 from flows.language.catalog import PipelineCatalog
-from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
-from flows.run_services import open_command_services
+from flows.runtime.compiler import compile_runbook
+from flows.runtime.run_services import open_command_services
 from foundation.settings import temporary_settings
 
 pytestmark = [pytest.mark.prefect]

@@ -9,8 +9,8 @@ import tracemalloc
 import pytest
 
 from flows.language.catalog import PipelineCatalog, PipelineInfo
-from flows.language.compiler import compile_runbook
 from flows.language.validator import validate_text
+from flows.runtime.compiler import compile_runbook
 
 pytestmark = pytest.mark.slow
 

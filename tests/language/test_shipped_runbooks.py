@@ -10,9 +10,9 @@ import pytest
 
 from flows.language.catalog import load_catalog
 from flows.language.errors import RunbookValidationError
+from flows.language.library import load_runbook, validate_files
 from flows.language.schema import SCHEMA_PATH
 from flows.language.validator import validate_text
-from flows.runbook_library import load_runbook, validate_files
 from foundation.yaml_source import load_yaml
 
 RUNBOOKS = sorted((Path(__file__).parents[2] / "runbooks").glob("*.yaml"))

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from flows.approval.answering import AnswerError, answer_gate
 from flows.events.emit import failure_event_parameter
-from flows.language.compiler import compile_runbook
+from flows.runtime.compiler import compile_runbook
 from governance.ledger import Ledger
 from rehearsal.recovery import runbook_for
 from runbook_cli.main import app

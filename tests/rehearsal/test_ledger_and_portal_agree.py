@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from faults.portal_admin import PortalFaultAdmin
 from flows.events.emit import failure_event_parameter
-from flows.language.compiler import compile_runbook
+from flows.runtime.compiler import compile_runbook
 from foundation.settings import get_settings, temporary_settings
 from governance.ledger import Ledger
 from governance.ledger_availability import is_unavailable

@@ -26,10 +26,10 @@ import pytest
 from deployments.local_serve import flow_runs, serving, wait_for
 from flows.events.emit import event_parameter, failure_event_parameter
 from flows.events.history import failure_filter
-from flows.invariant_sweep import sweep_once
+from flows.operations.invariant_sweep import sweep_once
 from flows.pipelines import pipeline_flow
 from flows.pipelines.crash_report import REPORT_NAME
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 from foundation.settings import PROJECT_ROOT, get_settings
 from governance.config import load_governance
 from governance.ledger import Ledger

@@ -5,7 +5,7 @@ sets its runner's heartbeat; Prefect's floor is 30 s). If the process is killed 
 machine, `serve` or a worker dies, an OOM kill), nobody reports the run's end and it would
 stay Running forever. The automation below, Prefect's "zombie" detection, expects after each
 heartbeat either another one or an ending within `SILENCE_SECONDS`; when neither comes it
-marks the run Crashed, and the incident sync (`flows.incident_sync`) takes it from there.
+marks the run Crashed, and the incident sync (`flows.operations.incident_sync`) takes it from there.
 
 Waiting states are endings too: a suspended gate has no process and sends no heartbeats,
 and a rescheduled run is not running yet. Only runs of runbook deployments (tag `runbook`)
@@ -21,7 +21,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.events.actions import ChangeFlowRunState
 from prefect.events.schemas.automations import EventTrigger, Posture
 
-from flows.incident_sync import RUNBOOK_TAG
+from flows.operations.incident_sync import RUNBOOK_TAG
 
 NAME = "runbook-crash-watch"
 HEARTBEAT_SECONDS = 30  # the default of `RUNBOOK_HEARTBEAT_SECONDS`

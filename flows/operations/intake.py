@@ -22,7 +22,7 @@ from prefect.states import State
 
 from flows.events.contract import EVENT_NAME, NAME_MAX, RESOURCE_PREFIX, InvalidEventError
 from flows.events.door import record_refusal, refused_state
-from flows.run_services import open_services
+from flows.runtime.run_services import open_services
 
 INTAKE_NAME = "pipeline-failed-intake"
 

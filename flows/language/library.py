@@ -1,4 +1,4 @@
-"""The runbooks of this project: find, validate and compile them by name.
+"""The runbooks of this project: find and validate them, and load one by name.
 
 The `runbook` command and the deployment builder both go through here, so "valid" means the
 same everywhere: a runbook is used only if its file and every other file in the folder pass.
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.language.catalog import PipelineCatalog, load_catalog
-from flows.language.compiler import CompiledRunbook, compile_runbook
 from flows.language.errors import (
     Problem,
     RunbookNotFoundError,
@@ -134,8 +133,3 @@ def load_runbook(name: str, catalog: PipelineCatalog | None = None) -> Validated
             raise RunbookValidationError(report.problems)
     known = sorted(r.runbook.name for r in reports if r.runbook)
     raise RunbookNotFoundError(f"no valid runbook named '{name}'; runbooks: {', '.join(known)}")
-
-
-def compile_named(name: str, catalog: PipelineCatalog | None = None) -> CompiledRunbook:
-    """Load and compile a runbook by name."""
-    return compile_runbook(load_runbook(name, catalog))

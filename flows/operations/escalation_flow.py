@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.settings import PREFECT_UI_URL
 
 from flows.approval.escalation import ESCALATE_FLOW, Escalation, escalate
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 
 
 def _escalate_with_command_services(

@@ -21,8 +21,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flows.crash_watch import HEARTBEAT, SILENCE_SECONDS
-from flows.incident_sync import RUNBOOK_TAG, SYNC_TAG
+from flows.operations.crash_watch import HEARTBEAT, SILENCE_SECONDS
+from flows.operations.incident_sync import RUNBOOK_TAG, SYNC_TAG
 
 logger = logging.getLogger("runbook.run_watch")
 WATCH_SECONDS = 30

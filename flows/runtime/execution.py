@@ -11,7 +11,7 @@ Rules a runbook author relies on (also in docs/runbook-language.md):
 - a recorded run's steps hold their partition's concurrency slot (`flows.events.partition_lock`)
   while a wave runs, so two recoveries never write one partition at the same time.
 - a run started again (after its gate suspended it, or after a crash) does not redo what it
-  finished: completed and skipped steps come back from the ledger (`flows.language.restore`).
+  finished: completed and skipped steps come back from the ledger (`flows.runtime.restore`).
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ from flows.events.partition_lock import partition_locks
 from flows.language.models import Step
 from flows.language.params import resolve_params
 from flows.language.pipelines import other_partition
-from flows.language.restore import restored_outcomes
-from flows.language.step_task import mark_task, step_task
 from flows.language.templates import TemplateRenderError, evaluate_condition, render_value
 from flows.language.validator import ValidatedRunbook
 from flows.language.waves import Wave
-from flows.orphan_guard import stop_when_orphaned
+from flows.runtime.orphan_guard import stop_when_orphaned
+from flows.runtime.restore import restored_outcomes
+from flows.runtime.step_task import mark_task, step_task
 from recovery_tasks.context import StepContext, StepOutcome
 from recovery_tasks.errors import GateClosed
 from recovery_tasks.registry import StepType

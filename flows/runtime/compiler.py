@@ -18,9 +18,11 @@ from prefect import Flow, flow
 from prefect.context import FlowRunContext
 
 from flows.events.door import admit
+from flows.language.catalog import PipelineCatalog
+from flows.language.library import load_runbook
 from flows.language.validator import ValidatedRunbook
-from flows.language.waves import Wave, plan_waves
-from flows.run_services import open_services
+from flows.language.waves import Wave, runbook_waves
+from flows.runtime.run_services import open_services
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,9 @@ def compile_runbook(runbook: ValidatedRunbook, *, record: bool = True) -> Compil
     outcome; without, the flow touches nothing but its steps (benchmarks, dry runs). Either
     way a `pipeline.failed` event is checked at the door first (`flows.events.door`).
     """
-    from flows.language.execution import RunbookExecution
+    from flows.runtime.execution import RunbookExecution
 
-    gates = {s for s, t in runbook.types.items() if t.role == "approval"}
-    waves = tuple(plan_waves(runbook.graph, gates))
+    waves = runbook_waves(runbook.graph, runbook.types)
 
     async def run_runbook(
         event: dict[str, Any] | None = None,
@@ -103,3 +104,8 @@ def _runbook_flow(fn: Callable[..., Any], name: str, description: str) -> Flow[.
     compiled.description = description
     compiled.__doc__ = description
     return compiled
+
+
+def compile_named(name: str, catalog: PipelineCatalog | None = None) -> CompiledRunbook:
+    """Load and compile a runbook by name (or the path of its file)."""
+    return compile_runbook(load_runbook(name, catalog))

@@ -30,7 +30,7 @@ from flows.events.accounting import Decision, account, opened
 from flows.events.contract import EVENT_NAME
 from flows.events.lock_reclaim import reclaim_forever
 from flows.language.validator import ValidatedRunbook
-from flows.run_watch import watch_forever
+from flows.operations.run_watch import watch_forever
 from governance.ledger_outcomes import EventOutcome
 from recovery_tasks.services import RunServices
 
@@ -186,7 +186,7 @@ async def serve_door(runbooks: Sequence[ValidatedRunbook]) -> None:
     """Run the event door with services of its own until cancelled (`runbook serve`,
     `runbook door`); beside it, reclaim partition locks left without a holder and watch for
     runs nobody runs (`run_watch`)."""
-    from flows.run_services import open_command_services
+    from flows.runtime.run_services import open_command_services
 
     services = await anyio.to_thread.run_sync(open_command_services)
     door = EventDoor(runbooks, services)

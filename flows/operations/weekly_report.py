@@ -15,7 +15,7 @@ import anyio
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
 
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 from governance.incident_metrics import ALL, IncidentReport, incident_report
 from governance.metrics_render import render_markdown
 from governance.models import GovernanceConfig

@@ -14,7 +14,7 @@ small deployment, which writes the end into the ledger through the incident reco
 
 Whatever the outcome, no incident stays open without a live run or a notification. A
 publication the run made while the ledger was away is recorded from the portal's receipts
-first (`flows.publication_reconcile`), so such a run's incident ends resolved. An
+first (`flows.operations.publication_reconcile`), so such a run's incident ends resolved. An
 incident whose run already recorded its end is left alone, so a normal ending costs nothing.
 """
 
@@ -31,8 +31,8 @@ from prefect.client.orchestration import get_client
 from prefect.states import Scheduled
 
 from flows.approval.escalation import disarm_escalation
-from flows.publication_reconcile import reconcile
-from flows.run_services import open_command_services
+from flows.operations.publication_reconcile import reconcile
+from flows.runtime.run_services import open_command_services
 from governance.incident_recorder import IncidentRecorder
 from governance.ledger_records import IncidentState
 from governance.responders import notify_targets

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
 
-from flows.run_services import open_command_services
+from flows.runtime.run_services import open_command_services
 from governance import messages
 from governance.ledger_records import IncidentState
 from governance.ledger_views import open_incidents

@@ -10,7 +10,7 @@ process is gone. For each partition nobody watches, the sweep opens an incident 
 key, so later failure events of it attach there), marks it `needs_attention` with the reason,
 and notifies the on-call engineers and the owners, who continue with `runbook retry N`.
 
-Each pass first reconciles the ledger with the portal (`flows.publication_reconcile`): a
+Each pass first reconciles the ledger with the portal (`flows.operations.publication_reconcile`): a
 publication whose receipt the ledger missed while it was unavailable is recorded, and its
 incident resolved, as soon as the ledger is back.
 """
@@ -24,8 +24,8 @@ from datetime import UTC, datetime, timedelta
 import anyio
 from prefect import flow, get_run_logger
 
-from flows.publication_reconcile import reconcile
-from flows.run_services import open_command_services
+from flows.operations.publication_reconcile import reconcile
+from flows.runtime.run_services import open_command_services
 from governance.ledger_records import IncidentState
 from governance.ledger_views import open_incidents
 from governance.responders import notify_targets
