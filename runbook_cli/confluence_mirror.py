@@ -50,7 +50,7 @@ class ConfluenceMirror:
         return outcomes
 
     def check(self, index: MirrorPage, pages: list[MirrorPage]) -> list[Outcome]:
-        """How each page in Confluence compares with Git (nothing is written)."""
+        """How each page and image in Confluence compares with Git (nothing is written)."""
         outcomes = self._compare([index, *pages])
         found = self._find(index.title)
         if found is not None:
@@ -102,7 +102,7 @@ class ConfluenceMirror:
             detail = "replaced an edit made in Confluence" if edited else ""
             outcome = Outcome(page.title, "updated", detail)
         uploaded = self.attachments.publish(page, found["id"])
-        if outcome.status != "unchanged" or value.get("attachments") != _shas(page):
+        if outcome.status != "unchanged" or value.get("attachments", {}) != _shas(page):
             self._record(found["id"], page, version, recorded)
         return [outcome, *uploaded], found["id"]
 
