@@ -30,6 +30,9 @@ STYLE = (
 )
 
 
+Node = tuple[str, str, str, str]  # key, title, subtitle, kind (step, gate, handler, start)
+
+
 @dataclass(frozen=True)
 class Box:
     """A node's place: centre x, top y, width, and how it is drawn."""
@@ -50,26 +53,16 @@ class Box:
 
 def render_svg(runbook: ValidatedRunbook) -> str:
     """The runbook's step graph (and failure handlers) as a standalone SVG document."""
-    steps = {s.id: s for s in runbook.spec.steps}
-    rows = [
-        [(sid, steps[sid].uses, "gate" if stage.gate else "step") for sid in stage.steps]
-        for stage in ordered_stages(runbook)
-    ]
-    handlers = [
-        next(h for h in runbook.spec.on_failure if h.id == hid)
-        for hid in runbook.handler_graph.order
-    ]
-    failure_row = [("run-failed", "the run failed", "", "start")] if handlers else []
-    failure_row += [(h.id, h.id, h.uses, "handler") for h in handlers]
+    rows, failure_row = _rows(runbook), _failure_row(runbook)
     width = max(
-        [_row_width([_width(t, u, k) for t, u, k in row]) for row in rows]
-        + [_row_width([_width(t, u) for _, t, u, _ in failure_row]) + 2 * PAD]
+        [_row_width([_width(title, sub, kind) for _, title, sub, kind in row]) for row in rows]
+        + [_row_width([_width(title, sub) for _, title, sub, _ in failure_row]) + 2 * PAD]
     )
     boxes: dict[str, Box] = {}
     spans: list[tuple[float, float]] = []  # each row's left and right edge
     y = MARGIN
     for number, row in enumerate(rows):
-        placed = _place([(sid, sid, uses, kind) for sid, uses, kind in row], width, y, number)
+        placed = _place(row, width, y, number)
         boxes.update((box.key, box) for box in placed)
         spans.append((placed[0].x - placed[0].width / 2, placed[-1].x + placed[-1].width / 2))
         y += NODE_H + ROW_GAP
@@ -80,23 +73,49 @@ def render_svg(runbook: ValidatedRunbook) -> str:
         for up in runbook.graph.needs[s.id]
     ]
     if failure_row:
-        chain = _place(failure_row, width, y + PAD + FONT + 4)
-        frame_w = _row_width([b.width for b in chain]) + 2 * PAD
-        left = MARGIN + (width - frame_w) / 2
-        height = NODE_H + 2 * PAD + FONT + 4
-        parts.append(
-            f'<rect class="failure" x="{left:.1f}" y="{y:.1f}" width="{frame_w:.1f}" '
-            f'height="{height:.1f}" rx="6"/>'
-        )
-        parts.append(f'<text x="{left + PAD:.1f}" y="{y + PAD + FONT - 2:.1f}">on failure</text>')
-        parts += [_node(b) for b in chain]
-        parts += [_side_arrow(a, b) for a, b in itertools.pairwise(chain)]
-        y += height + ROW_GAP
-    total_w, total_h = width + 2 * MARGIN, y - ROW_GAP + MARGIN
+        frame, y = _failure_frame(failure_row, width, y)
+        parts += frame
+    return _document(runbook.name, width + 2 * MARGIN, y - ROW_GAP + MARGIN, parts)
+
+
+def _rows(runbook: ValidatedRunbook) -> list[list[Node]]:
+    """The steps, one row per stage of the run."""
+    steps = {s.id: s for s in runbook.spec.steps}
+    return [
+        [(sid, sid, steps[sid].uses, "gate" if stage.gate else "step") for sid in stage.steps]
+        for stage in ordered_stages(runbook)
+    ]
+
+
+def _failure_row(runbook: ValidatedRunbook) -> list[Node]:
+    """ "The run failed", then the handlers in the order they run (empty without any)."""
+    handlers = {h.id: h for h in runbook.spec.on_failure}
+    chain = [handlers[hid] for hid in runbook.handler_graph.order]
+    start: list[Node] = [("run-failed", "the run failed", "", "start")] if chain else []
+    return start + [(h.id, h.id, h.uses, "handler") for h in chain]
+
+
+def _failure_frame(row: list[Node], width: float, y: float) -> tuple[list[str], float]:
+    """The dashed "on failure" box at `y` with its chain; and the y below it."""
+    chain = _place(row, width, y + PAD + FONT + 4)
+    frame_w = _row_width([b.width for b in chain]) + 2 * PAD
+    left = MARGIN + (width - frame_w) / 2
+    height = NODE_H + 2 * PAD + FONT + 4
+    parts = [
+        f'<rect class="failure" x="{left:.1f}" y="{y:.1f}" width="{frame_w:.1f}" '
+        f'height="{height:.1f}" rx="6"/>',
+        f'<text x="{left + PAD:.1f}" y="{y + PAD + FONT - 2:.1f}">on failure</text>',
+        *(_node(b) for b in chain),
+        *(_side_arrow(a, b) for a, b in itertools.pairwise(chain)),
+    ]
+    return parts, y + height + ROW_GAP
+
+
+def _document(name: str, width: float, height: float, parts: list[str]) -> str:
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}" height="{total_h:.0f}" '
-        f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" role="img">'
-        f"<title>Step graph of runbook {escape(runbook.name)}</title>"
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" role="img">'
+        f"<title>Step graph of runbook {escape(name)}</title>"
         f"<style>{STYLE}</style>"
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
@@ -115,9 +134,7 @@ def _row_width(widths: list[float]) -> float:
     return sum(widths) + COL_GAP * max(len(widths) - 1, 0)
 
 
-def _place(
-    row: list[tuple[str, str, str, str]], width: float, y: float, number: int = 0
-) -> list[Box]:
+def _place(row: list[Node], width: float, y: float, number: int = 0) -> list[Box]:
     """Boxes of row `number`, side by side and centred in `width`."""
     widths = [_width(title, sub, kind) for _, title, sub, kind in row]
     x = MARGIN + (width - _row_width(widths)) / 2
