@@ -40,9 +40,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from deployments.local_serve import flow_runs, post_events, serving, wait_armed, wait_for
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
 from flows.events.emit import failure_event
+from testing.prefect_server import LocalServer, local_prefect_server, reset_postgres_database
+from testing.served import flow_runs, post_events, serving, wait_armed, wait_for
 from tests.e2e.serving import descendants
 
 EVENTS = int(os.environ.get("EVENTS", "20"))

@@ -300,22 +300,6 @@ class IncidentRecorder:
 
     # -- publications, notifications, the SLA clock --------------------------------------------
 
-    def publication(
-        self,
-        pipeline: str,
-        partition: str,
-        kind: str,
-        receipt: str,
-        sha256: str,
-        *,
-        version: int | None = None,
-    ) -> None:
-        """Append what reached the investor portal."""
-        if self.incident_id is not None:
-            self.ledger.record_publication(
-                self.incident_id, pipeline, partition, kind, receipt, sha256, version=version
-            )
-
     def intend_publication(
         self,
         key: str,

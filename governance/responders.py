@@ -68,8 +68,3 @@ def notify_targets(config: GovernanceConfig, pipeline: str, when: datetime) -> N
 def first_responders(config: GovernanceConfig, pipeline: str, when: datetime) -> list[str]:
     """Whom to notify first: the on-call primary (the owners in a coverage gap)."""
     return list(notify_targets(config, pipeline, when).first)
-
-
-def escalation_targets(config: GovernanceConfig, pipeline: str, when: datetime) -> list[str]:
-    """Whom to notify when the primary does not answer: backup, then owners."""
-    return list(notify_targets(config, pipeline, when).escalation)

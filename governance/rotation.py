@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from governance.models import GovernanceConfig, Holiday, Override
+from governance.models import GovernanceConfig, Override
 
 
 def localize(config: GovernanceConfig, when: datetime) -> datetime:
@@ -40,11 +40,6 @@ def week_index(config: GovernanceConfig, when: datetime) -> int:
 def week_of_date(config: GovernanceConfig, day: date) -> int:
     """The week whose seven days include `day` (how an override's `week:` date is read)."""
     return (day - config.rotation.start).days // 7
-
-
-def holiday_interval(config: GovernanceConfig, holiday: Holiday) -> tuple[datetime, datetime]:
-    """The half-open time range a holiday covers, in UTC."""
-    return days_interval(config, holiday.from_, holiday.to)
 
 
 def days_interval(config: GovernanceConfig, first: date, last: date) -> tuple[datetime, datetime]:

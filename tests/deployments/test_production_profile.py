@@ -23,10 +23,10 @@ from typing import Any
 import httpx
 import pytest
 
-from deployments.local_serve import flow_runs
 from deployments.prefect_yaml import WORK_POOL
 from flows.run_services import open_command_services
 from governance.approval_codes import CodeScope, issue_code
+from testing.served import flow_runs
 from tests.deployments.team import (
     LOGIN,
     Team,

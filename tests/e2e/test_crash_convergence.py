@@ -24,10 +24,10 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.states import Cancelled, Completed
 
-from deployments.local_server import LocalServer
 from flows.approval.answering import after_delivery, answer_gate
 from flows.crash_watch import SILENCE_SECONDS
 from flows.run_services import open_command_services
+from testing.prefect_server import LocalServer
 from tests.e2e.serving import (
     Serving,
     deployment_ready,

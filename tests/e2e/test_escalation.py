@@ -25,13 +25,13 @@ from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 from typer.testing import CliRunner
 
-from deployments.local_serve import stop
-from deployments.local_server import LocalServer
 from flows.run_services import open_command_services
 from foundation.settings import PROJECT_ROOT, get_settings, temporary_settings
 from governance.models import GovernanceConfig
 from governance.responders import notify_targets
 from runbook_cli.main import app
+from testing.prefect_server import LocalServer
+from testing.served import stop
 from tests.e2e.conftest import ENGINEERS, GatedRun, Webhook, run_async, start_server
 
 pytestmark = [pytest.mark.postgres]

@@ -18,10 +18,10 @@ from uuid import UUID
 
 import pytest
 
-from deployments.local_serve import post_events
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
 from flows.events.emit import failure_event
 from governance.ledger import Ledger
+from testing.prefect_server import LocalServer, local_prefect_server, reset_postgres_database
+from testing.served import post_events
 from tests.e2e.serving import (
     deployment_ready,
     gated_runbook,

@@ -20,9 +20,9 @@ from uuid import UUID
 
 import pytest
 
-from deployments.local_server import LocalServer
 from flows.approval.answering import answer_gate
 from flows.run_services import open_command_services
+from testing.prefect_server import LocalServer
 from tests.e2e.serving import (
     ROOT,
     Serving,

@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from deployments.local_serve import Served, flow_runs, post_events, serving, wait_armed, wait_for
-from deployments.local_server import LocalServer
 from flows.events.emit import deliver, failure_event
 from foundation.settings import temporary_settings
 from governance.ledger import Ledger
 from governance.ledger_outcomes import EventOutcome
 from runbook_cli.main import app
+from testing.prefect_server import LocalServer
+from testing.served import Served, flow_runs, post_events, serving, wait_armed, wait_for
 from tests.e2e.serving import descendants, rss_kb
 from tests.events.conftest import RUNBOOK, fresh_day
 from tests.prefect_servers import postgres_prefect_server

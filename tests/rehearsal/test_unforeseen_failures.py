@@ -23,7 +23,6 @@ from uuid import UUID
 
 import pytest
 
-from deployments.local_serve import flow_runs, serving, wait_for
 from flows.events.emit import event_parameter, failure_event_parameter
 from flows.events.history import failure_filter
 from flows.invariant_sweep import sweep_once
@@ -38,6 +37,7 @@ from governance.responders import notify_targets
 from rehearsal.play import scratch
 from rehearsal.recovery import run_recovery
 from rehearsal.workspace import Backend, Template
+from testing.served import flow_runs, serving, wait_for
 from tests.prefect_servers import postgres_prefect_server
 from warehouse.db import Platform
 from warehouse.failures import PipelineFailure

@@ -9,16 +9,11 @@ from sqlalchemy import inspect, text
 
 from faults import inject
 from tests.warehouse.sample import GOLDEN
+from warehouse.annotations import annotate
 from warehouse.db import Platform
+from warehouse.event_restore import restore_events_from_backup
 from warehouse.failures import FailureKind, PipelineFailure
-from warehouse.recovery import (
-    annotate,
-    backfill_from_activity_logs,
-    missing_days,
-    missing_partitions,
-    restore_events_from_backup,
-    source_counts,
-)
+from warehouse.recovery import source_counts
 from warehouse.runner import run_pipeline, validate_partition
 from warehouse.schema import migrate, table_names
 
@@ -27,21 +22,6 @@ def test_source_counts_match_after_a_run(clean: Platform) -> None:
     run_pipeline(clean, "aggregate_profit", "2026-03")
     counts = source_counts(clean, "aggregate_profit", "2026-03")
     assert counts.matches and counts.source > 0
-
-
-def test_missing_partitions_lists_unrun_weeks(clean: Platform) -> None:
-    run_pipeline(clean, "aggregate_growth", "2026-W11")
-    gaps = missing_partitions(clean, "aggregate_growth", date(2026, 3, 2), date(2026, 3, 22))
-    assert gaps == ["2026-W10", "2026-W12"]
-
-
-def test_missing_days_are_backfilled_from_activity_logs(clean: Platform) -> None:
-    inject(clean, "storage_partition", "aggregate_growth", "2026-W11", "missing_partition")
-    days = missing_days(clean, "aggregate_growth", "2026-W11")
-    assert days == [date(2026, 3, 14), date(2026, 3, 15)]
-    assert backfill_from_activity_logs(clean, days).rows_inserted > 0
-    assert missing_days(clean, "aggregate_growth", "2026-W11") == []
-    validate_partition(clean, "aggregate_growth", "2026-W11")
 
 
 def test_late_events_are_restored_from_backup(clean: Platform) -> None:

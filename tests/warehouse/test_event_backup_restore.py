@@ -1,4 +1,4 @@
-"""Backfills only add what is missing: rows that arrived after the second copy are kept."""
+"""A restore from the event backup only adds what is missing: later rows are kept."""
 
 from __future__ import annotations
 
@@ -9,13 +9,8 @@ from sqlalchemy import text
 
 from faults import inject
 from warehouse.db import Platform
+from warehouse.event_restore import restore_events_from_backup
 from warehouse.logs_storage import read_event_backup
-from warehouse.partition_state import read_state
-from warehouse.recovery import (
-    backfill_from_activity_logs,
-    missing_days,
-    restore_events_from_backup,
-)
 
 DAY = date(2026, 3, 31)
 LATE_EVENT = 9_000_000_001
@@ -80,29 +75,3 @@ def _growth_row(platform: Platform, day: date, region: str) -> int | None:
                     WHERE partition_key = '2026-W11' AND day = :d AND region_code = :r"""),
             {"d": day, "r": region},
         ).scalar()
-
-
-def test_activity_log_backfill_adds_missing_days_and_keeps_the_rest(clean: Platform) -> None:
-    inject(clean, "storage_partition", "aggregate_growth", "2026-W11", "missing_partition")
-    kept_day = date(2026, 3, 10)
-    with clean.warehouse.begin() as conn:  # a row the backfill did not write
-        region = conn.execute(
-            text("""SELECT MIN(region_code) FROM growth_daily
-                    WHERE partition_key = '2026-W11' AND day = :d"""),
-            {"d": kept_day},
-        ).scalar_one()
-        conn.execute(
-            text("""UPDATE growth_daily SET registrations = 999
-                    WHERE partition_key = '2026-W11' AND day = :d AND region_code = :r"""),
-            {"d": kept_day, "r": region},
-        )
-    days = missing_days(clean, "aggregate_growth", "2026-W11")
-
-    first = backfill_from_activity_logs(clean, days)
-
-    assert first.days == 2 and first.rows_inserted > 0
-    assert missing_days(clean, "aggregate_growth", "2026-W11") == []
-    assert _growth_row(clean, kept_day, region) == 999
-    assert read_state(clean.warehouse, "aggregate_growth", "2026-W11").status == "unchecked"
-    second = backfill_from_activity_logs(clean, days)
-    assert second.rows_inserted == 0

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from deployments.local_server import LocalServer
+from testing.prefect_server import LocalServer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,23 +1,66 @@
-"""The fault plan: how the portal is told to misbehave, and the ASGI layer that obeys it.
+"""The portal's fault plan: how a portal served with faults is told to misbehave.
 
 Rules are kept in the portal database, consumed in order, one request at a time, with an
 atomic decrement, so every worker process and a restarted server follow the same plan.
-A rule targets publish requests by default (`target: "all"` also hits reads); the admin
-and health endpoints are never faulted, so a plan can always be inspected and cleared.
+A rule targets publish requests by default (`target: "all"` also hits reads). The table
+belongs to the fault layer, with migrations of its own (`faults/portal_migrations`, version
+table `alembic_version_portal_faults`): a product portal never has it, a portal served with
+faults gets it (`upgrade_fault_plan`), and one made before this split is adopted as it is.
+The layer that obeys the plan is `faults.portal_layer`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from sqlalchemy import Engine, delete, insert, or_, select, update
-from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 
-from portal.database import faults
+from foundation.migrations import MigratedStore, upgrade
+
+FAULT_PLAN_HEAD = "portal_faults_0001"
+
+FAULT_PLAN_STORE = MigratedStore(
+    name="portal fault plan",
+    script_location=Path(__file__).resolve().parent / "portal_migrations",
+    version_table="alembic_version_portal_faults",
+    head=FAULT_PLAN_HEAD,
+    lock_id=0x90A7A2,
+    setup_command="runbook portal serve --faults",
+    baseline="portal_faults_0001",
+    baseline_tables=("portal_faults",),
+)
+
+fault_plan_metadata = MetaData()
+faults = Table(
+    "portal_faults",
+    fault_plan_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", Text, nullable=False),
+    Column("target", String(16), nullable=False),
+    Column("remaining", Integer),  # NULL: until cleared
+    Column("fired", Integer, nullable=False, default=0),
+)
+
+
+def upgrade_fault_plan(engine: Engine) -> str | None:
+    """Add (or adopt) the fault plan's table in a portal database; safe from many workers."""
+    return upgrade(FAULT_PLAN_STORE, engine)
 
 
 class _Rule(BaseModel):
@@ -59,6 +102,30 @@ FaultRule = Annotated[
 ]
 FAULT_RULE: TypeAdapter[FaultRule] = TypeAdapter(FaultRule)
 FAULT_PLAN: TypeAdapter[FaultRule | list[FaultRule]] = TypeAdapter(FaultRule | list[FaultRule])
+
+
+def parse_fault(text: str) -> FaultRule:
+    """A fault rule from JSON (`{"mode": "drop"}`) or shorthand (`mode=status,status=503`).
+
+    In shorthand, `count=forever` means until cleared.
+    """
+    text = text.strip()
+    if text.startswith("{"):
+        return FAULT_RULE.validate_json(text)
+    values: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep:
+            raise ValueError(f"fault option {part!r} is not name=value")
+        values[name.strip()] = None if value in {"forever", "null"} else _scalar(value.strip())
+    return FAULT_RULE.validate_python(values)
+
+
+def _scalar(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
 
 
 class FaultState(BaseModel):
@@ -124,76 +191,3 @@ class FaultStore:
                 .returning(faults.c.rule)
             ).scalar()
         return None if rule is None else FAULT_RULE.validate_json(rule)
-
-
-def _is_publish(scope: Scope) -> bool:
-    return scope["method"] == "POST" and scope["path"].startswith(
-        ("/api/reports", "/api/feeds", "/api/releases")
-    )
-
-
-def _exempt(scope: Scope) -> bool:
-    return scope["path"].startswith(("/admin", "/healthz"))
-
-
-class FaultInjection:
-    """Outermost ASGI app: applies the fault plan before the portal sees the request."""
-
-    def __init__(self, app: ASGIApp, store: FaultStore) -> None:
-        self.app = app
-        self.store = store
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _exempt(scope):
-            await self.app(scope, receive, send)
-            return
-        rule = await run_in_threadpool(self.store.take, _is_publish(scope))
-        if isinstance(rule, SlowFault):
-            await asyncio.sleep(rule.delay)
-        elif isinstance(rule, StatusFault):
-            await _respond(send, rule.status, {"error": "injected_fault", "status": rule.status})
-            return
-        elif isinstance(rule, RateLimitFault):
-            headers = [(b"retry-after", str(rule.retry_after).encode())]
-            await _respond(send, 429, {"error": "rate_limited"}, headers)
-            return
-        elif isinstance(rule, DropFault) and await _drop(send):
-            return
-        await self.app(scope, receive, send)
-
-
-async def _respond(
-    send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
-
-
-async def _drop(send: Send) -> bool:
-    """Close the client's TCP connection without a byte of response.
-
-    ASGI has no verb for this, so reach uvicorn's connection (its `send` is a bound method
-    of the request cycle, which holds the transport) and wait until uvicorn has noticed,
-    so it does not answer with a 500 instead. Returns False on servers without a transport.
-    """
-    cycle = getattr(send, "__self__", None)
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        return False
-    transport.close()
-    for _ in range(100):
-        if getattr(cycle, "disconnected", True):
-            break
-        await asyncio.sleep(0.001)
-    return True
