@@ -23,7 +23,7 @@ everything in one database with the default config and no file stores):
   `validate_partition(platform, pipeline, partition)`: both raise `PipelineFailure`.
 - `warehouse.failures`: `FailureKind` (7 kinds and `unclassified`),
   `PipelineFailure(kind, partition, detail)`.
-- `warehouse.recovery`: `source_counts` (`SourceCounts`: the measure in source and warehouse).
+- `warehouse.source_counts`: `source_counts` (`SourceCounts`: the measure in source and warehouse).
 - `warehouse.event_restore.restore_events_from_backup` (streamed) and
   `warehouse.user_restore.restore_users_from_logs`: insert-only through
   `warehouse.fill.fill_by_day` (`FillResult`); `warehouse.annotations.annotate`.

@@ -1,4 +1,4 @@
-"""Recovery building blocks: counts, gaps, backfill from logs, restore from backup, checks."""
+"""Recovery building blocks: source counts, restore from backup, annotations, checks."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from warehouse.annotations import annotate
 from warehouse.db import Platform
 from warehouse.event_restore import restore_events_from_backup
 from warehouse.failures import FailureKind, PipelineFailure
-from warehouse.recovery import source_counts
 from warehouse.runner import run_pipeline, validate_partition
 from warehouse.schema import migrate, table_names
+from warehouse.source_counts import source_counts
 
 
 def test_source_counts_match_after_a_run(clean: Platform) -> None:
