@@ -29,7 +29,7 @@ from faults.portal_layer import portal_with_faults
 from faults.records import InjectedFault
 from flows.events.emit import failure_event_parameter
 from foundation.settings import get_settings, temporary_settings
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from portal.client import PortalClient
 from portal.config import PortalConfig
 from portal.errors import PortalUnavailableError

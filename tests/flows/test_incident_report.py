@@ -55,7 +55,7 @@ def republish(params: RepublishParams, ctx: StepContext) -> RepublishResult:
     receipt = f"receipt-{ctx.incident['id']}"
     assert ctx.run.recorder is not None
     recorder = ctx.run.recorder
-    recorder.ledger.record_publication(
+    recorder.ledger.publications.record(
         recorder.incident_id, ctx.pipeline, params.partition, "report", receipt, "0" * 64
     )
     ctx.run.recorder.state("published", detail={"receipt": receipt})

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from governance.models import GovernanceConfig
-from governance.oncall import NoRotationYet, OnCall, on_call_at, schedule
-from governance.rotation import days_interval
+from governance.oncall.rotation import days_interval
+from governance.oncall.schedule import NoRotationYet, OnCall, on_call_at, schedule
 from tests.governance.conftest import make_config
 
 LONDON = ZoneInfo("Europe/London")

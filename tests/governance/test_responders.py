@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from governance.models import GovernanceConfig
-from governance.responders import (
+from governance.oncall.responders import (
     authorized_approvers,
     first_responders,
     notify_targets,
