@@ -47,7 +47,7 @@ class SourceCountsResult(BaseModel):
 @step_type("checks.source_counts", params=SourceCountsParams, result=SourceCountsResult)
 def source_counts(params: SourceCountsParams, ctx: StepContext) -> SourceCountsResult:
     """Validate the warehouse against the source DB's counts for the partition."""
-    from warehouse.recovery import source_counts as count
+    from warehouse.source_counts import source_counts as count
 
     counts = count(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
     result = SourceCountsResult(

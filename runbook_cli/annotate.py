@@ -26,7 +26,7 @@ def annotate(
     governance: GovernanceOption = None,
 ) -> None:
     """Record why a partition's numbers moved, then re-run its checks."""
-    from governance.responders import authorized_approvers
+    from governance.oncall.responders import authorized_approvers
     from recovery_tasks.annotations import record_annotation
 
     config = load_config_or_exit(governance)
