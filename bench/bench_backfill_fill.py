@@ -10,7 +10,7 @@ fresh process:
 - bulk (the baseline): the database's own bulk load of the same files into an empty `events`
   table, one transaction — SQLite: the CSV rows through `executemany`; PostgreSQL:
   `COPY ... FROM STDIN` of each file;
-- fill: `warehouse.recovery.restore_events_from_backup` for every day, into an empty table
+- fill: `warehouse.event_restore.restore_events_from_backup` for every day, into an empty table
   (the `backfill.event_backup` step's code, `warehouse.event_restore` on the one fill path
   `warehouse.fill.fill_by_day`: a day per transaction, insert-only), on one connection like
   the baseline unless `--concurrency` says more (PostgreSQL only; SQLite has one writer);
@@ -48,8 +48,8 @@ from sqlalchemy import Engine, text
 from warehouse import schema, sqlfn
 from warehouse.config import WarehouseConfig
 from warehouse.db import Platform, engine_for
+from warehouse.event_restore import restore_events_from_backup
 from warehouse.logs_storage import EVENT_COLUMNS, day_path, write_event_backup
-from warehouse.recovery import restore_events_from_backup
 from warehouse.scales import EVENT_TYPES, SCALES
 
 FIRST_DAY = SCALES["bench"].first_day

@@ -40,9 +40,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from deployments.local_serve import flow_runs, post_events, serving, wait_armed, wait_for
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
 from flows.events.emit import failure_event
+from testing.prefect_server import LocalServer, local_prefect_server, reset_postgres_database
+from testing.served import flow_runs, post_events, serving, wait_armed, wait_for
 from tests.e2e.serving import descendants
 
 EVENTS = int(os.environ.get("EVENTS", "20"))
@@ -176,10 +176,10 @@ def all_final(before: set) -> bool:
 
 def flood_cost(server: LocalServer, served, partition: str) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """The door's cost per event of DUPLICATES copies of one failure whose incident is open."""
-    from governance.ledger import Ledger
+    from governance.ledger.audit_ledger import Ledger
 
     ledger = Ledger.from_url(f"sqlite:///{served.log.parent / 'warehouse.db'}")
-    incident = ledger.open_keyed_incident(
+    incident = ledger.keys.open_or_attach(
         "unit_profit_experiments", partition, "etl_job_failure", datetime.now().astimezone()
     )  # an open incident for them to land on, as if its recovery waited at a gate
     first = failure_event("unit_profit_experiments", "etl_job_failure", partition, "flood")
@@ -188,8 +188,8 @@ def flood_cost(server: LocalServer, served, partition: str) -> tuple[float, floa
     post_events(server.api_url, copies)
     deadline = time.monotonic() + 300
     while (
-        ledger.outcome_of(copies[-1]["id"]) is None
-        or len(ledger.outcomes_of_incident(incident.incident.id)) < DUPLICATES
+        ledger.outcomes.of_event(copies[-1]["id"]) is None
+        or len(ledger.outcomes.of_incident(incident.incident.id)) < DUPLICATES
     ):
         assert time.monotonic() < deadline, "the door did not decide the flood"
         cost.sample()

@@ -41,14 +41,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from prefect.client.orchestration import get_client
 from prefect.flow_runs import aresume_flow_run
 
-from deployments.local_server import local_prefect_server, reset_postgres_database
 from flows.language.catalog import PipelineInfo
 from flows.language.validator import validate_text
 from flows.runtime.compiler import compile_runbook
 from flows.runtime.prefect_client import prefect_client_context
 from foundation.engines import engine_for
 from foundation.settings import temporary_settings
-from governance.ledger_migrations import upgrade_ledger
+from governance.ledger.migrate import upgrade_ledger
+from testing.prefect_server import local_prefect_server, reset_postgres_database
 from tests import step_types as _test_steps  # noqa: F401  (test.add, in this process)
 from tests.e2e import steps as _e2e_steps  # noqa: F401  (e2e.publish, in this process)
 from tests.e2e.serving import (

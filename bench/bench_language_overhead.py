@@ -25,11 +25,11 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict
 
-from deployments.local_server import local_prefect_server, reset_postgres_database
 from flows.language.catalog import PipelineInfo
 from flows.language.validator import validate_text
 from flows.runtime.compiler import compile_runbook
 from recovery_tasks.registry import step_type
+from testing.prefect_server import local_prefect_server, reset_postgres_database
 
 CHAINS, LENGTH, ROUNDS, WORK_SECONDS = 4, 5, 15, 0.05
 POSTGRES_ADMIN_URL = os.environ.get(

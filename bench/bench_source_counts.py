@@ -6,8 +6,9 @@ For each size, that many transactions spread over `--days` days are generated in
 transaction source, and the aggregate_profit transform is run for fiscal month 2026-03. Then,
 warmed up once, medians of `--repeat` interleaved runs:
 
-- validation: `warehouse.recovery.source_counts(platform, "aggregate_profit", "2026-03")`, the
-  code of the `checks.source_counts` step (the month's source count and the warehouse's sum);
+- validation: `warehouse.source_counts.source_counts(platform, "aggregate_profit",
+  "2026-03")`, the code of the `checks.source_counts` step (the month's source count and
+  the warehouse's sum);
 - baseline: the database's own `SELECT COUNT(*)` of the month's transactions, one statement.
 
 Prints both, validation over baseline (goal: flat as rows grow, i.e. the validation grows no
@@ -34,8 +35,8 @@ from sqlalchemy import Engine, insert, text
 from warehouse import schema, sqlfn
 from warehouse.config import WarehouseConfig
 from warehouse.db import Platform, engine_for
-from warehouse.recovery import source_counts
 from warehouse.scales import PRODUCTS, REGIONS, SCALES
+from warehouse.source_counts import source_counts
 from warehouse.sql import bound, partition_params
 from warehouse.transform import resolve, run_transform
 

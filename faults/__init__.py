@@ -11,7 +11,9 @@ import-linter contract says so). Two halves:
   client that refuses to publish a faulted partition (`faults.portal_client`). Installed by
   `RUNBOOK_FAULTS=on` (plugin `faults.plugin`) or explicitly.
 
-`faults.portal_admin.PortalFaultAdmin` drives the portal server's own fault plan.
+The portal served with faults (`faults.portal_layer.portal_with_faults`, `runbook portal serve
+--faults`) obeys a fault plan kept in its database (`faults.portal_plan`, with migrations of its
+own); `faults.portal_admin.PortalFaultAdmin` drives that plan over HTTP.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The portal's admin fault API, from the outside: replace, read and clear its fault plan.
 
-The portal serves `/admin/faults` (its own test seam, `portal.faults`); this client is the
+A portal served with faults (`faults.portal_layer`) answers `/admin/faults`; this client is the
 one caller, used by `runbook portal faults ...` and the tests. It never retries: an admin
 call that fails should say so at once.
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
+from faults.portal_plan import FAULT_RULE, FaultRule, FaultState
 from portal.errors import PortalUnavailableError, error_for_status
-from portal.faults import FAULT_RULE, FaultRule, FaultState
 from portal.retry import TRANSIENT_STATUSES
 
 

@@ -80,12 +80,6 @@ def ensure_table(engine: Engine) -> None:
     fault_metadata.create_all(engine, checkfirst=True)
 
 
-def forget_table(engine: Engine) -> None:
-    """Drop the fault table (after `warehouse` data was regenerated, its records are void)."""
-    fault_metadata.drop_all(engine, checkfirst=True)
-    _known.clear()
-
-
 _FAULTS_OF_PARTITION = (
     select(injected_faults)
     .where(

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from foundation.settings import ApprovalSettings
-from governance import messages
 from governance.approval_codes import CodeScope, code_refusal, issue_code
-from governance.ledger_records import Notification
-from governance.notify import Notifier
+from governance.ledger.records import Notification
+from governance.notification import messages
+from governance.notification.notify import Notifier
 
 ANNOTATION_CODE_VALID = timedelta(hours=24)
 

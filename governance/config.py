@@ -78,7 +78,7 @@ def parse_governance_with_warnings(
 
 def _cross_checks(config: GovernanceConfig, doc: YamlSource) -> list[Problem]:
     """Rules that need the rotation: overrides start on handoff days and do not overlap."""
-    from governance.rotation import override_interval
+    from governance.oncall.rotation import override_interval
 
     problems = []
     handoff = config.rotation.handoff

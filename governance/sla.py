@@ -64,11 +64,6 @@ def due_notifications(status: SlaStatus, already_sent: Iterable[float]) -> tuple
     return tuple(t for t in status.crossed if t not in sent)
 
 
-def threshold_at(opened_at: datetime, sla: timedelta, threshold: float) -> datetime:
-    """When a threshold (e.g. 0.75) is crossed: for scheduling the notification ahead."""
-    return opened_at + sla * threshold
-
-
 def format_time_left(left: timedelta) -> str:
     """`2h05m left` or `breached 15m ago`, to the minute."""
     minutes = int(abs(left).total_seconds() // 60)

@@ -16,7 +16,9 @@ Endpoints (reads are public, as an investor-facing page would be; writes need th
 - `GET /api/publications/{pipeline}/{partition}`: the latest report and feed with content.
 - `GET /api/publications/{pipeline}/{partition}/{kind}`: every version's receipt.
 - `GET /api/publications/{pipeline}/{partition}/{kind}/content[?version=]`: the bytes.
-- `GET|POST|DELETE /admin/faults`: the fault plan (token needed), see `portal.faults`.
+
+The product portal does no fault work; drills and tests serve it behind the fault layer
+(`faults.portal_layer`), which adds `/admin/faults`.
 """
 
 from __future__ import annotations
@@ -29,14 +31,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp
 
 from portal.config import PortalConfig
 from portal.content import MEDIA_TYPES, ContentError, Kind, count_csv_rows, parse_feed, sha256
 from portal.database import portal_engine, require_portal_schema
-from portal.faults import FAULT_PLAN, FaultInjection, FaultState, FaultStore
 from portal.html import render_listing
 from portal.models import PublicationHistory, PublicationSummary, Receipt, ReleaseReceipt
 from portal.storage import IdempotencyConflict, Outcome, PublicationStore, Upload
@@ -49,7 +48,8 @@ REPORT_TYPES = {"", "text/csv", "text/plain", "application/octet-stream"}
 FEED_TYPES = {"", "application/json"}
 
 
-def _check_token(authorization: str | None, expected: str) -> None:
+def check_token(authorization: str | None, expected: str) -> None:
+    """401 unless `authorization` is `Bearer <expected>` (compared in constant time)."""
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(
@@ -99,8 +99,8 @@ def _outcome_headers(outcomes: list[Outcome]) -> dict[str, str]:
     return headers
 
 
-def create_portal(config: PortalConfig) -> FastAPI:
-    """The FastAPI app without fault injection (see `create_app` for the served app)."""
+def create_app(config: PortalConfig) -> FastAPI:
+    """The portal's FastAPI app on a migrated database (what `runbook portal serve` serves)."""
     engine = portal_engine(config.db_url)
     try:
         require_portal_schema(engine)  # no DDL here: `runbook portal serve` migrated it
@@ -108,7 +108,6 @@ def create_portal(config: PortalConfig) -> FastAPI:
         engine.dispose()
         raise
     store = PublicationStore(engine)
-    fault_store = FaultStore(engine)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -117,13 +116,9 @@ def create_portal(config: PortalConfig) -> FastAPI:
 
     api = FastAPI(title="Investor portal", lifespan=lifespan)
     api.state.store = store
-    api.state.faults = fault_store
 
     def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
-        _check_token(authorization, config.token)
-
-    def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
-        _check_token(authorization, config.admin_token or config.token)
+        check_token(authorization, config.token)
 
     async def publish(
         request: Request, kind: Kind, pipeline: str, partition: str, key: str
@@ -244,35 +239,9 @@ def create_portal(config: PortalConfig) -> FastAPI:
             },
         )
 
-    @api.get("/admin/faults", dependencies=[Depends(require_admin)])
-    def get_faults() -> list[FaultState]:
-        return fault_store.list()
-
-    @api.post("/admin/faults", dependencies=[Depends(require_admin)])
-    async def set_faults(request: Request) -> list[FaultState]:
-        """Replace the plan with one rule or a list of rules, applied in order."""
-        try:
-            rules = FAULT_PLAN.validate_json(await request.body())
-        except ValidationError as exc:
-            raise HTTPException(422, json.loads(exc.json(include_url=False))) from exc
-        return await run_in_threadpool(
-            fault_store.replace, rules if isinstance(rules, list) else [rules]
-        )
-
-    @api.delete("/admin/faults", dependencies=[Depends(require_admin)])
-    def clear_faults() -> dict[str, int]:
-        fault_store.clear()
-        return {"cleared": 1}
-
     return api
 
 
-def create_app(config: PortalConfig) -> ASGIApp:
-    """The served app: the portal behind its fault injection layer."""
-    api = create_portal(config)
-    return FaultInjection(api, api.state.faults)
-
-
-def app_from_settings() -> ASGIApp:
+def app_from_settings() -> FastAPI:
     """Uvicorn factory (`portal.app:app_from_settings`) for multi-worker serving."""
     return create_app(PortalConfig.from_settings())

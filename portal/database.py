@@ -1,7 +1,7 @@
 """The portal's own database: tables, engine, the SQLite settings that make it safe, and its
 migrations.
 
-The portal keeps publications, idempotency keys and the fault plan in one database (SQLite
+The portal keeps publications and idempotency keys in one database (SQLite
 by default, any SQLAlchemy URL otherwise) so several workers and restarts share one truth.
 Its schema is under Alembic (`migrations/`, version table `alembic_version_portal`):
 `runbook portal serve` and `runbook portal migrate` upgrade it, and the app refuses to start
@@ -25,7 +25,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     TypeDecorator,
     UniqueConstraint,
     event,
@@ -44,7 +43,7 @@ PORTAL_STORE = MigratedStore(
     lock_id=0x90A7A1,
     setup_command="runbook portal migrate",
     baseline="portal_0001",
-    baseline_tables=("portal_publications", "portal_idempotency_keys", "portal_faults"),
+    baseline_tables=("portal_publications", "portal_idempotency_keys"),
 )
 
 
@@ -91,16 +90,6 @@ idempotency_keys = Table(
     Column("kind", String(16), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-)
-
-faults = Table(
-    "portal_faults",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("rule", Text, nullable=False),
-    Column("target", String(16), nullable=False),
-    Column("remaining", Integer),  # NULL: until cleared
-    Column("fired", Integer, nullable=False, default=0),
 )
 
 

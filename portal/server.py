@@ -8,21 +8,36 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from portal.app import create_app
 from portal.config import PortalConfig
 
+AppBuilder = Callable[[PortalConfig], ASGIApp]
+
 
 def serve(
-    config: PortalConfig, host: str, port: int, *, workers: int = 1, log_level: str = "info"
+    config: PortalConfig,
+    host: str,
+    port: int,
+    *,
+    workers: int = 1,
+    log_level: str = "info",
+    build: AppBuilder = create_app,
+    factory: str = "portal.app:app_from_settings",
 ) -> None:
-    """Serve until interrupted; several workers share the database and the fault plan."""
+    """Serve until interrupted; several workers share the database.
+
+    `build` makes the app in this process, `factory` (its import path, reading the settings)
+    in each worker process; the fault layer passes its own pair.
+    """
     if workers == 1:
-        uvicorn.run(create_app(config), host=host, port=port, log_level=log_level)
+        uvicorn.run(build(config), host=host, port=port, log_level=log_level)
         return
     # Worker processes build the app from settings: hand the configuration over in an env
     # file uvicorn loads for them (in a private temporary folder: it holds the token).
@@ -34,7 +49,7 @@ def serve(
             encoding="utf-8",
         )
         uvicorn.run(
-            "portal.app:app_from_settings",
+            factory,
             factory=True,
             host=host,
             port=port,
@@ -48,10 +63,18 @@ class PortalServer:
     """A portal served by uvicorn in a daemon thread; use as a context manager.
 
     The listening socket is bound before the server starts, so the port is known and free
-    of races; `url` is the base URL to give a `PortalClient`.
+    of races; `url` is the base URL to give a `PortalClient`. `build` makes the app served
+    (the product portal by default; `faults.portal_layer.portal_with_faults` for drills).
     """
 
-    def __init__(self, config: PortalConfig, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        config: PortalConfig,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        build: AppBuilder = create_app,
+    ) -> None:
         self.config = config
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -59,7 +82,7 @@ class PortalServer:
         self.host, self.port = self._socket.getsockname()[:2]
         self._server = uvicorn.Server(
             uvicorn.Config(
-                create_app(config),
+                build(config),
                 log_level="warning",
                 timeout_graceful_shutdown=2,
                 lifespan="on",

@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from governance.ledger import Ledger
-from governance.ledger_records import IncidentState
+from governance.ledger.audit_ledger import Ledger
+from governance.ledger.records import IncidentState
 from recovery_tasks.approval import OnCallApprovalParams
 from recovery_tasks.context import StepContext
 from recovery_tasks.errors import TerminalStepError
@@ -59,13 +59,15 @@ def record_annotation(
         raise ValueError("an annotation needs a note saying why the numbers moved")
     annotate(platform, pipeline, partition, note.strip(), author)
     if incident_id is None:
-        incident = ledger.open_incident_of_key(pipeline, partition)
+        incident = ledger.keys.open_incident_of(pipeline, partition)
         incident_id = incident.id if incident is not None else None
     if incident_id is not None:
         detail = {"partition": partition, "note": note.strip()}
         if proof:
             detail["proof"] = proof
-        ledger.record_state(incident_id, IncidentState.ANNOTATED, actor=author, detail=detail)
+        ledger.incidents.record_state(
+            incident_id, IncidentState.ANNOTATED, actor=author, detail=detail
+        )
     results = run_checks(platform, pipeline, partition)
     failing = [r.name for r in results if not r.passed and r.blocking]
     return AnnotationOutcome(

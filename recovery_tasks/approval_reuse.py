@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from recovery_tasks.context import StepContext
 
 DIGESTS = ("sha256", "feed_sha256")  # the outputs that identify published bytes
@@ -49,7 +49,7 @@ def earlier_approval(
     if not saw:
         return None  # an approval of no bytes is no approval of these
     found = None
-    for result in sorted(ledger.step_results(incident_id), key=lambda r: r.id):
+    for result in sorted(ledger.steps.of_incident(incident_id), key=lambda r: r.id):
         run = result.flow_run_id
         outputs = (result.result or {}).get("outputs") or {}
         if not run or run == current_run or result.state != "completed":
@@ -65,8 +65,8 @@ def earlier_approval(
 def _answers_confirm(ledger: Ledger, flow_run_id: str, approvers: list[str]) -> bool:
     answered = {
         a.who
-        for request in ledger.approval_requests_of_run(flow_run_id)
-        for a in ledger.answers(request.id)
+        for request in ledger.approvals.requests_of_run(flow_run_id)
+        for a in ledger.approvals.answers(request.id)
         if a.authorized and a.decision == "approve"
     }
     return set(approvers) <= answered

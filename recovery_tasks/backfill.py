@@ -87,7 +87,7 @@ def _gap_days(ctx: StepContext, params: FillParams, tables: tuple[str, ...]) -> 
 @step_type("backfill.activity_logs", params=FillParams, result=BackfillResult)
 def activity_logs(params: FillParams, ctx: StepContext) -> BackfillResult:
     """Backfill missing registrations and cancellations from the historical activity logs."""
-    from warehouse.recovery import restore_users_from_logs
+    from warehouse.user_restore import restore_users_from_logs
 
     return _fill_missing_days(
         params, ctx, restore_users_from_logs,
@@ -100,7 +100,7 @@ def activity_logs(params: FillParams, ctx: StepContext) -> BackfillResult:
 @step_type("backfill.event_backup", params=FillParams, result=BackfillResult)
 def event_backup(params: FillParams, ctx: StepContext) -> BackfillResult:
     """Fill missing event data from backup storage into the event stream."""
-    from warehouse.recovery import restore_events_from_backup
+    from warehouse.event_restore import restore_events_from_backup
 
     return _fill_missing_days(
         params, ctx, restore_events_from_backup,

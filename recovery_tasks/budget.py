@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 from pydantic import Field
 
 from foundation.durations import Duration, format_duration
-from governance.incident_recorder import sla_left
+from governance.incidents.recorder import sla_left
 from recovery_tasks.context import StepContext
 from recovery_tasks.params import StepParams
 

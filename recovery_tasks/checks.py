@@ -48,7 +48,7 @@ class SourceCountsResult(BaseModel):
 @step_type("checks.source_counts", params=SourceCountsParams, result=SourceCountsResult)
 def source_counts(params: SourceCountsParams, ctx: StepContext) -> SourceCountsResult:
     """Validate the warehouse against the source DB's counts for the partition."""
-    from warehouse.recovery import source_counts as count
+    from warehouse.source_counts import source_counts as count
 
     counts = count(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
     result = SourceCountsResult(
@@ -170,7 +170,7 @@ def _send_annotation_codes(
 ) -> list[str]:
     """Send each engineer who may annotate the pipeline their own code for this partition."""
     from governance.annotation_codes import AnnotationCodes
-    from governance.responders import authorized_approvers
+    from governance.oncall.responders import authorized_approvers
 
     now = datetime.now(UTC)
     engineers = sorted(authorized_approvers(ctx.run.governance, pipeline, now))

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from governance.messages import runbook_notice
-from governance.responders import notify_targets
+from governance.notification.messages import runbook_notice
+from governance.oncall.responders import notify_targets
 from recovery_tasks.context import StepContext
 from recovery_tasks.params import StepParams
 from recovery_tasks.registry import step_type

@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field
 
 from foundation.durations import Duration
-from governance.ledger_availability import LedgerUnavailableError, wait_for_ledger
-from governance.ledger_intents import receipt_row
+from governance.ledger.availability import LedgerUnavailableError, wait_for_ledger
+from governance.ledger.intents import receipt_row
 from portal.errors import PortalUnavailableError
 from portal.models import Receipt
 from portal.retry import RetryPolicy

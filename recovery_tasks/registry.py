@@ -100,15 +100,6 @@ def load_builtin_families() -> None:
     _loaded = True
 
 
-def get_step_type(name: str) -> StepType:
-    """The step type called `name`; an unknown name lists the close matches and all names."""
-    load_builtin_families()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise UnknownStepTypeError(unknown_step_type_message(name)) from None
-
-
 def unknown_step_type_message(name: str) -> str:
     """Say that `name` is unknown, suggest the closest registered names, list the rest."""
     known = sorted(_REGISTRY)

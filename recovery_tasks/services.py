@@ -18,10 +18,10 @@ from foundation.engines import EngineCache
 from foundation.plugins import load_plugins
 from foundation.settings import AppSettings, get_settings
 from governance.config import load_governance
-from governance.incident_recorder import IncidentRecorder
-from governance.ledger import Ledger
+from governance.incidents.recorder import IncidentRecorder
+from governance.ledger.audit_ledger import Ledger
 from governance.models import GovernanceConfig
-from governance.notify import Notifier
+from governance.notification.notify import Notifier
 from portal.client import PortalClient
 from warehouse.db import Platform
 

@@ -25,10 +25,11 @@ from typing import Any
 from faults import inject
 from faults.catalog import DETECTED_BY_VALIDATION
 from faults.portal_client import FaultingPortalClient
+from faults.portal_layer import portal_with_faults
 from faults.records import InjectedFault
 from flows.events.emit import failure_event_parameter
 from foundation.settings import get_settings, temporary_settings
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from portal.client import PortalClient
 from portal.config import PortalConfig
 from portal.errors import PortalUnavailableError
@@ -110,7 +111,7 @@ def scratch(template: Template) -> Iterator[CellSpace]:
         token = get_settings().portal.portal_token
         portal_config = PortalConfig(db_url=space.settings["portal_db_url"], token=token)
         with (
-            PortalServer(portal_config) as portal,
+            PortalServer(portal_config, build=portal_with_faults) as portal,
             temporary_settings(**space.settings, portal_url=portal.url),
         ):
             yield space

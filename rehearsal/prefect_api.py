@@ -2,7 +2,7 @@
 
 A rehearsal's pipelines emit real `pipeline.failed` events; on a server where the runbooks'
 deployments listen, those events would start real recoveries against the configured
-warehouse. So by default a rehearsal starts a server of its own (`deployments.local_server`)
+warehouse. So by default a rehearsal starts a server of its own (`testing.prefect_server`)
 and stops it afterwards; tests name the session's server instead.
 
 The URL is current in this process's Prefect settings context for the block, and handed to
@@ -20,7 +20,7 @@ from contextlib import contextmanager
 def prefect_api(url: str | None = None) -> Iterator[str]:
     """Yield the API URL in use: `url`, or a scratch server's started for the block."""
     if url is None:
-        from deployments.local_server import local_prefect_server
+        from testing.prefect_server import local_prefect_server
 
         with local_prefect_server() as server:  # drains this process's senders at the end
             yield server.api_url

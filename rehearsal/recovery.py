@@ -25,7 +25,7 @@ from prefect.exceptions import Pause, PrefectHTTPStatusError
 from deployments.application import RecoveryApplication
 from flows.approval.answering import AnswerError, answer_gate
 from flows.runtime.compiler import compile_runbook
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from rehearsal.verdict import RunInfo
 from rehearsal.workspace import APPROVER
 
@@ -47,11 +47,11 @@ class GateWatch:
 
     def poll(self) -> None:
         """Answer any request of the incident not answered yet (if its run is paused)."""
-        incident = self.ledger.find_incident(self.event_id)
+        incident = self.ledger.incidents.find_by_event(self.event_id)
         if incident is None:
             return
-        for request in self.ledger.approval_requests(incident.id):
-            if request.id in self.answered or self.ledger.answers(request.id):
+        for request in self.ledger.approvals.requests(incident.id):
+            if request.id in self.answered or self.ledger.approvals.answers(request.id):
                 continue
             decision, comment = (
                 ("reject", NO_ANNOTATION)
@@ -116,7 +116,7 @@ def run_recovery(
         worker.join(0.25)
     if worker.is_alive():
         return RunInfo(True, False, f"the runbook did not finish within {timeout:.0f}s")
-    incident = ledger.find_incident(str(event["id"]))
+    incident = ledger.incidents.find_by_event(str(event["id"]))
     incident_id = incident.id if incident else None
     if errors or not box:
         error = errors[0] if errors else None
@@ -163,7 +163,7 @@ def _failed_step(ledger: Ledger, incident_id: int | None) -> str | None:
     played again rather than judged; a second such ending is judged as it is.
     """
     if incident_id is not None:
-        for result in ledger.step_results(incident_id):
+        for result in ledger.steps.of_incident(incident_id):
             if result.state == "failed":
                 message = (result.result or {}).get("message") or ""
                 return f"step {result.step_id} failed: {message}"

@@ -49,9 +49,9 @@ def main() -> None:
     import prefect  # noqa: F401  (configures its logging, which the next line quiets)
 
     import faults
-    from deployments.local_server import drain_senders
     from foundation.console import quiet_console
     from rehearsal.play import rehearse
+    from testing.prefect_server import drain_senders
 
     faults.install()
     quiet_console()

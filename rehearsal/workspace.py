@@ -34,7 +34,7 @@ from foundation.durations import format_duration
 from foundation.engines import engine_for
 from foundation.settings import get_settings, temporary_settings
 from governance.config import parse_governance
-from governance.ledger_migrations import upgrade_ledger
+from governance.ledger.migrate import upgrade_ledger
 from portal.database import portal_engine, upgrade_portal
 from warehouse.db import Platform
 from warehouse.generate import generate

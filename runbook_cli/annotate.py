@@ -34,7 +34,7 @@ def annotate(
     """Record why a partition's numbers moved, then re-run its checks."""
     from foundation.settings import get_settings
     from governance.annotation_codes import AnnotationCodes
-    from governance.responders import authorized_approvers
+    from governance.oncall.responders import authorized_approvers
     from recovery_tasks.annotations import proof_of, record_annotation
 
     config = load_config_or_exit(governance)

@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 
 from flows.events.history import counted_events, incident_duplicates
-from governance.ledger import Ledger, LedgerError
-from governance.postmortem import post_incident_markdown
+from governance.ledger.audit_ledger import Ledger, LedgerError
+from governance.reporting.postmortem import post_incident_markdown
 from runbook_cli.incidents import DbOption, command_services
 from runbook_cli.oncall import GovernanceOption, load_config_or_exit
 
@@ -50,7 +50,7 @@ def audit(
 
 
 def _story(ledger: Ledger, incident: int) -> str:
-    head, state = ledger.incident(incident), ledger.current_state(incident)
+    head, state = ledger.incidents.get(incident), ledger.incidents.current_state(incident)
     lines = [f"incident {head.id}: {head.pipeline} {head.kind} — now {state}"]
     lines += [
         f"{line.at:%Y-%m-%d %H:%M:%S}Z  {line.what:<22} {line.detail}"

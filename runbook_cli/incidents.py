@@ -18,8 +18,8 @@ from flows.runtime.run_services import open_command_services
 from foundation.migrations import StoreNotReady
 from foundation.visible import invisible_chars, visible
 from governance.errors import LedgerError
-from governance.ledger_records import RESOLVED_STATES, IncidentState
-from governance.ledger_views import OpenIncident
+from governance.ledger.records import RESOLVED_STATES, IncidentState
+from governance.ledger.views import OpenIncident
 from governance.models import GovernanceConfig
 from governance.sla import format_time_left
 from recovery_tasks.services import RunServices
@@ -98,7 +98,7 @@ def close(
     with command_services(db, config) as services:
         ledger = services.ledger
         try:
-            state = ledger.current_state(incident_id)
+            state = ledger.incidents.current_state(incident_id)
         except LedgerError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
@@ -106,7 +106,7 @@ def close(
             typer.echo(f"error: incident {incident_id} is already {state}", err=True)
             raise typer.Exit(1)
         detail = {"reason": reason, "was": state}
-        ledger.record_state(incident_id, IncidentState.CLOSED, actor=who, detail=detail)
+        ledger.incidents.record_state(incident_id, IncidentState.CLOSED, actor=who, detail=detail)
     typer.echo(f"incident {incident_id} closed by {who} (was {state}): {reason}")
 
 

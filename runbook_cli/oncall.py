@@ -14,8 +14,8 @@ from foundation.problems import Problem
 from governance.config import load_governance_with_warnings
 from governance.errors import GovernanceConfigError
 from governance.models import GovernanceConfig
-from governance.oncall import OnCall, rotation_start, schedule
-from governance.rotation import localize
+from governance.oncall.rotation import localize
+from governance.oncall.schedule import OnCall, rotation_start, schedule
 
 GovernanceOption = Annotated[
     Path | None, typer.Option("--governance", help="Governance file [RUNBOOK_GOVERNANCE_FILE].")
@@ -115,7 +115,7 @@ def oncall(
     elif ics is None:
         _table(config, rows, when, count)
     if ics is not None:
-        from governance.oncall_feeds import write_feeds  # icalendar only when feeds are asked for
+        from governance.oncall.feeds import write_feeds  # icalendar only when feeds are asked for
 
         for path in write_feeds(config, rows, ics):
             typer.echo(f"wrote {path}", err=as_json)

@@ -9,8 +9,8 @@ from dataclasses import asdict
 import typer
 
 from governance.models import GovernanceConfig
-from governance.oncall_stats import oncall_stats
-from governance.shifts import OnCall
+from governance.oncall.shifts import OnCall
+from governance.oncall.stats import oncall_stats
 
 
 def print_stats(config: GovernanceConfig, rows: list[OnCall], as_json: bool) -> None:

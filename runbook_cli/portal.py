@@ -7,16 +7,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import Engine
 
 from faults.portal_admin import PortalFaultAdmin
+from faults.portal_plan import FaultRule, FaultStore, parse_fault, upgrade_fault_plan
 from foundation.settings import get_settings
-from portal.cli_support import host_and_port, parse_fault
+from portal.cli_support import host_and_port
 from portal.client import PortalClient
 from portal.config import PortalConfig
 from portal.content import Kind
 from portal.database import portal_engine, upgrade_portal
 from portal.errors import PortalError
-from portal.faults import FaultStore
 
 app = typer.Typer(help="The investor portal: serve it, list publications, inject faults.")
 faults_app = typer.Typer(help="The portal's fault plan (what it should fail next).")
@@ -57,6 +58,14 @@ def serve(
     db_url: Annotated[str | None, typer.Option(help="Database [<data_dir>/portal.db].")] = None,
     token: Annotated[str | None, typer.Option(help="Bearer token [RUNBOOK_PORTAL_TOKEN].")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    faults: Annotated[
+        bool | None,
+        typer.Option(
+            "--faults/--no-faults",
+            help="Serve behind the fault layer (/admin/faults) [on with RUNBOOK_FAULTS=on, "
+            "--fault or --clear-faults].",
+        ),
+    ] = None,
     fault: FaultOption = None,
     clear_faults: Annotated[bool, typer.Option(help="Start with an empty fault plan.")] = False,
     log_level: Annotated[str, typer.Option(help="Uvicorn log level.")] = "info",
@@ -64,24 +73,45 @@ def serve(
     """Serve the investor portal until interrupted."""
     from portal.server import serve as run_server
 
-    default_host, default_port = host_and_port(get_settings().portal.portal_url)
+    settings = get_settings()
+    default_host, default_port = host_and_port(settings.portal.portal_url)
     config = PortalConfig.from_settings(db_url=db_url, token=token)
     try:
         rules = [parse_fault(text) for text in fault or []]
     except ValueError as exc:
         raise _fail(exc) from exc
+    with_faults = (
+        faults if faults is not None else bool(settings.runbooks.faults or rules or clear_faults)
+    )
+    if not with_faults and (rules or clear_faults):
+        raise _fail(ValueError("--fault and --clear-faults need the fault layer: drop --no-faults"))
     engine = portal_engine(config.db_url)
     upgrade_portal(engine)
+    if with_faults:
+        _prepare_fault_plan(engine, rules, clear_faults or bool(rules))
+    engine.dispose()
+    host, port = host or default_host, port or default_port
+    if not with_faults:
+        run_server(config, host, port, workers=workers, log_level=log_level)
+        return
+    from faults.portal_layer import portal_with_faults
+
+    factory = "faults.portal_layer:app_from_settings"
+    run_server(
+        config, host, port, workers=workers, log_level=log_level,
+        build=portal_with_faults, factory=factory,
+    )  # fmt: skip
+
+
+def _prepare_fault_plan(engine: Engine, rules: list[FaultRule], replace: bool) -> None:
+    """Set up the fault plan's table, start it with `rules` if asked, and show what is live."""
+    upgrade_fault_plan(engine)
     store = FaultStore(engine)
-    if clear_faults or rules:
+    if replace:
         store.replace(rules)
     for state in store.list():
         if state.remaining != 0:
             typer.secho(f"fault plan: {state.rule.model_dump_json()}", fg=typer.colors.YELLOW)
-    engine.dispose()
-    run_server(
-        config, host or default_host, port or default_port, workers=workers, log_level=log_level
-    )
 
 
 @app.command()

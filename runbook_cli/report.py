@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from foundation.durations import parse_duration
-from governance.incident_metrics import incident_report
-from governance.metrics_render import FORMATS, render_report
+from governance.reporting.metrics import incident_report
+from governance.reporting.render import FORMATS, render_report
 from runbook_cli.incidents import DbOption, command_services
 from runbook_cli.oncall import GovernanceOption, load_config_or_exit, parse_at
 

@@ -16,7 +16,7 @@ from typing import Any
 import typer
 
 from flows.events.contract import PARTITION_LABEL
-from governance.ledger_records import RESOLVED_STATES, Incident
+from governance.ledger.records import RESOLVED_STATES, Incident
 
 
 def retry(
@@ -30,12 +30,12 @@ def retry(
     from flows.language.errors import RunbookError
     from flows.runtime.compiler import compile_named
     from governance.errors import LedgerError
-    from governance.ledger import Ledger
+    from governance.ledger.audit_ledger import Ledger
 
     with Ledger.from_settings() as ledger:
         try:
-            incident = ledger.incident(incident_id)
-            state = ledger.current_state(incident_id)
+            incident = ledger.incidents.get(incident_id)
+            state = ledger.incidents.current_state(incident_id)
         except LedgerError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None

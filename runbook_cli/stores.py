@@ -13,7 +13,7 @@ import typer
 from foundation.engines import engine_for
 from foundation.migrations import StoreNotReady
 from foundation.settings import AppSettings, get_settings
-from governance.ledger_migrations import require_ledger_schema, upgrade_ledger
+from governance.ledger.migrate import require_ledger_schema, upgrade_ledger
 from portal.database import portal_engine, upgrade_portal
 
 

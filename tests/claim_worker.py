@@ -12,12 +12,12 @@ from typing import Any
 def claim_when_all_are_ready(url: str, schema: str | None, n: int, barrier: Any, out: Any) -> None:
     """Wait at `barrier`, open the keyed incident of one partition, put (id, attached)."""
     from foundation.engines import engine_for
-    from governance.ledger import Ledger
+    from governance.ledger.audit_ledger import Ledger
 
     ledger = Ledger(engine_for(url, schema), schema)
     try:
         barrier.wait(60)
-        opening = ledger.open_keyed_incident(
+        opening = ledger.keys.open_or_attach(
             "aggregate_profit", "2026-01", "etl_job_failure", datetime.now(UTC),
             event_id=f"race-{n}",
         )  # fmt: skip

@@ -25,7 +25,7 @@ def migrated_stores() -> None:
     """The session's audit ledger and portal database, upgraded as the set-up commands do."""
     from foundation.engines import engine_for
     from foundation.settings import get_settings
-    from governance.ledger_migrations import upgrade_ledger
+    from governance.ledger.migrate import upgrade_ledger
     from portal.database import portal_engine, upgrade_portal
 
     settings = get_settings()
@@ -42,7 +42,7 @@ def migrated_stores() -> None:
 def migrated_audit_url(path: Path) -> str:
     """The URL of a SQLite audit ledger at `path`, upgraded as the set-up commands leave it."""
     from foundation.engines import engine_for
-    from governance.ledger_migrations import upgrade_ledger
+    from governance.ledger.migrate import upgrade_ledger
 
     url = f"sqlite:///{path}"
     engine = engine_for(url)

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
+from testing.prefect_server import LocalServer, local_prefect_server, reset_postgres_database
 
 ADMIN_URL = os.environ.get(
     "RUNBOOK_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -21,11 +21,11 @@ def test_demo_recovers_a_failed_pipeline_and_republishes_after_approval(
     assert "Counts match." in text
     with open_command_services() as services:
         ledger = services.ledger
-        states = [event.state for event in ledger.events(incident_id)]
+        states = [event.state for event in ledger.incidents.events(incident_id)]
         assert (
             states.index("awaiting_approval") < states.index("approved") < states.index("published")
         )
-        published = [(p.partition, p.kind) for p in ledger.publications(incident_id)]
+        published = [(p.partition, p.kind) for p in ledger.publications.of_incident(incident_id)]
         assert published == [("2026-03", "report"), ("2026-03", "feed")]
         story = [line.what for line in ledger.incident_story(incident_id)]
     assert "published" in story

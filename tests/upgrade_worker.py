@@ -13,7 +13,7 @@ def upgrade_when_all_are_ready(
 ) -> None:
     """Wait at `barrier`, upgrade the `ledger` or `portal` store at `url`, put the result."""
     from foundation.engines import engine_for
-    from governance.ledger_migrations import upgrade_ledger
+    from governance.ledger.migrate import upgrade_ledger
     from portal.database import portal_engine, upgrade_portal
 
     engine = portal_engine(url) if store == "portal" and not schema else engine_for(url, schema)

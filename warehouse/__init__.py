@@ -23,10 +23,10 @@ everything in one database with the default config and no file stores):
   `validate_partition(platform, pipeline, partition)`: both raise `PipelineFailure`.
 - `warehouse.failures`: `FailureKind` (7 kinds and `unclassified`),
   `PipelineFailure(kind, partition, detail)`.
-- `warehouse.recovery`: `source_counts`, `missing_partitions`, `missing_days`,
-  `backfill_from_activity_logs`, `restore_events_from_backup` (streamed,
-  `warehouse.event_restore`), `restore_users_from_logs` (`warehouse.user_restore`), all
-  insert-only through `warehouse.fill.fill_by_day` (`FillResult`), `annotate`.
+- `warehouse.source_counts`: `source_counts` (`SourceCounts`: the measure in source and warehouse).
+- `warehouse.event_restore.restore_events_from_backup` (streamed) and
+  `warehouse.user_restore.restore_users_from_logs`: insert-only through
+  `warehouse.fill.fill_by_day` (`FillResult`); `warehouse.annotations.annotate`.
 - `warehouse.outputs`: `report_csv`, `dashboard_feed`, `write_outputs` (complete partitions
   only).
 - `warehouse.job_logs`: `read_job_logs(flow_run_id)`, `latest_failed_run(pipeline)`,

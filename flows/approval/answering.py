@@ -20,8 +20,8 @@ from prefect.exceptions import FlowPauseTimeout, ObjectNotFound, PrefectHTTPStat
 from prefect.flow_runs import resume_flow_run
 
 from foundation.errors import RecoveryError, TerminalError
-from governance.ledger import Ledger
-from governance.ledger_records import ApprovalAnswer
+from governance.ledger.audit_ledger import Ledger
+from governance.ledger.records import ApprovalAnswer
 
 
 class AnswerError(RecoveryError, TerminalError):
@@ -129,7 +129,8 @@ async def _input_saved(client: PrefectClient, flow_run_id: UUID, key: str) -> bo
 
 def _answers(ledger: Ledger, flow_run_id: str) -> list[ApprovalAnswer]:
     """Every answer recorded for the gates of this flow run, oldest first."""
-    requests = ledger.approval_requests_of_run(flow_run_id)
+    requests = ledger.approvals.requests_of_run(flow_run_id)
     return sorted(
-        (a for r in requests for a in ledger.answers(r.id)), key=lambda a: (a.answered_at, a.id)
+        (a for r in requests for a in ledger.approvals.answers(r.id)),
+        key=lambda a: (a.answered_at, a.id),
     )

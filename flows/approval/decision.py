@@ -18,7 +18,7 @@ from typing import Literal
 
 from foundation.visible import visible
 from governance.models import GovernanceConfig
-from governance.responders import authorized_approvers
+from governance.oncall.responders import authorized_approvers
 from recovery_tasks.errors import GateClosed
 
 Decision = Literal["approve", "reject"]

@@ -28,10 +28,10 @@ from prefect.events.schemas.automations import AutomationCore, EventTrigger, Pos
 from prefect.exceptions import MissingContextError, ObjectNotFound
 
 from flows.approval.identity import GateIdentity
-from governance import messages
 from governance.approval_codes import CodeScope
-from governance.ledger_records import IncidentState, Notification
+from governance.ledger.records import IncidentState, Notification
 from governance.models import GovernanceConfig
+from governance.notification import messages
 from recovery_tasks.services import RunServices
 
 ESCALATE_FLOW = "escalate-approval"
@@ -149,10 +149,10 @@ def escalate(
     """Record `escalated` on the run's incident and tell `targets`, unless the gate has since
     been answered (the automation may fire just as an answer arrives)."""
     ledger = services.ledger
-    incident = ledger.incident_of_run(flow_run_id)
+    incident = ledger.incidents.of_run(flow_run_id)
     if incident is None:
         return Escalation(None, skipped=f"flow run {flow_run_id} has no incident in the ledger")
-    state = ledger.current_state(incident.id)
+    state = ledger.incidents.current_state(incident.id)
     if state != IncidentState.AWAITING_APPROVAL:
         return Escalation(incident.id, skipped=f"the gate no longer waits (incident is {state})")
     services.story().of(incident.id).escalated(targets, unanswered_for, flow_run_id)
@@ -162,7 +162,7 @@ def escalate(
     )
     notifier = services.notifier()
     sent = notifier.send(message, targets)
-    requests = ledger.approval_requests_of_run(flow_run_id)
+    requests = ledger.approvals.requests_of_run(flow_run_id)
     first = requests[0] if requests else None
     if first is not None and first.step_id and first.timeout_at:
         scope = CodeScope(flow_run_id, first.step_id, first.timeout_at)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flows.events.history import duplicates_line
-from governance.incident_recorder import sla_left
+from governance.incidents.recorder import sla_left
 from governance.sla import format_time_left
 from recovery_tasks.context import StepContext
 from recovery_tasks.registry import all_step_types

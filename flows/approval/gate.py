@@ -32,12 +32,12 @@ from flows.approval.identity import GateIdentity
 from flows.approval.opening import announce_gate
 from flows.approval.waiting import AnswerLostError, can_suspend, wait_for_answer
 from governance.approval_codes import CodeScope
-from governance.incident_recorder import IncidentRecorder, sla_left
-from governance.ledger_availability import wait_for_ledger
-from governance.ledger_records import ApprovalAnswer as ApprovalRecord
-from governance.ledger_records import ApprovalRequest, IncidentState
+from governance.incidents.recorder import IncidentRecorder, sla_left
+from governance.ledger.availability import wait_for_ledger
+from governance.ledger.records import ApprovalAnswer as ApprovalRecord
+from governance.ledger.records import ApprovalRequest, IncidentState
 from governance.models import GovernanceConfig
-from governance.responders import notify_targets
+from governance.oncall.responders import notify_targets
 from recovery_tasks.context import StepContext
 from recovery_tasks.errors import GateClosed
 from recovery_tasks.services import RunServices

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from foundation.settings import ApprovalSettings
-from governance import messages
 from governance.approval_codes import CodeScope, code_refusal, issue_code
-from governance.ledger_records import Notification
-from governance.notify import Notifier
+from governance.ledger.records import Notification
+from governance.notification import messages
+from governance.notification.notify import Notifier
 from recovery_tasks.errors import GateClosed
 
 NO_CODE = (

@@ -15,8 +15,8 @@ from prefect import get_run_logger
 from flows.approval.blocking import off_loop
 from flows.approval.escalation import arm_escalation
 from flows.approval.identity import GateIdentity
-from governance.ledger_records import IncidentState
-from governance.responders import NotifyTargets
+from governance.ledger.records import IncidentState
+from governance.oncall.responders import NotifyTargets
 from recovery_tasks.context import StepContext
 from recovery_tasks.services import RunServices
 

@@ -30,8 +30,8 @@ from flows.events.contract import (
 from flows.events.refusals import UNKNOWN_PIPELINE, Refusal, refuse, shown
 from flows.language.triggers import event_matches
 from flows.language.validator import ValidatedRunbook
-from governance.ledger_outcomes import EventOutcome, Outcome, outcome_now
-from governance.ledger_records import Incident, IncidentState
+from governance.ledger.outcomes import EventOutcome, Outcome, outcome_now
+from governance.ledger.records import Incident, IncidentState
 from recovery_tasks.services import RunServices
 
 WAITING_FOR_PERSON = frozenset(
@@ -96,7 +96,7 @@ def account(
     """Decide one Prefect `pipeline.failed` event (JSON); see the module docstring."""
     parameter = run_parameter(event)
     event_id = parameter["id"]
-    if (known := services.ledger.outcome_of(event_id)) is not None:
+    if (known := services.ledger.outcomes.of_event(event_id)) is not None:
         return Decision(known, parameter)  # re-delivered: decided before
     runbook = runbook_for(event, runbooks)
     resource_id = str(parameter["resource"]["prefect.resource.id"])
@@ -126,7 +126,7 @@ def account(
         )
         return Decision(refuse(services, refusal), parameter)
     pipeline, partition = runbook.spec.pipeline, checked.payload.partition
-    holder = services.ledger.open_incident_of_key(pipeline, partition)
+    holder = services.ledger.keys.open_incident_of(pipeline, partition)
     if holder is None:
         return Decision(None, parameter, runbook, checked, fingerprint)
     return Decision(attach(services, holder, checked, fingerprint, runbook), parameter)
@@ -162,22 +162,22 @@ def attach(
         "digest": fingerprint,
         "source": None,
     }
-    if ledger.digest_counted(holder.id, fingerprint):
+    if ledger.outcomes.digest_counted(holder.id, fingerprint):
         outcome = outcome_now(outcome=Outcome.DUPLICATE.value, detail=None, **fields)
-        ledger.record_outcome(outcome)
+        ledger.outcomes.record(outcome)
         return outcome
-    kinds = {holder.kind, *(o.kind for o in ledger.outcomes_of_incident(holder.id))}
-    state = IncidentState(ledger.current_state(holder.id))
+    kinds = {holder.kind, *(o.kind for o in ledger.outcomes.of_incident(holder.id))}
+    state = IncidentState(ledger.incidents.current_state(holder.id))
     told = _tell(services, holder, checked, state, new_kind=str(checked.payload.kind) not in kinds)
     occurred = checked.occurred or datetime.now(UTC)
     detail = {"event_id": fields["event_id"], "kind": fields["kind"], "runbook": runbook.name}
-    ledger.record_state(
+    ledger.incidents.record_state(
         holder.id, IncidentState.EVENT_ATTACHED, at=occurred, detail={**detail, "told": told}
     )
     outcome = outcome_now(
         outcome=Outcome.ATTACHED.value, detail={"state": state.value, "told": told}, **fields
     )
-    ledger.record_outcome(outcome)
+    ledger.outcomes.record(outcome)
     return outcome
 
 
@@ -230,7 +230,7 @@ def opened(
         source=None,
         detail={"runbook": decision.start.name, "flow_run_id": incident.flow_run_id},
     )
-    services.ledger.record_outcome(outcome)
+    services.ledger.outcomes.record(outcome)
     return outcome
 
 

@@ -31,7 +31,7 @@ from flows.events.contract import (
 )
 from flows.events.refusals import INVALID_EVENT, page_first_responders
 from flows.language.validator import ValidatedRunbook
-from governance.ledger_records import IncidentState
+from governance.ledger.records import IncidentState
 from recovery_tasks.services import RunServices
 from warehouse.pipelines import registry as pipeline_registry
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from flows.events.contract import EVENT_NAME, PARTITION_LABEL, RESOURCE_PREFIX
 
 if TYPE_CHECKING:
-    from governance.ledger import Ledger
+    from governance.ledger.audit_ledger import Ledger
 
 SLACK = timedelta(seconds=1)  # the first event's `occurred` is the incident's opening time
 
@@ -145,6 +145,6 @@ def duplicates_line(ctx: object) -> str | None:
 
 def counted_events(ledger: Ledger, incident_id: int) -> tuple[int, int]:
     """(attached, dropped as duplicates) on an incident, from the ledger."""
-    attached = len(ledger.attached_events(incident_id))
-    outcomes = ledger.outcomes_of_incident(incident_id)
+    attached = len(ledger.keys.attached_events(incident_id))
+    outcomes = ledger.outcomes.of_incident(incident_id)
     return attached, sum(1 for o in outcomes if o.outcome == "duplicate")

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 from flows.events.contract import NAME_MAX
 from foundation.visible import visible
-from governance.ledger_outcomes import EventOutcome, Outcome, outcome_now
-from governance.ledger_records import IncidentState
-from governance.responders import first_responders, on_call_or_none
+from governance.ledger.outcomes import EventOutcome, Outcome, outcome_now
+from governance.ledger.records import IncidentState
+from governance.oncall.responders import first_responders, on_call_or_none
 from recovery_tasks.services import RunServices
 
 INVALID_EVENT = "invalid_event"
@@ -44,7 +44,7 @@ class Refusal:
 def refuse(services: RunServices, refusal: Refusal) -> EventOutcome:
     """Record the refusal in its burst's incident (opening and paging for a new burst)."""
     ledger = services.ledger
-    last = ledger.latest_refusal(refusal.pipeline)
+    last = ledger.outcomes.latest_refusal(refusal.pipeline)
     now = datetime.now(UTC)
     if last is not None and last.incident_id is not None and now - last.at < BURST_GAP:
         incident_id = last.incident_id
@@ -61,15 +61,15 @@ def refuse(services: RunServices, refusal: Refusal) -> EventOutcome:
         source=refusal.source,
         detail={"reasons": refusal.reasons, "claimed": refusal.claimed},
     )
-    ledger.record_outcome(outcome)
+    ledger.outcomes.record(outcome)
     return outcome
 
 
 def _open_burst(services: RunServices, refusal: Refusal, now: datetime) -> int:
     ledger = services.ledger
-    incident = ledger.open_incident(refusal.pipeline, INVALID_EVENT, now, runbook=DOOR)
+    incident = ledger.incidents.open(refusal.pipeline, INVALID_EVENT, now, runbook=DOOR)
     detail = {"refused": refusal.reasons, "burst": f"further refusals within {BURST_GAP}"}
-    ledger.record_state(incident.id, IncidentState.CLOSED, actor=DOOR, detail=detail)
+    ledger.incidents.record_state(incident.id, IncidentState.CLOSED, actor=DOOR, detail=detail)
     text = (
         f"{refusal.pipeline}: pipeline.failed events from {refusal.source} are being refused "
         f"({'; '.join(refusal.reasons)}); further refusals of this burst are counted on "

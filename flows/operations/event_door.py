@@ -31,7 +31,7 @@ from flows.events.contract import EVENT_NAME
 from flows.events.lock_reclaim import reclaim_forever
 from flows.language.validator import ValidatedRunbook
 from flows.operations.run_watch import watch_forever
-from governance.ledger_outcomes import EventOutcome
+from governance.ledger.outcomes import EventOutcome
 from recovery_tasks.services import RunServices
 
 logger = logging.getLogger("runbook.event_door")

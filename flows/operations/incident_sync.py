@@ -33,9 +33,9 @@ from prefect.states import Scheduled
 from flows.approval.escalation import disarm_escalation
 from flows.operations.publication_reconcile import reconcile
 from flows.runtime.run_services import open_command_services
-from governance.incident_recorder import IncidentRecorder
-from governance.ledger_records import IncidentState
-from governance.responders import notify_targets
+from governance.incidents.recorder import IncidentRecorder
+from governance.ledger.records import IncidentState
+from governance.oncall.responders import notify_targets
 from recovery_tasks.services import RunServices
 
 SYNC_NAME = "incident-sync"
@@ -178,7 +178,7 @@ async def _apply(
 def _tell(story: IncidentRecorder, services: RunServices, settlement: Settlement) -> None:
     """Tell the on-call engineers and the owners what became of the incident."""
     assert story.incident_id is not None
-    incident = story.ledger.incident(story.incident_id)
+    incident = story.ledger.incidents.get(story.incident_id)
     targets = notify_targets(services.governance, incident.pipeline, datetime.now(UTC))
     text = (
         f"{incident.pipeline} incident {incident.id}: the recovery run {story.flow_run_id} "

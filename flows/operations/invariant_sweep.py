@@ -26,9 +26,9 @@ from prefect import flow, get_run_logger
 
 from flows.operations.publication_reconcile import reconcile
 from flows.runtime.run_services import open_command_services
-from governance.ledger_records import IncidentState
-from governance.ledger_views import open_incidents
-from governance.responders import notify_targets
+from governance.ledger.records import IncidentState
+from governance.ledger.views import open_incidents
+from governance.oncall.responders import notify_targets
 from recovery_tasks.services import RunServices
 from warehouse.failures import FailureKind
 from warehouse.partition_state import PartitionState, PartitionStatus, not_complete
@@ -88,14 +88,14 @@ def unwatched(
 def open_for(services: RunServices, item: Unwatched, now: datetime) -> int:
     """Open the partition's incident (or attach to one opened meanwhile) and tell people."""
     state, ledger = item.state, services.ledger
-    opening = ledger.open_keyed_incident(
+    opening = ledger.keys.open_or_attach(
         state.pipeline, state.partition, item.kind, now, runbook=runbook_of(state.pipeline)
     )
     incident = opening.incident
     if opening.attached:
         return incident.id
     detail = {"found_by": SWEEP_NAME, "partition_status": state.status, "why": item.why}
-    ledger.record_state(incident.id, IncidentState.NEEDS_ATTENTION, at=now, detail=detail)
+    ledger.incidents.record_state(incident.id, IncidentState.NEEDS_ATTENTION, at=now, detail=detail)
     targets = notify_targets(services.governance, state.pipeline, now)
     text = (
         f"{state.pipeline} {state.partition} is not complete and nobody was working on it: "

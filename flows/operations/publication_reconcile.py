@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from governance.ledger_intents import receipt_row
-from governance.ledger_records import IncidentState, PublicationIntent
+from governance.ledger.intents import receipt_row
+from governance.ledger.records import IncidentState, PublicationIntent
 from portal.client import PortalClient
 from portal.models import Receipt
 from recovery_tasks.services import RunServices
@@ -41,7 +41,7 @@ def reconcile(
 ) -> list[Reconciled]:
     """Settle the open intents (of one incident, or all older than `older_than`)."""
     cutoff = datetime.now(UTC) - older_than
-    intents = [i for i in services.ledger.open_intents(incident_id) if i.recorded_at <= cutoff]
+    intents = [i for i in services.ledger.intents.unsettled(incident_id) if i.recorded_at <= cutoff]
     if not intents:
         return []
     done = []

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from prefect import flow, get_run_logger
 
 from flows.runtime.run_services import open_command_services
-from governance import messages
-from governance.ledger_records import IncidentState
-from governance.ledger_views import open_incidents
+from governance.ledger.records import IncidentState
+from governance.ledger.views import open_incidents
+from governance.notification import messages
 from governance.sla import due_notifications, format_time_left
 from recovery_tasks.services import RunServices
 
@@ -48,7 +48,9 @@ def watch_once(services: RunServices, now: datetime) -> WatchReport:
         incident = item.incident
         story = services.story().of(incident.id)
         people = [*item.on_call_people, *item.owners]
-        for threshold in due_notifications(item.sla, ledger.notified_thresholds(incident.id)):
+        for threshold in due_notifications(
+            item.sla, ledger.incidents.notified_thresholds(incident.id)
+        ):
             message = messages.sla_threshold(
                 incident.pipeline,
                 incident.id,
@@ -71,7 +73,9 @@ def watch_once(services: RunServices, now: datetime) -> WatchReport:
 
 
 def _breach_recorded(services: RunServices, incident_id: int) -> bool:
-    return any(ev.state == IncidentState.BREACHED for ev in services.ledger.events(incident_id))
+    return any(
+        ev.state == IncidentState.BREACHED for ev in services.ledger.incidents.events(incident_id)
+    )
 
 
 @flow(name="sla-watch", log_prints=True, persist_result=False)

@@ -16,9 +16,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
 
 from flows.runtime.run_services import open_command_services
-from governance.incident_metrics import ALL, IncidentReport, incident_report
-from governance.metrics_render import render_markdown
 from governance.models import GovernanceConfig
+from governance.reporting.metrics import ALL, IncidentReport, incident_report
+from governance.reporting.render import render_markdown
 
 ARTIFACT_KEY = "incident-report"
 _CRON_DAYS = {"monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from governance.ledger_records import StepResult
+from governance.ledger.records import StepResult
 from recovery_tasks.context import StepOutcome
 
 RESTORABLE = ("completed", "skipped")

@@ -31,7 +31,7 @@ from flows.runtime.compiler import compile_runbook
 from flows.runtime.prefect_client import prefect_client_context, reach_prefect_api
 from flows.runtime.run_services import open_command_services
 from foundation.settings import temporary_settings
-from governance.oncall import on_call_at
+from governance.oncall.schedule import on_call_at
 from portal.config import PortalConfig
 from portal.server import PortalServer
 from recovery_tasks.services import RunServices

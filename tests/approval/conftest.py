@@ -23,7 +23,7 @@ from flows.language.validator import validate_text
 from flows.runtime.compiler import compile_runbook
 from flows.runtime.prefect_client import prefect_client_context
 from flows.runtime.run_services import open_command_services
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from tests.gated_runbook import gated_runbook
 
 

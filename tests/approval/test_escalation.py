@@ -21,7 +21,7 @@ from flows.approval.escalation import (
     escalate,
 )
 from flows.runtime.run_services import open_command_services
-from governance.ledger_records import IncidentState
+from governance.ledger.records import IncidentState
 from recovery_tasks.services import RunServices
 from runbook_cli.main import app
 from tests.governance.conftest import Webhook, make_config, migrated_ledger
@@ -63,7 +63,7 @@ def test_an_escalation_is_recorded_and_each_attempt_with_its_outcome(
     assert [(n.recipient, n.channel, n.delivered) for n in done.sent] == [
         ("A", "json", True), ("B", "json", True),
     ]  # fmt: skip
-    [marker] = [e for e in services.ledger.events(incident) if e.state == "escalated"]
+    [marker] = [e for e in services.ledger.incidents.events(incident) if e.state == "escalated"]
     assert marker.detail == {"to": ["A", "B"], "unanswered_for": "30m", "flow_run_id": "run-1"}
     bodies = {post["path"]: post["body"] for post in webhook.received}
     assert set(bodies) == {"/hook/A", "/hook/B"}
@@ -89,7 +89,7 @@ def test_a_gate_answered_meanwhile_is_not_escalated(
     done = escalate(services, "run-1", ["A", "B"], timedelta(minutes=30))
     assert done.skipped == "the gate no longer waits (incident is approved)"
     assert webhook.received == []
-    assert all(e.state != "escalated" for e in services.ledger.events(incident))
+    assert all(e.state != "escalated" for e in services.ledger.incidents.events(incident))
     assert escalate(services, "run-x", ["A"], timedelta(minutes=1)).incident_id is None
 
 

@@ -14,8 +14,8 @@ from flows.approval.answering import AnswerError, answer_gate
 from flows.events.partition_lock import limit_name
 from foundation.settings import get_settings
 from governance.config import load_governance
-from governance.ledger import Ledger
-from governance.responders import authorized_approvers
+from governance.ledger.audit_ledger import Ledger
+from governance.oncall.responders import authorized_approvers
 from tests.approval.conftest import GatedRun, flow_run_state, run_input, wait_until_paused
 from tests.gated_runbook import PUBLISHED_PARTITION
 
@@ -23,12 +23,12 @@ pytestmark = [pytest.mark.prefect]
 
 
 def ledger_answers(run: GatedRun, ledger: Ledger) -> list[tuple[str, str, bool]]:
-    incident = ledger.incident_of_run(run.flow_run_id)
+    incident = ledger.incidents.of_run(run.flow_run_id)
     assert incident is not None and incident.runbook == run.name
     return [
         (a.who, a.decision, a.authorized)
-        for r in ledger.approval_requests(incident.id)
-        for a in ledger.answers(r.id)
+        for r in ledger.approvals.requests(incident.id)
+        for a in ledger.approvals.answers(r.id)
     ]
 
 
@@ -79,8 +79,8 @@ def test_each_answer_is_filed_under_the_pause_it_answered(
     run.answer("A")
     assert run.final_state().is_completed()
     filed = [
-        (r.pause_key, [a.who for a in ledger.answers(r.id)])
-        for r in ledger.approval_requests_of_run(run.flow_run_id)
+        (r.pause_key, [a.who for a in ledger.approvals.answers(r.id)])
+        for r in ledger.approvals.requests_of_run(run.flow_run_id)
     ]
     assert filed == [("approve-1", ["C"]), ("approve-2", ["D"]), ("approve-3", ["A"])]
 
@@ -164,7 +164,7 @@ def test_a_gate_publishing_another_pipeline_asks_that_pipelines_people(
     paused = wait_until_paused(run.flow_run_id)
     evidence = run_input(run.flow_run_id, keyset_from_paused_state(paused)["description"])
     assert "## Approve republishing `aggregate_profit`?" in evidence
-    [request] = ledger.approval_requests_of_run(run.flow_run_id)
+    [request] = ledger.approvals.requests_of_run(run.flow_run_id)
     profit = authorized_approvers(config, "aggregate_profit", request.requested_at)
     growth = authorized_approvers(config, "daily_growth_experiments", request.requested_at)
     assert set(request.approvers) == profit != growth

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from foundation.settings import temporary_settings
 from governance.approval_codes import CodeScope, issue_code
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from runbook_cli.main import app
 from tests.approval.conftest import GatedRun, wait_until_paused
 from tests.e2e.conftest import Webhook, governance, webhook  # noqa: F401  (module fixtures)
@@ -54,8 +54,8 @@ def _codes(webhook: Webhook, engineer: str, run: GatedRun) -> list[str]:  # noqa
 def answers(ledger: Ledger, run: GatedRun) -> list[tuple[str, bool, str | None]]:
     return [
         (a.who, a.authorized, a.reason)
-        for r in ledger.approval_requests_of_run(run.flow_run_id)
-        for a in ledger.answers(r.id)
+        for r in ledger.approvals.requests_of_run(run.flow_run_id)
+        for a in ledger.approvals.answers(r.id)
     ]
 
 

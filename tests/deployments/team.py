@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
 from deployments.prefect_yaml import WORK_POOL
+from testing.prefect_server import LocalServer, local_prefect_server, reset_postgres_database
 from tests.e2e.serving import STEP_MODULES
 from tests.prefect_servers import ADMIN_URL, drop_database
 

@@ -17,7 +17,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
-from deployments.local_server import LocalServer
+from testing.prefect_server import LocalServer
 from tests.prefect_servers import postgres_prefect_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]

@@ -23,10 +23,10 @@ from typing import Any
 import httpx
 import pytest
 
-from deployments.local_serve import flow_runs
 from deployments.prefect_yaml import WORK_POOL
 from flows.runtime.run_services import open_command_services
 from governance.approval_codes import CodeScope, issue_code
+from testing.served import flow_runs
 from tests.deployments.team import (
     LOGIN,
     Team,
@@ -123,7 +123,7 @@ def code_sent_to(audit_url: str, flow_run_id: str, approver: str) -> str:
     """The approval code the gate sent `approver` (the team's contacts here are unreachable
     mail, so it is signed again from the secret, exactly as the gate signed it)."""
     with open_command_services(audit_url=audit_url) as services:
-        first = services.ledger.approval_requests_of_run(flow_run_id)[0]
+        first = services.ledger.approvals.requests_of_run(flow_run_id)[0]
     assert first.step_id and first.timeout_at
     scope = CodeScope(flow_run_id, first.step_id, first.timeout_at)
     return issue_code(APPROVAL_SECRET.encode(), scope, approver)
@@ -186,9 +186,9 @@ def test_a_failure_event_is_recovered_by_a_worker_of_the_process_pool(team: Team
     assert state.is_completed(), state
     assert started.work_pool_name == WORK_POOL
     with open_command_services(audit_url=team.env["RUNBOOK_AUDIT_URL"]) as services:
-        incident = services.ledger.incident_of_run(str(started.id))
+        incident = services.ledger.incidents.of_run(str(started.id))
         assert incident is not None and incident.pipeline == "unit_profit_experiments"
-        assert services.ledger.current_state(incident.id) == "resolved"
+        assert services.ledger.incidents.current_state(incident.id) == "resolved"
     assert (team.root / "ran.log").read_text().split()[:1] == ["recovered"]
 
 
@@ -205,10 +205,12 @@ def test_a_gated_recovery_publishes_once_after_approval_and_an_unanswered_gate_e
 
     def escalated() -> list[Any]:
         with open_command_services(audit_url=audit_url) as services:
-            incident = services.ledger.incident_of_run(str(run.id))
+            incident = services.ledger.incidents.of_run(str(run.id))
             assert incident is not None
-            marks = [e for e in services.ledger.events(incident.id) if e.state == "escalated"]
-            sent = services.ledger.notifications(incident.id)
+            marks = [
+                e for e in services.ledger.incidents.events(incident.id) if e.state == "escalated"
+            ]
+            sent = services.ledger.notifications.of_incident(incident.id)
             return marks + [n for n in sent if n.reason == "escalation"]
 
     # nobody answers for `escalate_after` (10 s): the escalation deployment runs on the pool
@@ -224,9 +226,9 @@ def test_a_gated_recovery_publishes_once_after_approval_and_an_unanswered_gate_e
     assert state.is_completed(), state
     assert publications(team.root / "published.txt") == {str(run.id): 1}
     with open_command_services(audit_url=audit_url) as services:
-        incident = services.ledger.incident_of_run(str(run.id))
+        incident = services.ledger.incidents.of_run(str(run.id))
         assert incident is not None
-        assert services.ledger.current_state(incident.id) == "resolved"
+        assert services.ledger.incidents.current_state(incident.id) == "resolved"
 
 
 def test_a_worker_killed_mid_recovery_the_other_worker_finishes_the_run_from_its_last_step(
@@ -251,9 +253,9 @@ def test_a_worker_killed_mid_recovery_the_other_worker_finishes_the_run_from_its
     history = asyncio.run(_state_names(run))
     assert "Crashed" in history, history
     with open_command_services(audit_url=team.env["RUNBOOK_AUDIT_URL"]) as services:
-        incident = services.ledger.incident_of_run(str(run.id))
+        incident = services.ledger.incidents.of_run(str(run.id))
         assert incident is not None
-        assert services.ledger.current_state(incident.id) == "resolved"
+        assert services.ledger.incidents.current_state(incident.id) == "resolved"
     team.start_worker()  # the team restarts the worker it lost
 
 

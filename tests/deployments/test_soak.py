@@ -31,13 +31,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from deployments.local_server import free_port, reset_postgres_database
 from flows.approval.answering import AnswerError, answer_gate
 from flows.events.emit import deliver, failure_event
 from flows.runtime.run_services import open_command_services
-from governance import ledger_schema as t
-from governance.ledger_records import IncidentState
+from governance.ledger import schema as t
+from governance.ledger.records import IncidentState
 from portal.client import PortalClient
+from testing.prefect_server import free_port, reset_postgres_database
 from tests.deployments.team import ROOT, Team, cli, locked_team, wait_for
 from tests.e2e.serving import descendants, rss_kb
 from tests.prefect_servers import ADMIN_URL, drop_database
@@ -278,8 +278,8 @@ def incident_states(team: Team) -> dict[int, tuple[str, str]]:
             ids = [row.id for row in conn.execute(sa.select(t.incidents.c.id))]
         out = {}
         for incident_id in ids:
-            state = ledger.current_state(incident_id)
-            last = [e for e in ledger.events(incident_id) if e.state == state]
+            state = ledger.incidents.current_state(incident_id)
+            last = [e for e in ledger.incidents.events(incident_id) if e.state == state]
             out[incident_id] = (state, str(last[-1].detail) if last else "")
         return out
 

@@ -24,7 +24,6 @@ from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 from prefect.exceptions import PrefectHTTPStatusError
 from prefect.input.run_input import keyset_from_paused_state
 
-from deployments.local_server import LocalServer
 from flows.approval.answering import Verdict, answer_gate
 from flows.language.catalog import PipelineCatalog
 from flows.language.validator import validate_text
@@ -34,6 +33,7 @@ from flows.runtime.run_services import open_command_services
 from foundation.settings import PROJECT_ROOT, temporary_settings
 from governance.config import load_governance
 from governance.models import GovernanceConfig
+from testing.prefect_server import LocalServer
 from tests.gated_runbook import gated_runbook
 from tests.prefect_servers import postgres_prefect_server
 

@@ -24,8 +24,8 @@ from uuid import UUID
 
 from prefect.client.orchestration import get_client
 
-from deployments.local_server import LocalServer
 from flows.events.contract import PARTITION_LABEL
+from testing.prefect_server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP_MODULES = ["tests.step_types", "tests.e2e.steps"]

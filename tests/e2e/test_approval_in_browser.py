@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from deployments.local_server import LocalServer
 from foundation.settings import temporary_settings
 from governance.models import GovernanceConfig
+from testing.prefect_server import LocalServer
 from tests.e2e.conftest import GatedRun, Webhook, run_async, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]

@@ -24,10 +24,10 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.states import Cancelled, Completed
 
-from deployments.local_server import LocalServer
 from flows.approval.answering import after_delivery, answer_gate
 from flows.operations.crash_watch import SILENCE_SECONDS
 from flows.runtime.run_services import open_command_services
+from testing.prefect_server import LocalServer
 from tests.e2e.serving import (
     Serving,
     deployment_ready,
@@ -133,13 +133,13 @@ def story(audit_url: str, flow_run_id: UUID) -> dict[str, Any]:
     """The run's incident as the ledger tells it."""
     with open_command_services(audit_url=audit_url) as services:
         ledger = services.ledger
-        incident = ledger.incident_of_run(str(flow_run_id))
+        incident = ledger.incidents.of_run(str(flow_run_id))
         assert incident is not None
         return {
-            "states": [e.state for e in ledger.events(incident.id)],
-            "steps": [(s.step_id, s.state) for s in ledger.step_results(incident.id)],
-            "notices": [n.reason for n in ledger.notifications(incident.id)],
-            "current": ledger.current_state(incident.id),
+            "states": [e.state for e in ledger.incidents.events(incident.id)],
+            "steps": [(s.step_id, s.state) for s in ledger.steps.of_incident(incident.id)],
+            "notices": [n.reason for n in ledger.notifications.of_incident(incident.id)],
+            "current": ledger.incidents.current_state(incident.id),
         }
 
 
@@ -166,7 +166,7 @@ def no_incident_left_alone(audit_url: str) -> None:
             incident = board.incident
             flow_run_id = UUID(str(incident.flow_run_id))
             live = run(states([flow_run_id]))[flow_run_id]
-            told = {n.reason for n in ledger.notifications(incident.id)} & SYNC_REASONS
+            told = {n.reason for n in ledger.notifications.of_incident(incident.id)} & SYNC_REASONS
             assert (live is not None and not live.is_final()) or told, (incident, board.state)
 
 

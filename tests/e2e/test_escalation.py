@@ -25,13 +25,13 @@ from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 from typer.testing import CliRunner
 
-from deployments.local_serve import stop
-from deployments.local_server import LocalServer
 from flows.runtime.run_services import open_command_services
 from foundation.settings import PROJECT_ROOT, get_settings, temporary_settings
 from governance.models import GovernanceConfig
-from governance.responders import notify_targets
+from governance.oncall.responders import notify_targets
 from runbook_cli.main import app
+from testing.prefect_server import LocalServer
+from testing.served import stop
 from tests.e2e.conftest import ENGINEERS, GatedRun, Webhook, run_async, start_server
 
 pytestmark = [pytest.mark.postgres]
@@ -118,10 +118,14 @@ def automations_of(run: GatedRun) -> list:
 def escalations_on_record(run: GatedRun) -> tuple[int, list[Any], list[Any]]:
     """The run's incident, its `escalated` markers and its escalation notifications."""
     with open_command_services() as services:
-        incident = services.ledger.incident_of_run(run.flow_run_id)
+        incident = services.ledger.incidents.of_run(run.flow_run_id)
         assert incident is not None
-        marks = [e for e in services.ledger.events(incident.id) if e.state == "escalated"]
-        sent = [n for n in services.ledger.notifications(incident.id) if n.reason == "escalation"]
+        marks = [e for e in services.ledger.incidents.events(incident.id) if e.state == "escalated"]
+        sent = [
+            n
+            for n in services.ledger.notifications.of_incident(incident.id)
+            if n.reason == "escalation"
+        ]
     return incident.id, marks, sent
 
 

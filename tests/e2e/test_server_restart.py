@@ -18,10 +18,10 @@ from uuid import UUID
 
 import pytest
 
-from deployments.local_serve import post_events
-from deployments.local_server import LocalServer, local_prefect_server, reset_postgres_database
 from flows.events.emit import failure_event
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
+from testing.prefect_server import LocalServer, local_prefect_server, reset_postgres_database
+from testing.served import post_events
 from tests.e2e.serving import (
     deployment_ready,
     gated_runbook,
@@ -117,8 +117,13 @@ def _run_of(audit_url: str, event_id: str, serving) -> UUID:  # type: ignore[no-
     """The recovery run the event door opened for the event."""
     ledger = Ledger.from_url(audit_url)
     try:
-        wait_for(lambda: ledger.find_incident(event_id) is not None, 120, "no incident", serving)
-        incident = ledger.find_incident(event_id)
+        wait_for(
+            lambda: ledger.incidents.find_by_event(event_id) is not None,
+            120,
+            "no incident",
+            serving,
+        )
+        incident = ledger.incidents.find_by_event(event_id)
         assert incident is not None and incident.flow_run_id
         return UUID(incident.flow_run_id)
     finally:

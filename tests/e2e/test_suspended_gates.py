@@ -20,9 +20,9 @@ from uuid import UUID
 
 import pytest
 
-from deployments.local_server import LocalServer
 from flows.approval.answering import answer_gate
 from flows.runtime.run_services import open_command_services
+from testing.prefect_server import LocalServer
 from tests.e2e.serving import (
     ROOT,
     Serving,
@@ -144,8 +144,8 @@ def test_waiting_gates_hold_no_process_and_each_approval_publishes_once(
     with open_command_services(audit_url=audit_url) as services:
         ledger = services.ledger
         for flow_run_id in ids:
-            incident = ledger.incident_of_run(str(flow_run_id))
+            incident = ledger.incidents.of_run(str(flow_run_id))
             assert incident is not None
-            assert ledger.current_state(incident.id) == "resolved"
-            ran = [s.step_id for s in ledger.step_results(incident.id)]
+            assert ledger.incidents.current_state(incident.id) == "resolved"
+            ran = [s.step_id for s in ledger.steps.of_incident(incident.id)]
             assert ran == ["counts", "approve", "publish"]  # `counts` once, restored after

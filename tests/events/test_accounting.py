@@ -15,7 +15,7 @@ from flows.events.emit import failure_event
 from flows.language.catalog import PipelineCatalog
 from flows.language.validator import ValidatedRunbook, validate_text
 from flows.runtime.run_services import open_command_services
-from governance.ledger_records import IncidentState
+from governance.ledger.records import IncidentState
 from recovery_tasks.services import RunServices
 from runbook_cli.main import app
 from tests.events.conftest import RUNBOOK, fresh_day
@@ -45,7 +45,7 @@ def sent(kind: str, partition: str, detail: str = "boom", **resource: str) -> di
 def open_from(decision: Decision, services: RunServices) -> int:
     """What the event door does for an event that opens an incident (the run aside)."""
     assert decision.start is not None and decision.checked is not None
-    opening = services.ledger.open_keyed_incident(
+    opening = services.ledger.keys.open_or_attach(
         PIPELINE, decision.checked.payload.partition, str(decision.checked.payload.kind),
         decision.checked.occurred, event_id=str(decision.checked.id), runbook="accounting",
         flow_run_id=str(uuid.uuid4()),
@@ -60,7 +60,7 @@ def test_a_failure_after_the_incident_ended_opens_a_new_one_at_once(
 ) -> None:
     day = fresh_day()
     first = open_from(account(sent("etl_job_failure", day), runbooks, services), services)
-    services.ledger.record_state(first, IncidentState.RESOLVED)
+    services.ledger.incidents.record_state(first, IncidentState.RESOLVED)
     again = account(sent("etl_job_failure", day), runbooks, services)
     assert again.start is not None  # no window: a new incident and a run
     assert open_from(again, services) != first
@@ -80,12 +80,12 @@ def test_duplicates_are_counted_once_and_a_second_kind_is_attached_with_the_owne
     again = account(copies[0], runbooks, services).outcome  # re-delivered: decided before
     assert again is not None and again.outcome == "duplicate"
     ledger = services.ledger
-    assert [o.outcome for o in ledger.outcomes_of_incident(incident)].count("duplicate") == 20
-    assert {o.kind for o in ledger.outcomes_of_incident(incident)} == {
+    assert [o.outcome for o in ledger.outcomes.of_incident(incident)].count("duplicate") == 20
+    assert {o.kind for o in ledger.outcomes.of_incident(incident)} == {
         "source_outage",
         "data_quality",
     }
-    told = [n for n in ledger.notifications(incident) if n.reason == "new_failure"]
+    told = [n for n in ledger.notifications.of_incident(incident) if n.reason == "new_failure"]
     assert sorted(n.recipient for n in told) == ["A", "B"]  # the pipeline's two owners
     assert "second failure kind, data_quality" in second.detail["told"]
 
@@ -102,9 +102,9 @@ def test_a_refused_event_holds_nothing_and_a_flood_is_one_closed_incident_paged_
     (incident,) = incidents
     assert incident is not None
     ledger = services.ledger
-    assert ledger.current_state(incident) == "closed"  # no SLA clock on the board
+    assert ledger.incidents.current_state(incident) == "closed"  # no SLA clock on the board
     assert all(b.incident.id != incident for b in ledger.open_incidents(services.governance))
-    pages = ledger.notifications(incident)
+    pages = ledger.notifications.of_incident(incident)
     assert len(pages) == len({n.recipient for n in pages}) >= 1  # each person paged once
     genuine = account(sent("etl_job_failure", day), runbooks, services)
     assert genuine.start is not None  # the refusals consumed nothing
@@ -126,7 +126,7 @@ def test_a_rejected_incident_tells_its_owners_and_once_closed_by_command_frees_t
 ) -> None:
     day = fresh_day()
     incident = open_from(account(sent("data_quality", day), runbooks, services), services)
-    services.ledger.record_state(incident, IncidentState.REJECTED, actor="B")
+    services.ledger.incidents.record_state(incident, IncidentState.REJECTED, actor="B")
     waiting = account(sent("data_quality", day, detail="again"), runbooks, services).outcome
     assert waiting is not None and waiting.outcome == "attached"
     assert "waits for a person (rejected)" in waiting.detail["told"]
@@ -135,7 +135,7 @@ def test_a_rejected_incident_tells_its_owners_and_once_closed_by_command_frees_t
               "--db", audit_url],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    closed = next(e for e in services.ledger.events(incident) if e.state == "closed")
+    closed = next(e for e in services.ledger.incidents.events(incident) if e.state == "closed")
     assert (closed.actor, closed.detail["reason"]) == ("B", "bad source file")
     after = account(sent("data_quality", day, detail="third"), runbooks, services)
     assert after.start is not None  # a new incident

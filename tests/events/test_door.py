@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from flows.language.catalog import PipelineCatalog
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from tests.events.conftest import event_param, events_runbook, fresh_day, run
 
 pytestmark = [pytest.mark.prefect]
@@ -53,15 +53,15 @@ def test_a_bad_event_is_refused_within_a_second_with_its_reason_on_record(
     assert str(state.message).startswith("invalid pipeline.failed event: ")
     assert not log.exists()  # no step ran
     ledger = Ledger.from_settings()
-    incident = ledger.find_incident(event["id"])
+    incident = ledger.incidents.find_by_event(event["id"])
     assert incident is not None and incident.kind == "invalid_event"
-    assert ledger.current_state(incident.id) == "failed"
-    refused = next(e for e in ledger.events(incident.id) if e.state == "failed")
+    assert ledger.incidents.current_state(incident.id) == "failed"
+    refused = next(e for e in ledger.incidents.events(incident.id) if e.state == "failed")
     assert reason in " ".join(refused.detail["refused"])
     seconds = (refused.at - _started(state)).total_seconds()  # run running -> on record
     print(f"\nrefused ({reason}) on record {seconds:.3f} s after the run started")
     assert seconds < 1.0
-    assert [n.reason for n in ledger.notifications(incident.id)] == ["invalid_event"]
+    assert [n.reason for n in ledger.notifications.of_incident(incident.id)] == ["invalid_event"]
 
 
 def test_a_second_event_of_an_open_partition_attaches_and_starts_nothing(
@@ -78,7 +78,7 @@ def test_a_second_event_of_an_open_partition_attaches_and_starts_nothing(
     import time
 
     deadline = time.monotonic() + 30
-    while ledger.find_incident(first_event["id"]) is None:
+    while ledger.incidents.find_by_event(first_event["id"]) is None:
         assert time.monotonic() < deadline, "the first run opened no incident"
         time.sleep(0.1)
     second_event = event_param(partition, kind="source_outage")
@@ -89,9 +89,9 @@ def test_a_second_event_of_an_open_partition_attaches_and_starts_nothing(
     assert "attached to open incident" in str(second.message)
     assert (second.timestamp - _started(second)).total_seconds() < 1.0
     assert log.read_text().split() == ["recovered"]  # one recovery ran
-    incident = ledger.find_incident(first_event["id"])
-    assert incident is not None and ledger.find_incident(second_event["id"]) is None
-    attached = ledger.attached_events(incident.id)
+    incident = ledger.incidents.find_by_event(first_event["id"])
+    assert incident is not None and ledger.incidents.find_by_event(second_event["id"]) is None
+    attached = ledger.keys.attached_events(incident.id)
     assert [(a["event_id"], a["kind"]) for a in attached] == [(second_event["id"], "source_outage")]
-    tells = {n.reason for n in ledger.notifications(incident.id)}
+    tells = {n.reason for n in ledger.notifications.of_incident(incident.id)}
     assert tells == {"runbook:" + compiled.name}  # one notification step ran, once

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from deployments.local_server import free_port, local_prefect_server
 from foundation.settings import PROJECT_ROOT
+from testing.prefect_server import free_port, local_prefect_server
 
 pytestmark = pytest.mark.prefect  # a process of its own (Prefect reads its settings at import)
 

@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from deployments.local_serve import Served, flow_runs, post_events, serving, wait_armed, wait_for
-from deployments.local_server import LocalServer
 from flows.events.emit import deliver, failure_event
 from foundation.settings import temporary_settings
-from governance.ledger import Ledger
-from governance.ledger_outcomes import EventOutcome
+from governance.ledger.audit_ledger import Ledger
+from governance.ledger.outcomes import EventOutcome
 from runbook_cli.main import app
+from testing.prefect_server import LocalServer
+from testing.served import Served, flow_runs, post_events, serving, wait_armed, wait_for
 from tests.e2e.serving import descendants, rss_kb
 from tests.events.conftest import RUNBOOK, fresh_day
 from tests.prefect_servers import postgres_prefect_server
@@ -58,7 +58,7 @@ class Stack:
         found: list[EventOutcome] = []
 
         def decided() -> bool:
-            found[:] = [o for o in [ledger.outcome_of(event["id"])] if o is not None]
+            found[:] = [o for o in [ledger.outcomes.of_event(event["id"])] if o is not None]
             return bool(found)
 
         wait_for(decided, timeout, f"no outcome for event {event['id']}", self.served)
@@ -102,16 +102,16 @@ def keyed(ledger: Ledger, partition: str, kind: str | None = None) -> list:
     """Incidents of unit_profit_experiments for this partition (of this kind)."""
     import sqlalchemy as sa
 
-    from governance import ledger_schema as t
+    from governance.ledger import schema as t
 
     query = sa.select(t.incidents.c.id).where(t.incidents.c.partition == partition)
     with ledger.engine.connect() as conn:
-        found = [ledger.incident(i) for i in conn.execute(query).scalars()]
+        found = [ledger.incidents.get(i) for i in conn.execute(query).scalars()]
     return [i for i in found if kind is None or i.kind == kind]
 
 
 def resolved(stack: Stack, incident_id: int) -> bool:
-    return stack.ledger().current_state(incident_id) == "resolved"
+    return stack.ledger().incidents.current_state(incident_id) == "resolved"
 
 
 def test_a_failure_after_its_incident_resolved_opens_a_second_incident(stack: Stack) -> None:
@@ -137,9 +137,11 @@ def test_two_kinds_two_seconds_apart_make_one_incident_with_both_kinds_and_the_o
     assert (first.outcome, second.outcome) == ("opened", "attached")
     assert second.incident_id == first.incident_id
     ledger = stack.ledger()
-    kinds = {o.kind for o in ledger.outcomes_of_incident(first.incident_id)}
+    kinds = {o.kind for o in ledger.outcomes.of_incident(first.incident_id)}
     assert kinds == {"source_outage", "data_quality"}
-    told = [n for n in ledger.notifications(first.incident_id) if n.reason == "new_failure"]
+    told = [
+        n for n in ledger.notifications.of_incident(first.incident_id) if n.reason == "new_failure"
+    ]
     assert sorted(n.recipient for n in told) == ["A", "B"]  # the pipeline's owners
     assert "second failure kind, data_quality" in second.detail["told"]
     wait_for(lambda: resolved(stack, first.incident_id), 120, "the recovery", stack.served)
@@ -182,9 +184,9 @@ def test_a_flood_of_thirty_refusals_is_one_incident_and_one_page(stack: Stack) -
     assert len(incidents) == 1
     (incident,) = incidents
     ledger = stack.ledger()
-    pages = [n.recipient for n in ledger.notifications(incident)]
+    pages = [n.recipient for n in ledger.notifications.of_incident(incident)]
     assert pages and len(pages) == len(set(pages)), pages  # each person paged once
-    assert ledger.current_state(incident) == "closed"  # no SLA clock on the board
+    assert ledger.incidents.current_state(incident) == "closed"  # no SLA clock on the board
     assert run_count() == before  # refusals start no process
     print(f"\n30 refusals -> incident {incident}, paged {pages} once, no run")
 
@@ -211,7 +213,7 @@ def test_a_flood_of_duplicates_is_one_incident_at_a_bounded_cost(stack: Stack) -
         posted = time.monotonic() - started
         last = stack.outcome(events[-1], timeout=300)
         decided = time.monotonic() - started
-    outcomes = [stack.ledger().outcome_of(e["id"]) for e in events]
+    outcomes = [stack.ledger().outcomes.of_event(e["id"]) for e in events]
     counts = {k: sum(1 for o in outcomes if o and o.outcome == k) for k in ("opened", "duplicate")}
     assert counts == {"opened": 1, "duplicate": FLOOD - 1}, counts
     assert {o.incident_id for o in outcomes if o} == {last.incident_id}

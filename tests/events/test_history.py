@@ -12,7 +12,7 @@ import pytest
 
 from flows.events.emit import deliver, failure_event
 from flows.events.history import count_failure_events, duplicates_line
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from tests.events.conftest import fresh_day
 
 pytestmark = pytest.mark.prefect
@@ -29,10 +29,10 @@ def test_the_evidence_counts_the_partitions_failure_events_and_the_attached_ones
     opened = events[0].occurred
     asyncio.run(deliver([*events, other]))
     ledger = Ledger.from_settings()
-    first = ledger.open_keyed_incident(
+    first = ledger.keys.open_or_attach(
         "unit_profit_experiments", partition, "etl_job_failure", opened, event_id=str(events[0].id)
     )
-    ledger.open_keyed_incident(
+    ledger.keys.open_or_attach(
         "unit_profit_experiments", partition, "etl_job_failure", opened + timedelta(seconds=1),
         event_id=str(events[1].id),
     )  # fmt: skip

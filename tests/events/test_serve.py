@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from deployments.local_serve import flow_runs, serving, stop, wait_armed, wait_for
-from deployments.local_server import LocalServer
 from flows.events.emit import failure_event
+from testing.prefect_server import LocalServer
+from testing.served import flow_runs, serving, stop, wait_armed, wait_for
 from tests.events.conftest import RUNBOOK, fresh_day
 from tests.prefect_servers import postgres_prefect_server
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from faults.portal_admin import PortalFaultAdmin
+from faults.portal_layer import portal_with_faults
 from portal.client import PortalClient
 from portal.config import PortalConfig
 from portal.errors import PortalUnavailableError, is_transient
@@ -150,11 +151,14 @@ def test_an_unknown_fault_mode_is_refused_with_the_valid_ones(portal: PortalServ
 def test_fault_plan_is_shared_by_workers_and_survives_restarts(
     portal_config: PortalConfig, client: PortalClient, admin: PortalFaultAdmin, partition: str
 ) -> None:
-    with PortalServer(portal_config) as first, PortalFaultAdmin(first.url, TOKEN) as via_first:
+    with (
+        PortalServer(portal_config, build=portal_with_faults) as first,
+        PortalFaultAdmin(first.url, TOKEN) as via_first,
+    ):
         via_first.set_faults({"mode": "status", "status": 503, "count": None})
     once = RetryPolicy(max_attempts=1)
     with (
-        PortalServer(portal_config) as restarted,
+        PortalServer(portal_config, build=portal_with_faults) as restarted,
         PortalClient(restarted.url, TOKEN, retry=once) as via_restarted,
         pytest.raises(PortalUnavailableError),
     ):

@@ -54,7 +54,10 @@ def republish(params: RepublishParams, ctx: StepContext) -> RepublishResult:
     """Stand in for the investor portal: record the receipt as `publish.investor_portal` does."""
     receipt = f"receipt-{ctx.incident['id']}"
     assert ctx.run.recorder is not None
-    ctx.run.recorder.publication(ctx.pipeline, params.partition, "report", receipt, "0" * 64)
+    recorder = ctx.run.recorder
+    recorder.ledger.publications.record(
+        recorder.incident_id, ctx.pipeline, params.partition, "report", receipt, "0" * 64
+    )
     ctx.run.recorder.state("published", detail={"receipt": receipt})
     return RepublishResult(receipt=receipt)
 

@@ -13,7 +13,7 @@ from prefect.utilities.schema_tools.hydration import HydrationContext, hydrate
 
 from flows.operations.crash_watch import HEARTBEAT_SECONDS, SILENCE_SECONDS, crash_watch
 from flows.operations.incident_sync import Settlement, settle, sync_trigger_fields
-from governance.ledger_records import IncidentState as S
+from governance.ledger.records import IncidentState as S
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ def test_command_options_override_the_ledger_and_the_governance_file(tmp_path: P
 
 def test_leaving_the_services_disposes_their_engines(audit_url: str) -> None:
     with open_command_services(audit_url=audit_url) as services:
-        services.ledger.open_incident("aggregate_profit", "manual", datetime.now(UTC))
+        services.ledger.incidents.open("aggregate_profit", "manual", datetime.now(UTC))
         pool = services.ledger.engine.pool
         assert pool.checkedin() == 1  # type: ignore[attr-defined]
     assert pool.checkedin() == 0  # type: ignore[attr-defined]
@@ -61,9 +61,9 @@ def test_the_recorder_tells_a_gates_pause_its_answers_and_who_was_notified(
         story.answer(request, "A", "approve", refusal=None, comment="counts match")
         run.notifier().notify("B", "approval_requested", "waits for you", incident_id=None)
         ledger = run.ledger
-        answers = [(a.who, a.authorized, a.reason) for a in ledger.answers(request.id)]
+        answers = [(a.who, a.authorized, a.reason) for a in ledger.approvals.answers(request.id)]
         assert answers == [("C", False, "'C' may not answer this gate"), ("A", True, None)]
-        [notice] = ledger.notifications(incident["id"])  # bound to the run's incident
+        [notice] = ledger.notifications.of_incident(incident["id"])  # bound to the run's incident
         assert (notice.recipient, notice.delivered) == ("B", False)
 
 

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from foundation.engines import engine_for
 from governance.config import parse_governance
-from governance.ledger import Ledger
-from governance.ledger_migrations import upgrade_ledger
+from governance.ledger.audit_ledger import Ledger
+from governance.ledger.migrate import upgrade_ledger
 from governance.models import GovernanceConfig
 from tests.loopback_http import loopback_server
 

@@ -67,12 +67,18 @@ def test_oncall_reports_a_broken_file_with_positions(tmp_path: Path) -> None:
 
 def test_incidents_and_audit(governance_file: Path, db: str) -> None:
     ledger = migrated_ledger(db)
-    incident = ledger.open_incident("aggregate_profit", "etl_failure", T0, partition="2026-01")
-    ledger.record_state(incident.id, "awaiting_approval", at=T0 + timedelta(minutes=5))
-    request = ledger.record_approval_request(incident.id, "run-1", "paused-1", ["C", "D"],
+    incident = ledger.incidents.open("aggregate_profit", "etl_failure", T0, partition="2026-01")
+    ledger.incidents.record_state(incident.id, "awaiting_approval", at=T0 + timedelta(minutes=5))
+    request = ledger.approvals.record_request(incident.id, "run-1", "paused-1", ["C", "D"],
                                              requested_at=T0 + timedelta(minutes=5))  # fmt: skip
-    ledger.record_answer(request.id, "E", "approve", authorized=False, reason="not on call",
-                         answered_at=T0 + timedelta(minutes=6))  # fmt: skip
+    ledger.approvals.record_answer(
+        request.id,
+        "E",
+        "approve",
+        authorized=False,
+        reason="not on call",
+        answered_at=T0 + timedelta(minutes=6),
+    )
     ledger.dispose()
     out = _run("incidents", "--db", db, "--governance", str(governance_file),
                "--at", "2026-01-21T13:00Z")  # fmt: skip

@@ -13,11 +13,11 @@ from alembic.runtime.migration import MigrationContext
 
 from foundation.engines import engine_for
 from foundation.migrations import StoreNotReady, current_revision, script_head, upgrade
-from governance import ledger_schema as t
-from governance.ledger import Ledger
-from governance.ledger_incidents import append_event
-from governance.ledger_migrations import LEDGER_HEAD, LEDGER_STORE, upgrade_ledger
-from governance.ledger_records import IncidentState
+from governance.ledger import schema as t
+from governance.ledger.audit_ledger import Ledger
+from governance.ledger.incidents import append_event
+from governance.ledger.migrate import LEDGER_HEAD, LEDGER_STORE, upgrade_ledger
+from governance.ledger.records import IncidentState
 from tests.governance.conftest import POSTGRES_URL
 from tests.upgrade_worker import race
 
@@ -58,20 +58,21 @@ def _story(ledger: Ledger) -> int:
     """A whole incident: events, a step, a gate with a refused and an accepted answer, a receipt
     and a notification."""
     at = lambda minutes: T0 + timedelta(minutes=minutes)  # noqa: E731
-    incident = ledger.open_incident("aggregate_profit", "etl_failure", T0, partition="2026-01",
+    incident = ledger.incidents.open("aggregate_profit", "etl_failure", T0, partition="2026-01",
                                     event_id="ev-1", runbook="aggregate-profit",
                                     flow_run_id="run-1").id  # fmt: skip
-    ledger.record_step_result(incident, "rerun", "Completed", ended_at=at(2), result={"rows": 3})
-    ledger.record_state(incident, "awaiting_approval", at=at(3))
-    request = ledger.record_approval_request(incident, "run-1", "paused-1", ["C", "D"],
+    ledger.steps.record(incident, "rerun", "Completed", ended_at=at(2), result={"rows": 3})
+    ledger.incidents.record_state(incident, "awaiting_approval", at=at(3))
+    request = ledger.approvals.record_request(incident, "run-1", "paused-1", ["C", "D"],
                                              requested_at=at(3))  # fmt: skip
-    ledger.record_answer(request.id, "E", "approve", authorized=False, reason="not on call",
-                         answered_at=at(4))  # fmt: skip
-    ledger.record_answer(request.id, "C", "approve", authorized=True, answered_at=at(5))
-    ledger.record_state(incident, "approved", at=at(5), actor="C")
-    ledger.record_publication(incident, "aggregate_profit", "2026-01", "report", "rcpt-1",
+    ledger.approvals.record_answer(
+        request.id, "E", "approve", authorized=False, reason="not on call", answered_at=at(4)
+    )
+    ledger.approvals.record_answer(request.id, "C", "approve", authorized=True, answered_at=at(5))
+    ledger.incidents.record_state(incident, "approved", at=at(5), actor="C")
+    ledger.publications.record(incident, "aggregate_profit", "2026-01", "report", "rcpt-1",
                               "ab" * 32, published_at=at(6), version=2)  # fmt: skip
-    ledger.record_notification("C", "email", "approval_requested", delivered=True,
+    ledger.notifications.record_notification("C", "email", "approval_requested", delivered=True,
                                incident_id=incident, sent_at=at(3))  # fmt: skip
     with ledger.engine.begin() as conn:  # as the code before incident keys recorded it
         append_event(conn, incident, IncidentState.PUBLISHED, at(6), None, None)
@@ -103,12 +104,15 @@ def test_upgrade_from_the_tables_create_all_made_keeps_every_row(db: Db) -> None
     assert upgrade_ledger(engine, schema) == LEDGER_HEAD
     after = Ledger(engine, schema)
     assert after.incident_story(incident) == story
-    assert after.current_state(incident) == "published"
-    assert after.incident_of_run("run-1") == before.incident(incident)
-    assert [a.who for r in after.approval_requests(incident) for a in after.answers(r.id)] == [
-        "E", "C",
-    ]  # fmt: skip
-    assert after.open_incident("aggregate_profit", "source_outage", T0).id == incident + 1
+    assert after.incidents.current_state(incident) == "published"
+    assert after.incidents.of_run("run-1") == before.incidents.get(incident)
+    assert [
+        a.who for r in after.approvals.requests(incident) for a in after.approvals.answers(r.id)
+    ] == [
+        "E",
+        "C",
+    ]
+    assert after.incidents.open("aggregate_profit", "source_outage", T0).id == incident + 1
     indexes = {ix["name"] for ix in sa.inspect(engine).get_indexes("ledger_incidents", schema)}
     assert "ix_ledger_incidents_flow_run_id" in indexes
     assert upgrade_ledger(engine, schema) == LEDGER_HEAD  # again: nothing to do
@@ -177,4 +181,4 @@ def test_processes_starting_together_upgrade_once(db: Db, adopt: bool) -> None:
     table = f'"{schema}".alembic_version_ledger' if schema else "alembic_version_ledger"
     with engine.connect() as conn:
         assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() == 1
-    Ledger(engine, schema).open_incident("aggregate_profit", "etl_failure", T0)
+    Ledger(engine, schema).incidents.open("aggregate_profit", "etl_failure", T0)

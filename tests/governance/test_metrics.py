@@ -9,10 +9,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from governance.incident_metrics import ALL, MetricsRow, incident_report
-from governance.ledger import Ledger
-from governance.metrics_render import format_seconds, render_report
-from governance.postmortem import post_incident_markdown
+from governance.ledger.audit_ledger import Ledger
+from governance.reporting.metrics import ALL, MetricsRow, incident_report
+from governance.reporting.postmortem import post_incident_markdown
+from governance.reporting.render import format_seconds, render_report
 from runbook_cli.main import app
 from tests.governance.conftest import make_config, migrated_ledger
 
@@ -22,37 +22,38 @@ UNTIL = T0 + timedelta(days=1)
 
 def record(ledger: Ledger, pipeline: str, kind: str, opened: datetime, story: list[tuple]) -> int:
     """An incident and its story: (seconds after the failure, what, detail...) in order."""
-    inc = ledger.open_incident(
+    inc = ledger.incidents.open(
         pipeline, kind, opened, partition="2026-10", flow_run_id=f"r-{opened}"
     )
     request = None
     for seconds, what, *rest in story:
         at = opened + timedelta(seconds=seconds)
         if what == "ask":
-            request = ledger.record_approval_request(
+            request = ledger.approvals.record_request(
                 inc.id, f"r-{opened}", "approve-1", ["A", "B"], requested_at=at
             )
-            ledger.record_state(inc.id, "awaiting_approval", at=at)
+            ledger.incidents.record_state(inc.id, "awaiting_approval", at=at)
         elif what == "answer":
             who, decision, refusal = rest
             assert request is not None
-            ledger.record_answer(request.id, who, decision, authorized=refusal is None,
+            ledger.approvals.record_answer(request.id, who, decision, authorized=refusal is None,
                                  reason=refusal, answered_at=at)  # fmt: skip
             if refusal is None:
-                ledger.record_state(inc.id, "approved" if decision == "approve" else "rejected",
-                                    at=at, actor=who)  # fmt: skip
+                ledger.incidents.record_state(
+                    inc.id, "approved" if decision == "approve" else "rejected", at=at, actor=who
+                )
         elif what == "step":
             step_id, outputs = rest
-            ledger.record_step_result(
+            ledger.steps.record(
                 inc.id, step_id, "completed", started_at=at - timedelta(seconds=42), ended_at=at,
                 result={"outputs": outputs, "message": None},
             )  # fmt: skip
         elif what == "publish":
-            ledger.record_publication(inc.id, pipeline, "2026-10", "report", "rcpt-1", "ab" * 32,
+            ledger.publications.record(inc.id, pipeline, "2026-10", "report", "rcpt-1", "ab" * 32,
                                       published_at=at, version=2)  # fmt: skip
-            ledger.record_state(inc.id, "published", at=at)
+            ledger.incidents.record_state(inc.id, "published", at=at)
         else:
-            ledger.record_state(inc.id, what, at=at, detail=rest[0] if rest else None)
+            ledger.incidents.record_state(inc.id, what, at=at, detail=rest[0] if rest else None)
     return inc.id
 
 
@@ -177,7 +178,7 @@ def test_the_post_incident_report_tells_what_happened_who_approved_and_the_sla_u
     sqlite_ledger: Ledger,
 ) -> None:
     first, second, *_ = week_of_incidents(sqlite_ledger)
-    sqlite_ledger.record_notification(
+    sqlite_ledger.notifications.record_notification(
         "B", "json", "escalation", delivered=True, incident_id=second, target="json://hooks/b"
     )
     text = post_incident_markdown(sqlite_ledger, make_config(), first, UNTIL)

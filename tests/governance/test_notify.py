@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from governance import messages
 from governance.errors import GovernanceConfigError
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from governance.models import GovernanceConfig
-from governance.notify import NO_SMTP, Notifier
+from governance.notification import messages
+from governance.notification.notify import NO_SMTP, Notifier
 from tests.governance.conftest import Webhook, make_config
 
 
@@ -31,8 +31,10 @@ def _json_url(webhook: Webhook, path: str = "/hook") -> str:
 def test_an_apprise_json_url_gets_the_message_and_its_fields(
     webhook: Webhook, sqlite_ledger: Ledger
 ) -> None:
-    incident = sqlite_ledger.open_incident("aggregate_profit", "etl_failure", datetime.now(UTC)).id
-    notifier = Notifier(_config(f"notify: ['{_json_url(webhook, '/c')}']"), sqlite_ledger)
+    incident = sqlite_ledger.incidents.open("aggregate_profit", "etl_failure", datetime.now(UTC)).id
+    notifier = Notifier(
+        _config(f"notify: ['{_json_url(webhook, '/c')}']"), sqlite_ledger.notifications
+    )
     message = messages.escalation(
         "aggregate_profit", incident, timedelta(minutes=30), "http://ui/runs/flow-run/r1"
     )
@@ -56,7 +58,7 @@ def test_an_apprise_json_url_gets_the_message_and_its_fields(
         True,
         "sent",
     )
-    [recorded] = sqlite_ledger.notifications(incident)
+    [recorded] = sqlite_ledger.notifications.of_incident(incident)
     assert (recorded.reason, recorded.delivered) == ("escalation", True)
     assert recorded.target == _json_url(webhook, "/c")
 
@@ -64,9 +66,9 @@ def test_an_apprise_json_url_gets_the_message_and_its_fields(
 def test_a_webhook_contact_is_a_json_post_and_email_without_smtp_is_recorded_undelivered(
     webhook: Webhook, sqlite_ledger: Ledger
 ) -> None:
-    incident = sqlite_ledger.open_incident("aggregate_profit", "etl_failure", datetime.now(UTC)).id
+    incident = sqlite_ledger.incidents.open("aggregate_profit", "etl_failure", datetime.now(UTC)).id
     config = _config(f"email: c@example.com, webhook: '{webhook.url}'")
-    sent = Notifier(config, sqlite_ledger).notify(
+    sent = Notifier(config, sqlite_ledger.notifications).notify(
         "C", "approval_requested", "aggregate_profit waits for you", incident_id=incident,
         payload={"flow_run_id": "run-1"},
     )  # fmt: skip
@@ -78,7 +80,7 @@ def test_a_webhook_contact_is_a_json_post_and_email_without_smtp_is_recorded_und
         ("json", webhook.url, True, "sent"),
         ("mailto", "c@example.com", False, NO_SMTP),
     ]
-    recorded = sqlite_ledger.notifications(incident)
+    recorded = sqlite_ledger.notifications.of_incident(incident)
     assert [(n.recipient, n.channel, n.delivered) for n in recorded] == [
         ("C", "json", True), ("C", "mailto", False),
     ]  # fmt: skip
@@ -88,14 +90,14 @@ def test_a_failing_or_missing_endpoint_is_recorded_as_not_delivered_with_the_rea
     webhook: Webhook, sqlite_ledger: Ledger
 ) -> None:
     webhook.status = 500
-    failing = Notifier(_config(f"notify: ['{_json_url(webhook)}']"), sqlite_ledger)
+    failing = Notifier(_config(f"notify: ['{_json_url(webhook)}']"), sqlite_ledger.notifications)
     [attempt] = failing.notify("C", "escalation", "x")
     assert not attempt.delivered
     assert attempt.detail is not None and "error=500" in attempt.detail
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         closed = f"json://127.0.0.1:{s.getsockname()[1]}/hook"
-    gone = Notifier(_config(f"notify: ['{closed}']"), sqlite_ledger, timeout=5)
+    gone = Notifier(_config(f"notify: ['{closed}']"), sqlite_ledger.notifications, timeout=5)
     [attempt] = gone.notify("C", "escalation", "x")
     assert not attempt.delivered
     assert attempt.detail is not None and "Connection error" in attempt.detail
@@ -104,7 +106,7 @@ def test_a_failing_or_missing_endpoint_is_recorded_as_not_delivered_with_the_rea
 def test_send_reaches_each_engineer_once_and_refuses_strangers(
     webhook: Webhook, sqlite_ledger: Ledger
 ) -> None:
-    notifier = Notifier(_config(f"notify: ['{_json_url(webhook)}']"), sqlite_ledger)
+    notifier = Notifier(_config(f"notify: ['{_json_url(webhook)}']"), sqlite_ledger.notifications)
     sent = notifier.notify_all(["C", "E", "C"], "escalation", "nobody answered")
     assert [(n.recipient, n.channel, n.delivered) for n in sent] == [
         ("C", "json", True), ("E", "none", False),
@@ -117,7 +119,7 @@ def test_secrets_in_an_apprise_url_stay_out_of_the_ledger(
     webhook: Webhook, sqlite_ledger: Ledger
 ) -> None:
     url = _json_url(webhook).replace("json://", "json://bot:s3cret-token@")
-    [attempt] = Notifier(_config(f"notify: ['{url}']"), sqlite_ledger).notify(
+    [attempt] = Notifier(_config(f"notify: ['{url}']"), sqlite_ledger.notifications).notify(
         "C", "escalation", "x"
     )
     assert attempt.delivered and attempt.channel == "json"
@@ -190,7 +192,7 @@ def test_email_goes_out_through_apprise_when_smtp_is_configured(
     smtp_server: socketserver.ThreadingTCPServer, sqlite_ledger: Ledger,
 ) -> None:  # fmt: skip
     smtp_url = f"smtp://127.0.0.1:{smtp_server.server_address[1]}"
-    notifier = Notifier(make_config(), sqlite_ledger, smtp_url=smtp_url)
+    notifier = Notifier(make_config(), sqlite_ledger.notifications, smtp_url=smtp_url)
     [sent] = notifier.notify("A", "sla_threshold", "aggregate_profit: 1h left")
     assert (sent.channel, sent.target, sent.delivered, sent.detail) == (
         "mailto", "a@example.com", True, "sent",
@@ -204,6 +206,6 @@ def test_two_contacts_with_one_url_are_sent_to_once(
     webhook: Webhook, sqlite_ledger: Ledger
 ) -> None:
     config = _config(f"webhook: '{webhook.url}', notify: ['{_json_url(webhook)}']")
-    sent = Notifier(config, sqlite_ledger).notify("C", "escalation", "x")
+    sent = Notifier(config, sqlite_ledger.notifications).notify("C", "escalation", "x")
     assert [(n.channel, n.delivered) for n in sent] == [("json", True), ("json", True)]
     assert len(webhook.received) == 1

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from governance.models import GovernanceConfig
-from governance.oncall import NoRotationYet, OnCall, on_call_at, schedule
-from governance.rotation import holiday_interval
+from governance.oncall.rotation import days_interval
+from governance.oncall.schedule import NoRotationYet, OnCall, on_call_at, schedule
 from tests.governance.conftest import make_config
 
 LONDON = ZoneInfo("Europe/London")
@@ -134,7 +134,7 @@ def test_a_long_holiday_is_covered_without_stacking_weeks_on_anyone() -> None:
         ["B covers A's week: A on holiday 2026-03-02..2026-05-10; no week of B's to swap"],
     )
     assert [rows[k].primary for k in (12, 16, 18, 20)] == ["B", "C", "A", "A"]
-    away = holiday_interval(config, config.holidays[0])
+    away = days_interval(config, config.holidays[0].from_, config.holidays[0].to)
     for o in schedule(config, START, 53):  # A is never on call during the holiday; no gaps
         start, end = o.span
         assert "A" not in o.people or not (start < away[1] and away[0] < end)
@@ -260,7 +260,7 @@ def test_a_year_with_holidays_is_fair_and_answers_agree() -> None:
         away = {
             h.engineer
             for h in config.holidays
-            for first, after in [holiday_interval(config, h)]
+            for first, after in [days_interval(config, h.from_, h.to)]
             if first < end and start < after
         }
         assert o.primary not in away and o.backup not in away
@@ -316,7 +316,7 @@ def test_holidays_are_whole_days_in_the_rotation_zone() -> None:
         weekday="wednesday", time="17:30", zone="America/New_York", start="2026-03-04",
     )  # fmt: skip
     new_york = ZoneInfo("America/New_York")
-    first, after = holiday_interval(config, config.holidays[0])
+    first, after = days_interval(config, config.holidays[0].from_, config.holidays[0].to)
     assert (first.astimezone(new_york).hour, after.astimezone(new_york)) == (
         0, datetime(2026, 3, 12, tzinfo=new_york),
     )  # fmt: skip

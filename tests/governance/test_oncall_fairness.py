@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from governance.config import parse_governance
 from governance.models import GovernanceConfig
-from governance.oncall import schedule
+from governance.oncall.schedule import schedule
 from tests.governance.conftest import BASE
 
 WEEKS = 30

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from governance.config import parse_governance
 from governance.errors import GovernanceConfigError
 from governance.models import GovernanceConfig
-from governance.oncall import OnCall, schedule
-from governance.oncall_stats import oncall_stats
+from governance.oncall.schedule import OnCall, schedule
+from governance.oncall.stats import oncall_stats
 from runbook_cli.main import app
 
 LONDON = ZoneInfo("Europe/London")

@@ -10,7 +10,6 @@ from governance.sla import (
     due_notifications,
     format_time_left,
     sla_status,
-    threshold_at,
 )
 
 OPENED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -53,7 +52,6 @@ def test_each_threshold_is_notified_once() -> None:
 def test_custom_thresholds_and_when_they_fall() -> None:
     status = sla_status(OPENED, FOUR_HOURS, OPENED + timedelta(hours=3.7), thresholds=[0.9, 0.25])
     assert status.crossed == (0.25, 0.9)
-    assert threshold_at(OPENED, FOUR_HOURS, 0.75) == datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 
 
 def test_time_left_in_words() -> None:

@@ -13,7 +13,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from flows.language.catalog import PipelineCatalog
 from flows.language.validator import validate_text
 from flows.runtime.compiler import compile_runbook
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 
 pytestmark = pytest.mark.prefect
 
@@ -283,9 +283,9 @@ steps:
     assert "partition" in state.message
     assert task_runs(state.state_details.flow_run_id, 0) == {}
     ledger = Ledger.from_settings()
-    incident = ledger.find_incident("evt-without-partition")
+    incident = ledger.incidents.find_by_event("evt-without-partition")
     assert incident is not None and incident.runbook == "needs-partition"
-    assert ledger.current_state(incident.id) == "failed"
+    assert ledger.incidents.current_state(incident.id) == "failed"
 
 
 def test_a_none_failed_join_runs_after_a_skipped_branch_and_the_rest_follows(
@@ -380,7 +380,7 @@ steps:
     )
     assert state.is_failed()
     ledger = Ledger.from_settings()
-    incident = ledger.find_incident("evt-story-order")
+    incident = ledger.incidents.find_by_event("evt-story-order")
     assert incident is not None
     story = [line.what for line in ledger.incident_story(incident.id)]
     steps = [what for what in story if what.startswith("step ")]

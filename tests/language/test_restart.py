@@ -83,10 +83,10 @@ def test_a_run_started_again_restores_finished_steps_and_runs_the_rest(
         assert counter.read_text() == "2"
         with open_command_services(audit_url=audit_url) as services:
             ledger = services.ledger
-            incident = ledger.incident_of_run(str(flow_run_id))
+            incident = ledger.incidents.of_run(str(flow_run_id))
             assert incident is not None
-            steps = [(s.step_id, s.state) for s in ledger.step_results(incident.id)]
-            states = [e.state for e in ledger.events(incident.id)]
+            steps = [(s.step_id, s.state) for s in ledger.steps.of_incident(incident.id)]
+            states = [e.state for e in ledger.incidents.events(incident.id)]
     assert steps == [
         ("first", "completed"),
         ("skipped", "skipped"),

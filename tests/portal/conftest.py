@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from faults.portal_admin import PortalFaultAdmin
+from faults.portal_layer import portal_with_faults
 from portal.client import PortalClient
 from portal.config import PortalConfig
 from portal.database import portal_engine, upgrade_portal
@@ -51,7 +52,8 @@ def portal_config(tmp_path_factory: pytest.TempPathFactory) -> PortalConfig:
 
 @pytest.fixture(scope="session")
 def portal(portal_config: PortalConfig) -> Iterator[PortalServer]:
-    with PortalServer(portal_config) as server:
+    """The portal behind the fault layer, so tests can make it fail on purpose."""
+    with PortalServer(portal_config, build=portal_with_faults) as server:
         yield server
 
 

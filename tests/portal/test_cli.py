@@ -15,9 +15,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from faults.portal_plan import DropFault, StatusFault, parse_fault
 from foundation.settings import reload_settings
-from portal.cli_support import parse_fault
-from portal.faults import DropFault, StatusFault
 from runbook_cli.main import app
 
 TOKEN = "cli-token"

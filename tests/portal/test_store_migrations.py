@@ -15,9 +15,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from typer.testing import CliRunner
 
+from faults.portal_plan import (
+    FAULT_PLAN_HEAD,
+    FAULT_PLAN_STORE,
+    FaultStore,
+    fault_plan_metadata,
+    upgrade_fault_plan,
+)
 from foundation.engines import engine_for
 from foundation.migrations import StoreNotReady, current_revision, script_head
-from portal.app import create_portal
+from portal.app import create_app
 from portal.config import PortalConfig
 from portal.database import (
     PORTAL_HEAD,
@@ -69,7 +76,7 @@ def test_the_app_refuses_an_unmigrated_database_and_names_the_command(tmp_path: 
     config = PortalConfig(db_url=f"sqlite:///{tmp_path / 'portal.db'}", token="t")
     with pytest.raises(StoreNotReady, match=r"The portal database at sqlite:///.*portal\.db has "
                        r"no schema yet .*: run `runbook portal migrate` first"):  # fmt: skip
-        create_portal(config)
+        create_app(config)
     assert sa.inspect(sa.create_engine(config.db_url)).get_table_names() == []
 
 
@@ -78,7 +85,7 @@ def test_runbook_portal_migrate_sets_the_database_up(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["portal", "migrate", "--db-url", url])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"portal database at {PORTAL_HEAD}"
-    create_portal(PortalConfig(db_url=url, token="t"))
+    create_app(PortalConfig(db_url=url, token="t"))
 
 
 def test_upgrade_from_the_tables_create_all_made_keeps_every_publication(db: object) -> None:
@@ -104,6 +111,8 @@ def test_upgrade_from_the_tables_create_all_made_keeps_every_publication(db: obj
     assert after.publish(_upload("key-3"))[0].version == second.version + 1
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM portal_faults")).scalar() == 1
+    assert upgrade_fault_plan(engine) == FAULT_PLAN_HEAD  # the fault layer adopts its table
+    assert [state.rule.mode for state in FaultStore(engine).list()] == ["drop"]
 
 
 def test_the_migrations_build_exactly_the_tables_the_code_declares(db: object) -> None:
@@ -118,6 +127,22 @@ def test_the_migrations_build_exactly_the_tables_the_code_declares(db: object) -
 
 def test_the_head_the_code_expects_is_the_scripts_head() -> None:
     assert script_head(PORTAL_STORE) == PORTAL_HEAD
+    assert script_head(FAULT_PLAN_STORE) == FAULT_PLAN_HEAD
+
+
+def test_a_product_portal_database_has_no_fault_table_until_faults_are_used(db: object) -> None:
+    engine, _, schema = db  # type: ignore[misc]
+    upgrade_portal(engine)
+    product = set(sa.inspect(engine).get_table_names(schema=schema))
+    assert product == {"portal_publications", "portal_idempotency_keys", "alembic_version_portal"}
+
+    assert upgrade_fault_plan(engine) == FAULT_PLAN_HEAD
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diffs = compare_metadata(context, fault_plan_metadata)
+    added = set(sa.inspect(engine).get_table_names(schema=schema)) - product
+    assert added == {"portal_faults", "alembic_version_portal_faults"}
+    assert [d for d in diffs if not d[0].startswith("remove_")] == []  # the rest: the portal's
 
 
 # spawns four processes

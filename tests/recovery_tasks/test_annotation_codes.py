@@ -19,7 +19,7 @@ from foundation.settings import temporary_settings
 from governance.annotation_codes import annotation_scope
 from governance.approval_codes import CodeScope, issue_code
 from governance.models import GovernanceConfig
-from governance.responders import authorized_approvers
+from governance.oncall.responders import authorized_approvers
 from recovery_tasks.services import RunServices
 from runbook_cli.main import app
 from tests.e2e.conftest import Webhook, governance, webhook  # noqa: F401  (module fixtures)
@@ -59,7 +59,7 @@ def _annotate(who: str, code: str | None) -> object:
 
 
 def _annotations(services: RunServices, incident: int) -> int:
-    return sum(1 for e in services.ledger.events(incident) if e.state == "annotated")
+    return sum(1 for e in services.ledger.incidents.events(incident) if e.state == "annotated")
 
 
 def _code_of(webhook: Webhook, engineer: str) -> str:  # noqa: F811

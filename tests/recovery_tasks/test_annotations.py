@@ -57,7 +57,7 @@ def swing(run: RunServices) -> Iterator[RunServices]:  # noqa: F811
 
 
 def _incident(services: RunServices) -> int:
-    opening = services.ledger.open_keyed_incident(
+    opening = services.ledger.keys.open_or_attach(
         PIPELINE, PARTITION, "data_quality", datetime.now(UTC), runbook="aggregate-engagement"
     )
     return opening.incident.id

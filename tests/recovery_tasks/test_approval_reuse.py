@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from foundation.engines import engine_for
-from governance.ledger import Ledger
-from governance.ledger_migrations import upgrade_ledger
+from governance.ledger.audit_ledger import Ledger
+from governance.ledger.migrate import upgrade_ledger
 from recovery_tasks.approval_reuse import earlier_approval
 
 SHA = "a" * 64
@@ -29,17 +29,17 @@ def approved_run(
     ledger: Ledger, run: str, saw: dict[str, str] = SAW, *, authorized: bool = True
 ) -> int:
     """An incident whose run `run` approved, having seen `saw`."""
-    incident = ledger.open_incident(
+    incident = ledger.incidents.open(
         "aggregate_profit", "report_publishing", datetime.now(UTC), partition="2026-03",
         event_id="event-1", runbook="aggregate-profit", flow_run_id="run-1",
     )  # fmt: skip
     approval = {"outputs": {"decision": "approved", "approvers": ["A"], "saw": saw}}
-    request = ledger.record_approval_request(incident.id, run, "approve-1", ["A", "B"])
-    ledger.record_answer(
+    request = ledger.approvals.record_request(incident.id, run, "approve-1", ["A", "B"])
+    ledger.approvals.record_answer(
         request.id, "A", "approve", authorized=authorized,
         reason=None if authorized else "not on call",
     )  # fmt: skip
-    ledger.record_step_result(incident.id, "approve", "completed", result=approval,
+    ledger.steps.record(incident.id, "approve", "completed", result=approval,
                               flow_run_id=run)  # fmt: skip
     return incident.id
 

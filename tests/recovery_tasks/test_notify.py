@@ -9,7 +9,7 @@ import pytest
 
 from foundation.settings import get_settings
 from governance.config import load_governance
-from governance.oncall import on_call_at
+from governance.oncall.schedule import on_call_at
 from recovery_tasks.context import StepContext
 from recovery_tasks.notify import NotifyParams, engineers
 from recovery_tasks.services import RunServices
@@ -65,7 +65,7 @@ def test_every_attempt_is_told_in_the_incidents_story(services: RunServices) -> 
         services=services,
     )
     result = engineers(NotifyParams(to="owners", message="recovery failed"), ctx)
-    recorded = services.ledger.notifications(incident["id"])
+    recorded = services.ledger.notifications.of_incident(incident["id"])
     assert sorted(n.recipient for n in recorded) == ["A", "B"]  # aggregate_profit's owners
     assert {n.reason for n in recorded} == {"runbook:aggregate-profit"}
     assert len(recorded) == len(result.undelivered) + len(result.delivered)

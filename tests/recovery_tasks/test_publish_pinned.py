@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from faults.portal_admin import PortalFaultAdmin
+from faults.portal_layer import portal_with_faults
 from portal.client import PortalClient
 from portal.config import PortalConfig
 from portal.database import portal_engine, upgrade_portal
@@ -42,7 +43,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalServer]:
     engine = portal_engine(db_url)
     upgrade_portal(engine)
     engine.dispose()
-    with PortalServer(PortalConfig(db_url=db_url, token=TOKEN)) as server:
+    with PortalServer(PortalConfig(db_url=db_url, token=TOKEN), build=portal_with_faults) as server:
         yield server
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from foundation.settings import get_settings
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from portal.client import PortalClient
 from rehearsal.play import scratch
 from rehearsal.workspace import Backend, Template, build_template, remove_template

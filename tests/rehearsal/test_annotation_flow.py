@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from flows.approval.answering import AnswerError, answer_gate
 from flows.events.emit import failure_event_parameter
 from flows.runtime.compiler import compile_runbook
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from rehearsal.recovery import runbook_for
 from runbook_cli.main import app
 from tests.approval.conftest import flow_run_state, run_input
@@ -58,8 +58,8 @@ def answering(
     def poll() -> None:
         answered: set[int] = set()
         while not done.wait(0.25):
-            incident = ledger.find_incident(event_id)
-            for request in ledger.approval_requests(incident.id) if incident else []:
+            incident = ledger.incidents.find_by_event(event_id)
+            for request in ledger.approvals.requests(incident.id) if incident else []:
                 if request.id in answered or request.step_id not in answers:
                     continue
                 who, decision, comment = answers[request.step_id]
@@ -115,10 +115,10 @@ def test_annotated_from_the_gates_form_the_recovery_publishes_with_the_note(worl
     assert "no_unannotated_swing" in evidence["annotate"]  # the failing check and its rows
     assert f"no_unannotated_swing annotated by A: “{NOTE}”" in evidence["approve"]
     assert f'"note": "{NOTE}"' in evidence["approve"]  # the feed the approver sees
-    incident = ledger.find_incident(event["id"]).id
-    assert ledger.current_state(incident) == "resolved"
+    incident = ledger.incidents.find_by_event(event["id"]).id
+    assert ledger.incidents.current_state(incident) == "resolved"
     assert _published_notes(portal) == [{"author": "A", "note": NOTE}]
-    annotated = [e for e in ledger.events(incident) if e.state == "annotated"]
+    annotated = [e for e in ledger.incidents.events(incident) if e.state == "annotated"]
     assert [(e.actor, e.detail["note"]) for e in annotated] == [("A", NOTE)]
     assert f"annotated              by A; partition={PARTITION}, note={NOTE}" in _audit(incident)
 
@@ -129,7 +129,7 @@ def test_annotated_from_the_command_line_then_retried_to_one_publication(world: 
     with answering(ledger, event["id"], {"annotate": ("D", "reject", "not without a reason")}):
         first = _recover(event)
     assert not first.is_completed()
-    incident = ledger.find_incident(event["id"]).id
+    incident = ledger.incidents.find_by_event(event["id"]).id
     assert portal.content(PIPELINE, PARTITION, "feed") is None  # nothing published
 
     annotated = CliRunner().invoke(
@@ -140,6 +140,6 @@ def test_annotated_from_the_command_line_then_retried_to_one_publication(world: 
     with answering(ledger, event["id"], {"approve": ("D", "approve", "numbers match")}):
         retried = CliRunner().invoke(app, ["retry", str(incident), "--as", "A"])
     assert retried.exit_code == 0, retried.output
-    assert ledger.current_state(incident) == "resolved"
+    assert ledger.incidents.current_state(incident) == "resolved"
     assert _published_notes(portal) == [{"author": "A", "note": NOTE}]
     assert f"annotated              by A; partition={PARTITION}, note={NOTE}" in _audit(incident)

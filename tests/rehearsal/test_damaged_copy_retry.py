@@ -12,7 +12,7 @@ from faults import inject
 from faults.copies import restore_copy
 from flows.events.emit import failure_event_parameter
 from foundation.settings import get_settings
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from portal.client import PortalClient
 from rehearsal.play import scratch
 from rehearsal.recovery import run_recovery
@@ -70,7 +70,7 @@ def test_a_backup_cut_mid_row_inserts_nothing_and_a_retry_after_the_good_copy_re
             )
 
             assert result.exit_code == 0, result.output
-            assert ledger.current_state(incident) == "resolved"
+            assert ledger.incidents.current_state(incident) == "resolved"
             assert portal.content(PIPELINE, PARTITION, "report").content == clean_report
             with platform.source("events").connect() as conn:
                 rows, garbage = conn.execute(EVENTS_OF_THE_DAY).one()

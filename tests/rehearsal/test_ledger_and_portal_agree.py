@@ -26,9 +26,9 @@ from faults.portal_admin import PortalFaultAdmin
 from flows.events.emit import failure_event_parameter
 from flows.runtime.compiler import compile_runbook
 from foundation.settings import get_settings, temporary_settings
-from governance.ledger import Ledger
-from governance.ledger_availability import is_unavailable
-from governance.ledger_migrations import upgrade_ledger
+from governance.ledger.audit_ledger import Ledger
+from governance.ledger.availability import is_unavailable
+from governance.ledger.migrate import upgrade_ledger
 from portal.client import PortalClient
 from rehearsal.play import scratch
 from rehearsal.recovery import GateWatch, runbook_for
@@ -175,7 +175,7 @@ def test_a_ledger_cut_mid_publish_records_exactly_the_portals_version_once_it_is
     def cut_once_the_intent_is_on_record() -> None:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
-            if world.ledger.open_intents():
+            if world.ledger.intents.unsettled():
                 world.database.cut()  # the release request is on its way (the portal is slow)
                 return
             time.sleep(0.05)
@@ -191,18 +191,20 @@ def test_a_ledger_cut_mid_publish_records_exactly_the_portals_version_once_it_is
     assert len(portal_versions(world, "report")) == 1  # but the portal stored the release
 
     world.database.restore()
-    incident = world.ledger.find_incident(event["id"])
-    assert incident is not None and world.ledger.current_state(incident.id) == "approved"
+    incident = world.ledger.incidents.find_by_event(event["id"])
+    assert incident is not None and world.ledger.incidents.current_state(incident.id) == "approved"
     result = CliRunner().invoke(app, ["retry", str(incident.id), "--as", "C"])
     assert result.exit_code == 0, result.output
     assert "already holds its approved release (version 1)" in result.output
-    assert world.ledger.current_state(incident.id) == "resolved"
-    recorded = {p.kind: (p.version, p.sha256) for p in world.ledger.publications(incident.id)}
+    assert world.ledger.incidents.current_state(incident.id) == "resolved"
+    recorded = {
+        p.kind: (p.version, p.sha256) for p in world.ledger.publications.of_incident(incident.id)
+    }
     assert recorded == {
         "report": portal_versions(world, "report")[0],
         "feed": portal_versions(world, "feed")[0],
     }
-    assert len(world.ledger.approval_requests(incident.id)) == 1  # nothing asked twice
+    assert len(world.ledger.approvals.requests(incident.id)) == 1  # nothing asked twice
 
 
 def test_an_answer_given_while_the_ledger_is_away_is_kept_and_published_once_it_returns(
@@ -215,8 +217,8 @@ def test_an_answer_given_while_the_ledger_is_away_is_kept_and_published_once_it_
 
     def answer_while_the_ledger_is_away() -> None:
         """Once the gate waits, cut the ledger and answer through Prefect (the Resume form)."""
-        incident = None if answered else world.ledger.find_incident(event["id"])
-        requests = world.ledger.approval_requests(incident.id) if incident else []
+        incident = None if answered else world.ledger.incidents.find_by_event(event["id"])
+        requests = world.ledger.approvals.requests(incident.id) if incident else []
         if not requests or not paused(requests[0].flow_run_id):
             return
         world.database.cut()
@@ -228,13 +230,13 @@ def test_an_answer_given_while_the_ledger_is_away_is_kept_and_published_once_it_
     final = recover(world, event, answer_while_the_ledger_is_away)
     assert answered
     assert final.is_completed(), final.message
-    incident = world.ledger.find_incident(event["id"])
-    assert incident is not None and world.ledger.current_state(incident.id) == "resolved"
-    (request,) = world.ledger.approval_requests(incident.id)
-    assert [(a.who, a.decision) for a in world.ledger.answers(request.id)] == [
+    incident = world.ledger.incidents.find_by_event(event["id"])
+    assert incident is not None and world.ledger.incidents.current_state(incident.id) == "resolved"
+    (request,) = world.ledger.approvals.requests(incident.id)
+    assert [(a.who, a.decision) for a in world.ledger.approvals.answers(request.id)] == [
         ("rehearsal", "approve")
     ]
-    assert [p.version for p in world.ledger.publications(incident.id)] == [1, 1]
+    assert [p.version for p in world.ledger.publications.of_incident(incident.id)] == [1, 1]
     assert len(portal_versions(world, "report")) == 1
 
     run_id = final.state_details.flow_run_id

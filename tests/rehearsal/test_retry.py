@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from faults import clear_faults, inject
 from flows.events.emit import failure_event_parameter
 from foundation.settings import get_settings
-from governance.ledger import Ledger
+from governance.ledger.audit_ledger import Ledger
 from rehearsal.recovery import GateWatch, run_recovery
 from runbook_cli.main import app
 from warehouse.failures import PipelineFailure
@@ -58,7 +58,7 @@ def test_a_data_quality_incident_fixed_by_hand_is_retried_to_one_publication(wor
     first = run_recovery(PIPELINE, event, ledger, timeout=120)
     assert not first.completed and "quality: critical_not_null" in first.summary
     incident = first.incident_id
-    assert incident is not None and ledger.current_state(incident) == "failed"
+    assert incident is not None and ledger.incidents.current_state(incident) == "failed"
 
     clear_faults(platform, data=True)  # a person corrects the source
     result = retry_answering_gates(
@@ -66,18 +66,20 @@ def test_a_data_quality_incident_fixed_by_hand_is_retried_to_one_publication(wor
     )
     assert result.exit_code == 0, result.output
     assert f"retrying incident {incident} (data_quality, failed)" in result.output
-    assert ledger.find_incident(event["id"]).id == incident  # the same incident
-    states = [e.state for e in ledger.events(incident)]
-    assert states.count("published") == 1 and ledger.current_state(incident) == "resolved"
-    retried = [e for e in ledger.events(incident) if e.actor == "C"]
+    assert ledger.incidents.find_by_event(event["id"]).id == incident  # the same incident
+    states = [e.state for e in ledger.incidents.events(incident)]
+    assert states.count("published") == 1 and ledger.incidents.current_state(incident) == "resolved"
+    retried = [e for e in ledger.incidents.events(incident) if e.actor == "C"]
     assert [(e.state, e.detail["reason"]) for e in retried] == [
         ("recovering", "nulls fixed at the source")
     ]
-    assert [p.kind for p in ledger.publications(incident)] == ["report", "feed"]
+    assert [p.kind for p in ledger.publications.of_incident(incident)] == ["report", "feed"]
     assert [r.version for r in portal.history(PIPELINE, PARTITION, "report").history] == [1]
     assert portal.content(PIPELINE, PARTITION, "report").content == clean_report
     assert portal.content(PIPELINE, PARTITION, "feed").as_json() == clean_feed
-    approvers = {a.who for r in ledger.approval_requests(incident) for a in ledger.answers(r.id)}
+    approvers = {
+        a.who for r in ledger.approvals.requests(incident) for a in ledger.approvals.answers(r.id)
+    }
     assert approvers == {"rehearsal"}  # C retried, so C could not approve
 
 
@@ -93,15 +95,15 @@ def test_an_approved_report_the_portal_refused_is_republished_without_a_second_a
     first = run_recovery(PIPELINE, event, ledger, timeout=120)
     assert not first.completed and "the portal did not accept" in first.summary
     incident = first.incident_id
-    assert incident is not None and len(ledger.approval_requests(incident)) == 1
+    assert incident is not None and len(ledger.approvals.requests(incident)) == 1
 
     clear_faults(platform, fault_id=fault.id)  # the portal is back
     result = CliRunner().invoke(app, ["retry", str(incident), "--as", "C"])  # nobody answers
     assert result.exit_code == 0, result.output
-    assert len(ledger.approval_requests(incident)) == 1  # no second gate
-    approved = [e for e in ledger.events(incident) if e.state == "approved"]
-    assert approved[-1].detail["reused_from"] == ledger.approval_requests(incident)[0].flow_run_id
-    assert [(p.kind, p.version) for p in ledger.publications(incident)] == [
+    assert len(ledger.approvals.requests(incident)) == 1  # no second gate
+    approved = [e for e in ledger.incidents.events(incident) if e.state == "approved"]
+    assert approved[-1].detail["reused_from"] == ledger.approvals.requests(incident)[0].flow_run_id
+    assert [(p.kind, p.version) for p in ledger.publications.of_incident(incident)] == [
         ("report", 1),
         ("feed", 1),
     ]

@@ -23,7 +23,6 @@ from uuid import UUID
 
 import pytest
 
-from deployments.local_serve import flow_runs, serving, wait_for
 from flows.events.emit import event_parameter, failure_event_parameter
 from flows.events.history import failure_filter
 from flows.operations.invariant_sweep import sweep_once
@@ -32,12 +31,13 @@ from flows.pipelines.crash_report import REPORT_NAME
 from flows.runtime.run_services import open_command_services
 from foundation.settings import PROJECT_ROOT, get_settings
 from governance.config import load_governance
-from governance.ledger import Ledger
-from governance.ledger_views import incident_story
-from governance.responders import notify_targets
+from governance.ledger.audit_ledger import Ledger
+from governance.ledger.views import incident_story
+from governance.oncall.responders import notify_targets
 from rehearsal.play import scratch
 from rehearsal.recovery import run_recovery
 from rehearsal.workspace import Backend, Template
+from testing.served import flow_runs, serving, wait_for
 from tests.prefect_servers import postgres_prefect_server
 from warehouse.db import Platform
 from warehouse.failures import PipelineFailure
@@ -109,7 +109,7 @@ def running(flow_name: str) -> bool:
 
 
 def told(ledger: Ledger, incident_id: int) -> set[str]:
-    return {n.recipient for n in ledger.notifications(incident_id)}
+    return {n.recipient for n in ledger.notifications.of_incident(incident_id)}
 
 
 def test_half_a_json_line_in_an_activity_log_opens_an_incident_tells_people_publishes_nothing(
@@ -131,12 +131,12 @@ def test_half_a_json_line_in_an_activity_log_opens_an_incident_tells_people_publ
 
         recovery = run_recovery(pipeline, event, ledger, timeout=300)
     assert not recovery.completed and recovery.incident_id is not None
-    incident = ledger.incident(recovery.incident_id)
+    incident = ledger.incidents.get(recovery.incident_id)
     assert (incident.kind, incident.partition) == ("data_quality", week)
     config = load_governance()
     targets = notify_targets(config, pipeline, datetime.now(UTC))
     assert set(config.pipeline(pipeline).owners) | set(targets.first) <= told(ledger, incident.id)
-    assert ledger.publications(incident.id) == []
+    assert ledger.publications.of_incident(incident.id) == []
     assert portal.history(pipeline, week, "report") is None
     assert read_state(platform.warehouse, pipeline, week).status != "complete"
 
@@ -179,7 +179,7 @@ def test_an_event_for_a_healthy_neighbour_recovers_nothing_and_the_broken_month_
 
     recovery = run_recovery(pipeline, event, ledger, timeout=300)
     assert recovery.incident_id is not None
-    (health,) = [r for r in ledger.step_results(recovery.incident_id) if r.step_id == "health"]
+    (health,) = [r for r in ledger.steps.of_incident(recovery.incident_id) if r.step_id == "health"]
     assert health.result["outputs"]["healthy"] is True
     assert health.result["outputs"]["not_complete"] == [
         "2026-03 (quarantined: critical_not_null, margin_thresholds)"
@@ -191,14 +191,14 @@ def test_an_event_for_a_healthy_neighbour_recovers_nothing_and_the_broken_month_
         opened = sweep_once(services, set(), datetime.now(UTC))
         assert sweep_once(services, set(), datetime.now(UTC)) == []  # once, not every pass
     (broken,) = opened
-    incident = ledger.incident(broken)
+    incident = ledger.incidents.get(broken)
     assert (incident.pipeline, incident.partition, incident.kind) == (
         pipeline,
         "2026-03",
         "data_quality",
     )
-    assert ledger.current_state(broken) == "needs_attention"
-    why = ledger.events(broken)[-1].detail["why"]
+    assert ledger.incidents.current_state(broken) == "needs_attention"
+    why = ledger.incidents.events(broken)[-1].detail["why"]
     assert "quarantined" in why and "critical_not_null" in why
     config = load_governance()
     assert set(config.pipeline(pipeline).owners) <= told(ledger, broken)
@@ -251,12 +251,12 @@ def test_a_sigkilled_pipeline_run_becomes_an_incident_and_people_are_told(
             ledger = Ledger.from_url(settings.audit_url())
             try:
                 wait_for(
-                    lambda: ledger.open_incident_of_key(pipeline, week) is not None,
+                    lambda: ledger.keys.open_incident_of(pipeline, week) is not None,
                     300,
                     "an incident for the killed run",
                     served,
                 )
-                incident = ledger.open_incident_of_key(pipeline, week)
+                incident = ledger.keys.open_incident_of(pipeline, week)
                 assert incident is not None and incident.kind == "unclassified"
                 with prefect_api(server.api_url):
                     (run,) = asyncio.run(flow_runs(f"pipeline-{pipeline.replace('_', '-')}"))

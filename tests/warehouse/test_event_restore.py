@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from warehouse.db import Platform
+from warehouse.event_restore import restore_events_from_backup
 from warehouse.logs_storage import EVENT_COLUMNS, BackupFileError, day_path
-from warehouse.recovery import restore_events_from_backup
 
 LOST_DAY = date(2026, 3, 30)
 GOOD, BAD = date(2030, 1, 1), date(2030, 1, 2)

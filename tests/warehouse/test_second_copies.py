@@ -15,9 +15,10 @@ from sqlalchemy import text
 
 from foundation.errors import is_terminal
 from warehouse.db import Platform
+from warehouse.event_restore import restore_events_from_backup
 from warehouse.logs_storage import EVENT_COLUMNS, day_path
-from warehouse.recovery import restore_events_from_backup, restore_users_from_logs
 from warehouse.second_copies import DamagedCopyError
+from warehouse.user_restore import restore_users_from_logs
 
 DAY = date(2030, 2, 3)
 FIRST_ID = 9_200_000_000

@@ -1,5 +1,8 @@
 """Portal baseline: the tables `metadata.create_all` made before the portal had migrations
 
+The fault plan's table (`portal_faults`), made by the same `create_all`, is the fault layer's:
+`faults/portal_migrations` creates it, or adopts it where it exists.
+
 Revision ID: portal_0001
 Revises:
 Create Date: 2026-11-26 06:20:00
@@ -49,18 +52,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["publication_id"], ["portal_publications.id"]),
         sa.PrimaryKeyConstraint("key"),
     )
-    op.create_table(
-        "portal_faults",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("rule", sa.Text(), nullable=False),
-        sa.Column("target", sa.String(length=16), nullable=False),
-        sa.Column("remaining", sa.Integer(), nullable=True),
-        sa.Column("fired", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("portal_faults")
     op.drop_table("portal_idempotency_keys")
     op.drop_table("portal_publications")
