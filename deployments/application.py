@@ -189,5 +189,5 @@ class RecoveryApplication:
     def _report_schedule(self) -> dict[str, Any]:
         cron = self.settings.operations.report_cron
         if cron:
-            return {"cron": cron, "timezone": self.governance.oncall.rotation.timezone}
+            return {"cron": cron, "timezone": self.governance.rotation.timezone}
         return copy.deepcopy(weekly_schedule(self.governance))

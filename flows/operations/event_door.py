@@ -67,7 +67,7 @@ class EventDoor:
             anyio.create_task_group() as tasks,
         ):
             tasks.start_soon(self._decide_from, receive)
-            last = await anyio.to_thread.run_sync(self.services.ledger.latest_outcome_time)
+            last = await anyio.to_thread.run_sync(self.services.ledger.outcomes.latest_time)
             tasks.start_soon(self._sweep_forever, (last - OVERLAP) if last else None)
             async for event in stream:
                 with contextlib.suppress(anyio.WouldBlock):  # full: the sweep decides it
@@ -145,7 +145,7 @@ class EventDoor:
                 self._deployments[runbook.name], parameters={"event": decision.event}
             )
         claim = functools.partial(
-            self.services.ledger.open_keyed_incident,
+            self.services.ledger.keys.open_or_attach,
             runbook.spec.pipeline,
             checked.payload.partition,
             str(checked.payload.kind),

@@ -90,6 +90,11 @@ class EventOutcomeLog(LedgerPart):
             row = conn.execute(query).first()
         return None if row is None else _record(row._mapping)
 
+    def latest_time(self) -> datetime | None:
+        """When the newest accounted event was decided (where the door's catch-up starts)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(t.event_outcomes.c.at))).scalar()
+
     def _outcomes(self, condition: Any) -> list[EventOutcome]:
         o = t.event_outcomes
         query = sa.select(o).where(condition).order_by(o.c.at, o.c.event_id)

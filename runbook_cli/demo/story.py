@@ -177,7 +177,9 @@ class Story:
             raise DemoError(f"the recovery did not complete: {state.name}")
         publish = (await state.aresult())["steps"].get("publish", {})
         say(f"   recovered and published: {publish.get('outputs', {})}")
-        incident = await anyio.to_thread.run_sync(self.services.ledger.incident_of_run, flow_run_id)
+        incident = await anyio.to_thread.run_sync(
+            self.services.ledger.incidents.of_run, flow_run_id
+        )
         if incident is None:
             raise DemoError(f"recovery run {flow_run_id} opened no incident")
         return incident.id
