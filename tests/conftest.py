@@ -30,6 +30,25 @@ from testing.service_guard import (
 SERVICE_MARKERS = frozenset({"prefect", "postgres"})
 
 
+LONG_POLES = (
+    "tests/rehearsal/test_matrix.py",
+    "tests/rehearsal/test_rehearse_command.py",
+    "tests/test_demo.py",
+    "tests/deployments/test_serve_and_pool_parity.py",
+    "tests/deployments/test_event_trigger.py",
+    "tests/e2e/test_escalation.py",
+    "tests/events/test_emit.py",
+)
+"""Modules of a minute or more, slowest first: parallel workers (`pytest -n`) take them first,
+so that no worker starts one when the others are nearly done."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long poles first, everything else in its usual order."""
+    rank = {path: i for i, path in enumerate(LONG_POLES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Name the test in UNMARKED_TEST while it runs if it carries no service marker, before
