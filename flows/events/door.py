@@ -35,6 +35,9 @@ from governance.ledger.records import IncidentState
 from recovery_tasks.services import RunServices
 from warehouse.pipelines import registry as pipeline_registry
 
+ATTACHED = "Attached"  # the name of the Completed state of a run whose event was attached
+REFUSED = "Refused"  # the name of the Failed state of a run whose event was refused
+
 
 @dataclass(frozen=True)
 class Admission:
@@ -91,12 +94,12 @@ async def admit(
         return Admission(event, incident)
     message = _attached_message(checked, incident)
     get_run_logger().info(message)
-    return Admission(event, incident, Completed(name="Attached", message=message))
+    return Admission(event, incident, Completed(name=ATTACHED, message=message))
 
 
 def refused_state(refused: InvalidEventError) -> State:
     """The final state of a run whose event was refused: Failed, named so, never retried."""
-    return Failed(name="Refused", message=str(refused), data=refused)
+    return Failed(name=REFUSED, message=str(refused), data=refused)
 
 
 def _attached_message(event: FailureEvent, incident: dict[str, Any]) -> str:
