@@ -74,17 +74,20 @@ def approval_page(
 
     Set RUNBOOK_APPROVAL_PAGE_URL on the hosts that run gates to the address people reach
     this page at, so the links point here. The page needs the Prefect API (and its login)
-    and the audit ledger, like `runbook approve`; it needs no approval secret.
+    and the audit ledger, like `runbook approve`, and the workers' RUNBOOK_APPROVAL_SECRET to
+    check a link before it shows the evidence.
     """
     import uvicorn
 
     from flows.approval.page import approval_page as page_app
 
     require_api()
-    chosen = port or page_port(get_settings().approval.approval_page_url)
+    approval = get_settings().approval
+    chosen = port or page_port(approval.approval_page_url)
     with open_command_services() as services:
         typer.echo(f"approval page on http://{host}:{chosen}/answer/<flow run>?code=<code>")
-        uvicorn.run(page_app(services.ledger), host=host, port=chosen, log_level="warning")
+        app = page_app(services.ledger, approval)
+        uvicorn.run(app, host=host, port=chosen, log_level="warning")
 
 
 def page_port(url: str | None) -> int:

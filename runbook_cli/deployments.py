@@ -112,7 +112,10 @@ def _approval_page() -> Iterator[None]:
 
     port = page_port(settings.approval_page_url)
     host = settings.approval_page_host
-    with open_command_services() as services, ApprovalPageServer(services.ledger, host, port):
+    with (
+        open_command_services() as services,
+        ApprovalPageServer(services.ledger, settings, host, port),
+    ):
         typer.echo(f"approval page on {host}:{port} (links: {settings.approval_page_url})")
         yield
 

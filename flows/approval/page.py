@@ -8,17 +8,21 @@ used by someone else, twice, after its expiry or for another run is refused by t
 recorded under its pause. The page holds the Prefect API login; the phone needs none.
 
 The page asks who is answering rather than filling the name in from the link: someone who
-was forwarded the link and answers as themselves is refused as not its holder.
+was forwarded the link and answers as themselves is refused as not its holder. Where answers
+must be verified, the evidence is shown only to a link whose code was signed for this run's
+gate (checked with the same secret as the gate's): a run id alone shows nothing.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 from urllib.parse import parse_qs
 from uuid import UUID
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from markdown_it import MarkdownIt
@@ -26,10 +30,12 @@ from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 
 from flows.approval.answering import AnswerError, answer_gate
+from foundation.settings import ApprovalSettings
+from governance.approval_codes import CodeScope, code_refusal
 from governance.ledger.audit_ledger import Ledger
 
 VERDICT_WAIT_SECONDS = 60.0
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("table")
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:0 auto;padding:12px;max-width:860px;line-height:1.4}
 table{border-collapse:collapse;display:block;overflow-x:auto}
@@ -42,7 +48,9 @@ input,textarea,button{font-size:1.05rem;width:100%;box-sizing:border-box;margin:
 """
 
 
-def approval_page(ledger: Ledger, wait_seconds: float = VERDICT_WAIT_SECONDS) -> FastAPI:
+def approval_page(
+    ledger: Ledger, approval: ApprovalSettings, wait_seconds: float = VERDICT_WAIT_SECONDS
+) -> FastAPI:
     """The page's app: the evidence and the form at GET, the answer at POST."""
     app = FastAPI(title="Approval page", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -52,6 +60,9 @@ def approval_page(ledger: Ledger, wait_seconds: float = VERDICT_WAIT_SECONDS) ->
 
     @app.get("/answer/{flow_run_id}", response_class=HTMLResponse)
     async def show(flow_run_id: str, code: str = "") -> HTMLResponse:
+        refusal = await anyio.to_thread.run_sync(link_refusal, ledger, approval, flow_run_id, code)
+        if refusal is not None:
+            return _page("Link not valid", _verdict(False, refusal), status=403)
         waiting, evidence = await _evidence(flow_run_id)
         if not waiting:
             return _page("Nothing to answer", f"<p>{escape(evidence)}</p>", status=409)
@@ -88,6 +99,33 @@ def approval_page(ledger: Ledger, wait_seconds: float = VERDICT_WAIT_SECONDS) ->
     return app
 
 
+def link_refusal(
+    ledger: Ledger, approval: ApprovalSettings, flow_run_id: str, code: str
+) -> str | None:
+    """Why this link may not see the run's evidence (None: it may).
+
+    Only the signature is checked here: a genuine code that expired or was forwarded still
+    reaches the gate, which refuses it and records why under its pause."""
+    if not approval.codes_required:
+        return None
+    secret = approval.approval_secret
+    if secret is None or not secret.get_secret_value():
+        return "this page cannot check links: RUNBOOK_APPROVAL_SECRET is not set on its host"
+    holder = code.strip().rsplit(".", 2)[0]
+    if not holder:
+        return "this link carries no approval code: open the link in the message sent to you"
+    gates: dict[str, CodeScope] = {}
+    for request in ledger.approvals.requests_of_run(flow_run_id):  # oldest first
+        if request.step_id and request.timeout_at and request.step_id not in gates:
+            gates[request.step_id] = CodeScope(flow_run_id, request.step_id, request.timeout_at)
+    key, now = secret.get_secret_value().encode(), datetime.now(UTC)
+    for scope in gates.values():
+        why = code_refusal(key, scope, holder, code, now)
+        if why is None or why.startswith("this approval code expired"):
+            return None
+    return "this link is not valid for this run's gate"
+
+
 async def _evidence(flow_run_id: str) -> tuple[bool, str]:
     """(True, the evidence markdown) of a paused run; (False, why not) otherwise."""
     async with get_client() as client:
@@ -118,8 +156,14 @@ async def _read_text(client: Any, flow_run_id: UUID, key: str) -> str:
 def _form(flow_run_id: str, code: str) -> str:
     """Name, comment and the two decisions; the code rides along from the link."""
     action = f"/answer/{escape(flow_run_id)}"
+    proof = (
+        "<p>The approval code in this link proves who you are: it counts once, only for the "
+        "engineer it was sent to, until the gate's deadline.</p>"
+        if code
+        else ""
+    )
     return (
-        f'<form method="post" action="{action}">'
+        f'{proof}<form method="post" action="{action}">'
         f'<input type="hidden" name="code" value="{escape(code)}">'
         "<label>Your name (as in governance.yaml)"
         '<input name="approver" autocomplete="off" required></label>'

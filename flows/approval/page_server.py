@@ -15,19 +15,22 @@ from types import TracebackType
 import uvicorn
 
 from flows.approval.page import approval_page
+from foundation.settings import ApprovalSettings
 from governance.ledger.audit_ledger import Ledger
 
 
 class ApprovalPageServer:
-    """`approval_page(ledger)` on `host:port` (0: any free port) until `stop()`."""
+    """`approval_page(ledger, approval)` on `host:port` (0: any free port) until `stop()`."""
 
-    def __init__(self, ledger: Ledger, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, ledger: Ledger, approval: ApprovalSettings, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
         config = uvicorn.Config(
-            approval_page(ledger), log_level="warning", timeout_graceful_shutdown=2
+            approval_page(ledger, approval), log_level="warning", timeout_graceful_shutdown=2
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
