@@ -72,3 +72,11 @@ from runbook_cli.retry import register as register_retry  # noqa: E402
 
 register_retry(app)
 register_annotate(app)
+
+
+def main() -> None:
+    """The `runbook` console script: the app, a database it cannot reach told in one line."""
+    from runbook_cli.unreachable import stores_told_in_one_line
+
+    with stores_told_in_one_line():
+        app()
