@@ -25,7 +25,6 @@ from flows.events.contract import (
     NAME_MAX,
     FailureEvent,
     InvalidEventError,
-    check_failure_event,
     is_failure_event,
     unpack_payload,
 )
@@ -33,7 +32,6 @@ from flows.events.refusals import INVALID_EVENT, page_first_responders
 from flows.language.validator import ValidatedRunbook
 from governance.ledger.records import IncidentState
 from recovery_tasks.services import RunServices
-from warehouse.pipelines import registry as pipeline_registry
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class Admission:
 async def admit(
     runbook: ValidatedRunbook,
     event: dict[str, Any],
-    services: RunServices | None,
+    services: RunServices,
     flow_run_id: str | None,
 ) -> Admission:
     """Check the event and claim its incident key.
@@ -62,20 +60,16 @@ async def admit(
         event = unpack_payload(event)
         if not is_failure_event(event):
             return Admission(event)
-        checked = (
-            check_failure_event(event, pipeline, frozenset(pipeline_registry))
-            if services is None
-            else check_with(services, event, pipeline)
-        )
+        checked = check_with(services, event, pipeline)
     except InvalidEventError as refused:
         get_run_logger().error("refused: %s", refused)
-        if services is not None and services.recorder is not None:
+        if services.recorder.keeps_story:
             record = functools.partial(
                 record_refusal, services, runbook.name, pipeline, event, flow_run_id, refused
             )
             await anyio.to_thread.run_sync(record)
         return Admission(event, final=refused_state(refused))
-    if services is None or services.recorder is None or checked.id is None:
+    if not services.recorder.keeps_story or checked.id is None:
         return Admission(event)
     claim = functools.partial(
         services.recorder.open,
@@ -117,8 +111,6 @@ def record_refusal(
 ) -> int | None:
     """Record the refused event as an `invalid_event` incident and notify on-call; its id."""
     recorder = services.recorder
-    if recorder is None:
-        return None
     safe = safe_event(event)
     incident = recorder.open(runbook, pipeline, safe, {}, flow_run_id, kind=INVALID_EVENT)
     recorder.state(IncidentState.FAILED, detail={"refused": refused.reasons})

@@ -56,7 +56,7 @@ class RunbookExecution:
         overrides: dict[str, Any],
         incident: dict[str, Any],
         triggered_by: str | None,
-        services: RunServices | None = None,
+        services: RunServices,
     ) -> None:
         self.runbook = runbook
         self.waves = waves
@@ -65,7 +65,7 @@ class RunbookExecution:
         self.incident = incident
         self.triggered_by = triggered_by
         self.services = services
-        self.recorder = services.recorder if services is not None else None
+        self.recorder = services.recorder
         self.params: dict[str, Any] = {}
         self.outcomes: dict[str, StepOutcome] = {}
         self.restored: dict[str, StepOutcome] = {}
@@ -118,7 +118,7 @@ class RunbookExecution:
     def _holding_partition(self, wave: Wave) -> AbstractAsyncContextManager[None]:
         """The partitions' concurrency slots while a wave's steps run (not across gates, not
         unrecorded): the runbook's, and those of other pipelines its steps work on."""
-        if self.recorder is None:
+        if not self.recorder.keeps_story:
             return nullcontext()
         own = (self.runbook.spec.pipeline, self.params.get("partition"))
         others = [other_partition(self.steps[s], own[0], self._namespace()) for s in wave.steps]
@@ -128,7 +128,7 @@ class RunbookExecution:
         """Open (or re-find, for the same event or the same flow run) the incident; a retry
         (`incident: {"id": N, "retry": {"by": ..., "reason": ...}}`) resumes incident N."""
         retry = self.incident.get("retry") if self.incident else None
-        if self.recorder is not None and retry is not None:
+        if retry is not None:
             self.incident = await anyio.to_thread.run_sync(
                 functools.partial(
                     self.recorder.resume,
@@ -141,14 +141,14 @@ class RunbookExecution:
                 )
             )
             return
-        if self.recorder is not None and not self.incident and self.flow_run_id:
+        if not self.incident and self.flow_run_id:
             again = await anyio.to_thread.run_sync(
                 self.recorder.rebind, self.flow_run_id, self.event
             )
             if again is not None:
                 self.incident = again
                 return
-        if self.recorder is not None and not self.incident:
+        if not self.incident:
             self.incident = await anyio.to_thread.run_sync(
                 self.recorder.open,
                 self.runbook.name,
@@ -160,7 +160,7 @@ class RunbookExecution:
 
     async def _restore(self) -> None:
         """What this flow run finished in an earlier attempt, from the ledger."""
-        if self.recorder is None or self.flow_run_id is None:
+        if self.flow_run_id is None:
             return
         results = await anyio.to_thread.run_sync(self.recorder.run_steps)
         self.restored = restored_outcomes(results, self.steps)
@@ -179,25 +179,21 @@ class RunbookExecution:
 
     async def _record_state(self, state: str, detail: dict[str, Any]) -> None:
         """Append a lifecycle state to the incident's story (off the event loop)."""
-        if self.recorder is not None:
-            await anyio.to_thread.run_sync(
-                functools.partial(self.recorder.state, state, detail=detail)
-            )
+        await anyio.to_thread.run_sync(functools.partial(self.recorder.state, state, detail=detail))
 
     async def _finish(self, step_id: str, outcome: StepOutcome) -> None:
         """Keep a step's outcome for later templates and append it to the incident's story."""
         self.outcomes[step_id] = outcome
-        if self.recorder is not None:
-            record = functools.partial(
-                self.recorder.step,
-                step_id,
-                outcome.state,
-                outputs=outcome.outputs,
-                message=outcome.message,
-                started=outcome.started,
-                ended=outcome.ended,
-            )
-            await anyio.to_thread.run_sync(record)
+        record = functools.partial(
+            self.recorder.step,
+            step_id,
+            outcome.state,
+            outputs=outcome.outputs,
+            message=outcome.message,
+            started=outcome.started,
+            ended=outcome.ended,
+        )
+        await anyio.to_thread.run_sync(record)
 
     def summary(self) -> dict[str, Any]:
         """Params and every step's state and outputs: the flow's result."""

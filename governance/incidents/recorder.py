@@ -31,7 +31,12 @@ FLOW_RUN_FAILED = "prefect.flow-run.Failed"
 
 
 class IncidentRecorder:
-    """Writes one incident's story to the ledger (bound to it by `open` or `of`)."""
+    """Writes one incident's story to the ledger (bound to it by `open` or `of`).
+
+    `keeps_story` is False for `UnrecordedRun`, the recorder of runs that open no incident.
+    """
+
+    keeps_story = True
 
     def __init__(
         self,

@@ -49,7 +49,7 @@ def test_notify_reaches_on_call_owners_or_both(to: str) -> None:
 
 
 def test_every_attempt_is_told_in_the_incidents_story(services: RunServices) -> None:
-    assert services.recorder is not None
+    assert services.recorder.keeps_story
     incident = services.recorder.open(
         "aggregate-profit",
         "aggregate_profit",
