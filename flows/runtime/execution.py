@@ -39,6 +39,7 @@ from flows.language.waves import Wave
 from flows.runtime.orphan_guard import stop_when_orphaned
 from flows.runtime.restore import restored_outcomes
 from flows.runtime.step_task import mark_task, step_task
+from governance.incidents.reference import IncidentRef, Retry
 from recovery_tasks.context import StepContext, StepOutcome
 from recovery_tasks.errors import GateClosed
 from recovery_tasks.registry import StepType
@@ -54,15 +55,17 @@ class RunbookExecution:
         waves: tuple[Wave, ...],
         event: dict[str, Any],
         overrides: dict[str, Any],
-        incident: dict[str, Any],
+        incident: IncidentRef | None,
         triggered_by: str | None,
         services: RunServices,
+        retry: Retry | None = None,
     ) -> None:
         self.runbook = runbook
         self.waves = waves
         self.event = event
         self.overrides = overrides
         self.incident = incident
+        self.retry = retry
         self.triggered_by = triggered_by
         self.services = services
         self.recorder = services.recorder
@@ -126,29 +129,19 @@ class RunbookExecution:
 
     async def _open_incident(self) -> None:
         """Open (or re-find, for the same event or the same flow run) the incident; a retry
-        (`incident: {"id": N, "retry": {"by": ..., "reason": ...}}`) resumes incident N."""
-        retry = self.incident.get("retry") if self.incident else None
-        if retry is not None:
+        resumes its incident. A run that keeps no story opens none."""
+        if not self.recorder.keeps_story:
+            return
+        if self.retry is not None:
             self.incident = await anyio.to_thread.run_sync(
-                functools.partial(
-                    self.recorder.resume,
-                    int(self.incident["id"]),
-                    self.runbook.name,
-                    self.event,
-                    self.flow_run_id,
-                    by=retry.get("by"),
-                    reason=retry.get("reason"),
-                )
+                self.recorder.resume, self.retry, self.runbook.name, self.event, self.flow_run_id
             )
             return
-        if not self.incident and self.flow_run_id:
-            again = await anyio.to_thread.run_sync(
+        if self.incident is None and self.flow_run_id:
+            self.incident = await anyio.to_thread.run_sync(
                 self.recorder.rebind, self.flow_run_id, self.event
             )
-            if again is not None:
-                self.incident = again
-                return
-        if not self.incident:
+        if self.incident is None:
             self.incident = await anyio.to_thread.run_sync(
                 self.recorder.open,
                 self.runbook.name,
@@ -212,10 +205,14 @@ class RunbookExecution:
             and not (sid in self.steps and self.steps[sid].allow_failure)
         ]
 
+    def _incident_ns(self) -> dict[str, Any]:
+        """`incident.*` as templates and steps read it (empty before one is opened)."""
+        return self.incident.namespace() if self.incident is not None else {}
+
     def _base_ns(self) -> dict[str, Any]:
         return {
             "event": self.event,
-            "incident": self.incident,
+            "incident": self._incident_ns(),
             "runbook": {
                 "name": self.runbook.name,
                 "pipeline": self.runbook.spec.pipeline,
@@ -289,7 +286,7 @@ class RunbookExecution:
             step_id=step.id,
             event=self.event,
             params=self.params,
-            incident=self.incident,
+            incident=self._incident_ns(),
             steps=dict(self.outcomes),
             flow_run_id=self.flow_run_id,
             triggered_by=self.triggered_by,

@@ -64,7 +64,7 @@ def test_the_recorder_tells_a_gates_pause_its_answers_and_who_was_notified(
         ledger = run.ledger
         answers = [(a.who, a.authorized, a.reason) for a in ledger.approvals.answers(request.id)]
         assert answers == [("C", False, "'C' may not answer this gate"), ("A", True, None)]
-        [notice] = ledger.notifications.of_incident(incident["id"])  # bound to the run's incident
+        [notice] = ledger.notifications.of_incident(incident.id)  # bound to the run's incident
         assert (notice.recipient, notice.delivered) == ("B", False)
 
 

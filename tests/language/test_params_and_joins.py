@@ -103,7 +103,7 @@ def test_a_join_runs_unless_a_need_failed_while_the_default_needs_all_to_succeed
     catalog = {"unit_profit_experiments": PipelineInfo("unit_profit_experiments", False)}
     compiled = compile_runbook(validate_text(JOIN, "join.yaml", catalog), record=False)  # type: ignore[arg-type]
     with RunServices.open(record=False) as services:
-        execution = RunbookExecution(compiled.runbook, compiled.waves, {}, {}, {}, None, services)
+        execution = RunbookExecution(compiled.runbook, compiled.waves, {}, {}, None, None, services)
     execution.outcomes = {"a": StepOutcome(a), "b": StepOutcome(b)}  # type: ignore[arg-type]
 
     def blocked(step_id: str) -> tuple[str, str] | None:
