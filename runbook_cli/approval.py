@@ -60,9 +60,3 @@ def reject(
 ) -> None:
     """Reject a paused run: nothing is published and the incident stays open."""
     _answer(flow_run_id, who, "reject", comment, code)
-
-
-def register(app: typer.Typer) -> None:
-    """Mount `approve` and `reject` at the top level of `runbook`."""
-    app.command("approve")(approve)
-    app.command("reject")(reject)

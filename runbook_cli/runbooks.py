@@ -142,9 +142,3 @@ def _overrides(pairs: list[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             values[key] = value
     return values
-
-
-def register(app: typer.Typer) -> None:
-    """Mount these commands at the top level of `runbook`."""
-    for command in (validate, plan, graph, schema, run):
-        app.command(command.__name__)(command)
