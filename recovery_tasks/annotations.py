@@ -14,16 +14,18 @@ Who may answer is the approval gate's rule, with its verification.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from governance.ledger.audit_ledger import Ledger
 from governance.ledger.records import IncidentState
 from recovery_tasks.approval import OnCallApprovalParams
 from recovery_tasks.context import StepContext
 from recovery_tasks.errors import TerminalStepError
 from recovery_tasks.registry import step_type
+
+if TYPE_CHECKING:
+    from governance.ledger.audit_ledger import Ledger
 
 
 class AnnotationOutcome(BaseModel):

@@ -11,8 +11,6 @@ reaching a database (a bug, a constraint) keep their traceback.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -30,12 +28,9 @@ STORES = (
 )
 
 
-@contextmanager
-def stores_told_in_one_line() -> Iterator[None]:
-    """Exit 1 with one line when the body fails because a database cannot be reached."""
-    try:
-        yield
-    except (OperationalError, InterfaceError) as exc:
+def tell_unreachable(exc: BaseException) -> None:
+    """Exit 1 with one line if `exc` says a database cannot be reached; else return."""
+    if isinstance(exc, OperationalError | InterfaceError):
         typer.echo(f"error: {unreachable_line(exc, get_settings())}", err=True)
         raise SystemExit(1) from None
 
