@@ -13,9 +13,9 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer import _click as click  # typer's own click: its groups hold its commands
+from typer.core import TyperCommand, TyperGroup
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Declared:
         return typer.main.get_group(holder).commands[self.name]
 
 
-class _Listed(click.Command):
+class _Listed(TyperCommand):
     """What `--help` lists for a command not loaded yet: its name and summary only."""
 
     def __init__(self, declared: Declared) -> None:
