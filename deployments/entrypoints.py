@@ -6,6 +6,10 @@ first access (PEP 562 module `__getattr__`) from the runbook set the application
 (`runbook_set`); a worker or `serve` process loads the flow through this path and so always
 runs the runbook as it is on disk, validated, with the same plugins and step types as the
 command that deployed it, and imports nothing of the standing flows it does not run.
+
+What it imports is what a run uses (the ledger and warehouse through SQLAlchemy, the
+language to validate, the gate, the door); `bench/bench_run_start.py` measures it against a
+bare Prefect flow's process start, which is most of a run's start.
 """
 
 from __future__ import annotations

@@ -4,6 +4,11 @@ Each step type declares a pydantic params model (checked against `with:` when a 
 loaded, so a wrong name or type fails before anything runs) and a result model (what later
 steps can read as `steps.<id>.outputs`). Real families and the test suite's step types
 register through the same decorator.
+
+Loading the families is loading the catalog: `runbook validate`, `steps` and `schema` do it
+without Prefect or a database library, so a family imports at module level only its models
+and pure helpers, and the services its step uses (ledger, warehouse I/O) where the step runs
+(`tests/cli/test_fast_commands.py` checks what those commands load).
 """
 
 from __future__ import annotations

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from difflib import get_close_matches
 
 import typer
-from typer import _click as click  # typer's own click: its groups hold its commands
+from typer import _click as click  # the click Typer builds on (vendored since 0.26)
 from typer.core import TyperCommand, TyperGroup
 
 
@@ -72,8 +73,16 @@ class LazyGroup(TyperGroup):
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        """Resolve as click does, then load the command's module."""
-        name, command, rest = super().resolve_command(ctx, args)
+        """Resolve as click does, then load the command's module; a typo gets the closest
+        declared names (Typer suggests only among loaded commands)."""
+        try:
+            name, command, rest = super().resolve_command(ctx, args)
+        except click.exceptions.UsageError as error:
+            close = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if close and "Did you mean" not in error.message:
+                suggestions = ", ".join(repr(c) for c in close)
+                error.message = f"{error.message.rstrip('.')}. Did you mean {suggestions}?"
+            raise
         if isinstance(command, _Listed) and name is not None:
             command = self.load(name)
         return name, command, rest

@@ -37,7 +37,7 @@ def test_a_command_runs_through_the_listing_and_an_unknown_one_is_refused() -> N
     assert runner.invoke(app, ["schema"]).output.startswith("{")
     unknown = runner.invoke(app, ["validat"])
     assert unknown.exit_code == 2
-    assert "validat" in unknown.output
+    assert "No such command 'validat'. Did you mean 'validate'?" in unknown.output
 
 
 def test_a_declaration_naming_nothing_fails_when_loaded() -> None:
