@@ -54,6 +54,7 @@ def record_annotation(
     the local profile); the audit shows it beside who and why."""
     from warehouse.annotations import annotate
     from warehouse.checks import run_checks
+    from warehouse.pipelines import resolve
 
     if not note.strip():
         raise ValueError("an annotation needs a note saying why the numbers moved")
@@ -68,7 +69,7 @@ def record_annotation(
         ledger.incidents.record_state(
             incident_id, IncidentState.ANNOTATED, actor=author, detail=detail
         )
-    results = run_checks(platform, pipeline, partition)
+    results = run_checks(platform, *resolve(pipeline, partition, platform.config.fiscal_calendar))
     failing = [r.name for r in results if not r.passed and r.blocking]
     return AnnotationOutcome(
         pipeline=pipeline,

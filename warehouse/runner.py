@@ -41,7 +41,7 @@ def run_pipeline(
     transform = run_transform(platform, pipe, part)
     checks = run_checks(platform, pipe, part)
     raise_for_checks(pipe.name, part.key, checks)
-    outputs = write_outputs(platform, pipe.name, part.key, out_dir)
+    outputs = write_outputs(platform, pipe, part, out_dir)
     return RunResult(pipe.name, part.key, transform, checks, outputs)
 
 
