@@ -14,7 +14,7 @@ Who may answer is the approval gate's rule, with its verification.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,9 @@ from recovery_tasks.approval import OnCallApprovalParams
 from recovery_tasks.context import StepContext
 from recovery_tasks.errors import TerminalStepError
 from recovery_tasks.registry import step_type
+
+if TYPE_CHECKING:
+    from warehouse.db import Platform
 
 
 class AnnotationOutcome(BaseModel):
@@ -38,7 +41,7 @@ class AnnotationOutcome(BaseModel):
 
 
 def record_annotation(
-    platform: Any,
+    platform: Platform,
     ledger: Ledger,
     pipeline: str,
     partition: str,
@@ -58,7 +61,8 @@ def record_annotation(
 
     if not note.strip():
         raise ValueError("an annotation needs a note saying why the numbers moved")
-    annotate(platform, pipeline, partition, note.strip(), author)
+    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
+    annotate(platform, pipe, part, note.strip(), author)
     if incident_id is None:
         incident = ledger.keys.open_incident_of(pipeline, partition)
         incident_id = incident.id if incident is not None else None
@@ -69,7 +73,7 @@ def record_annotation(
         ledger.incidents.record_state(
             incident_id, IncidentState.ANNOTATED, actor=author, detail=detail
         )
-    results = run_checks(platform, *resolve(pipeline, partition, platform.config.fiscal_calendar))
+    results = run_checks(platform, pipe, part)
     failing = [r.name for r in results if not r.passed and r.blocking]
     return AnnotationOutcome(
         pipeline=pipeline,

@@ -45,7 +45,7 @@ def test_swing_needs_an_annotation(clean: Platform) -> None:
         )
     with pytest.raises(PipelineFailure, match="no_unannotated_swing"):
         validate_partition(clean, "aggregate_engagement", "2026-03")
-    annotate(clean, "aggregate_engagement", "2026-03", "marketing campaign ended", "A")
+    annotate(clean, *at(clean, "aggregate_engagement", "2026-03"), "marketing campaign ended", "A")
     validate_partition(clean, "aggregate_engagement", "2026-03")
     with clean.warehouse.begin() as conn:
         conn.execute(text("DELETE FROM annotations"))
