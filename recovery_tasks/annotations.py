@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from governance.ledger.audit_ledger import Ledger
 from governance.ledger.records import IncidentState
 from recovery_tasks.approval import OnCallApprovalParams
 from recovery_tasks.context import StepContext
@@ -26,6 +25,7 @@ from recovery_tasks.errors import TerminalStepError
 from recovery_tasks.registry import step_type
 
 if TYPE_CHECKING:
+    from governance.ledger.audit_ledger import Ledger
     from warehouse.db import Platform
 
 

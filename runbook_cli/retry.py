@@ -116,8 +116,3 @@ def original_event(incident: Incident) -> dict[str, Any]:
             "pipeline": incident.pipeline,
         },
     }
-
-
-def register(app: typer.Typer) -> None:
-    """Mount `retry` at the top level of `runbook`."""
-    app.command("retry")(retry)

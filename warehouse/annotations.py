@@ -15,7 +15,7 @@ from sqlalchemy import Connection, insert, select
 
 from warehouse.calendar import Partition
 from warehouse.db import Platform
-from warehouse.tables import annotations as annotations_table
+from warehouse.tables import annotations_table
 
 if TYPE_CHECKING:
     from warehouse.pipelines import Pipeline

@@ -34,6 +34,9 @@ from governance.incidents.reference import IncidentRef
 from governance.ledger.records import IncidentState
 from recovery_tasks.services import RunServices
 
+ATTACHED = "Attached"  # the name of the Completed state of a run whose event was attached
+REFUSED = "Refused"  # the name of the Failed state of a run whose event was refused
+
 
 @dataclass(frozen=True)
 class Admission:
@@ -84,12 +87,12 @@ async def admit(
         return Admission(event, claim.incident)
     message = _attached_message(checked, claim.incident)
     get_run_logger().info(message)
-    return Admission(event, claim.incident, Completed(name="Attached", message=message))
+    return Admission(event, claim.incident, Completed(name=ATTACHED, message=message))
 
 
 def refused_state(refused: InvalidEventError) -> State:
     """The final state of a run whose event was refused: Failed, named so, never retried."""
-    return Failed(name="Refused", message=str(refused), data=refused)
+    return Failed(name=REFUSED, message=str(refused), data=refused)
 
 
 def _attached_message(event: FailureEvent, incident: IncidentRef) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 import anyio
 from prefect import get_run_logger
 from prefect.context import FlowRunContext
-from prefect.states import Failed, State
+from prefect.states import Completed, Failed, State
 from pydantic import ValidationError
 
 from flows.events.partition_lock import partition_locks
@@ -43,6 +43,7 @@ from governance.incidents.reference import IncidentRef, Retry
 from recovery_tasks.context import StepContext, StepOutcome
 from recovery_tasks.errors import GateClosed
 from recovery_tasks.registry import StepType
+from recovery_tasks.run_outcome import run_outcome
 from recovery_tasks.services import RunServices
 
 
@@ -81,7 +82,7 @@ class RunbookExecution:
             run_context and run_context.flow_run and run_context.flow_run.deployment_id
         )
 
-    async def run(self) -> dict[str, Any] | State:
+    async def run(self) -> State:
         """Execute every wave; on failure run the handlers and end Failed."""
         if self.served and self.flow_run_id:  # stop (and be retried) if the runner dies
             stop_when_orphaned(self.flow_run_id)
@@ -115,8 +116,9 @@ class RunbookExecution:
             if not stopped:
                 await self._record_state("failed", {"failed_steps": failed})
             return Failed(name=name, message=message, data=self.summary())
-        await self._record_state("resolved", {"steps": len(self.outcomes)})
-        return self.summary()
+        outcome = run_outcome(self.outcomes, {sid: s.uses for sid, s in self.steps.items()})
+        await self._record_state("resolved", {"steps": len(self.outcomes), "outcome": outcome})
+        return Completed(message=outcome, data=self.summary())
 
     def _holding_partition(self, wave: Wave) -> AbstractAsyncContextManager[None]:
         """The partitions' concurrency slots while a wave's steps run (not across gates, not
