@@ -83,17 +83,18 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     from foundation.settings import get_settings
-    from warehouse.db import engine_for
+    from warehouse.db import Platform, engine_for
     from warehouse.sql import bound, partition_params
     from warehouse.transform import resolve, run_transform
 
     engine = engine_for(args.url or get_settings().warehouse_url(), args.schema)
+    platform = Platform.of(engine)
     with engine.connect() as conn:
         n_events = conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one()
     print(f"{engine.url.render_as_string(hide_password=True)}: {n_events:,} events")
     print(f"{'pipeline':26} {'partition':11} {'transform s':>11} {'baseline s':>10} {'ratio':>6}")
     for name, key in PARTITIONS.items():
-        _, part = resolve(name, key, get_settings().warehouse.fiscal_calendar)
+        pipe, part = resolve(name, key, get_settings().warehouse.fiscal_calendar)
         params = partition_params(part)
         sql = bound(BASELINES[name])
 
@@ -101,7 +102,7 @@ def main() -> None:
             with engine.connect() as conn:
                 conn.execute(sql, params).all()
 
-        t = _time(lambda name=name, part=part: run_transform(engine, name, part), args.repeat)
+        t = _time(lambda pipe=pipe, part=part: run_transform(platform, pipe, part), args.repeat)
         b = _time(baseline, args.repeat)
         print(f"{name:26} {key:11} {t:11.3f} {b:10.3f} {t / b:6.2f}")
     print(

@@ -6,8 +6,8 @@ For each size, that many transactions spread over `--days` days are generated in
 transaction source, and the aggregate_profit transform is run for fiscal month 2026-03. Then,
 warmed up once, medians of `--repeat` interleaved runs:
 
-- validation: `warehouse.source_counts.source_counts(platform, "aggregate_profit",
-  "2026-03")`, the code of the `checks.source_counts` step (the month's source count and
+- validation: `warehouse.source_counts.source_counts(platform, pipe, part)` for the
+  month, the code of the `checks.source_counts` step (the month's source count and
   the warehouse's sum);
 - baseline: the database's own `SELECT COUNT(*)` of the month's transactions, one statement.
 
@@ -127,9 +127,9 @@ def main() -> None:
         for n in [_count(s) for s in args.rows.split(",")]:
             _generate(engine, n, args.days)
             run_transform(platform, pipe, part)
-            counts = source_counts(platform, PIPELINE, PARTITION)
+            counts = source_counts(platform, pipe, part)
             assert counts.matches and counts.source == baseline(), counts
-            validation = lambda: source_counts(platform, PIPELINE, PARTITION)  # noqa: E731
+            validation = lambda: source_counts(platform, pipe, part)  # noqa: E731
             v, b, t = _medians([validation, baseline, table_count], args.repeat)
             print(f"{n:>11,} {counts.source:>10,} {v * 1000:>13.1f} {b * 1000:>9.1f} "
                   f"{v / b:>6.2f} {t * 1000:>14.1f} {os.getloadavg()[0]:>5.2f}",

@@ -17,7 +17,7 @@ from faults.copies import damage_copy, restore_copy
 from faults.records import InjectedFault
 from warehouse.calendar import Partition
 from warehouse.db import Platform
-from warehouse.pipelines import Pipeline, get_pipeline
+from warehouse.pipelines import Pipeline, get_pipeline, resolve
 from warehouse.schema import DATE_COLUMNS, SOURCE_TABLES, source_metadata
 from warehouse.sql import bound, partition_params
 from warehouse.transform import run_transform, write_partition
@@ -121,7 +121,7 @@ def _drop_partition(engine: Engine, pipe: Pipeline, part: Partition, days: list[
 
 def undo(platform: Platform, fault: InjectedFault) -> None:
     """Reverse the fault: restore schema, snapshot rows, or rebuild the damaged partition."""
-    pipe = get_pipeline(fault.pipeline)
+    pipe, part = resolve(fault.pipeline, fault.partition, platform.config.fiscal_calendar)
     table, p, v = pipe.primary_table, fault.params, fault.variant
     engine = platform.source(source_of(table))
     snap = snapshot_name(fault)
@@ -148,7 +148,7 @@ def undo(platform: Platform, fault: InjectedFault) -> None:
     if v == "damaged_copy":
         restore_copy(platform, fault)
     if v in REBUILT_BY_UNDO:
-        run_transform(platform, pipe, fault.partition)
+        run_transform(platform, pipe, part)
     drop_snapshot(platform, fault)
 
 

@@ -14,7 +14,7 @@ Who may answer is the approval gate's rule, with its verification.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +26,7 @@ from recovery_tasks.registry import step_type
 
 if TYPE_CHECKING:
     from governance.ledger.audit_ledger import Ledger
+    from warehouse.db import Platform
 
 
 class AnnotationOutcome(BaseModel):
@@ -40,7 +41,7 @@ class AnnotationOutcome(BaseModel):
 
 
 def record_annotation(
-    platform: Any,
+    platform: Platform,
     ledger: Ledger,
     pipeline: str,
     partition: str,
@@ -56,10 +57,12 @@ def record_annotation(
     the local profile); the audit shows it beside who and why."""
     from warehouse.annotations import annotate
     from warehouse.checks import run_checks
+    from warehouse.pipelines import resolve
 
     if not note.strip():
         raise ValueError("an annotation needs a note saying why the numbers moved")
-    annotate(platform, pipeline, partition, note.strip(), author)
+    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
+    annotate(platform, pipe, part, note.strip(), author)
     if incident_id is None:
         incident = ledger.keys.open_incident_of(pipeline, partition)
         incident_id = incident.id if incident is not None else None
@@ -70,7 +73,7 @@ def record_annotation(
         ledger.incidents.record_state(
             incident_id, IncidentState.ANNOTATED, actor=author, detail=detail
         )
-    results = run_checks(platform, pipeline, partition)
+    results = run_checks(platform, pipe, part)
     failing = [r.name for r in results if not r.passed and r.blocking]
     return AnnotationOutcome(
         pipeline=pipeline,

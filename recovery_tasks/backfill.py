@@ -82,7 +82,7 @@ def _log_progress(step_id: str) -> Progress:
 def _gap_days(ctx: StepContext, params: FillParams, tables: tuple[str, ...]) -> list[date]:
     from warehouse.completeness import find_gaps
 
-    report = find_gaps(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
+    report = find_gaps(ctx.run.platform(), *params.target(ctx))
     return sorted({g.day for g in report.gaps if g.table in tables and g.second_copy})
 
 

@@ -50,7 +50,7 @@ def source_counts(params: SourceCountsParams, ctx: StepContext) -> SourceCountsR
     """Validate the warehouse against the source DB's counts for the partition."""
     from warehouse.source_counts import source_counts as count
 
-    counts = count(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
+    counts = count(ctx.run.platform(), *params.target(ctx))
     result = SourceCountsResult(
         pipeline=counts.pipeline,
         partition=counts.partition,
@@ -134,7 +134,7 @@ def data_quality(params: DataQualityParams, ctx: StepContext) -> DataQualityResu
     """Run the pipeline's data-quality checks on the partition; blocking failures fail."""
     from warehouse.checks import run_checks
 
-    results = run_checks(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
+    results = run_checks(ctx.run.platform(), *params.target(ctx))
     outcomes = [
         CheckOutcome(
             name=r.name,

@@ -66,7 +66,7 @@ def find_missing(params: PartitionParams, ctx: StepContext) -> MissingDataResult
     from warehouse.completeness import find_gaps
 
     with naming_the_retry(ctx):  # counting a second copy's rows reads (and checks) it
-        report = find_gaps(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
+        report = find_gaps(ctx.run.platform(), *params.target(ctx))
     source = [g for g in report.gaps if g.where == "source"]
     return MissingDataResult(
         partition=params.partition,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from recovery_tasks.context import StepContext
+
+if TYPE_CHECKING:
+    from warehouse.calendar import Partition
+    from warehouse.pipelines import Pipeline
 
 
 class StepParams(BaseModel):
@@ -22,3 +28,11 @@ class PartitionParams(StepParams):
     def pipeline_of(self, ctx: StepContext) -> str:
         """The pipeline this step works on."""
         return self.pipeline or ctx.pipeline
+
+    def target(self, ctx: StepContext) -> tuple[Pipeline, Partition]:
+        """The pipeline and the partition key parsed at its grain in the run's warehouse
+        calendar: the one parse of the key; warehouse functions take these values."""
+        from warehouse.pipelines import resolve
+
+        calendar = ctx.run.platform().config.fiscal_calendar
+        return resolve(self.pipeline_of(ctx), self.partition, calendar)

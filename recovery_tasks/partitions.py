@@ -52,7 +52,7 @@ def clean_half_written(params: PartitionParams, ctx: StepContext) -> CleanResult
     """Detect a half-written partition from the run ledger and remove what it wrote."""
     from warehouse.cleanup import clean_half_written as clean
 
-    result = clean(ctx.run.platform(), params.pipeline_of(ctx), params.partition)
+    result = clean(ctx.run.platform(), *params.target(ctx))
     return CleanResult(
         pipeline=result.pipeline,
         partition=result.partition,

@@ -105,7 +105,7 @@ def build(params: PartitionParams, ctx: StepContext) -> ReportResult:
     published = get_pipeline(pipeline).investor_reporting
     files = output_files(ctx.run.output_dir, pipeline, params.partition)
     written_before = None if published else _last_written(files)
-    outputs = write_outputs(platform, pipeline, params.partition, ctx.run.output_dir)
+    outputs = write_outputs(platform, *params.target(ctx), ctx.run.output_dir)
     state = read_state(platform.warehouse, pipeline, params.partition)
     written = f"written {state.started_at:%Y-%m-%d %H:%M:%S}" if state and state.started_at else ""
     data = outputs.report_csv.read_bytes()

@@ -62,10 +62,11 @@ def wait(params: WaitForSourceParams, ctx: StepContext) -> WaitForSourceResult:
 
     platform = ctx.run.platform()
     pipeline = params.pipeline_of(ctx)
+    pipe, part = params.target(ctx)
     budget = budget_for(params, ctx)
 
     def attempt() -> tuple[bool, None, str | None]:
-        readiness = probe(platform, pipeline, params.partition, list(params.until))
+        readiness = probe(platform, pipe, part, list(params.until))
         return readiness.ready, None, None if readiness.ready else readiness.reason()
 
     tried = keep_trying(attempt, budget, backoff_of(params))

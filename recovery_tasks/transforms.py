@@ -58,10 +58,10 @@ def rerun(params: RerunParams, ctx: StepContext) -> RerunResult:
     """Re-run the transformation queries for the partition (atomic replace)."""
     from warehouse.failures import PipelineFailure
     from warehouse.preflight import preflight
-    from warehouse.transform import resolve, run_transform
+    from warehouse.transform import run_transform
 
     platform = ctx.run.platform()
-    pipe, part = resolve(params.pipeline_of(ctx), params.partition, platform.config.fiscal_calendar)
+    pipe, part = params.target(ctx)
 
     def attempt() -> tuple[bool, dict[str, int] | None, str | None]:
         try:

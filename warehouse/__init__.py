@@ -11,10 +11,12 @@ everything in one database with the default config and no file stores):
   `migrate(engine, "head")` (Alembic), `reset_warehouse`. `warehouse.tables`: our tables.
 - `warehouse.generate.generate(platform, scale="small"|"bench", seed=7) -> rows per table`.
 - `warehouse.pipelines.registry` / `get_pipeline(name) -> Pipeline` (area, grain, sources,
-  steps, checks, measure, report); `resolve(pipeline, partition, calendar)`;
+  steps, checks, measure, report); `resolve(pipeline, key, calendar) -> (Pipeline,
+  Partition)`, the one parse of a partition key (at the edge: a step's params, a command's
+  argument); the functions below take the `Pipeline` and `Partition` values.
   `warehouse.calendar.parse_partition(grain, key, calendar)`.
-- `warehouse.transform.run_transform(platform, pipeline, partition) -> TransformResult`.
-- `warehouse.checks.run_checks(platform, pipeline, partition) -> list[CheckResult]`
+- `warehouse.transform.run_transform(platform, pipe, part) -> TransformResult`.
+- `warehouse.checks.run_checks(platform, pipe, part) -> list[CheckResult]`
   (`name, passed, failing_rows, kind, blocking, failing_count`), which records the verdict;
   `raise_for_checks`.
 - `warehouse.partition_state`: `running | unchecked | complete | quarantined`, `read_state`,

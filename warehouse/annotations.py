@@ -9,26 +9,30 @@ published numbers come with their explanation. Who may write one is the caller's
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 
+from warehouse.calendar import Partition
 from warehouse.db import Platform
 from warehouse.tables import annotations_table
 
+if TYPE_CHECKING:
+    from warehouse.pipelines import Pipeline
 
-def annotate(engine: Any, pipeline: str, partition: str, note: str, author: str) -> None:
+
+def annotate(platform: Platform, pipe: Pipeline, part: Partition, note: str, author: str) -> None:
     """Record why a partition's numbers moved (it silences the swing check)."""
-    with Platform.of(engine).warehouse.begin() as conn:
+    with platform.warehouse.begin() as conn:
         conn.execute(
             insert(annotations_table).values(
-                pipeline=pipeline, partition_key=partition, note=note, author=author,
+                pipeline=pipe.name, partition_key=part.key, note=note, author=author,
                 created_at=datetime.now(),
             )
         )  # fmt: skip
 
 
-def notes_of(conn: Any, pipeline: str, partition: str) -> list[dict[str, str]]:
+def notes_of(conn: Connection, pipeline: str, partition: str) -> list[dict[str, str]]:
     """The partition's annotations, oldest first, as `{author, note}` (no times: the feed's
     bytes must not change when nothing but the clock did)."""
     a = annotations_table.c

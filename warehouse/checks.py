@@ -24,7 +24,7 @@ from warehouse.contract import mapped_sources
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
 from warehouse.partition_state import read_state, record_verdict
-from warehouse.pipelines import CheckContext, Pipeline, resolve
+from warehouse.pipelines import CheckContext, Pipeline
 from warehouse.second_copies import DamagedCopyError
 from warehouse.sql import bound, partition_params
 
@@ -56,12 +56,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def run_checks(
-    engine: Any, pipeline: str | Pipeline, partition: str | Partition
-) -> list[CheckResult]:
+def run_checks(platform: Platform, pipe: Pipeline, part: Partition) -> list[CheckResult]:
     """Evaluate every check of the pipeline on the stored partition; record the verdict."""
-    platform = Platform.of(engine)
-    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     with platform.warehouse.begin() as conn, mapped_sources(conn, pipe):
         before = read_state(conn, pipe.name, part.key)
         results = _evaluate(conn, platform, pipe, part, checks_of(pipe))
@@ -75,15 +71,13 @@ def run_checks(
 
 
 def probe_checks(
-    engine: Any, pipeline: str | Pipeline, partition: str | Partition, names: list[str]
+    platform: Platform, pipe: Pipeline, part: Partition, names: list[str]
 ) -> list[CheckResult]:
     """Evaluate only the named checks and record nothing: a look, not a verdict.
 
     What a step waiting for a source to be fixed asks (e.g. `critical_not_null`), without
     changing the partition's state.
     """
-    platform = Platform.of(engine)
-    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     wanted = [c for c in checks_of(pipe) if c.name in names]
     with platform.warehouse.connect() as conn, mapped_sources(conn, pipe):
         return _evaluate(conn, platform, pipe, part, wanted)

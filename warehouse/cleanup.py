@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from warehouse.calendar import Partition
 from warehouse.db import Platform
 from warehouse.partition_state import PartitionStatus, read_state
-from warehouse.pipelines import Pipeline, resolve
+from warehouse.pipelines import Pipeline
 from warehouse.tables import partition_runs
 
 
@@ -39,12 +39,8 @@ class CleanResult:
         return self.status == PartitionStatus.RUNNING
 
 
-def clean_half_written(
-    engine: Engine | Platform, pipeline: str | Pipeline, partition: str | Partition
-) -> CleanResult:
+def clean_half_written(platform: Platform, pipe: Pipeline, part: Partition) -> CleanResult:
     """Remove a `running` partition's rows and ledger row; leave any other state alone."""
-    platform = Platform.of(engine)
-    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     with platform.warehouse.begin() as conn:
         state = read_state(conn, pipe.name, part.key)
         if state is None or state.status != PartitionStatus.RUNNING:

@@ -25,7 +25,7 @@ from warehouse.activity_log_rows import count_activity_log
 from warehouse.backup_rows import count_event_backup
 from warehouse.calendar import Partition
 from warehouse.db import Platform
-from warehouse.pipelines import Pipeline, resolve
+from warehouse.pipelines import Pipeline
 from warehouse.schema import DATE_COLUMNS, SOURCE_TABLES
 from warehouse.sql import bound, partition_params
 
@@ -76,10 +76,8 @@ class GapReport:
         return [g for g in self.gaps if g.where == "source" and g.second_copy is None]
 
 
-def find_gaps(engine: Platform, pipeline: str | Pipeline, partition: str | Partition) -> GapReport:
+def find_gaps(platform: Platform, pipe: Pipeline, part: Partition) -> GapReport:
     """The partition's source and warehouse gaps, with what a second copy holds for them."""
-    platform = Platform.of(engine)
-    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     params = partition_params(part)
     gaps: list[DayGap] = []
     for table in pipe.complete_tables:

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from warehouse.annotations import notes_of
+from warehouse.calendar import Partition
 from warehouse.db import Platform
 from warehouse.partition_state import require_readable
-from warehouse.pipelines import resolve
+from warehouse.pipelines import Pipeline
 from warehouse.sql import bound
 
 
@@ -58,10 +59,8 @@ def csv_cell(value: Any, decimals: int = 4) -> str:
     return str(value)
 
 
-def report_csv(engine: Any, pipeline: str, partition: str) -> str:
+def report_csv(platform: Platform, pipe: Pipeline, part: Partition) -> str:
     """The pipeline's report for a complete partition, as CSV text (the golden-report form)."""
-    platform = Platform.of(engine)
-    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     with platform.warehouse.connect() as conn:
         require_readable(conn, pipe.name, part.key)
         result = conn.execute(bound(pipe.report_sql), {"p": part.key})
@@ -72,11 +71,9 @@ def report_csv(engine: Any, pipeline: str, partition: str) -> str:
     return buf.getvalue()
 
 
-def dashboard_feed(engine: Any, pipeline: str, partition: str) -> dict[str, Any]:
+def dashboard_feed(platform: Platform, pipe: Pipeline, part: Partition) -> dict[str, Any]:
     """The dashboard feed of a complete partition: headline metrics, the report rows, and the
     partition's annotations as `notes` when it has any."""
-    platform = Platform.of(engine)
-    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     metrics: dict[str, Any] = {}
     with platform.warehouse.connect() as conn:
         require_readable(conn, pipe.name, part.key)
@@ -107,16 +104,15 @@ def _number(value: Any) -> Any:
 
 
 def write_outputs(
-    engine: Any, pipeline: str, partition: str, out_dir: Path | None = None
+    platform: Platform, pipe: Pipeline, part: Partition, out_dir: Path | None = None
 ) -> Outputs:
     """Write the CSV report and the JSON feed under `<output folder>/<pipeline>/`.
 
     Both are built before either file is written, so a refusal leaves the last good pair.
     """
-    platform = Platform.of(engine)
-    files = output_files(out_dir or platform.config.outputs(), pipeline, partition)
-    report = report_csv(platform, pipeline, partition)
-    feed = json.dumps(dashboard_feed(platform, pipeline, partition), indent=2)
+    files = output_files(out_dir or platform.config.outputs(), pipe.name, part.key)
+    report = report_csv(platform, pipe, part)
+    feed = json.dumps(dashboard_feed(platform, pipe, part), indent=2)
     files.report_csv.parent.mkdir(parents=True, exist_ok=True)
     files.report_csv.write_text(report)
     files.dashboard_feed.write_text(feed)

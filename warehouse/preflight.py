@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from warehouse.calendar import Partition
 from warehouse.contract import DriftReport, drift_report
 from warehouse.db import Platform
 from warehouse.failures import FailureKind, PipelineFailure
-from warehouse.pipelines import Pipeline, resolve
+from warehouse.pipelines import Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +58,8 @@ def check_contract(platform: Platform, pipe: Pipeline, part: Partition) -> Drift
     return report
 
 
-def preflight(
-    engine: Engine | Platform, pipeline: str | Pipeline, partition: str | Partition
-) -> DriftReport:
+def preflight(platform: Platform, pipe: Pipeline, part: Partition) -> DriftReport:
     """Reachability, then the schema contract; returns the drift that was absorbed."""
-    platform = Platform.of(engine)
-    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     check_reachable(platform, pipe, part)
     report = check_contract(platform, pipe, part)
     if report.changes:

@@ -18,7 +18,7 @@ from warehouse.completeness import find_gaps
 from warehouse.contract import drift_report
 from warehouse.db import Platform
 from warehouse.failures import PipelineFailure
-from warehouse.pipelines import Pipeline, resolve
+from warehouse.pipelines import Pipeline
 from warehouse.preflight import check_reachable
 
 Condition = Literal["reachable", "contract", "complete", "quality"]
@@ -43,13 +43,9 @@ class Readiness:
         return "; ".join(f"{c}: {why}" for c, why in self.not_ready.items()) or "ready"
 
 
-def probe(
-    engine: Platform, pipeline: str | Pipeline, partition: str | Partition, conditions: list[str]
-) -> Readiness:
+def probe(platform: Platform, pipe: Pipeline, part: Partition, conditions: list[str]) -> Readiness:
     """Check `conditions` in order; an unreachable source or a broken contract leaves the
     rest unchecked (their queries would fail for the same reason)."""
-    platform = Platform.of(engine)
-    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     wanted = tuple(c for c in CONDITIONS if c in conditions)
     not_ready: dict[str, str] = {}
     for condition in wanted:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from sqlalchemy import Engine
 
 from warehouse.checks import CheckResult, raise_for_checks, run_checks
 from warehouse.db import Platform
@@ -32,7 +33,7 @@ class RunResult:
 
 
 def run_pipeline(
-    engine: Any, pipeline: str | Pipeline, partition: str, out_dir: Path | None = None
+    engine: Engine | Platform, pipeline: str | Pipeline, partition: str, out_dir: Path | None = None
 ) -> RunResult:
     """Run one pipeline for one partition; a failure raises a classified `PipelineFailure`."""
     platform = Platform.of(engine)
@@ -41,12 +42,16 @@ def run_pipeline(
     transform = run_transform(platform, pipe, part)
     checks = run_checks(platform, pipe, part)
     raise_for_checks(pipe.name, part.key, checks)
-    outputs = write_outputs(platform, pipe.name, part.key, out_dir)
+    outputs = write_outputs(platform, pipe, part, out_dir)
     return RunResult(pipe.name, part.key, transform, checks, outputs)
 
 
 def validate_partition(
-    engine: Any, pipeline: str | Pipeline, partition: str, *, raise_on_failure: bool = True
+    engine: Engine | Platform,
+    pipeline: str | Pipeline,
+    partition: str,
+    *,
+    raise_on_failure: bool = True,
 ) -> list[CheckResult]:
     """Check a stored partition without rewriting it (what a freshness monitor runs)."""
     platform = Platform.of(engine)

@@ -7,11 +7,11 @@ bench call it; a mismatch is evidence, the checks decide what it means.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from warehouse.calendar import Partition
 from warehouse.contract import mapped_sources
 from warehouse.db import Platform
-from warehouse.pipelines import resolve
+from warehouse.pipelines import Pipeline
 from warehouse.sql import bound, partition_params
 
 
@@ -31,10 +31,8 @@ class SourceCounts:
         return self.source == self.warehouse
 
 
-def source_counts(engine: Any, pipeline: str, partition: str) -> SourceCounts:
+def source_counts(platform: Platform, pipe: Pipeline, part: Partition) -> SourceCounts:
     """Validate the warehouse against source DB counts (the measure of the pipeline)."""
-    platform = Platform.of(engine)
-    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     params = partition_params(part)
     with platform.source(pipe.sources[0]).connect() as conn, mapped_sources(conn, pipe):
         src = conn.execute(bound(pipe.measure.source_sql), params).scalar_one()

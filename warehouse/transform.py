@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Connection, Engine, TextClause, text
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from warehouse.calendar import Partition
@@ -40,17 +40,13 @@ class TransformResult:
         return sum(self.rows.values())
 
 
-def run_transform(
-    engine: Engine | Platform, pipeline: str | Pipeline, partition: str | Partition
-) -> TransformResult:
+def run_transform(platform: Platform, pipe: Pipeline, part: Partition) -> TransformResult:
     """Replace the pipeline's partition in the warehouse, atomically; returns rows written.
 
     One connection does it all: the steps and the ledger row are written and committed in
     one transaction (closing the connection without commit rolls back on any error). Sources
     with a declared rename are read through the contract's names (`warehouse.contract`).
     """
-    platform = Platform.of(engine)
-    pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
     with platform.warehouse.connect() as conn:
         try:
             with mapped_sources(conn, pipe):

@@ -115,7 +115,7 @@ def record_refusal(
     """Record the refused event as an `invalid_event` incident and notify on-call; its id."""
     recorder = services.recorder
     safe = safe_event(event)
-    incident = recorder.open(runbook, pipeline, safe, {}, flow_run_id, kind=INVALID_EVENT)
+    incident = recorder.open(runbook, pipeline, safe, None, flow_run_id, kind=INVALID_EVENT)
     recorder.state(IncidentState.FAILED, detail={"refused": refused.reasons})
     text = f"{pipeline}: a pipeline.failed event was refused ({'; '.join(refused.reasons)})"
     page_first_responders(services, pipeline, text, incident.id)

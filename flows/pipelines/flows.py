@@ -69,12 +69,13 @@ def _transform(pipeline: str, partition: str) -> dict[str, int]:
 
 def _checks(pipeline: str, partition: str) -> list[CheckResult]:
     with _platform() as platform:
-        return run_checks(platform, pipeline, partition)
+        return run_checks(platform, *resolve(pipeline, partition, platform.config.fiscal_calendar))
 
 
 def _outputs(pipeline: str, partition: str) -> dict[str, str]:
     with _platform() as platform:
-        out = write_outputs(platform, pipeline, partition)
+        pipe, part = resolve(pipeline, partition, platform.config.fiscal_calendar)
+        out = write_outputs(platform, pipe, part)
     return {"report_csv": str(out.report_csv), "dashboard_feed": str(out.dashboard_feed)}
 
 

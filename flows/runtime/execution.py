@@ -149,7 +149,7 @@ class RunbookExecution:
                 self.runbook.name,
                 self.runbook.spec.pipeline,
                 self.event,
-                self.params,
+                self.params.get("partition"),
                 self.flow_run_id,
             )
 

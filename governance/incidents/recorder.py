@@ -90,21 +90,22 @@ class IncidentRecorder:
         runbook: str,
         pipeline: str,
         event: dict[str, Any],
-        params: dict[str, Any],
+        partition: str | None,
         flow_run_id: str | None,
         *,
         kind: str | None = None,
     ) -> IncidentRef:
         """Open the incident at the event's time, bound to this recorder from now on.
 
-        `kind` overrides the event's (e.g. `invalid_event`).
+        `partition` is the run's (its resolved param), else the event's; `kind` overrides
+        the event's (e.g. `invalid_event`).
         """
         payload = event.get("payload") or {}
         incident = self.ledger.incidents.open(
             pipeline,
             kind or _event_kind(event),
             _event_time(event),
-            partition=str(params.get("partition") or payload.get("partition") or "") or None,
+            partition=str(partition or payload.get("partition") or "") or None,
             event_id=_event_id(event),
             runbook=runbook,
             flow_run_id=flow_run_id,

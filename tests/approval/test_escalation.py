@@ -50,7 +50,7 @@ def services(webhook: Webhook, audit_url: str) -> Iterator[RunServices]:
 
 def waiting_incident(services: RunServices, flow_run_id: str = "run-1") -> int:
     story = IncidentRecorder(services.ledger, services.governance)  # as the run's own
-    incident = story.open("aggregate-profit", "aggregate_profit", EVENT, {}, flow_run_id)
+    incident = story.open("aggregate-profit", "aggregate_profit", EVENT, None, flow_run_id)
     story.state(IncidentState.AWAITING_APPROVAL, detail={"step": "approve"})
     return incident.id
 

@@ -47,7 +47,7 @@ def test_the_recorder_tells_a_gates_pause_its_answers_and_who_was_notified(
 ) -> None:
     with temporary_settings(audit_url=audit_url), open_services() as run:
         story = run.story()
-        incident = story.open("aggregate-profit", "aggregate_profit", EVENT, {}, "run-1")
+        incident = story.open("aggregate-profit", "aggregate_profit", EVENT, None, "run-1")
         now = datetime.now(UTC)
         request = story.approval_requested(
             "approve-1",

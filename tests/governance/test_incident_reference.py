@@ -22,13 +22,13 @@ def test_opening_finding_again_and_retrying_give_the_same_reference(
     sqlite_ledger: Ledger, config: GovernanceConfig
 ) -> None:
     opened = IncidentRecorder(sqlite_ledger, config).open(
-        "aggregate-profit", "aggregate_profit", EVENT, {}, "run-1"
+        "aggregate-profit", "aggregate_profit", EVENT, None, "run-1"
     )
     found = IncidentRecorder(sqlite_ledger, config).rebind("run-1", EVENT)
     resumed = IncidentRecorder(sqlite_ledger, config).resume(
         Retry(opened.id, "C", "source fixed"), "aggregate-profit", EVENT, "run-2"
     )
-    assert opened == found == resumed
+    assert opened == found == resumed and opened.partition == "2026-10"  # the event's
     assert opened.event_id == "evt-1" and opened.detail == "row counts"
     namespace = opened.namespace()
     sla = config.pipeline("aggregate_profit").sla
@@ -58,7 +58,7 @@ def test_a_run_that_keeps_no_story_opens_nothing(
     assert recorder.rebind("run-1", EVENT) is None and recorder.run_steps() == []
     recorder.state("failed", detail={"why": "nothing to tell"})  # bound to nothing: no-op
     with pytest.raises(RuntimeError, match="opens no incident"):
-        recorder.open("aggregate-profit", "aggregate_profit", EVENT, {}, "run-1")
+        recorder.open("aggregate-profit", "aggregate_profit", EVENT, None, "run-1")
 
 
 def test_a_retry_is_the_flow_parameter_runbook_retry_sends() -> None:

@@ -54,7 +54,7 @@ def test_every_attempt_is_told_in_the_incidents_story(services: RunServices) -> 
         "aggregate-profit",
         "aggregate_profit",
         {"event": "pipeline.failed", "payload": {"kind": "data_quality", "partition": "2026-10"}},
-        {"partition": "2026-10"},
+        "2026-10",
         None,
     )
     ctx = StepContext(

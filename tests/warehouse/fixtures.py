@@ -14,7 +14,9 @@ from sqlalchemy import Engine
 
 import faults
 from tests.warehouse import sample
+from warehouse.calendar import Partition
 from warehouse.db import Platform
+from warehouse.pipelines import Pipeline, resolve
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -46,3 +48,9 @@ def clean(platform: Platform) -> Iterator[Platform]:
     """The sample warehouse, with every injected fault undone after the test."""
     yield platform
     faults.clear_faults(platform, data=True)
+
+
+def at(platform: Platform, pipeline: str, partition: str) -> tuple[Pipeline, Partition]:
+    """`pipeline` and its `partition` key parsed in the platform's calendar, as the warehouse
+    functions take them (a step parses its params the same way)."""
+    return resolve(pipeline, partition, platform.config.fiscal_calendar)

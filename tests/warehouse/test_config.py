@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
+from tests.warehouse.fixtures import at
 from warehouse.config import StoreNotConfiguredError, WarehouseConfig
 from warehouse.db import Platform
 from warehouse.failures import PipelineFailure
@@ -18,7 +19,7 @@ from warehouse.transform import run_transform
 def test_the_fiscal_calendar_comes_from_the_platform(clean: Platform) -> None:
     four_four_five = Platform(clean.warehouse, config=replace(clean.config, fiscal_calendar="445"))
     try:
-        run_transform(four_four_five, "aggregate_profit", "2026-03")
+        run_transform(four_four_five, *at(four_four_five, "aggregate_profit", "2026-03"))
         with clean.warehouse.connect() as conn:
             start = conn.execute(
                 text("SELECT MIN(period_start) FROM profit_monthly WHERE partition_key = '2026-03'")
@@ -40,4 +41,4 @@ def test_a_platform_without_stores_says_which_one_is_missing(clean: Platform) ->
     bare = Platform.of(clean.warehouse)
     assert bare.config == WarehouseConfig()
     with pytest.raises(StoreNotConfiguredError, match="no output folder configured"):
-        write_outputs(bare, "aggregate_profit", "2026-03")
+        write_outputs(bare, *at(bare, "aggregate_profit", "2026-03"))

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from tests.warehouse.fixtures import at
 from tests.warehouse.sample import GOLDEN, PARTITIONS
 from warehouse.db import Platform
 from warehouse.outputs import report_csv
@@ -22,7 +23,7 @@ def test_clean_run_gives_golden_report(clean: Platform, pipeline: str) -> None:
     if os.environ.get("RUNBOOK_UPDATE_GOLDEN"):
         golden.write_text(text)
     assert text == golden.read_text()
-    assert report_csv(clean, pipeline, partition) == text
+    assert report_csv(clean, *at(clean, pipeline, partition)) == text
     assert result.outputs.dashboard_feed.exists()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from faults import clear_faults, inject
+from tests.warehouse.fixtures import at
 from tests.warehouse.sample import GOLDEN, PARTITIONS
 from warehouse.checks import run_checks
 from warehouse.db import Platform
@@ -45,7 +46,7 @@ def test_a_failed_run_leaves_the_partition_not_complete_and_the_last_report_stan
         assert state.status == "quarantined" and set(state.failing_names) == failing
         expected = "quarantined: blocking checks failed: " + ", ".join(state.failing_names)
     with pytest.raises(PartitionNotReadyError, match=expected):
-        write_outputs(clean, pipeline, partition)
+        write_outputs(clean, *at(clean, pipeline, partition))
     assert good.report_csv.read_text() == last_report
 
     clear_faults(clean, data=True)
@@ -57,13 +58,13 @@ def test_a_failed_run_leaves_the_partition_not_complete_and_the_last_report_stan
 
 
 def test_a_transformed_partition_is_unchecked_until_its_checks_run(clean: Platform) -> None:
-    run_transform(clean, "aggregate_profit", "2026-03")
+    run_transform(clean, *at(clean, "aggregate_profit", "2026-03"))
     assert read_state(clean.warehouse, "aggregate_profit", "2026-03").status == "unchecked"
     with pytest.raises(PartitionNotReadyError, match="not checked since"):
-        report_csv(clean, "aggregate_profit", "2026-03")
-    run_checks(clean, "aggregate_profit", "2026-03")
+        report_csv(clean, *at(clean, "aggregate_profit", "2026-03"))
+    run_checks(clean, *at(clean, "aggregate_profit", "2026-03"))
     assert read_state(clean.warehouse, "aggregate_profit", "2026-03").status == "complete"
-    assert report_csv(clean, "aggregate_profit", "2026-03")
+    assert report_csv(clean, *at(clean, "aggregate_profit", "2026-03"))
 
 
 def test_checking_a_stored_partition_records_what_it_finds(clean: Platform) -> None:
@@ -78,15 +79,16 @@ def test_checking_a_stored_partition_records_what_it_finds(clean: Platform) -> N
 
 def test_a_partition_never_built_has_no_report(clean: Platform) -> None:
     with pytest.raises(PartitionNotReadyError, match="has never been built"):
-        report_csv(clean, "aggregate_profit", "2024-01")
+        report_csv(clean, *at(clean, "aggregate_profit", "2024-01"))
 
 
 def test_a_verdict_about_a_replaced_partition_is_not_stored(clean: Platform) -> None:
-    run_transform(clean, "aggregate_profit", "2026-03")
+    run_transform(clean, *at(clean, "aggregate_profit", "2026-03"))
     seen = read_state(clean.warehouse, "aggregate_profit", "2026-03")
-    run_transform(clean, "aggregate_profit", "2026-03")  # another write, after the checks read
+    target = at(clean, "aggregate_profit", "2026-03")
+    run_transform(clean, *target)  # another write, after the checks read
     with clean.warehouse.begin() as conn:
         record_verdict(conn, "aggregate_profit", "2026-03", [], seen)
     assert read_state(clean.warehouse, "aggregate_profit", "2026-03").status == "unchecked"
-    run_checks(clean, "aggregate_profit", "2026-03")
+    run_checks(clean, *at(clean, "aggregate_profit", "2026-03"))
     assert read_state(clean.warehouse, "aggregate_profit", "2026-03").status == "complete"

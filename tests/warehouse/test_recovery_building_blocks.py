@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from faults import inject
+from tests.warehouse.fixtures import at
 from tests.warehouse.sample import GOLDEN
 from warehouse.annotations import annotate
 from warehouse.db import Platform
@@ -20,7 +21,7 @@ from warehouse.source_counts import source_counts
 
 def test_source_counts_match_after_a_run(clean: Platform) -> None:
     run_pipeline(clean, "aggregate_profit", "2026-03")
-    counts = source_counts(clean, "aggregate_profit", "2026-03")
+    counts = source_counts(clean, *at(clean, "aggregate_profit", "2026-03"))
     assert counts.matches and counts.source > 0
 
 
@@ -44,7 +45,7 @@ def test_swing_needs_an_annotation(clean: Platform) -> None:
         )
     with pytest.raises(PipelineFailure, match="no_unannotated_swing"):
         validate_partition(clean, "aggregate_engagement", "2026-03")
-    annotate(clean, "aggregate_engagement", "2026-03", "marketing campaign ended", "A")
+    annotate(clean, *at(clean, "aggregate_engagement", "2026-03"), "marketing campaign ended", "A")
     validate_partition(clean, "aggregate_engagement", "2026-03")
     with clean.warehouse.begin() as conn:
         conn.execute(text("DELETE FROM annotations"))

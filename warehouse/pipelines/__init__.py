@@ -38,16 +38,16 @@ def get_pipeline(name: str | Pipeline) -> Pipeline:
 
 
 def resolve(
-    pipeline: str | Pipeline, partition: str | Partition, calendar: FiscalCalendar
+    pipeline: str | Pipeline, partition: str, calendar: FiscalCalendar
 ) -> tuple[Pipeline, Partition]:
-    """The pipeline definition and the partition parsed at its grain in `calendar`.
+    """The pipeline definition and the partition key parsed at its grain in `calendar`: the
+    one parse of a key, at the edge (a step's params, a command's argument); warehouse
+    functions take the values.
 
     The calendar is required (callers pass `platform.config.fiscal_calendar`): a default
     would silently read a 4-4-5 fiscal month as a calendar month.
     """
     pipe = get_pipeline(pipeline)
-    if isinstance(partition, Partition):
-        return pipe, partition
     return pipe, parse_partition(pipe.grain, partition, calendar)
 
 
