@@ -176,6 +176,21 @@ class OperationsSettings(_Env):
         default=None,
         description="When the weekly incident report runs (cron); default: the rotation's handoff",
     )
+    refusal_window_seconds: int = Field(
+        default=600,
+        ge=1,
+        description="A burst of refused events ends after this many seconds without one",
+    )
+    refusals_per_source: int = Field(
+        default=20,
+        ge=1,
+        description="Refusals of one source in a burst kept with their reasons; later ones counted",
+    )
+    refusals_per_pipeline: int = Field(
+        default=100,
+        ge=1,
+        description="Refusals of a pipeline in a burst kept with their reasons; later ones counted",
+    )
 
 
 class AppSettings(BaseModel):

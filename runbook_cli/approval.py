@@ -94,10 +94,3 @@ def page_port(url: str | None) -> int:
     """The port in the approval page's public URL (8780 when it names none)."""
     parts = urlsplit(url or "")
     return parts.port or {"http": 80, "https": 443}.get(parts.scheme, 8780)
-
-
-def register(app: typer.Typer) -> None:
-    """Mount `approve`, `reject` and `approval-page` at the top level of `runbook`."""
-    app.command("approve")(approve)
-    app.command("reject")(reject)
-    app.command("approval-page")(approval_page)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from runbook_cli.emit import emit
 from runbook_cli.prefect_api import api_errors, require_api
 from runbook_cli.stores import upgrade_ledger_store
 
@@ -175,9 +174,3 @@ async def _serve(
         tasks.start_soon(serve_door, runbooks)
         await runner.start()
         tasks.cancel_scope.cancel()
-
-
-def register(app: typer.Typer) -> None:
-    """Mount the commands at the top level of `runbook`."""
-    for command in (deployments, serve, door, emit):
-        app.command(command.__name__)(command)

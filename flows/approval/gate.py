@@ -26,7 +26,14 @@ from prefect import get_run_logger
 
 from flows.approval.answer import ApprovalAnswer
 from flows.approval.blocking import off_loop
-from flows.approval.decision import Answer, ApproverRules, Verdict, approver_rules, decide
+from flows.approval.decision import (
+    Answer,
+    ApproverRules,
+    Decision,
+    Verdict,
+    approver_rules,
+    decide,
+)
 from flows.approval.escalation import disarm_escalation
 from flows.approval.evidence import evidence_markdown
 from flows.approval.identity import GateIdentity
@@ -281,7 +288,7 @@ class _Waiting:
 def _recorded(record: ApprovalRecord) -> Answer:
     """An answer as the ledger kept it, for the replay: a refusal stays a refusal (the proof
     it lacked, such as an approval code, is not in the ledger to check again)."""
-    decision = "reject" if record.decision == "reject" else "approve"
+    decision: Decision = "reject" if record.decision == "reject" else "approve"
     unproven = None if record.authorized else (record.reason or "refused")
     return Answer(record.who, decision, record.comment or "", unproven)
 

@@ -94,12 +94,16 @@ class Message:
 
 
 def plain(
-    reason: str, text: str, *, incident_id: int | None = None, facts: Mapping[str, Any] = ()
+    reason: str,
+    text: str,
+    *,
+    incident_id: int | None = None,
+    facts: Mapping[str, Any] | None = None,
 ) -> Message:
     """A message from a reason and a text (callers that predate the constructors below)."""
     kind = reason if reason in SEVERITY else "runbook_notice"
     return Message(
-        kind, reason.replace("_", " "), text, incident_id, reason=reason, facts=dict(facts)
+        kind, reason.replace("_", " "), text, incident_id, reason=reason, facts=dict(facts or {})
     )
 
 
