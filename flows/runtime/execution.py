@@ -30,6 +30,7 @@ from prefect.states import Completed, Failed, State
 from pydantic import ValidationError
 
 from flows.events.partition_lock import partition_locks
+from flows.language.gate_scope import partitions_after
 from flows.language.models import Step
 from flows.language.params import resolve_params
 from flows.language.pipelines import other_partition
@@ -325,6 +326,7 @@ class RunbookExecution:
             outcome = self.outcomes[step.id]
             raise GateClosed(f"approval gate '{step.id}' did not open: {outcome.message}")
         params, ctx = prepared
+        ctx.publishes = partitions_after(step.id, self.runbook.spec, self._namespace())
         started = datetime.now(UTC)
         try:
             if inspect.iscoroutinefunction(step_type.run):
