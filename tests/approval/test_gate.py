@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -18,6 +18,7 @@ from flows.events.partition_lock import limit_name
 from foundation.settings import get_settings
 from governance.config import load_governance
 from governance.ledger.audit_ledger import Ledger
+from governance.ledger.views import open_incidents
 from governance.oncall.responders import authorized_approvers
 from runbook_cli.main import app
 from tests.approval.conftest import GatedRun, flow_run_state, run_input, wait_until_paused
@@ -202,6 +203,12 @@ def test_a_gate_publishing_another_pipeline_asks_that_pipelines_people(
     assert ledger.keys.open_incident_of("aggregate_profit", PUBLISHED_PARTITION) == published
     assert ledger.incidents.current_state(own.id) == "resolved"
     assert_linked_in_audit(own.id, published.id)
+    # the board (and the SLA watch reading it) shows it on aggregate_profit's 4h clock
+    board = {i.incident.id: i for i in open_incidents(ledger, config, datetime.now(UTC))}
+    sla = board[published.id].sla
+    assert own.id not in board and sla is not None
+    assert sla.deadline == published.opened_at + timedelta(hours=4)
+    assert set(board[published.id].owners) == set(config.pipelines["aggregate_profit"].owners)
 
 
 def test_a_rejected_publication_of_another_pipeline_leaves_its_incident_open(

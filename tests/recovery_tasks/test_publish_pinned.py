@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -197,3 +198,43 @@ def test_a_portal_answering_503_gets_one_request_per_budgeted_attempt(
     assert rule.fired == attempts
     assert 2 <= attempts <= 4
     assert published(portal) == {"report": None, "feed": None}
+
+
+def test_a_publication_of_another_pipeline_lands_on_that_partitions_incident(
+    run: RunServices, portal: PortalServer
+) -> None:
+    """A profit recovery publishing aggregate_engagement: the intent and the receipts are
+    aggregate_engagement's incident's, which the publication resolves; both stories link."""
+    report = report_of(run)
+    failure = {
+        "id": str(uuid.uuid4()),
+        "event": "pipeline.failed",
+        "payload": {"kind": "etl_job_failure", "partition": "2026-02"},
+    }
+    own = run.recorder.open(
+        "aggregate-profit", "aggregate_profit", failure, {"partition": "2026-02"}, "run-1"
+    )
+    ctx = dataclasses.replace(
+        approved_ctx(run, report),
+        runbook="aggregate-profit",
+        pipeline="aggregate_profit",
+        incident=own.namespace(),
+    )
+    result = investor_portal(pinned(report, pipeline=PIPELINE), ctx)
+    ledger = run.ledger
+    [link] = [e.detail for e in ledger.incidents.events(own.id) if e.state == "linked"]
+    assert (link["pipeline"], link["partition"], link["as"]) == (PIPELINE, PARTITION, "publishes")
+    theirs = ledger.incidents.get(link["incident"])
+    assert theirs.pipeline == PIPELINE and theirs.opened_at == own.opened_at
+    [back] = [e.detail for e in ledger.incidents.events(theirs.id) if e.state == "linked"]
+    assert (back["incident"], back["as"]) == (own.id, "published_by")
+    # the receipts are on the published pipeline's incident, which they resolve
+    [receipt] = [p for p in ledger.publications.of_incident(theirs.id) if p.kind == "report"]
+    assert receipt.receipt_id == result.report_receipt and receipt.sha256 == report.sha256
+    assert ledger.publications.of_incident(own.id) == []
+    assert ledger.intents.unsettled(theirs.id) == []
+    assert ledger.incidents.current_state(theirs.id) == "published"
+    assert ledger.keys.open_incident_of(PIPELINE, PARTITION) is None
+    # the run's own incident reads the same outcome, naming the incident it happened on
+    [told] = [e for e in ledger.incidents.events(own.id) if e.state == "published"]
+    assert told.detail["incident"] == theirs.id
