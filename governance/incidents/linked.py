@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from governance.incidents.recorder import IncidentRecorder
+from governance.ledger.audit_ledger import Ledger
 from governance.ledger.records import LIFECYCLE, RESOLVED_STATES, IncidentState
 
 PUBLISHES = "publishes"  # the `as` of the link on the run's own incident
@@ -63,21 +64,27 @@ def publication_story(own: IncidentRecorder, pipeline: str, partition: str) -> I
     return LinkedStory(own, linked)
 
 
+def published_links(ledger: Ledger, incident_id: int) -> list[dict[str, Any]]:
+    """The `linked` markers of an incident to the incidents of the other pipelines' partitions
+    its runs publish, oldest first (each: incident, pipeline, partition)."""
+    return [
+        e.detail
+        for e in ledger.incidents.events(incident_id)
+        if e.state == IncidentState.LINKED
+        and isinstance(e.detail, dict)
+        and e.detail.get("as") == PUBLISHES
+    ]
+
+
 def _open_link(own: IncidentRecorder, pipeline: str, partition: str) -> int | None:
     """The newest incident of (pipeline, partition) this run's incident links to, while it
     is open (a resolved one was published: a new publication is a new incident)."""
-    incidents = own.ledger.incidents
     assert own.incident_id is not None
-    for event in reversed(incidents.events(own.incident_id)):
-        link = event.detail if isinstance(event.detail, dict) else {}
-        if (
-            event.state == IncidentState.LINKED
-            and link.get("as") == PUBLISHES
-            and (link.get("pipeline"), link.get("partition")) == (pipeline, partition)
-        ):
+    for link in reversed(published_links(own.ledger, own.incident_id)):
+        if (link.get("pipeline"), link.get("partition")) == (pipeline, partition):
             linked = int(link["incident"])
-            resolved = IncidentState(incidents.current_state(linked)) in RESOLVED_STATES
-            return None if resolved else linked
+            state = IncidentState(own.ledger.incidents.current_state(linked))
+            return None if state in RESOLVED_STATES else linked
     return None
 
 
