@@ -9,6 +9,7 @@ from governance.incidents.recorder import IncidentRecorder
 from governance.ledger.audit_ledger import Ledger
 from governance.ledger.records import IncidentState
 from governance.models import GovernanceConfig
+from governance.reporting.postmortem import post_incident_markdown
 
 FAILURE = {
     "id": "ev-profit",
@@ -71,3 +72,20 @@ def test_a_published_partition_opens_a_new_incident_for_the_next_publication(
     assert ledger.keys.open_incident_of("aggregate_profit", "2026-10") is None
     again = publication_story(own, "aggregate_profit", "2026-10")
     assert again.incident_id not in (None, first.incident_id)
+
+
+def test_the_post_incident_report_of_the_runs_own_incident_says_where_its_gate_was(
+    ledger: Ledger, config: GovernanceConfig
+) -> None:
+    own = recovering(ledger, config)
+    story = publication_story(own, "aggregate_profit", "2026-10")
+    story.approval_requested(
+        "approve-1", ["B"], min_approvals=1, escalate_at=None, timeout_at=None, step_id="approve"
+    )
+    theirs = story.incident_id
+    report = post_incident_markdown(ledger, config, own.incident_id or 0, datetime.now(UTC))
+    approval = report.split("## Approval")[1].split("##")[0]
+    assert f"Recorded under incident {theirs} (aggregate_profit 2026-10" in approval
+    assert f"`runbook audit {theirs}`" in approval
+    published = post_incident_markdown(ledger, config, theirs or 0, datetime.now(UTC))
+    assert "approve-1" in published.split("## Approval")[1]
