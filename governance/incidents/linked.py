@@ -125,3 +125,19 @@ def _link(own: IncidentRecorder, pipeline: str, partition: str) -> int:
         },
     )
     return theirs
+
+
+def tell_published(
+    own: IncidentRecorder, state: IncidentState, detail: dict[str, Any]
+) -> list[int]:
+    """Record `state` (how the run ended, as the incident sync settles it) on the open
+    incidents of the partitions the run publishes, naming the run's own; their ids."""
+    if own.incident_id is None:
+        return []
+    told = []
+    for link in published_links(own.ledger, own.incident_id):
+        theirs = int(link["incident"])
+        if IncidentState(own.ledger.incidents.current_state(theirs)) not in RESOLVED_STATES:
+            own.of(theirs).state(state, detail={**detail, "incident": own.incident_id})
+            told.append(theirs)
+    return told

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from governance.incidents.linked import LinkedStory, publication_story
+from governance.incidents.linked import LinkedStory, publication_story, tell_published
 from governance.incidents.recorder import IncidentRecorder
 from governance.ledger.audit_ledger import Ledger
 from governance.ledger.records import IncidentState
@@ -89,3 +89,20 @@ def test_the_post_incident_report_of_the_runs_own_incident_says_where_its_gate_w
     assert f"`runbook audit {theirs}`" in approval
     published = post_incident_markdown(ledger, config, theirs or 0, datetime.now(UTC))
     assert "approve-1" in published.split("## Approval")[1]
+
+
+def test_how_the_run_ended_is_told_to_the_open_incident_it_was_publishing(
+    ledger: Ledger, config: GovernanceConfig
+) -> None:
+    own = recovering(ledger, config)
+    waiting = publication_story(own, "aggregate_profit", "2026-10")
+    waiting.state(IncidentState.AWAITING_APPROVAL, detail={"step": "approve"})
+    done = publication_story(own, "aggregate_profit", "2026-11")
+    done.state(IncidentState.PUBLISHED, detail={"receipt": "r-1"})
+    ended = {"why": "cancelled (Cancelled)"}
+    assert tell_published(own, IncidentState.CANCELLED, ended) == [waiting.incident_id]
+    [told] = [
+        e for e in ledger.incidents.events(waiting.incident_id or 0) if e.state == "cancelled"
+    ]
+    assert told.detail == {**ended, "incident": own.incident_id}
+    assert ledger.incidents.current_state(done.incident_id or 0) == "published"
