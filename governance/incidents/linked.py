@@ -130,8 +130,8 @@ def _link(own: IncidentRecorder, pipeline: str, partition: str) -> int:
 def tell_published(
     own: IncidentRecorder, state: IncidentState, detail: dict[str, Any]
 ) -> list[int]:
-    """Record `state` (how the run ended, as the incident sync settles it) on the open
-    incidents of the partitions the run publishes, naming the run's own; their ids."""
+    """Record `state` (how the run ended: failed, or as the incident sync settles it) on the
+    open incidents of the partitions the run publishes, naming the run's own; their ids."""
     if own.incident_id is None:
         return []
     told = []

@@ -234,6 +234,28 @@ def test_a_rejected_publication_of_another_pipeline_leaves_its_incident_open(
     assert_linked_in_audit(own.id, published.id)
 
 
+def test_a_failed_publication_of_another_pipeline_leaves_its_incident_open_and_failed(
+    start_gated: Callable[..., GatedRun], ledger: Ledger
+) -> None:
+    run = start_gated(
+        approvers=None,
+        pipeline="daily_growth_experiments",
+        publishes="aggregate_profit",
+        partition="2026-10-16",
+        published_partition="2026-07",
+    )
+    run.target.mkdir()  # the publication cannot write there: the publish step fails
+    assert run.answer("B").accepted  # type: ignore[union-attr]
+    assert run.final_state().is_failed()
+    own = ledger.incidents.of_run(run.flow_run_id)
+    published = ledger.keys.open_incident_of("aggregate_profit", "2026-07")
+    assert own is not None and published is not None
+    assert ledger.incidents.current_state(own.id) == "failed"
+    assert ledger.incidents.current_state(published.id) == "failed"
+    [failed] = [e for e in ledger.incidents.events(published.id) if e.state == "failed"]
+    assert failed.detail == {"failed_steps": ["publish"], "incident": own.id}
+
+
 def assert_linked_in_audit(own: int, published: int) -> None:
     """`runbook audit` of either incident names the other."""
     for one, other in ((own, published), (published, own)):
