@@ -42,6 +42,8 @@ class StepContext:
     triggered_by: str | None = None
     timeout: timedelta | None = None
     uses: dict[str, str] = field(default_factory=dict)  # step id -> step type, for evidence
+    # a gate's: (pipeline, partition) of other pipelines the steps after it work on
+    publishes: list[tuple[str, str]] = field(default_factory=list)
     services: RunServices | None = field(default=None, repr=False)
 
     @property

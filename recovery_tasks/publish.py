@@ -80,13 +80,19 @@ RECEIPT_WAIT = 30.0  # at most, within the step's budget; reconciliation does th
 
 
 def on_record(
-    ctx: StepContext, holding: str, otherwise: str, write: Callable[[Any], T], budget: float
+    ctx: StepContext,
+    holding: str,
+    otherwise: str,
+    write: Callable[[Any], T],
+    budget: float,
+    recorder: Any = None,
 ) -> T | None:
     """`write(recorder)` (None without an incident), waiting for an unavailable ledger for
-    `budget` seconds; past that a terminal error saying what is kept and what happens next."""
+    `budget` seconds; past that a terminal error saying what is kept and what happens next.
+    `recorder` is the run's unless given (the published pipeline's incident)."""
     from governance.ledger.availability import LedgerUnavailableError, wait_for_ledger
 
-    recorder = ctx.run.recorder
+    recorder = recorder or ctx.run.recorder
     if not ctx.incident.get("id"):
         return None
     try:
@@ -137,7 +143,9 @@ PUBLISHES = (
 )
 def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
     """Publish the approved CSV report and dashboard feed to the investor portal."""
-    from governance.ledger.intents import receipt_row  # deferred: the catalog loads without SQL
+    # deferred: the catalog loads without SQL
+    from governance.incidents.linked import publication_story
+    from governance.ledger.intents import receipt_row
     from warehouse.outputs import output_files
 
     approved_by = approvers_in_run(ctx)
@@ -156,6 +164,13 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
     run_key = f"incident-{ctx.incident.get('id', ctx.flow_run_id)}"
     key = f"{run_key}:{pipeline}:{params.partition}:{release.report_sha256}"
     budget = BudgetParams(budget=params.retry_budget or 1.0, max_wait=params.max_wait)
+    story = on_record(  # another pipeline's publication is on that partition's incident
+        ctx,
+        f"the incident of {pipeline} {params.partition}",
+        "nothing was sent to the portal",
+        lambda r: publication_story(r, pipeline, params.partition),
+        budget_for(budget, ctx).seconds,
+    )
     intent = on_record(
         ctx,
         "the approved release",
@@ -169,6 +184,7 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
             approved_by,
         ),
         budget_for(budget, ctx).seconds,
+        story,
     )
 
     def attempt() -> tuple[bool, tuple[Receipt, Receipt | None] | None, str | None]:
@@ -217,6 +233,7 @@ def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
             "records it from the portal's receipts once the ledger is back",
             lambda r: r.published(intent, receipts, approved_by),
             min(RECEIPT_WAIT, budget_for(budget, ctx).seconds),
+            story,
         )
     return PublishResult(
         pipeline=pipeline,

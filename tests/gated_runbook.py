@@ -34,10 +34,12 @@ def gated_runbook(
     *,
     pipeline: str = "aggregate_profit",
     publishes: str | None = None,
+    published_partition: str = PUBLISHED_PARTITION,
 ) -> str:
     """The runbook's YAML; `gate` is the approval step's `with:` mapping, without braces;
-    `publishes` names another pipeline than the runbook's `pipeline` for the publication."""
-    other = f', pipeline: {publishes}, partition: "{PUBLISHED_PARTITION}"' if publishes else ""
+    `publishes` names another pipeline than the runbook's `pipeline` for the publication
+    (of `published_partition`)."""
+    other = f', pipeline: {publishes}, partition: "{published_partition}"' if publishes else ""
     return GATED.format(
         name=name, gate=gate, timeout=timeout, target=target, pipeline=pipeline, publishes=other
     )

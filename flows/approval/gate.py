@@ -40,6 +40,7 @@ from flows.approval.identity import GateIdentity
 from flows.approval.opening import announce_gate
 from flows.approval.waiting import AnswerLostError, can_suspend, wait_for_answer
 from governance.approval_codes import CodeScope
+from governance.incidents.linked import publication_story
 from governance.incidents.recorder import IncidentRecorder, sla_left
 from governance.ledger.availability import wait_for_ledger
 from governance.ledger.records import ApprovalAnswer as ApprovalRecord
@@ -106,9 +107,13 @@ async def keep_recording(ctx: StepContext, write: Callable[[], T], holding: str)
     return await off_loop(wait_for_ledger, write, budget_seconds=budget, holding=holding, say=say)
 
 
-async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) -> GateOutcome:
-    """Wait until enough authorized approvals arrive; raise GateClosed otherwise."""
-    story = services.story()
+async def run_gate(
+    ctx: StepContext, policy: GatePolicy, services: RunServices, story: IncidentRecorder
+) -> GateOutcome:
+    """Wait until enough authorized approvals arrive; raise GateClosed otherwise.
+
+    `story` is the incident the gate's requests, answers and states are filed under: the
+    run's own, or that of the other pipeline's partition it publishes."""
     notifier = services.notifier()
     incident_id = ctx.incident.get("id")
     ui_url = services.ui_url
@@ -124,6 +129,7 @@ async def run_gate(ctx: StepContext, policy: GatePolicy, services: RunServices) 
         await announce_gate(
             ctx,
             services,
+            story,
             identity,
             pipeline=policy.pipeline,
             authorized=policy.rules.authorized,
@@ -304,8 +310,15 @@ async def on_call_gate(params: Any, ctx: StepContext) -> GateOutcome:
     history = await off_loop(services.story().gate_history, ctx.step_id)
     since = history[0][0].requested_at if history else datetime.now(UTC)
     policy = gate_policy(services.governance, ctx, params, since)
-    clock = published_clock(services.governance, ctx.incident, policy.pipeline)
-    return await run_gate(dataclasses.replace(ctx, incident=clock), policy, services)
+    clock = dataclasses.replace(
+        ctx, incident=published_clock(services.governance, ctx.incident, policy.pipeline)
+    )
+    story = services.story()
+    target = next((p for p in ctx.publishes if p[0] == policy.pipeline), None)
+    if target is not None:  # another pipeline's partition: its incident holds the gate
+        opening = functools.partial(publication_story, story, *target)
+        story = await keep_recording(clock, opening, "the incident of {} {}".format(*target))
+    return await run_gate(clock, policy, services, story)
 
 
 def published_clock(

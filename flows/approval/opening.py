@@ -15,6 +15,7 @@ from prefect import get_run_logger
 from flows.approval.blocking import off_loop
 from flows.approval.escalation import arm_escalation
 from flows.approval.identity import GateIdentity
+from governance.incidents.recorder import IncidentRecorder
 from governance.ledger.records import IncidentState
 from governance.oncall.responders import NotifyTargets
 from recovery_tasks.context import StepContext
@@ -24,6 +25,7 @@ from recovery_tasks.services import RunServices
 async def announce_gate(
     ctx: StepContext,
     services: RunServices,
+    story: IncidentRecorder,
     identity: GateIdentity,
     *,
     pipeline: str,
@@ -31,8 +33,9 @@ async def announce_gate(
     targets: NotifyTargets,
     escalate_after: timedelta,
 ) -> None:
-    """Tell the first responders, send each approver their code, arm the escalation."""
-    story, notifier = services.story(), services.notifier()
+    """Tell the first responders, send each approver their code, arm the escalation; the
+    incident waits for approval in `story` (the gate's: see `flows.approval.gate`)."""
+    notifier = services.notifier()
     incident_id = ctx.incident.get("id")
     ui_url = services.ui_url
     run_link = f"{ui_url}/runs/flow-run/{ctx.flow_run_id}" if ui_url else str(ctx.flow_run_id)

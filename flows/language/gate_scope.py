@@ -8,9 +8,12 @@ gate that names that pipeline explicitly; otherwise the wrong people would appro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flows.language.graph import Finding
 from flows.language.models import Runbook, Step
-from flows.language.pipelines import step_pipeline
+from flows.language.pipelines import other_partition, step_pipeline
 
 
 def governing_gates(target: str | None, gates: list[str], spec: Runbook) -> list[str]:
@@ -35,3 +38,20 @@ def wrong_gate(i: int, step: Step, target: str, gates: list[str], spec: Runbook)
         "decide what is published",
         False,
     )
+
+
+def partitions_after(
+    gate: str, spec: Runbook, namespace: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """(pipeline, partition) of the other pipelines the steps after `gate` work on, rendered
+    in `namespace`: what the gate's approval covers, whose incident its answers belong to."""
+    after = {gate}
+    grew = True
+    while grew:
+        grew = False
+        for step in spec.steps:
+            if step.id not in after and after.intersection(step.needs):
+                after.add(step.id)
+                grew = True
+    found = [other_partition(s, spec.pipeline, namespace) for s in spec.steps if s.id in after]
+    return list(dict.fromkeys(f for f in found if f is not None))

@@ -12,7 +12,8 @@ small deployment, which writes the end into the ledger through the incident reco
 - Failed while waiting for approval (the suspended gate's deadline): timed out, and told;
 - any other end the ledger did not hear of (a forced Failed or Completed): recorded and told.
 
-Whatever the outcome, no incident stays open without a live run or a notification. A
+Whatever the outcome, no incident stays open without a live run or a notification; the
+incident of another pipeline's partition the run's gate was publishing gets the same end. A
 publication the run made while the ledger was away is recorded from the portal's receipts
 first (`flows.operations.publication_reconcile`), so such a run's incident ends resolved. An
 incident whose run already recorded its end is left alone, so a normal ending costs nothing.
@@ -33,6 +34,7 @@ from prefect.states import Scheduled
 from flows.approval.escalation import disarm_escalation
 from flows.operations.publication_reconcile import reconcile
 from flows.runtime.run_services import open_command_services
+from governance.incidents.linked import tell_published
 from governance.incidents.recorder import IncidentRecorder
 from governance.ledger.records import IncidentState
 from governance.oncall.responders import notify_targets
@@ -169,6 +171,7 @@ async def _apply(
     if state_type == "CRASHED":
         await _off_loop(story.state, IncidentState.CRASHED, detail=detail)
     await _off_loop(story.state, settlement.state, detail=detail)
+    await _off_loop(tell_published, story, settlement.state, detail)  # its gate's, if another's
     await disarm_escalation(flow_run_id)
     if settlement.notify is not None:
         await _off_loop(_tell, story, services, settlement)

@@ -7,7 +7,8 @@ exactly the intent's sha256, stored after the intent was recorded; if they are t
 ledger records those receipts, the incident becomes `published` and then `resolved`, as the
 run would have done. If the portal holds nothing of the kind, the intent stays open and the
 incident as it was: `runbook retry` publishes the approved bytes once. The invariant sweep,
-`runbook retry` and the incident sync each call this.
+`runbook retry` and the incident sync each call this; for one incident, the intents of the
+other pipelines' partitions its run publishes are settled too, told to both stories.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from governance.incidents.linked import LinkedStory, published_links
+from governance.ledger.audit_ledger import Ledger
 from governance.ledger.intents import receipt_row
 from governance.ledger.records import IncidentState, PublicationIntent
 from portal.client import PortalClient
@@ -41,7 +44,14 @@ def reconcile(
 ) -> list[Reconciled]:
     """Settle the open intents (of one incident, or all older than `older_than`)."""
     cutoff = datetime.now(UTC) - older_than
-    intents = [i for i in services.ledger.intents.unsettled(incident_id) if i.recorded_at <= cutoff]
+    ledger = services.ledger
+    linked = set() if incident_id is None else published_incidents(ledger, incident_id)
+    intents = [
+        i
+        for one in (incident_id, *sorted(linked))
+        for i in ledger.intents.unsettled(one)
+        if i.recorded_at <= cutoff
+    ]
     if not intents:
         return []
     done = []
@@ -52,6 +62,8 @@ def reconcile(
                 done.append(Reconciled(intent.incident_id, None))
                 continue
             story = services.story().of(intent.incident_id)
+            if incident_id is not None and intent.incident_id in linked:  # and tell its own
+                story = LinkedStory(services.story().of(incident_id), intent.incident_id)
             story.published(
                 intent.id, receipts, intent.approved_by.split(","), recorded_from=FROM_RECEIPTS
             )
@@ -59,6 +71,12 @@ def reconcile(
                 story.state(IncidentState.RESOLVED, detail={"recorded_from": FROM_RECEIPTS})
             done.append(Reconciled(intent.incident_id, receipts[0]["version"]))
     return done
+
+
+def published_incidents(ledger: Ledger, incident_id: int) -> set[int]:
+    """The incidents of other pipelines' partitions that runs of `incident_id` publish: their
+    intents are settled with its own (`governance.incidents.linked`)."""
+    return {int(link["incident"]) for link in published_links(ledger, incident_id)}
 
 
 def portal_receipts(portal: PortalClient, intent: PublicationIntent) -> list[dict] | None:

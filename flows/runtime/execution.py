@@ -30,6 +30,7 @@ from prefect.states import Completed, Failed, State
 from pydantic import ValidationError
 
 from flows.events.partition_lock import partition_locks
+from flows.language.gate_scope import partitions_after
 from flows.language.models import Step
 from flows.language.params import resolve_params
 from flows.language.pipelines import other_partition
@@ -39,7 +40,9 @@ from flows.language.waves import Wave
 from flows.runtime.orphan_guard import stop_when_orphaned
 from flows.runtime.restore import restored_outcomes
 from flows.runtime.step_task import mark_task, step_task
+from governance.incidents.linked import tell_published
 from governance.incidents.reference import IncidentRef, Retry
+from governance.ledger.records import IncidentState
 from recovery_tasks.context import StepContext, StepOutcome
 from recovery_tasks.errors import GateClosed
 from recovery_tasks.registry import StepType
@@ -115,6 +118,10 @@ class RunbookExecution:
             message = str(stopped) if stopped else f"steps failed: {', '.join(failed)}"
             if not stopped:
                 await self._record_state("failed", {"failed_steps": failed})
+                told = functools.partial(
+                    tell_published, self.recorder, IncidentState.FAILED, {"failed_steps": failed}
+                )
+                await anyio.to_thread.run_sync(told)  # the partition its gate was publishing
             return Failed(name=name, message=message, data=self.summary())
         outcome = run_outcome(self.outcomes, {sid: s.uses for sid, s in self.steps.items()})
         await self._record_state("resolved", {"steps": len(self.outcomes), "outcome": outcome})
@@ -325,6 +332,7 @@ class RunbookExecution:
             outcome = self.outcomes[step.id]
             raise GateClosed(f"approval gate '{step.id}' did not open: {outcome.message}")
         params, ctx = prepared
+        ctx.publishes = partitions_after(step.id, self.runbook.spec, self._namespace())
         started = datetime.now(UTC)
         try:
             if inspect.iscoroutinefunction(step_type.run):

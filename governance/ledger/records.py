@@ -33,6 +33,7 @@ class IncidentState(StrEnum):
     ANSWER_REFUSED = "answer_refused"
     EVENT_ATTACHED = "event_attached"  # a further failure event of the same key
     ANNOTATED = "annotated"  # a person explained a swing of the partition's numbers
+    LINKED = "linked"  # a run's incident and the incident of another pipeline it publishes
 
 
 MARKERS = frozenset(
@@ -44,6 +45,7 @@ MARKERS = frozenset(
         IncidentState.ANSWER_REFUSED,
         IncidentState.EVENT_ATTACHED,
         IncidentState.ANNOTATED,
+        IncidentState.LINKED,
     }
 )
 LIFECYCLE = frozenset(IncidentState) - MARKERS

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from foundation.durations import format_duration
+from governance.incidents.linked import published_links
 from governance.ledger.audit_ledger import Ledger
 from governance.ledger.records import RESOLVED_STATES, Incident, IncidentEvent
 from governance.models import GovernanceConfig
@@ -106,7 +107,7 @@ def _evidence(ledger: Ledger, incident_id: int) -> list[str]:
 def _approvals(ledger: Ledger, incident_id: int) -> list[str]:
     requests = ledger.approvals.requests(incident_id)
     if not requests:
-        return ["## Approval", "", "No approval was asked for."]
+        return ["## Approval", "", _elsewhere(ledger, incident_id, "No approval was asked for.")]
     lines = ["## Approval", ""]
     approved_by: list[str] = []
     for req in requests:
@@ -168,12 +169,26 @@ def _publications(ledger: Ledger, incident_id: int) -> list[str]:
         for p in ledger.publications.of_incident(incident_id)
     ]  # fmt: skip
     if not rows:
-        return ["## Published", "", "Nothing was published."]
+        return ["## Published", "", _elsewhere(ledger, incident_id, "Nothing was published.")]
     return [
         "## Published",
         "",
         *_table(("at", "what", "partition", "version", "receipt", "sha256"), rows),
     ]
+
+
+def _elsewhere(ledger: Ledger, incident_id: int, none: str) -> str:
+    """`none`, unless this incident's run recorded it under the incident of another
+    pipeline's partition it publishes: then where."""
+    links = published_links(ledger, incident_id)
+    if not links:
+        return none
+    where = ", ".join(
+        f"incident {link['incident']} ({link['pipeline']} {link['partition']}: "
+        f"`runbook audit {link['incident']}`)"
+        for link in links
+    )
+    return f"Recorded under {where}, the partition this incident's run publishes."
 
 
 def _table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:

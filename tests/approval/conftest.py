@@ -24,7 +24,7 @@ from flows.runtime.compiler import compile_runbook
 from flows.runtime.prefect_client import prefect_client_context
 from flows.runtime.run_services import open_command_services
 from governance.ledger.audit_ledger import Ledger
-from tests.gated_runbook import gated_runbook
+from tests.gated_runbook import PUBLISHED_PARTITION, gated_runbook
 
 
 @dataclass
@@ -130,13 +130,22 @@ def start_gated(
         pipeline: str = "aggregate_profit",
         publishes: str | None = None,
         partition: str = "2026-10",
+        published_partition: str = PUBLISHED_PARTITION,
     ) -> GatedRun:
         name = f"gated-{uuid.uuid4().hex[:8]}"
         target = tmp_path / f"{name}.published"
         gate = f"min_approvals: {needed}, poll_interval: 1"
         gate += f", approvers: [{approvers}]" if approvers is not None else ""
         gate += f", pipeline: {publishes}" if publishes else ""
-        text = gated_runbook(name, gate, timeout, target, pipeline=pipeline, publishes=publishes)
+        text = gated_runbook(
+            name,
+            gate,
+            timeout,
+            target,
+            pipeline=pipeline,
+            publishes=publishes,
+            published_partition=published_partition,
+        )
         known = {pipeline: PipelineInfo(pipeline, False), **catalog}  # the runbook's own too
         compiled = compile_runbook(validate_text(text, f"{name}.yaml", known))
         run = GatedRun(name, target, threading.Thread(daemon=True, target=lambda: None))

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 from prefect.input.run_input import keyset_from_paused_state
+from typer.testing import CliRunner
 
 from flows.approval.answering import AnswerError, answer_gate
 from flows.events.partition_lock import limit_name
 from foundation.settings import get_settings
 from governance.config import load_governance
 from governance.ledger.audit_ledger import Ledger
+from governance.ledger.views import open_incidents
 from governance.oncall.responders import authorized_approvers
+from runbook_cli.main import app
 from tests.approval.conftest import GatedRun, flow_run_state, run_input, wait_until_paused
 from tests.gated_runbook import PUBLISHED_PARTITION
 
@@ -182,6 +186,83 @@ def test_a_gate_publishing_another_pipeline_asks_that_pipelines_people(
     assert run.final_state().is_completed() and run.target.exists()
     # the publication held the published partition's lock, not only the runbook's own
     assert concurrency_limit(limit_name("aggregate_profit", PUBLISHED_PARTITION)) is not None
+    # the gate's request and answers are filed under aggregate_profit's incident of that
+    # partition, opened at the failure and linked to the run's own both ways
+    own = ledger.incidents.of_run(run.flow_run_id)
+    assert own is not None and own.pipeline == "daily_growth_experiments"
+    published = ledger.incidents.get(request.incident_id)
+    assert (published.pipeline, published.partition) == ("aggregate_profit", PUBLISHED_PARTITION)
+    assert published.id != own.id and published.opened_at == own.opened_at
+    assert ledger.approvals.requests(own.id) == []
+    answers = [(a.who, a.authorized) for r in ledger.approvals.requests(published.id)
+               for a in ledger.approvals.answers(r.id)]  # fmt: skip
+    assert answers[-1] == ("B", True) and all(not ok for _, ok in answers[:-1])
+    # test.publish sent nothing to the portal: the published partition's incident stays
+    # open, approved, holding its key; the run's own is resolved
+    assert ledger.incidents.current_state(published.id) == "approved"
+    assert ledger.keys.open_incident_of("aggregate_profit", PUBLISHED_PARTITION) == published
+    assert ledger.incidents.current_state(own.id) == "resolved"
+    assert_linked_in_audit(own.id, published.id)
+    # the board (and the SLA watch reading it) shows it on aggregate_profit's 4h clock
+    board = {i.incident.id: i for i in open_incidents(ledger, config, datetime.now(UTC))}
+    sla = board[published.id].sla
+    assert own.id not in board and sla is not None
+    assert sla.deadline == published.opened_at + timedelta(hours=4)
+    assert set(board[published.id].owners) == set(config.pipelines["aggregate_profit"].owners)
+
+
+def test_a_rejected_publication_of_another_pipeline_leaves_its_incident_open(
+    start_gated: Callable[..., GatedRun], ledger: Ledger
+) -> None:
+    run = start_gated(
+        approvers=None,
+        pipeline="daily_growth_experiments",
+        publishes="aggregate_profit",
+        partition="2026-10-15",
+        published_partition="2026-08",
+    )
+    run.answer("B", "reject", "margins look wrong")
+    assert run.final_state().name == "Rejected" and not run.target.exists()
+    own = ledger.incidents.of_run(run.flow_run_id)
+    published = ledger.keys.open_incident_of("aggregate_profit", "2026-08")
+    assert own is not None and published is not None and published.id != own.id
+    # both stories say rejected; the published partition's incident waits for a person
+    assert ledger.incidents.current_state(published.id) == "rejected"
+    assert ledger.incidents.current_state(own.id) == "rejected"
+    [request] = ledger.approvals.requests(published.id)
+    assert [a.decision for a in ledger.approvals.answers(request.id)] == ["reject"]
+    assert_linked_in_audit(own.id, published.id)
+
+
+def test_a_failed_publication_of_another_pipeline_leaves_its_incident_open_and_failed(
+    start_gated: Callable[..., GatedRun], ledger: Ledger
+) -> None:
+    run = start_gated(
+        approvers=None,
+        pipeline="daily_growth_experiments",
+        publishes="aggregate_profit",
+        partition="2026-10-16",
+        published_partition="2026-07",
+    )
+    run.target.mkdir()  # the publication cannot write there: the publish step fails
+    assert run.answer("B").accepted  # type: ignore[union-attr]
+    assert run.final_state().is_failed()
+    own = ledger.incidents.of_run(run.flow_run_id)
+    published = ledger.keys.open_incident_of("aggregate_profit", "2026-07")
+    assert own is not None and published is not None
+    assert ledger.incidents.current_state(own.id) == "failed"
+    assert ledger.incidents.current_state(published.id) == "failed"
+    [failed] = [e for e in ledger.incidents.events(published.id) if e.state == "failed"]
+    assert failed.detail == {"failed_steps": ["publish"], "incident": own.id}
+
+
+def assert_linked_in_audit(own: int, published: int) -> None:
+    """`runbook audit` of either incident names the other."""
+    for one, other in ((own, published), (published, own)):
+        out = CliRunner().invoke(app, ["audit", str(one)])
+        assert out.exit_code == 0, out.output
+        [linked] = [line for line in out.output.splitlines() if " linked " in line]
+        assert re.search(rf"\bincident={other}\b", linked), linked
 
 
 def concurrency_limit(name: str) -> object | None:

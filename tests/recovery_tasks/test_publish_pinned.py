@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,9 @@ import pytest
 
 from faults.portal_admin import PortalFaultAdmin
 from faults.portal_layer import portal_with_faults
+from flows.operations.publication_reconcile import reconcile
+from governance.incidents.linked import publication_story
+from governance.incidents.reference import IncidentRef
 from portal.client import PortalClient
 from portal.config import PortalConfig
 from portal.database import portal_engine, upgrade_portal
@@ -31,6 +35,7 @@ from recovery_tasks.reports import ReportResult, build
 from recovery_tasks.services import RunServices
 from tests.recovery_tasks.conftest import step_ctx
 from warehouse.db import Platform
+from warehouse.outputs import read_feed
 from warehouse.runner import run_pipeline
 
 TOKEN = "pinned-token"
@@ -197,3 +202,74 @@ def test_a_portal_answering_503_gets_one_request_per_budgeted_attempt(
     assert rule.fired == attempts
     assert 2 <= attempts <= 4
     assert published(portal) == {"report": None, "feed": None}
+
+
+def test_a_publication_of_another_pipeline_lands_on_that_partitions_incident(
+    run: RunServices, portal: PortalServer
+) -> None:
+    """A profit recovery publishing aggregate_engagement: the intent and the receipts are
+    aggregate_engagement's incident's, which the publication resolves; both stories link."""
+    report = report_of(run)
+    own = profit_incident(run)
+    ctx = dataclasses.replace(
+        approved_ctx(run, report),
+        runbook="aggregate-profit",
+        pipeline="aggregate_profit",
+        incident=own.namespace(),
+    )
+    result = investor_portal(pinned(report, pipeline=PIPELINE), ctx)
+    ledger = run.ledger
+    [link] = [e.detail for e in ledger.incidents.events(own.id) if e.state == "linked"]
+    assert (link["pipeline"], link["partition"], link["as"]) == (PIPELINE, PARTITION, "publishes")
+    theirs = ledger.incidents.get(link["incident"])
+    assert theirs.pipeline == PIPELINE and theirs.opened_at == own.opened_at
+    [back] = [e.detail for e in ledger.incidents.events(theirs.id) if e.state == "linked"]
+    assert (back["incident"], back["as"]) == (own.id, "published_by")
+    # the receipts are on the published pipeline's incident, which they resolve
+    [receipt] = [p for p in ledger.publications.of_incident(theirs.id) if p.kind == "report"]
+    assert receipt.receipt_id == result.report_receipt and receipt.sha256 == report.sha256
+    assert ledger.publications.of_incident(own.id) == []
+    assert ledger.intents.unsettled(theirs.id) == []
+    assert ledger.incidents.current_state(theirs.id) == "published"
+    assert ledger.keys.open_incident_of(PIPELINE, PARTITION) is None
+    # the run's own incident reads the same outcome, naming the incident it happened on
+    [told] = [e for e in ledger.incidents.events(own.id) if e.state == "published"]
+    assert told.detail["incident"] == theirs.id
+
+
+def test_a_publication_of_another_pipeline_the_ledger_missed_is_reconciled_on_both_incidents(
+    run: RunServices, portal: PortalServer
+) -> None:
+    """The portal stored the release but its receipt never reached the ledger: settling the
+    run's own incident settles the intent on the published partition's incident too."""
+    report = report_of(run)
+    own = profit_incident(run)
+    story = publication_story(run.recorder, PIPELINE, PARTITION)
+    key = f"incident-{own.id}:{PIPELINE}:{PARTITION}:{report.sha256}"
+    story.intend_publication(key, PIPELINE, PARTITION, report.sha256, report.feed_sha256, ["A"])
+    with PortalClient(portal.url, TOKEN) as client:
+        feed = read_feed(Path(report.feed_path))
+        csv = Path(report.csv_path).read_bytes()
+        stored = client.publish_release(PIPELINE, PARTITION, csv, feed, key)
+    [done] = reconcile(run, own.id)
+    assert (done.incident_id, done.version) == (story.incident_id, stored.report.version)
+    ledger = run.ledger
+    assert [p.receipt_id for p in ledger.publications.of_incident(done.incident_id)] == [
+        stored.report.id,
+        stored.feed.id,
+    ]
+    assert ledger.incidents.current_state(done.incident_id) == "resolved"
+    assert ledger.incidents.current_state(own.id) == "resolved"
+    assert ledger.keys.open_incident_of(PIPELINE, PARTITION) is None
+
+
+def profit_incident(run: RunServices) -> IncidentRef:
+    """The incident of a profit recovery's failure, opened by the run's recorder."""
+    failure = {
+        "id": str(uuid.uuid4()),
+        "event": "pipeline.failed",
+        "payload": {"kind": "etl_job_failure", "partition": "2026-02"},
+    }
+    return run.recorder.open(
+        "aggregate-profit", "aggregate_profit", failure, {"partition": "2026-02"}, "run-1"
+    )
