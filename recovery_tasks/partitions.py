@@ -71,6 +71,7 @@ class HealthResult(BaseModel):
     healthy: bool
     not_complete: list[str] = Field(default_factory=list)
     summary: str = ""
+    publication_failed: bool = False  # the incident is a report-publishing failure
 
     @classmethod
     def of(cls, pipeline: str, partition: str, status: str | None, others: list[str]) -> Self:
@@ -87,8 +88,12 @@ class HealthResult(BaseModel):
                    not_complete=others, summary=summary)  # fmt: skip
 
     def run_outcome(self) -> str | None:
-        """How the run ends when its partition was healthy (see `recovery_tasks.run_outcome`)."""
-        if not self.healthy:
+        """How the run ends when its partition was healthy (see `recovery_tasks.run_outcome`).
+
+        A publishing failure leaves a complete partition by nature: its run republishes, so
+        it says nothing here.
+        """
+        if not self.healthy or self.publication_failed:
             return None
         broken = ", ".join(self.not_complete) or "none"
         return f"healthy — nothing to recover; not complete in {self.pipeline}: {broken}"
@@ -97,6 +102,12 @@ class HealthResult(BaseModel):
         """Whether the event named a healthy partition, and which partitions are broken."""
         if not self.healthy:
             return f"{self.pipeline} {self.summary}."
+        if self.publication_failed:
+            return (
+                f"{self.pipeline} {self.partition} is complete, as a publishing failure leaves "
+                f"it: this run republishes it. Not complete in {self.pipeline}: "
+                f"{', '.join(self.not_complete) or 'none'}."
+            )
         return (
             f"{self.pipeline} {self.partition} is complete: every blocking check passed on it "
             f"before this run, so the event names a healthy partition and this run recovers "
@@ -108,11 +119,14 @@ class HealthResult(BaseModel):
 @step_type("partitions.health", params=PartitionParams, result=HealthResult)
 def health(params: PartitionParams, ctx: StepContext) -> HealthResult:
     """Say whether the event's partition is already complete, and name the broken ones."""
+    from warehouse.failures import FailureKind
     from warehouse.partition_state import not_complete, read_state
 
     pipeline, engine = params.pipeline_of(ctx), ctx.run.platform().warehouse
     state = read_state(engine, pipeline, params.partition)
     others = [s.label() for s in not_complete(engine, pipeline) if s.partition != params.partition]
-    return HealthResult.of(
+    result = HealthResult.of(
         pipeline, params.partition, state.status if state is not None else None, others
     )
+    result.publication_failed = ctx.incident.get("kind") == FailureKind.REPORT_PUBLISHING
+    return result
