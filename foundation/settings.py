@@ -123,6 +123,14 @@ class ApprovalSettings(_Env):
     verified_approvals: bool | None = Field(
         default=None, description="Require approval codes (default: on outside local and demo)"
     )
+    approval_page_url: str | None = Field(
+        default=None,
+        description="Public base URL of the approval page (`runbook approval-page`); when set, "
+        "each approver's code arrives as a signed link to it and `runbook serve` serves it",
+    )
+    approval_page_host: str = Field(
+        default="127.0.0.1", description="Address `runbook serve` binds the approval page to"
+    )
 
     @property
     def codes_required(self) -> bool:

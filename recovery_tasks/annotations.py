@@ -14,16 +14,18 @@ Who may answer is the approval gate's rule, with its verification.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from governance.ledger.audit_ledger import Ledger
 from governance.ledger.records import IncidentState
 from recovery_tasks.approval import OnCallApprovalParams
 from recovery_tasks.context import StepContext
 from recovery_tasks.errors import TerminalStepError
 from recovery_tasks.registry import step_type
+
+if TYPE_CHECKING:
+    from governance.ledger.audit_ledger import Ledger
 
 
 class AnnotationOutcome(BaseModel):
@@ -122,10 +124,7 @@ async def annotate_gate(params: AnnotateParams, ctx: StepContext) -> AnnotationR
     needs = list(((upstream.outputs if upstream else None) or {}).get("needs_annotation", []))
     if not needs:
         return AnnotationResult()
-    gate = ctx.run.gate
-    if gate is None:
-        raise TerminalStepError(f"step {ctx.step_id}: this run has no approval gate service")
-    outcome = await gate(params, ctx)
+    outcome = await ctx.run.gate(params, ctx)
     note = next((c for c in outcome.comments if c.strip()), "")
     if not note:
         raise TerminalStepError(

@@ -15,9 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from governance.ledger.audit_ledger import Ledger
 from recovery_tasks.context import StepContext
+
+if TYPE_CHECKING:
+    from governance.ledger.audit_ledger import Ledger
 
 DIGESTS = ("sha256", "feed_sha256")  # the outputs that identify published bytes
 

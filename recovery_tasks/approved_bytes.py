@@ -15,7 +15,6 @@ from typing import Any
 from foundation.hashing import sha256_of
 from portal.content import canonical_feed
 from recovery_tasks.errors import TerminalStepError
-from warehouse.outputs import read_feed
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,8 @@ def approved_release(
             "is not; pin it with `approved_feed_sha256` (the report step's feed_sha256); "
             "nothing was sent"
         )
+    from warehouse.outputs import read_feed  # deferred: the catalog loads without SQL
+
     feed = read_feed(feed_path)
     feed_digest = feed_sha256(feed)
     if approved_feed_sha256 and feed_digest != approved_feed_sha256:

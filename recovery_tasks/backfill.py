@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
@@ -24,7 +24,9 @@ from recovery_tasks.context import StepContext
 from recovery_tasks.damaged_copies import naming_the_retry
 from recovery_tasks.params import PartitionParams
 from recovery_tasks.registry import step_type
-from warehouse.fill import FillProgress, Progress
+
+if TYPE_CHECKING:
+    from warehouse.fill import FillProgress, Progress
 
 logger = logging.getLogger(__name__)
 

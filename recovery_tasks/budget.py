@@ -19,7 +19,6 @@ from typing import Generic, TypeVar
 from pydantic import Field
 
 from foundation.durations import Duration, format_duration
-from governance.incidents.recorder import sla_left
 from recovery_tasks.context import StepContext
 from recovery_tasks.params import StepParams
 
@@ -59,6 +58,8 @@ class Budget:
 
 def budget_for(params: BudgetParams, ctx: StepContext, now: datetime | None = None) -> Budget:
     """The step's budget: its share of the incident's SLA time left, capped by `max_wait`."""
+    from governance.incidents.recorder import sla_left  # deferred: the catalog loads without SQL
+
     now = now or datetime.now(UTC)
     left = sla_left(ctx.incident, now)
     if left is None and ctx.services is not None:  # no incident recorded: the pipeline's SLA

@@ -23,8 +23,6 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field
 
 from foundation.durations import Duration
-from governance.ledger.availability import LedgerUnavailableError, wait_for_ledger
-from governance.ledger.intents import receipt_row
 from portal.errors import PortalUnavailableError
 from portal.models import Receipt
 from portal.retry import RetryPolicy
@@ -33,8 +31,7 @@ from recovery_tasks.budget import BudgetParams, backoff_of, budget_for, keep_try
 from recovery_tasks.context import StepContext
 from recovery_tasks.errors import TerminalStepError
 from recovery_tasks.params import PartitionParams
-from recovery_tasks.registry import all_step_types, step_type
-from warehouse.outputs import output_files
+from recovery_tasks.registry import Pinned, all_step_types, step_type
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -87,8 +84,10 @@ def on_record(
 ) -> T | None:
     """`write(recorder)` (None without an incident), waiting for an unavailable ledger for
     `budget` seconds; past that a terminal error saying what is kept and what happens next."""
+    from governance.ledger.availability import LedgerUnavailableError, wait_for_ledger
+
     recorder = ctx.run.recorder
-    if not ctx.incident.get("id") or recorder is None:
+    if not ctx.incident.get("id"):
         return None
     try:
         return wait_for_ledger(
@@ -123,9 +122,24 @@ def _refuse_partial_investor_release(
     )
 
 
-@step_type("publish.investor_portal", params=PublishParams, result=PublishResult, role="publish")
+PUBLISHES = (
+    Pinned("report", "approved_sha256", "sha256"),
+    Pinned("dashboard feed", "approved_feed_sha256", "feed_sha256", toggle="feed"),
+)
+
+
+@step_type(
+    "publish.investor_portal",
+    params=PublishParams,
+    result=PublishResult,
+    role="publish",
+    publishes=PUBLISHES,
+)
 def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
     """Publish the approved CSV report and dashboard feed to the investor portal."""
+    from governance.ledger.intents import receipt_row  # deferred: the catalog loads without SQL
+    from warehouse.outputs import output_files
+
     approved_by = approvers_in_run(ctx)
     if not approved_by:
         raise TerminalStepError("refusing to publish: no approval step of this run completed")

@@ -83,8 +83,3 @@ def annotate(
         raise typer.Exit(1)
     follow = f"; run `runbook retry {outcome.incident_id}`" if outcome.incident_id else ""
     typer.echo(f"checks pass: the partition is complete{follow}")
-
-
-def register(app: typer.Typer) -> None:
-    """Mount `runbook annotate`."""
-    app.command("annotate")(annotate)

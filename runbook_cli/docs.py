@@ -121,8 +121,3 @@ def docs(
     for name, text in pages.items():
         (out / name).write_text(text, encoding="utf-8")
     typer.echo(f"wrote {len(pages)} pages to {out}")
-
-
-def register(app: typer.Typer) -> None:
-    """Mount `runbook docs`."""
-    app.command("docs")(docs)

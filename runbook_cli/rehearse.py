@@ -151,8 +151,3 @@ def _report(results: list, expected: object, everything: bool) -> None:
             typer.echo(f"{r.outcome}: {r.reason}")
     if worse_than_declared(results, expected):  # type: ignore[arg-type]
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    """Mount `rehearse` at the top level of `runbook`."""
-    app.command("rehearse")(rehearse)

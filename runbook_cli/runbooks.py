@@ -1,22 +1,21 @@
-"""`runbook validate | plan | graph | schema | run`: the authoring and running commands."""
+"""`runbook validate | plan | graph | schema | run`: the authoring and running commands.
+
+Each command imports what only it needs when it runs (plan, drawing, the compiler and
+Prefect), so `validate`, which an editor may run on every save, loads the validator alone.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from flows.language.diagram import render_graph
 from flows.language.errors import RunbookError, RunbookValidationError, display_path
 from flows.language.library import load_runbook, validate_files
-from flows.language.plan import make_plan
 from flows.language.schema import SCHEMA_PATH, render_schema, write_schema
 from flows.language.validator import ValidatedRunbook
-from runbook_cli.plan_text import render_plan
-from runbook_cli.stopped import exit_at_once_when_stopped
 
 EVENT_HELP = "JSON file of the triggering event (Prefect event shape: event, resource, payload)"
 PARAM_HELP = "Override a param: NAME=VALUE (repeatable)"
@@ -52,6 +51,9 @@ def plan(
     param: list[str] = typer.Option([], "--param", help=PARAM_HELP),
 ) -> None:
     """Dry run: params, the order steps run in, gates, failure handlers; touches no data."""
+    from flows.language.plan import make_plan  # deferred: start-up time
+    from runbook_cli.plan_text import render_plan
+
     runbook = _load(name)
     try:
         result = make_plan(runbook, _read_event(event), _overrides(param))
@@ -66,6 +68,8 @@ def graph(
     fmt: str = typer.Option("text", "--format", help="mermaid, dot, svg or text"),
 ) -> None:
     """Draw the step graph: gates as diamonds, failure handlers apart."""
+    from flows.language.diagram import render_graph  # deferred: start-up time
+
     try:
         typer.echo(render_graph(_load(name), fmt), nl=False)
     except ValueError as exc:
@@ -92,8 +96,11 @@ def run(
     ),
 ) -> None:
     """Run the runbook now against the configured Prefect API (or a local ephemeral one)."""
-    from flows.runtime.compiler import compile_runbook  # deferred: start-up time
-    from runbook_cli.stores import require_ledger_or_exit  # deferred: start-up time
+    import asyncio  # deferred, like the rest: start-up time of the other commands
+
+    from flows.runtime.compiler import compile_runbook
+    from runbook_cli.stopped import exit_at_once_when_stopped
+    from runbook_cli.stores import require_ledger_or_exit
 
     compiled = compile_runbook(_load(name))
     require_ledger_or_exit()
@@ -142,9 +149,3 @@ def _overrides(pairs: list[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             values[key] = value
     return values
-
-
-def register(app: typer.Typer) -> None:
-    """Mount these commands at the top level of `runbook`."""
-    for command in (validate, plan, graph, schema, run):
-        app.command(command.__name__)(command)

@@ -117,8 +117,3 @@ def _anchor(name: str) -> str:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def register(app: typer.Typer) -> None:
-    """Mount `runbook steps`."""
-    app.command("steps")(steps)

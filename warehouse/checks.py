@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from warehouse.activity_logs import load_activity_logs
 from warehouse.calendar import Partition
 from warehouse.common_checks import checks_of
 from warehouse.contract import mapped_sources
@@ -96,8 +97,8 @@ def _evaluate(
     for check in checks:
         ctx = CheckContext(pipe, part, conn, platform.config)
         try:
-            if check.prepare:
-                check.prepare(ctx)
+            if check.reads_activity_logs:
+                load_activity_logs(conn, part.days, platform.config.activity_logs())
         except DamagedCopyError as damaged:  # the check's input is unreadable: its failing row
             rows: Any = [{"file": damaged.path, "line": damaged.line, "problem": damaged.what}]
         else:

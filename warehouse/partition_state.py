@@ -18,28 +18,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, update
 
 from foundation.errors import RecoveryError, TerminalError
+from warehouse.partition_status import WRITTEN, PartitionStatus
 from warehouse.tables import partition_runs
-
-
-class PartitionStatus(StrEnum):
-    """The states of a partition in `partition_runs`."""
-
-    RUNNING = "running"
-    UNCHECKED = "unchecked"
-    COMPLETE = "complete"
-    QUARANTINED = "quarantined"
-
-
-WRITTEN = frozenset(
-    {PartitionStatus.UNCHECKED, PartitionStatus.COMPLETE, PartitionStatus.QUARANTINED}
-)
-"""States in which the last write finished (the partition is whole, right or wrong)."""
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,7 @@ def pending_watch(silence_seconds: int = PENDING_SECONDS) -> Automation:
     the run Pending with no process and no heartbeat, so the crash watch never sees it. After
     `silence_seconds` without the run moving on, it is Scheduled again and any worker takes it.
     """
-    runbook_runs = {
+    runbook_runs: dict[str, str | list[str]] = {
         "prefect.resource.role": "tag",
         "prefect.resource.id": f"prefect.tag.{RUNBOOK_TAG}",
     }

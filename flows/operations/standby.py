@@ -11,7 +11,8 @@ too, so at no moment do two processes do it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import anyio
 
@@ -24,7 +25,7 @@ STANDBY_SECONDS = 5
 async def hold_then_run(
     lock: RoleLock,
     role: str,
-    work: Callable[[], Awaitable[None]],
+    work: Callable[[], Coroutine[Any, Any, None]],
     every: float = STANDBY_SECONDS,
 ) -> None:
     """Run `work` whenever this process holds `lock`, until cancelled."""

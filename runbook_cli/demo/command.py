@@ -31,8 +31,3 @@ def demo(
         typer.echo(f"demo stopped: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"done: incident {incident} recovered and republished")
-
-
-def register(app: typer.Typer) -> None:
-    """Mount `demo` at the top level of `runbook`."""
-    app.command("demo")(demo)

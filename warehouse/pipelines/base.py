@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING
 
 from warehouse.calendar import Grain, Partition
 from warehouse.config import WarehouseConfig
 from warehouse.failures import FailureKind
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,16 @@ class Check:
     """A data check in audit style: its query returns the failing rows (none = pass).
 
     `kind` is the failure kind a failing check reports; `blocking` checks fail the run,
-    the others only warn. `prepare` runs before the query (e.g. to load log files).
+    the others only warn. `reads_activity_logs`: the query reads the activity logs, which
+    the check runner loads for the partition's days first (declared, not a hook, so
+    pipeline definitions stay declarations that load without a database library).
     """
 
     name: str
     kind: FailureKind
     query: Callable[[CheckContext], str]
     blocking: bool = True
-    prepare: Callable[[CheckContext], None] | None = None
+    reads_activity_logs: bool = False
     description: str = ""
 
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from warehouse.activity_logs import load_activity_logs
 from warehouse.failures import FailureKind
 from warehouse.pipelines.base import Check, CheckContext, Measure, Pipeline, Step
 
 BOUNDS = "partition_key, period_start, period_end"
 REGIONS = "SELECT region_code FROM regions"
-
-
-def _load_logs(ctx: CheckContext) -> None:
-    load_activity_logs(ctx.conn, ctx.partition.days, ctx.config.activity_logs())
 
 
 def _registrations_match_logs(_ctx: CheckContext) -> str:
@@ -78,7 +73,7 @@ aggregate_growth = Pipeline(
             "registrations_match_logs",
             FailureKind.DATA_QUALITY,
             _registrations_match_logs,
-            prepare=_load_logs,
+            reads_activity_logs=True,
             description="daily registration counts match the activity logs",
         ),
         Check(
