@@ -31,7 +31,7 @@ def entrypoint_flow(runbook: ValidatedRunbook) -> Any:
     name = attribute_name(runbook.name)
     recovery_flow = compile_runbook(runbook).flow
     recovery_flow.__module__ = __name__
-    recovery_flow.__name__ = name
+    vars(recovery_flow)["__name__"] = name  # Flow declares no `__name__`; importers read it
     globals()[name] = recovery_flow
     return recovery_flow
 

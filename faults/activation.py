@@ -14,6 +14,7 @@ warehouse but nothing acts on them (data faults still changed the data, of cours
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -56,12 +57,12 @@ def enabled() -> Iterator[None]:
             uninstall()
 
 
-def _wrap_portal(services: RunServices) -> None:
-    """Give the run a portal client that honours injected publishing faults."""
+def _wrap_portal(services: RunServices) -> RunServices:
+    """The run's services with a portal client that honours injected publishing faults."""
+    return dataclasses.replace(services, portal_factory=_faulting_portal)
+
+
+def _faulting_portal(services: RunServices) -> FaultingPortalClient:
     portal = services.settings.portal
-
-    def factory() -> FaultingPortalClient:
-        faults_db = services.platform().warehouse
-        return FaultingPortalClient(portal.portal_url, portal.portal_token, faults_db=faults_db)
-
-    services.portal_factory = factory
+    faults_db = services.platform().warehouse
+    return FaultingPortalClient(portal.portal_url, portal.portal_token, faults_db=faults_db)

@@ -66,15 +66,20 @@ def _in_yaml(loc: Path_, data: Any) -> Path_:
     """The parts of `loc` the YAML has, without pydantic's union tags and `[key]` suffixes."""
     path: list[str | int] = []
     for part in loc:
-        if (isinstance(data, dict) and part in data) or (
-            isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
-        ):
+        if _holds(data, part):
             path.append(part)
             data = data[part]
         elif not (isinstance(part, str) and ("[" in part or part == "function-after")):
             path.append(part)
             data = None
     return tuple(path)
+
+
+def _holds(data: Any, part: str | int) -> bool:
+    """Whether the YAML value `data` has a key or index `part`."""
+    if isinstance(data, dict):
+        return part in data
+    return isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
 
 
 def _fields_at(model: type[BaseModel], loc: Path_) -> list[str]:

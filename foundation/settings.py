@@ -123,6 +123,14 @@ class ApprovalSettings(_Env):
     verified_approvals: bool | None = Field(
         default=None, description="Require approval codes (default: on outside local and demo)"
     )
+    approval_page_url: str | None = Field(
+        default=None,
+        description="Public base URL of the approval page (`runbook approval-page`); when set, "
+        "each approver's code arrives as a signed link to it and `runbook serve` serves it",
+    )
+    approval_page_host: str = Field(
+        default="127.0.0.1", description="Address `runbook serve` binds the approval page to"
+    )
 
     @property
     def codes_required(self) -> bool:
@@ -167,6 +175,21 @@ class OperationsSettings(_Env):
     report_cron: str | None = Field(
         default=None,
         description="When the weekly incident report runs (cron); default: the rotation's handoff",
+    )
+    refusal_window_seconds: int = Field(
+        default=600,
+        ge=1,
+        description="A burst of refused events ends after this many seconds without one",
+    )
+    refusals_per_source: int = Field(
+        default=20,
+        ge=1,
+        description="Refusals of one source in a burst kept with their reasons; later ones counted",
+    )
+    refusals_per_pipeline: int = Field(
+        default=100,
+        ge=1,
+        description="Refusals of a pipeline in a burst kept with their reasons; later ones counted",
     )
 
 

@@ -194,13 +194,13 @@ def _explain(exc: yaml.MarkedYAMLError, text: str, pos: Position, dialect: YamlD
 def _construct(node: yaml.Node, path: Path_, source: YamlSource, dialect: YamlDialect) -> Any:
     mark = node.start_mark
     source.values[path] = (mark.line + 1, mark.column + 1)
-    kind = node.id
-    if kind == "mapping":
-        return _construct_mapping(node, path, source, dialect)  # type: ignore[arg-type]
-    if kind == "sequence":
+    if isinstance(node, yaml.MappingNode):
+        return _construct_mapping(node, path, source, dialect)
+    if isinstance(node, yaml.SequenceNode):
         return [
             _construct(child, (*path, i), source, dialect) for i, child in enumerate(node.value)
         ]
+    assert isinstance(node, yaml.ScalarNode)  # the composer makes only these three kinds
     if node.style:
         source.scalar_styles[path] = node.style
     tag = node.tag
@@ -211,7 +211,7 @@ def _construct(node: yaml.Node, path: Path_, source: YamlSource, dialect: YamlDi
 
 def _construct_mapping(
     node: yaml.MappingNode, path: Path_, source: YamlSource, dialect: YamlDialect
-) -> dict:
+) -> dict[Any, Any]:
     result: dict[Any, Any] = {}
     keys = source.keys
     for key_node, value_node in node.value:

@@ -124,10 +124,7 @@ async def annotate_gate(params: AnnotateParams, ctx: StepContext) -> AnnotationR
     needs = list(((upstream.outputs if upstream else None) or {}).get("needs_annotation", []))
     if not needs:
         return AnnotationResult()
-    gate = ctx.run.gate
-    if gate is None:
-        raise TerminalStepError(f"step {ctx.step_id}: this run has no approval gate service")
-    outcome = await gate(params, ctx)
+    outcome = await ctx.run.gate(params, ctx)
     note = next((c for c in outcome.comments if c.strip()), "")
     if not note:
         raise TerminalStepError(

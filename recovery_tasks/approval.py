@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from foundation.durations import Duration
 from recovery_tasks.approval_reuse import earlier_approval, seen_bytes
 from recovery_tasks.context import StepContext
-from recovery_tasks.errors import TerminalStepError
 from recovery_tasks.registry import step_type
 
 
@@ -74,10 +73,7 @@ async def on_call(params: OnCallApprovalParams, ctx: StepContext) -> ApprovalRes
     reused = _reuse(params, ctx, saw)
     if reused is not None:
         return reused
-    gate = ctx.run.gate
-    if gate is None:
-        raise TerminalStepError(f"step {ctx.step_id}: this run has no approval gate service")
-    outcome = await gate(params, ctx)
+    outcome = await ctx.run.gate(params, ctx)
     return ApprovalResult(
         approvers=outcome.approvers,
         comments=outcome.comments,
@@ -97,12 +93,11 @@ def _reuse(
     earlier = earlier_approval(services.ledger, int(incident_id), saw, ctx.flow_run_id)
     if earlier is None or len(earlier.approvers) < params.min_approvals:
         return None
-    if services.recorder is not None:
-        services.recorder.state(
-            "approved",
-            actor=",".join(earlier.approvers),
-            detail={"reused_from": earlier.flow_run_id, "sha256": saw},
-        )
+    services.recorder.state(
+        "approved",
+        actor=",".join(earlier.approvers),
+        detail={"reused_from": earlier.flow_run_id, "sha256": saw},
+    )
     return ApprovalResult(
         approvers=earlier.approvers,
         comments=[f"approval of run {earlier.flow_run_id} reused: every report and feed identical"],

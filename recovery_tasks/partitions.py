@@ -86,6 +86,13 @@ class HealthResult(BaseModel):
         return cls(pipeline=pipeline, partition=partition, status=status, healthy=healthy,
                    not_complete=others, summary=summary)  # fmt: skip
 
+    def run_outcome(self) -> str | None:
+        """How the run ends when its partition was healthy (see `recovery_tasks.run_outcome`)."""
+        if not self.healthy:
+            return None
+        broken = ", ".join(self.not_complete) or "none"
+        return f"healthy — nothing to recover; not complete in {self.pipeline}: {broken}"
+
     def evidence(self) -> str:
         """Whether the event named a healthy partition, and which partitions are broken."""
         if not self.healthy:

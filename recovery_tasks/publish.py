@@ -31,7 +31,7 @@ from recovery_tasks.budget import BudgetParams, backoff_of, budget_for, keep_try
 from recovery_tasks.context import StepContext
 from recovery_tasks.errors import TerminalStepError
 from recovery_tasks.params import PartitionParams
-from recovery_tasks.registry import all_step_types, step_type
+from recovery_tasks.registry import Pinned, all_step_types, step_type
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -87,7 +87,7 @@ def on_record(
     from governance.ledger.availability import LedgerUnavailableError, wait_for_ledger
 
     recorder = ctx.run.recorder
-    if not ctx.incident.get("id") or recorder is None:
+    if not ctx.incident.get("id"):
         return None
     try:
         return wait_for_ledger(
@@ -122,7 +122,19 @@ def _refuse_partial_investor_release(
     )
 
 
-@step_type("publish.investor_portal", params=PublishParams, result=PublishResult, role="publish")
+PUBLISHES = (
+    Pinned("report", "approved_sha256", "sha256"),
+    Pinned("dashboard feed", "approved_feed_sha256", "feed_sha256", toggle="feed"),
+)
+
+
+@step_type(
+    "publish.investor_portal",
+    params=PublishParams,
+    result=PublishResult,
+    role="publish",
+    publishes=PUBLISHES,
+)
 def investor_portal(params: PublishParams, ctx: StepContext) -> PublishResult:
     """Publish the approved CSV report and dashboard feed to the investor portal."""
     from governance.ledger.intents import receipt_row  # deferred: the catalog loads without SQL

@@ -43,12 +43,29 @@ BUILTIN_FAMILIES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class Pinned:
+    """One part of what a publish step sends, pinned to the digest an approver saw.
+
+    The validator (`flows.language.pinning`) holds an investor publication to it: `param` must
+    read `{{ steps.<report>.outputs.<output> }}` of a report step upstream of the gate, and
+    `toggle` (a boolean param that would leave this part out) must stay unset.
+    """
+
+    what: str  # what the approver saw, in messages: "report", "dashboard feed"
+    param: str  # the publish step's param carrying the approved sha256
+    output: str  # the report step's output that sha256 is read from
+    toggle: str | None = None
+
+
+@dataclass(frozen=True)
 class StepType:
     """A kind of step: its name, its params and result models, and what it runs.
 
     `role` tells the compiler and the policy pass what the step is: an ordinary task, an
     approval gate (run by the flow itself, since Prefect pauses flows, not tasks) or a
-    publish step (which must sit behind a gate in investor-reporting runbooks).
+    publish step (which must sit behind a gate in investor-reporting runbooks). `publishes`
+    declares what a publish step sends, each part pinned to what the approver saw; the first
+    part is the one the others accompany.
     """
 
     name: str
@@ -56,6 +73,7 @@ class StepType:
     result: type[BaseModel]
     run: Callable[..., Any]
     role: Role = "task"
+    publishes: tuple[Pinned, ...] = ()
 
     @property
     def builtin(self) -> bool:
@@ -78,14 +96,27 @@ _loaded = False
 
 
 def step_type(
-    name: str, *, params: type[BaseModel], result: type[BaseModel], role: Role = "task"
+    name: str,
+    *,
+    params: type[BaseModel],
+    result: type[BaseModel],
+    role: Role = "task",
+    publishes: tuple[Pinned, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as the step type `name` (e.g. `checks.source_counts`)."""
     if params.model_config.get("extra") != "forbid":
         raise TypeError(f"params model of step type {name!r} must set extra='forbid'")
+    if publishes and role != "publish":
+        raise TypeError(f"step type {name!r} declares what it publishes but is not a publish step")
+    for part in publishes:
+        for param in (part.param, part.toggle):
+            if param is not None and param not in params.model_fields:
+                raise TypeError(f"step type {name!r} pins {part.what} by {param!r}, not a param")
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        _REGISTRY[name] = StepType(name=name, params=params, result=result, run=fn, role=role)
+        _REGISTRY[name] = StepType(
+            name=name, params=params, result=result, run=fn, role=role, publishes=publishes
+        )
         return fn
 
     return register

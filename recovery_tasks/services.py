@@ -5,6 +5,10 @@ A step type receives everything it touches through `ctx.services`: engines cache
 recorder (the one writer of the incident's story), a governance snapshot taken when the run
 started, a portal client factory, the notifier and the approval gate. Steps never look
 settings up, so tests and the demo hand a run whatever services they need.
+
+The services are frozen and complete: a run that keeps no story gets a recorder that opens
+no incident (`UnrecordedRun`), a command gets a gate that refuses to pause (`no_gate`), so no
+caller checks for a missing service. A variant is a copy (`dataclasses.replace`).
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from foundation.plugins import load_plugins
 from foundation.settings import AppSettings, get_settings
 from governance.config import load_governance
 from governance.incidents.recorder import IncidentRecorder
+from governance.incidents.unrecorded import UnrecordedRun
 from governance.ledger.audit_ledger import Ledger
 from governance.models import GovernanceConfig
 from governance.notification.notify import Notifier
 from portal.client import PortalClient
+from recovery_tasks.errors import TerminalStepError
 from warehouse.db import Platform
 
 
@@ -36,20 +42,31 @@ class ApprovalGate(Protocol):
     def __call__(self, params: Any, ctx: Any) -> Awaitable[Any]: ...
 
 
-PortalFactory = Callable[[], PortalClient]
-ServicesPlugin = Callable[["RunServices"], None]
+async def no_gate(params: Any, ctx: Any) -> Any:
+    """The gate of services that were given none (a command's): a step that pauses fails."""
+    raise TerminalStepError(f"step {ctx.step_id}: this run has no approval gate service")
+
+
+PortalFactory = Callable[["RunServices"], PortalClient]
+ServicesPlugin = Callable[["RunServices"], "RunServices"]
 _plugins: dict[str, ServicesPlugin] = {}
 
 
+def settings_portal(services: RunServices) -> PortalClient:
+    """A client of the configured portal."""
+    portal = services.settings.portal
+    return PortalClient(portal.portal_url, portal.portal_token)
+
+
 def register_services_plugin(name: str, plugin: ServicesPlugin | None) -> None:
-    """Have `plugin` adjust the services of every run opened from now on (None removes it)."""
+    """Have `plugin` vary the services of every run opened from now on (None removes it)."""
     if plugin is None:
         _plugins.pop(name, None)
     else:
         _plugins[name] = plugin
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunServices:
     """Everything a run's steps may use; `close()` releases it when the run ends."""
 
@@ -57,11 +74,11 @@ class RunServices:
     engines: EngineCache
     governance: GovernanceConfig
     ledger: Ledger
-    recorder: IncidentRecorder | None = None
-    gate: ApprovalGate | None = None
+    recorder: IncidentRecorder
+    gate: ApprovalGate = no_gate
     ui_url: str | None = None
-    portal_factory: PortalFactory | None = None
-    _platform: Platform | None = field(default=None, repr=False)
+    portal_factory: PortalFactory = settings_portal
+    _built: dict[str, Platform] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def open(
@@ -86,29 +103,26 @@ class RunServices:
         except BaseException:
             engines.close()
             raise
-        recorder = IncidentRecorder(ledger, governance) if record else None
-        services = cls(settings, engines, governance, ledger, recorder, gate, ui_url)
+        recorder = (IncidentRecorder if record else UnrecordedRun)(ledger, governance)
+        services = cls(settings, engines, governance, ledger, recorder, gate or no_gate, ui_url)
         for plugin in list(_plugins.values()):
-            plugin(services)
+            services = plugin(services)
         return services
 
     def platform(self) -> Platform:
         """The warehouse and source engines, built once for the run."""
-        if self._platform is None:
-            self._platform = Platform.from_settings(self.settings, self.engines)
-        return self._platform
+        if "platform" not in self._built:
+            self._built["platform"] = Platform.from_settings(self.settings, self.engines)
+        return self._built["platform"]
 
     def portal(self) -> PortalClient:
         """A new portal client (use it as a context manager)."""
-        if self.portal_factory is not None:
-            return self.portal_factory()
-        portal = self.settings.portal
-        return PortalClient(portal.portal_url, portal.portal_token)
+        return self.portal_factory(self)
 
     def story(self) -> IncidentRecorder:
         """The run's incident recorder; one bound to no incident when the run keeps no story
         (it then records only what needs no incident, such as notification attempts)."""
-        return self.recorder or IncidentRecorder(self.ledger, self.governance)
+        return self.recorder
 
     def notifier(self) -> Notifier:
         """Sends to engineers by name; every attempt goes into the incident's story."""

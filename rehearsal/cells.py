@@ -17,6 +17,7 @@ from warehouse.failures import FailureKind
 from warehouse.pipelines import get_pipeline, registry
 
 Scenario = Literal["fixed", "persisting", "arrives-later", "first-publication"]
+_SETTLED: tuple[Scenario, ...] = ("fixed", "persisting")  # how a damaged copy can end
 SCENARIOS: tuple[Scenario, ...] = ("fixed", "persisting", "arrives-later", "first-publication")
 CAUSE_SCENARIOS: tuple[Scenario, ...] = SCENARIOS[:3]
 """The scenarios of what happens to the cause (the fourth is about what existed before)."""
@@ -117,7 +118,7 @@ def rotated_cells(offset: int = 0) -> list[Cell]:
     late = variant_kind("damaged_copy")
     cells += [
         Cell(copies[(i + offset) % len(copies)], late, "damaged_copy", scenario)
-        for i, scenario in enumerate(("fixed", "persisting"))
+        for i, scenario in enumerate(_SETTLED)
     ]
     firsts = [("held_back", "late_arriving_data"), ("null_critical", "data_quality"),
               ("transform_error", "etl_job_failure"), ("damaged_copy", "late_arriving_data"),

@@ -39,7 +39,7 @@ class GateWatch:
 
     ledger: Ledger
     event_id: str
-    on_answer: Callable[[], None] | None = None
+    on_answer: Callable[[], object] | None = None
     annotation_steps: frozenset[str] = frozenset()  # gates asking for a person's note
 
     def __post_init__(self) -> None:
@@ -84,8 +84,8 @@ def run_recovery(
     ledger: Ledger,
     *,
     timeout: float,
-    on_start: Callable[[], None] | None = None,
-    on_answer: Callable[[], None] | None = None,
+    on_start: Callable[[], object] | None = None,
+    on_answer: Callable[[], object] | None = None,
 ) -> RunInfo:
     """Run the pipeline's runbook for `event` to its end, answering its gate; say how it went."""
     runbook = runbook_for(pipeline)

@@ -84,8 +84,10 @@ class CellSpace:
 
 
 def scratch_dir() -> str | None:
-    """Where scratch copies go: memory-backed `/dev/shm` when there is one (SQLite's syncs
-    cost nothing there), else the system's temporary folder."""
+    """Where scratch copies go: `RUNBOOK_SCRATCH_DIR` when set, else memory-backed `/dev/shm`
+    when there is one (SQLite's syncs cost nothing there), else the system's temporary folder."""
+    if chosen := os.environ.get("RUNBOOK_SCRATCH_DIR"):
+        return chosen
     shm = Path("/dev/shm")
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 

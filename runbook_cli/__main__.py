@@ -1,5 +1,5 @@
 """`python -m runbook_cli ...` is the same as `runbook ...`."""
 
-from runbook_cli.main import app
+from runbook_cli.main import main
 
-app()
+main()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit
 
 import typer
 
 from flows.approval.answering import AnswerError, after_delivery, answer_gate
 from flows.runtime.run_services import open_command_services
+from foundation.settings import get_settings
 from runbook_cli.prefect_api import api_errors, require_api
 
 WAIT_SECONDS = 60.0
@@ -60,3 +62,35 @@ def reject(
 ) -> None:
     """Reject a paused run: nothing is published and the incident stays open."""
     _answer(flow_run_id, who, "reject", comment, code)
+
+
+def approval_page(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
+    port: int | None = typer.Option(
+        None, "--port", help="Port (default: that of RUNBOOK_APPROVAL_PAGE_URL, else 8780)"
+    ),
+) -> None:
+    """Serve the approval page the signed links in approvers' messages open (from a phone).
+
+    Set RUNBOOK_APPROVAL_PAGE_URL on the hosts that run gates to the address people reach
+    this page at, so the links point here. The page needs the Prefect API (and its login)
+    and the audit ledger, like `runbook approve`, and the workers' RUNBOOK_APPROVAL_SECRET to
+    check a link before it shows the evidence.
+    """
+    import uvicorn
+
+    from flows.approval.page import approval_page as page_app
+
+    require_api()
+    approval = get_settings().approval
+    chosen = port or page_port(approval.approval_page_url)
+    with open_command_services() as services:
+        typer.echo(f"approval page on http://{host}:{chosen}/answer/<flow run>?code=<code>")
+        app = page_app(services.ledger, approval)
+        uvicorn.run(app, host=host, port=chosen, log_level="warning")
+
+
+def page_port(url: str | None) -> int:
+    """The port in the approval page's public URL (8780 when it names none)."""
+    parts = urlsplit(url or "")
+    return parts.port or {"http": 80, "https": 443}.get(parts.scheme, 8780)

@@ -60,4 +60,6 @@ def _story(ledger: Ledger, incident: int) -> str:
         counted = counted_events(ledger, incident)
         found = incident_duplicates(counted, head.pipeline, head.partition, head.opened_at)
         lines.append(f"duplicates: {found.summary()}")
+    if (burst := ledger.outcomes.burst(incident)) is not None:  # a burst of refused events
+        lines.append(f"refusals: {burst.summary()}")
     return "\n".join(lines) + "\n"

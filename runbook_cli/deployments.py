@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,11 +89,34 @@ def serve(
     )
     _ensure_automations(app)
     heartbeat = app.settings.operations.heartbeat_seconds
-    with api_errors(), contextlib.suppress(KeyboardInterrupt):
+    with api_errors(), contextlib.suppress(KeyboardInterrupt), _approval_page():
         asyncio.run(
             _serve([p.runner_deployment() for p in plans], poll, limit, heartbeat, app.runbooks)
         )
     typer.echo("stopped; the runs this runner had started were cancelled")
+
+
+@contextlib.contextmanager
+def _approval_page() -> Iterator[None]:
+    """Serve the approval page beside the runner when RUNBOOK_APPROVAL_PAGE_URL is set."""
+    from foundation.settings import get_settings
+
+    settings = get_settings().approval
+    if not settings.approval_page_url:
+        yield
+        return
+    from flows.approval.page_server import ApprovalPageServer
+    from flows.runtime.run_services import open_command_services
+    from runbook_cli.approval import page_port
+
+    port = page_port(settings.approval_page_url)
+    host = settings.approval_page_host
+    with (
+        open_command_services() as services,
+        ApprovalPageServer(services.ledger, settings, host, port),
+    ):
+        typer.echo(f"approval page on {host}:{port} (links: {settings.approval_page_url})")
+        yield
 
 
 def door() -> None:

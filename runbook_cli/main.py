@@ -8,6 +8,7 @@ command runs, so `runbook --help`, `validate` or `oncall` never import Prefect.
 from __future__ import annotations
 
 import os
+import sys
 
 import typer
 
@@ -77,6 +78,12 @@ COMMANDS: tuple[Declared, ...] = (
         "reject",
         "runbook_cli.approval",
         "Reject a paused run: nothing is published and the incident stays open.",
+    ),
+    Declared(
+        "approval-page",
+        "runbook_cli.approval",
+        "Serve the approval page the signed links in approvers' messages open (from a phone).",
+        attr="approval_page",
     ),
     Declared(
         "deployments",
@@ -159,3 +166,19 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     pass
+
+
+def main() -> None:
+    """The `runbook` console script: the app, a database it cannot reach told in one line.
+
+    The one-line translation needs SQLAlchemy; it is imported only when a command failed
+    after SQLAlchemy was loaded, so fast commands never pay for it.
+    """
+    try:
+        app()
+    except Exception as error:
+        if "sqlalchemy" in sys.modules:
+            from runbook_cli.unreachable import tell_unreachable
+
+            tell_unreachable(error)
+        raise

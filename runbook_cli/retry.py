@@ -30,6 +30,7 @@ def retry(
     from flows.language.errors import RunbookError
     from flows.runtime.compiler import compile_named
     from governance.errors import LedgerError
+    from governance.incidents.reference import Retry
     from governance.ledger.audit_ledger import Ledger
 
     with Ledger.from_settings() as ledger:
@@ -60,7 +61,7 @@ def retry(
     final = asyncio.run(
         compiled.flow(
             event=original_event(incident),
-            incident={"id": incident_id, "retry": {"by": who, "reason": reason or None}},
+            incident=Retry(incident_id, who, reason or None).as_parameter(),
             triggered_by=who,
             return_state=True,
         )

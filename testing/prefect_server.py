@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from testing.service_guard import refuse_in_unmarked_test
+
 FILE_LEASES = "prefect.server.concurrency.lease_storage.filesystem"
 
 
@@ -46,6 +48,8 @@ def reset_postgres_database(admin_url: str, name: str) -> str:
     """Drop and create database `name`; return its asyncpg URL for Prefect's server."""
     import sqlalchemy as sa
 
+    refuse_in_unmarked_test(f"PostgreSQL database {name}")
+
     engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -70,6 +74,7 @@ def local_prefect_server(
     and PREFECT_API_URL is pointed at it for this process while the block runs.
     `restart_of`: start again on that (stopped or killed) server's port and home.
     """
+    refuse_in_unmarked_test("a Prefect server")
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     if restart_of is not None:

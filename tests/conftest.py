@@ -15,9 +15,36 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "0.3")
 os.environ.setdefault("RUNBOOK_DATA_DIR", tempfile.mkdtemp(prefix="runbook-tests-"))
 # typed names count in the lab; tests of verified answers switch the production profile on
 os.environ.setdefault("RUNBOOK_PROFILE", "local")
+# no test reaches a server Prefect would start on the side (an "ephemeral" one): a test that
+# needs a server says so with a marker and gets the session's (or starts its own)
+os.environ.setdefault("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "false")
 
 import tests.step_types  # noqa: F401  (registers the test.* step types)
 from flows.language.catalog import PipelineCatalog, PipelineInfo
+from testing.service_guard import (
+    UNMARKED_TEST,
+    refuse_in_unmarked_test,
+    refuse_unmarked_postgres_connections,
+)
+
+SERVICE_MARKERS = frozenset({"prefect", "postgres"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Name the test in UNMARKED_TEST while it runs if it carries no service marker, before
+    any fixture starts: a Prefect server or a PostgreSQL connection then fails it."""
+    refuse_unmarked_postgres_connections()
+    if SERVICE_MARKERS.isdisjoint(m.name for m in item.iter_markers()):
+        os.environ[UNMARKED_TEST] = item.nodeid
+    else:
+        os.environ.pop(UNMARKED_TEST, None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Fixtures torn down after the test (session ones at the end) may clean what they made."""
+    os.environ.pop(UNMARKED_TEST, None)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -72,6 +99,7 @@ def prefect_server() -> Iterator[None]:
     """
     from flows.runtime.prefect_client import prefect_client_context
 
+    refuse_in_unmarked_test("the session's Prefect server")
     with _session_prefect_server(), prefect_client_context():
         yield
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from warehouse.db import Platform
-from warehouse.tables import annotations as annotations_table
+from warehouse.tables import annotations_table
 
 
 def annotate(engine: Any, pipeline: str, partition: str, note: str, author: str) -> None:

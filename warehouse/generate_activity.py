@@ -7,6 +7,8 @@ every backend for a given seed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Engine, text
 
 from warehouse import sqlfn
@@ -15,7 +17,7 @@ from warehouse.scales import EVENT_TYPES, PRODUCT_WEIGHTS, PRODUCTS, Scale
 from warehouse.schema import DATE_COLUMNS, SOURCE_TABLES
 
 
-def _h(seed: int) -> callable:
+def _h(seed: int) -> Callable[[str, int], str]:
     return lambda x, k: sqlfn.hash_expr(x, seed * 7919 + k * 104729)
 
 

@@ -14,6 +14,9 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 import fsspec
 from sqlalchemy import Engine, text
@@ -47,16 +50,9 @@ def _read(path: str) -> bytes | None:
         return gzip.decompress(fh.read())
 
 
-def _by_day(rows: Iterator) -> Iterator[tuple[date, list]]:
-    current, batch = None, []
-    for row in rows:
-        if row[0] != current and batch:
-            yield current, batch
-            batch = []
-        current = row[0]
-        batch.append(row)
-    if batch:
-        yield current, batch
+def _by_day(rows: Iterator[Any]) -> Iterator[tuple[date, list[Any]]]:
+    for day, batch in groupby(rows, key=itemgetter(0)):
+        yield day, list(batch)
 
 
 def write_activity_logs(registrations: Engine, root: str) -> int:

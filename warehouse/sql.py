@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Date, String, TextClause, bindparam, text
+from sqlalchemy import BindParameter, Date, String, TextClause, bindparam, text
 
 from warehouse.calendar import Partition
 
@@ -16,7 +16,9 @@ _TEXT_PARAMS = ("p", "prev_p", "pipeline")
 def bound(sql: str) -> TextClause:
     """`text(sql)` with typed dates (SQLite stores ISO strings) and strings (PostgreSQL casts)."""
     clause = text(sql)
-    typed = [bindparam(n, type_=Date) for n in _DATE_PARAMS if re.search(rf":{n}\b", sql)]
+    typed: list[BindParameter[Any]] = [
+        bindparam(n, type_=Date) for n in _DATE_PARAMS if re.search(rf":{n}\b", sql)
+    ]
     typed += [bindparam(n, type_=String) for n in _TEXT_PARAMS if re.search(rf":{n}\b", sql)]
     return clause.bindparams(*typed) if typed else clause
 

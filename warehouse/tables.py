@@ -47,7 +47,7 @@ partition_runs = Table(
     Column("failing_checks", Text),  # JSON list of the blocking checks that failed
     Column("checked_at", DateTime),
 )  # fmt: skip
-annotations = Table(
+annotations_table = Table(
     "annotations", md,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("pipeline", String(64), nullable=False),

@@ -169,7 +169,12 @@ def escalate(
         identity = GateIdentity.of(services.settings.approval, scope)
         may_answer = [t for t in targets if t in first.approvers]
         sent += identity.send_codes(
-            notifier, may_answer, pipeline=incident.pipeline, incident_id=incident.id, link=link
+            notifier,
+            may_answer,
+            pipeline=incident.pipeline,
+            incident_id=incident.id,
+            link=link,
+            page_url=services.settings.approval.approval_page_url,
         )
     return Escalation(incident.id, sent)
 

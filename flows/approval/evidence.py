@@ -98,7 +98,8 @@ def _sla_text(incident: dict[str, Any]) -> str:
         return "-"
     text = format_time_left(left)
     shown = f"**{text}**" if left <= timedelta(0) else text
-    return f"{shown} (deadline {incident['deadline']})"
+    whose = f" on `{incident['sla_of']}`'s SLA" if incident.get("sla_of") else ""
+    return f"{shown}{whose} (deadline {incident['deadline']})"
 
 
 def _one_line(outputs: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ incident recorder, webhook and SMTP notifications) runs in a worker thread, off 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,14 @@ from prefect import get_run_logger
 
 from flows.approval.answer import ApprovalAnswer
 from flows.approval.blocking import off_loop
-from flows.approval.decision import Answer, ApproverRules, Verdict, approver_rules, decide
+from flows.approval.decision import (
+    Answer,
+    ApproverRules,
+    Decision,
+    Verdict,
+    approver_rules,
+    decide,
+)
 from flows.approval.escalation import disarm_escalation
 from flows.approval.evidence import evidence_markdown
 from flows.approval.identity import GateIdentity
@@ -280,7 +288,7 @@ class _Waiting:
 def _recorded(record: ApprovalRecord) -> Answer:
     """An answer as the ledger kept it, for the replay: a refusal stays a refusal (the proof
     it lacked, such as an approval code, is not in the ledger to check again)."""
-    decision = "reject" if record.decision == "reject" else "approve"
+    decision: Decision = "reject" if record.decision == "reject" else "approve"
     unproven = None if record.authorized else (record.reason or "refused")
     return Answer(record.who, decision, record.comment or "", unproven)
 
@@ -296,4 +304,24 @@ async def on_call_gate(params: Any, ctx: StepContext) -> GateOutcome:
     history = await off_loop(services.story().gate_history, ctx.step_id)
     since = history[0][0].requested_at if history else datetime.now(UTC)
     policy = gate_policy(services.governance, ctx, params, since)
-    return await run_gate(ctx, policy, services)
+    clock = published_clock(services.governance, ctx.incident, policy.pipeline)
+    return await run_gate(dataclasses.replace(ctx, incident=clock), policy, services)
+
+
+def published_clock(
+    config: GovernanceConfig, incident: dict[str, Any], pipeline: str
+) -> dict[str, Any]:
+    """The incident as the gate of `pipeline`'s publication reads it: on the SLA clock of the
+    pipeline published, started at the same failure. A report investors read is due within
+    their SLA whichever pipeline's recovery rebuilt it (the evidence names whose clock it is)."""
+    spec = config.pipelines.get(pipeline)
+    opened = incident.get("opened_at")
+    if spec is None or not opened or incident.get("pipeline", pipeline) == pipeline:
+        return incident
+    deadline = datetime.fromisoformat(opened) + spec.sla
+    return {
+        **incident,
+        "sla_of": pipeline,
+        "sla_seconds": spec.sla.total_seconds(),
+        "deadline": deadline.isoformat(),
+    }

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from foundation.settings import ApprovalSettings
 from governance.approval_codes import CodeScope, code_refusal, issue_code
@@ -82,13 +83,16 @@ class GateIdentity:
         pipeline: str,
         incident_id: int | None,
         link: str | None,
+        page_url: str | None = None,
     ) -> list[Notification]:
-        """Send each approver their own code, each through their own contacts only."""
+        """Send each approver their own code, each through their own contacts only; with
+        `page_url`, the code also as a signed link to the approval page."""
         sent: list[Notification] = []
         for approver in dict.fromkeys(approvers):
             code = self.code_for(approver)
             if code is None:
                 continue
+            tap = answer_link(page_url, self.scope.flow_run_id, code) if page_url else None
             message = messages.approval_code(
                 pipeline,
                 incident_id,
@@ -97,6 +101,13 @@ class GateIdentity:
                 self.scope.flow_run_id,
                 self.scope.expires_at,
                 link,
+                tap,
             )
             sent.extend(notifier.send(message, [approver]))
         return sent
+
+
+def answer_link(page_url: str, flow_run_id: str, code: str) -> str:
+    """The approval page's address for one approver's code: the code is the link's signature,
+    so the page proves nothing itself and the gate checks the code like any other answer."""
+    return f"{page_url.rstrip('/')}/answer/{flow_run_id}?code={quote(code, safe='')}"

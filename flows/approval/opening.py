@@ -51,6 +51,7 @@ async def announce_gate(
         pipeline=pipeline,
         incident_id=incident_id,
         link=run_link if ui_url else None,
+        page_url=services.settings.approval.approval_page_url,
     )
     if identity.required and not any(n.delivered for n in codes):
         get_run_logger().warning(

@@ -13,7 +13,7 @@ Runs started by hand (no event id) are not de-duplicated: they open an incident 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -25,31 +25,33 @@ from flows.events.contract import (
     NAME_MAX,
     FailureEvent,
     InvalidEventError,
-    check_failure_event,
     is_failure_event,
     unpack_payload,
 )
 from flows.events.refusals import INVALID_EVENT, page_first_responders
 from flows.language.validator import ValidatedRunbook
+from governance.incidents.reference import IncidentRef
 from governance.ledger.records import IncidentState
 from recovery_tasks.services import RunServices
-from warehouse.pipelines import registry as pipeline_registry
+
+ATTACHED = "Attached"  # the name of the Completed state of a run whose event was attached
+REFUSED = "Refused"  # the name of the Failed state of a run whose event was refused
 
 
 @dataclass(frozen=True)
 class Admission:
-    """What the door decided: the event (payload decoded), the incident namespace to work
-    on, or a final state."""
+    """What the door decided: the event (payload decoded), the incident the run works on
+    (None: the run opens its own, or keeps no story), or a final state."""
 
     event: dict[str, Any]
-    incident: dict[str, Any] = field(default_factory=dict)
+    incident: IncidentRef | None = None
     final: State | None = None  # set: the run ends here with this state
 
 
 async def admit(
     runbook: ValidatedRunbook,
     event: dict[str, Any],
-    services: RunServices | None,
+    services: RunServices,
     flow_run_id: str | None,
 ) -> Admission:
     """Check the event and claim its incident key.
@@ -62,47 +64,42 @@ async def admit(
         event = unpack_payload(event)
         if not is_failure_event(event):
             return Admission(event)
-        checked = (
-            check_failure_event(event, pipeline, frozenset(pipeline_registry))
-            if services is None
-            else check_with(services, event, pipeline)
-        )
+        checked = check_with(services, event, pipeline)
     except InvalidEventError as refused:
         get_run_logger().error("refused: %s", refused)
-        if services is not None and services.recorder is not None:
+        if services.recorder.keeps_story:
             record = functools.partial(
                 record_refusal, services, runbook.name, pipeline, event, flow_run_id, refused
             )
             await anyio.to_thread.run_sync(record)
         return Admission(event, final=refused_state(refused))
-    if services is None or services.recorder is None or checked.id is None:
+    if not services.recorder.keeps_story or checked.id is None:
         return Admission(event)
-    claim = functools.partial(
-        services.recorder.open,
+    claim = await anyio.to_thread.run_sync(
+        services.recorder.claim,
         runbook.name,
         pipeline,
         event,
-        {},
+        checked.payload.partition,
         flow_run_id,
-        claim_partition=checked.payload.partition,
     )
-    incident = await anyio.to_thread.run_sync(claim)
-    if not incident.get("attached"):
-        return Admission(event, incident)
-    message = _attached_message(checked, incident)
+    if not claim.attached:
+        return Admission(event, claim.incident)
+    message = _attached_message(checked, claim.incident)
     get_run_logger().info(message)
-    return Admission(event, incident, Completed(name="Attached", message=message))
+    return Admission(event, claim.incident, Completed(name=ATTACHED, message=message))
 
 
 def refused_state(refused: InvalidEventError) -> State:
     """The final state of a run whose event was refused: Failed, named so, never retried."""
-    return Failed(name="Refused", message=str(refused), data=refused)
+    return Failed(name=REFUSED, message=str(refused), data=refused)
 
 
-def _attached_message(event: FailureEvent, incident: dict[str, Any]) -> str:
+def _attached_message(event: FailureEvent, incident: IncidentRef) -> str:
+    opened = incident.opened_at.isoformat()
     return (
-        f"{event.payload.kind} of {incident['pipeline']} {event.payload.partition} attached to "
-        f"open incident {incident['id']} ({incident['kind']}, opened {incident['opened_at']}); "
+        f"{event.payload.kind} of {incident.pipeline} {event.payload.partition} attached to "
+        f"open incident {incident.id} ({incident.kind}, opened {opened}); "
         "this run starts nothing (the incident's own run or a person finishes it)"
     )
 
@@ -117,14 +114,12 @@ def record_refusal(
 ) -> int | None:
     """Record the refused event as an `invalid_event` incident and notify on-call; its id."""
     recorder = services.recorder
-    if recorder is None:
-        return None
     safe = safe_event(event)
     incident = recorder.open(runbook, pipeline, safe, {}, flow_run_id, kind=INVALID_EVENT)
     recorder.state(IncidentState.FAILED, detail={"refused": refused.reasons})
     text = f"{pipeline}: a pipeline.failed event was refused ({'; '.join(refused.reasons)})"
-    page_first_responders(services, pipeline, text, incident["id"])
-    return int(incident["id"])
+    page_first_responders(services, pipeline, text, incident.id)
+    return incident.id
 
 
 def safe_event(event: dict[str, Any]) -> dict[str, Any]:

@@ -60,7 +60,7 @@ def render_svg(runbook: ValidatedRunbook) -> str:
     )
     boxes: dict[str, Box] = {}
     spans: list[tuple[float, float]] = []  # each row's left and right edge
-    y = MARGIN
+    y: float = MARGIN
     for number, row in enumerate(rows):
         placed = _place(row, width, y, number)
         boxes.update((box.key, box) for box in placed)

@@ -1,13 +1,14 @@
 """An investor publication is pinned, statically, to the report and feed the approver saw.
 
-A publish step whose params take `approved_sha256` refuses at run time to send bytes whose
-sha256 differs; the pin is only worth something if it names the right report. So for an
-investor publication the validator requires exactly `{{ steps.<report>.outputs.sha256 }}`,
-where `<report>` is a report step (its outputs carry `sha256`) upstream of an approval gate
-that is upstream of the publication: the approver saw that report's evidence before deciding.
-The dashboard feed reaches investors beside the report, so it must be pinned the same way
-(`approved_feed_sha256` reading the same report step's `outputs.feed_sha256`) and can never
-be left out (`feed: false`): investors would read the old feed beside the new report.
+A publish step type declares what it sends (`StepType.publishes`): each part is a param that
+must carry the sha256 an approver saw, and at run time the step refuses bytes whose sha256
+differs. The pin is only worth something if it names the right report. So for an investor
+publication the validator requires exactly `{{ steps.<report>.outputs.<output> }}`, where
+`<report>` is a report step (its outputs carry that digest) upstream of an approval gate that
+is upstream of the publication: the approver saw that report's evidence before deciding.
+Every part reaches investors beside the first (the dashboard feed beside the report), so each
+is pinned the same way, to the same report step, and can never be left out (its toggle, such
+as `feed: false`): investors would read the old feed beside the new report.
 """
 
 from __future__ import annotations
@@ -17,17 +18,13 @@ import re
 from flows.language.graph import Finding, StepGraph
 from flows.language.models import Step
 from flows.language.templates import is_template
-from recovery_tasks.registry import StepType
+from recovery_tasks.registry import Pinned, StepType
 
-PIN = "approved_sha256"
-FEED_PIN = "approved_feed_sha256"
-OUTPUT_OF = {PIN: "sha256", FEED_PIN: "feed_sha256"}
-_PIN_TEMPLATES = {
-    pin: re.compile(
-        r"^\s*\{\{\s*steps\.(?P<step>[A-Za-z_]\w*)\.outputs\." + output + r"\s*\}\}\s*$"
+
+def _pin_template(part: Pinned) -> re.Pattern[str]:
+    return re.compile(
+        r"^\s*\{\{\s*steps\.(?P<step>[A-Za-z_]\w*)\.outputs\." + part.output + r"\s*\}\}\s*$"
     )
-    for pin, output in OUTPUT_OF.items()
-}
 
 
 def check_pinned(
@@ -39,48 +36,60 @@ def check_pinned(
     types: dict[str, StepType],
 ) -> list[Finding]:
     """Findings when an investor publish step is not pinned to a report its gate saw."""
-    if PIN not in step_type.params.model_fields:
+    if not step_type.publishes:
         return []
+    first = step_type.publishes[0]
     seen = [
         r
         for r in graph.order
-        if _is_report(types.get(r)) and any(graph.is_upstream(r, g) for g in gates)
+        if _is_report(types.get(r), first) and any(graph.is_upstream(r, g) for g in gates)
     ]
-    pins = [PIN]
-    findings: list[Finding] = []
-    if FEED_PIN in step_type.params.model_fields:
-        pins.append(FEED_PIN)
-        if step.with_.get("feed", True) is not True:
+    findings: list[Finding] = [
+        _left_out(i, step, first, part)
+        for part in step_type.publishes[1:]
+        if part.toggle is not None and step.with_.get(part.toggle, True) is not True
+    ]
+    pinned_to: dict[Pinned, str] = {}
+    for part in step_type.publishes:
+        found, report = _check_one(part, first, i, step, gates, graph, types, seen)
+        findings += found
+        if report is not None:
+            pinned_to[part] = report
+    for part, report in pinned_to.items():
+        if part != first and first in pinned_to and report != pinned_to[first]:
             findings.append(
                 (
-                    ("steps", i, "with", "feed"),
-                    f"publish step '{step.id}' leaves out the dashboard feed of an investor "
-                    "publication: investors read the report and its feed together, so the old "
-                    "feed would stand beside the new report, and the approver saw a feed that "
-                    "would not be published; remove `feed` (both are published, each pinned)",
+                    ("steps", i, "with", part.param),
+                    f"{part.param} reads steps.{report} but {first.param} reads "
+                    f"steps.{pinned_to[first]}: {first.what} and {_noun(part)} must come from "
+                    f"the same {first.what} step",
                     False,
                 )
             )
-    pinned_to: dict[str, str] = {}
-    for pin in pins:
-        found, report = _check_one(pin, i, step, gates, graph, types, seen)
-        findings += found
-        if report is not None:
-            pinned_to[pin] = report
-    if len(set(pinned_to.values())) > 1:
-        findings.append(
-            (
-                ("steps", i, "with", FEED_PIN),
-                f"{FEED_PIN} reads steps.{pinned_to[FEED_PIN]} but {PIN} reads "
-                f"steps.{pinned_to[PIN]}: report and feed must come from the same report step",
-                False,
-            )
-        )
     return findings
 
 
+def _noun(part: Pinned) -> str:
+    """The short name of a part in running text ("feed" for "dashboard feed")."""
+    return part.what.split()[-1]
+
+
+def _left_out(i: int, step: Step, first: Pinned, part: Pinned) -> Finding:
+    """The finding for a part left out of an investor publication by its toggle."""
+    noun = _noun(part)
+    return (
+        ("steps", i, "with", str(part.toggle)),
+        f"publish step '{step.id}' leaves out the {part.what} of an investor publication: "
+        f"investors read the {first.what} and its {noun} together, so the old {noun} would "
+        f"stand beside the new {first.what}, and the approver saw a {noun} that would not be "
+        f"published; remove `{part.toggle}` (both are published, each pinned)",
+        False,
+    )
+
+
 def _check_one(
-    pin: str,
+    part: Pinned,
+    first: Pinned,
     i: int,
     step: Step,
     gates: list[str],
@@ -89,8 +98,7 @@ def _check_one(
     seen: list[str],
 ) -> tuple[list[Finding], str | None]:
     """Findings for one pin, and the report step it reads when it reads one."""
-    output = OUTPUT_OF[pin]
-    what = "report" if pin == PIN else "dashboard feed"
+    pin, output, what = part.param, part.output, part.what
     suggestion = (
         f'`{pin}: "{{{{ steps.{seen[-1]}.outputs.{output} }}}}"`'
         if seen
@@ -100,18 +108,18 @@ def _check_one(
     value = step.with_.get(pin)
     if value is None:
         path: tuple[str | int, ...] = ("steps", i, "with") if step.with_ else ("steps", i, "uses")
-        if pin == PIN:
+        if part == first:
             message = (
-                f"publish step '{step.id}' is not pinned to the report the approver saw: "
-                f"without `{PIN}` any bytes would be published; add {suggestion}"
+                f"publish step '{step.id}' is not pinned to the {what} the approver saw: "
+                f"without `{pin}` any bytes would be published; add {suggestion}"
             )
         else:
             message = (
-                f"publish step '{step.id}' does not pin the dashboard feed the approver saw: "
-                f"without `{FEED_PIN}` any feed would be published; add {suggestion}"
+                f"publish step '{step.id}' does not pin the {what} the approver saw: "
+                f"without `{pin}` any {_noun(part)} would be published; add {suggestion}"
             )
         return [(path, message, False)], None
-    match = _PIN_TEMPLATES[pin].match(value) if isinstance(value, str) else None
+    match = _pin_template(part).match(value) if isinstance(value, str) else None
     where = ("steps", i, "with", pin)
     if match is None:
         got = "a fixed value" if not is_template(value) else f"'{value}'"
@@ -124,7 +132,7 @@ def _check_one(
             )
         ], None
     report = match["step"]
-    if report not in types or not _is_report(types[report]):
+    if report not in types or not _is_report(types[report], first):
         return [], None  # the template pass says the step or its output does not exist
     if not any(graph.is_upstream(report, g) for g in gates):
         gate = gates[0]
@@ -140,6 +148,6 @@ def _check_one(
     return [], report
 
 
-def _is_report(step_type: StepType | None) -> bool:
-    """A step whose outputs carry the sha256 of what it built."""
-    return step_type is not None and "sha256" in step_type.result.model_fields
+def _is_report(step_type: StepType | None, part: Pinned) -> bool:
+    """A step whose outputs carry the sha256 a part is pinned to."""
+    return step_type is not None and part.output in step_type.result.model_fields

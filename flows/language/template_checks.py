@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Collection, Iterator
+from functools import partial
 from typing import Any
 
 from flows.language.graph import Finding, StepGraph
@@ -78,10 +79,10 @@ def check_templates(
         scope = _Scope(
             step.id,
             types,
-            lambda up, of=step.id: graph.is_upstream(up, of),
+            partial(graph.is_upstream, of=step.id),
             ids=graph.needs,
-            upstream=lambda of=step.id: graph.ancestors_of(of),
-            is_downstream=lambda down, of=step.id: graph.is_upstream(of, down),
+            upstream=partial(graph.ancestors_of, step.id),
+            is_downstream=partial(graph.is_upstream, step.id),
             known=not graph.cyclic,
         )
         findings += _check_step(step, ("steps", i), source, problems, declared, scope)
@@ -94,7 +95,7 @@ def check_templates(
             {**types, **{h: t for h, t in handler_types.items() if h in earlier}},
             visible.__contains__,
             ids=visible | {h.id for h in spec.on_failure},
-            upstream=lambda visible=visible: visible,
+            upstream=visible.copy,
         )
         findings += _check_step(handler, ("on_failure", i), source, problems, declared, scope)
     return findings

@@ -120,6 +120,7 @@ def _walk(tree: nodes.Template, *, statements: bool) -> TemplateInfo:
     refs |= {Reference(n.name, ()) for n in tree.find_all(nodes.Name) if n.ctx == "load"}
     private = []
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        assert isinstance(node, nodes.Getattr | nodes.Getitem)  # what find_all was asked for
         attr = node.attr if isinstance(node, nodes.Getattr) else _constant_key(node)
         if attr is not None and attr.startswith("_"):
             private.append(f"{_text(node.node)}.{attr}")

@@ -8,7 +8,12 @@ heartbeat either another one or an ending within `SILENCE_SECONDS`; when neither
 marks the run Crashed, and the incident sync (`flows.operations.incident_sync`) takes it from there.
 
 Waiting states are endings too: a suspended gate has no process and sends no heartbeats,
-and a rescheduled run is not running yet. Only runs of runbook deployments (tag `runbook`)
+and a rescheduled run is not running yet. Prefect names a state event after the state's
+*name*, not its type, so every name a runbook run can end or wait under is expected, the
+door's own (`Attached`, `Refused`) and Prefect's `TimedOut` among them: a run that ended
+under a name missing here would be "crashed" 90 s after its last heartbeat (the server
+refusing it, with a warning). A Running run whose heartbeats never start is the run
+watch's (`run_watch`). Only runs of runbook deployments (tag `runbook`)
 are watched: a run started by hand (`runbook run`) has no heartbeat setting of ours.
 """
 
@@ -21,6 +26,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.events.actions import ChangeFlowRunState
 from prefect.events.schemas.automations import EventTrigger, Posture
 
+from flows.events.door import ATTACHED, REFUSED
 from flows.operations.incident_sync import RUNBOOK_TAG
 
 NAME = "runbook-crash-watch"
@@ -44,6 +50,12 @@ NOT_RUNNING_HERE = {
             "Resuming",
             "Retrying",
             "AwaitingRetry",
+            "TimedOut",
+            "Late",
+            "AwaitingConcurrencySlot",
+            "Rescheduled",
+            ATTACHED,
+            REFUSED,
         )
     ),
 }
@@ -121,7 +133,7 @@ def pending_watch(silence_seconds: int = PENDING_SECONDS) -> Automation:
     the run Pending with no process and no heartbeat, so the crash watch never sees it. After
     `silence_seconds` without the run moving on, it is Scheduled again and any worker takes it.
     """
-    runbook_runs = {
+    runbook_runs: dict[str, str | list[str]] = {
         "prefect.resource.role": "tag",
         "prefect.resource.id": f"prefect.tag.{RUNBOOK_TAG}",
     }

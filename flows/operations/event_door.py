@@ -31,7 +31,9 @@ from flows.events.contract import EVENT_NAME
 from flows.events.lock_reclaim import reclaim_forever
 from flows.language.validator import ValidatedRunbook
 from flows.operations.run_watch import watch_forever
+from flows.operations.standby import hold_then_run
 from governance.ledger.outcomes import EventOutcome
+from governance.ledger.role_lock import role_lock
 from recovery_tasks.services import RunServices
 
 logger = logging.getLogger("runbook.event_door")
@@ -43,6 +45,7 @@ BUFFER = 10_000  # stream events waiting for a decision; beyond, the sweep finds
 ATTEMPTS = 4
 PAGE = 50  # the most events Prefect's history returns a page
 RESTART_SECONDS = 5
+ROLE = "event-door"
 
 
 class EventDoor:
@@ -185,12 +188,14 @@ def _failure_filter(since: datetime | None) -> Any:
 async def serve_door(runbooks: Sequence[ValidatedRunbook]) -> None:
     """Run the event door with services of its own until cancelled (`runbook serve`,
     `runbook door`); beside it, reclaim partition locks left without a holder and watch for
-    runs nobody runs (`run_watch`)."""
+    runs nobody runs (`run_watch`). Exactly one process does this among those sharing the
+    ledger (`standby`): a second `serve` stands by and takes over when the first is gone."""
     from flows.runtime.run_services import open_command_services
 
     services = await anyio.to_thread.run_sync(open_command_services)
     door = EventDoor(runbooks, services)
-    try:
+
+    async def door_and_watches() -> None:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(reclaim_forever)
             tasks.start_soon(watch_forever)
@@ -200,5 +205,9 @@ async def serve_door(runbooks: Sequence[ValidatedRunbook]) -> None:
                 except Exception:  # the server went away: catch up again when it is back
                     logger.exception("event door stopped; restarting in %d s", RESTART_SECONDS)
                 await anyio.sleep(RESTART_SECONDS)
+
+    try:
+        lock = role_lock(services.ledger.engine, ROLE)
+        await hold_then_run(lock, "event door", door_and_watches)
     finally:
         await anyio.to_thread.run_sync(services.close)

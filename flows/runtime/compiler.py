@@ -23,6 +23,7 @@ from flows.language.library import load_runbook
 from flows.language.validator import ValidatedRunbook
 from flows.language.waves import Wave, runbook_waves
 from flows.runtime.run_services import open_services
+from governance.incidents.reference import IncidentRef, Retry
 
 
 @dataclass(frozen=True)
@@ -57,15 +58,17 @@ def compile_runbook(runbook: ValidatedRunbook, *, record: bool = True) -> Compil
         triggered_by: str | None = None,
     ) -> Any:
         """Run the runbook for one triggering event (params override what the event gives)."""
+        retry = Retry.from_parameter(incident)  # `runbook retry`: the door was passed already
         services = await anyio.to_thread.run_sync(functools.partial(open_services, record=record))
         try:
-            if not incident:  # the door: check the event, open or attach its incident
+            opened: IncidentRef | None = None
+            if retry is None:  # the door: check the event, open or attach its incident
                 admission = await admit(runbook, event or {}, services, _flow_run_id())
                 if admission.final is not None:
                     return admission.final
-                event, incident = admission.event, admission.incident
+                event, opened = admission.event, admission.incident
             execution = RunbookExecution(
-                runbook, waves, event or {}, params or {}, incident or {}, triggered_by, services
+                runbook, waves, event or {}, params or {}, opened, triggered_by, services, retry
             )
             return await execution.run()
         finally:

@@ -26,7 +26,7 @@ from typing import Any
 import anyio
 from prefect import get_run_logger
 from prefect.context import FlowRunContext
-from prefect.states import Failed, State
+from prefect.states import Completed, Failed, State
 from pydantic import ValidationError
 
 from flows.events.partition_lock import partition_locks
@@ -39,9 +39,11 @@ from flows.language.waves import Wave
 from flows.runtime.orphan_guard import stop_when_orphaned
 from flows.runtime.restore import restored_outcomes
 from flows.runtime.step_task import mark_task, step_task
+from governance.incidents.reference import IncidentRef, Retry
 from recovery_tasks.context import StepContext, StepOutcome
 from recovery_tasks.errors import GateClosed
 from recovery_tasks.registry import StepType
+from recovery_tasks.run_outcome import run_outcome
 from recovery_tasks.services import RunServices
 
 
@@ -54,18 +56,20 @@ class RunbookExecution:
         waves: tuple[Wave, ...],
         event: dict[str, Any],
         overrides: dict[str, Any],
-        incident: dict[str, Any],
+        incident: IncidentRef | None,
         triggered_by: str | None,
-        services: RunServices | None = None,
+        services: RunServices,
+        retry: Retry | None = None,
     ) -> None:
         self.runbook = runbook
         self.waves = waves
         self.event = event
         self.overrides = overrides
         self.incident = incident
+        self.retry = retry
         self.triggered_by = triggered_by
         self.services = services
-        self.recorder = services.recorder if services is not None else None
+        self.recorder = services.recorder
         self.params: dict[str, Any] = {}
         self.outcomes: dict[str, StepOutcome] = {}
         self.restored: dict[str, StepOutcome] = {}
@@ -78,7 +82,7 @@ class RunbookExecution:
             run_context and run_context.flow_run and run_context.flow_run.deployment_id
         )
 
-    async def run(self) -> dict[str, Any] | State:
+    async def run(self) -> State:
         """Execute every wave; on failure run the handlers and end Failed."""
         if self.served and self.flow_run_id:  # stop (and be retried) if the runner dies
             stop_when_orphaned(self.flow_run_id)
@@ -112,13 +116,14 @@ class RunbookExecution:
             if not stopped:
                 await self._record_state("failed", {"failed_steps": failed})
             return Failed(name=name, message=message, data=self.summary())
-        await self._record_state("resolved", {"steps": len(self.outcomes)})
-        return self.summary()
+        outcome = run_outcome(self.outcomes, {sid: s.uses for sid, s in self.steps.items()})
+        await self._record_state("resolved", {"steps": len(self.outcomes), "outcome": outcome})
+        return Completed(message=outcome, data=self.summary())
 
     def _holding_partition(self, wave: Wave) -> AbstractAsyncContextManager[None]:
         """The partitions' concurrency slots while a wave's steps run (not across gates, not
         unrecorded): the runbook's, and those of other pipelines its steps work on."""
-        if self.recorder is None:
+        if not self.recorder.keeps_story:
             return nullcontext()
         own = (self.runbook.spec.pipeline, self.params.get("partition"))
         others = [other_partition(self.steps[s], own[0], self._namespace()) for s in wave.steps]
@@ -126,29 +131,19 @@ class RunbookExecution:
 
     async def _open_incident(self) -> None:
         """Open (or re-find, for the same event or the same flow run) the incident; a retry
-        (`incident: {"id": N, "retry": {"by": ..., "reason": ...}}`) resumes incident N."""
-        retry = self.incident.get("retry") if self.incident else None
-        if self.recorder is not None and retry is not None:
+        resumes its incident. A run that keeps no story opens none."""
+        if not self.recorder.keeps_story:
+            return
+        if self.retry is not None:
             self.incident = await anyio.to_thread.run_sync(
-                functools.partial(
-                    self.recorder.resume,
-                    int(self.incident["id"]),
-                    self.runbook.name,
-                    self.event,
-                    self.flow_run_id,
-                    by=retry.get("by"),
-                    reason=retry.get("reason"),
-                )
+                self.recorder.resume, self.retry, self.runbook.name, self.event, self.flow_run_id
             )
             return
-        if self.recorder is not None and not self.incident and self.flow_run_id:
-            again = await anyio.to_thread.run_sync(
+        if self.incident is None and self.flow_run_id:
+            self.incident = await anyio.to_thread.run_sync(
                 self.recorder.rebind, self.flow_run_id, self.event
             )
-            if again is not None:
-                self.incident = again
-                return
-        if self.recorder is not None and not self.incident:
+        if self.incident is None:
             self.incident = await anyio.to_thread.run_sync(
                 self.recorder.open,
                 self.runbook.name,
@@ -160,7 +155,7 @@ class RunbookExecution:
 
     async def _restore(self) -> None:
         """What this flow run finished in an earlier attempt, from the ledger."""
-        if self.recorder is None or self.flow_run_id is None:
+        if self.flow_run_id is None:
             return
         results = await anyio.to_thread.run_sync(self.recorder.run_steps)
         self.restored = restored_outcomes(results, self.steps)
@@ -179,25 +174,21 @@ class RunbookExecution:
 
     async def _record_state(self, state: str, detail: dict[str, Any]) -> None:
         """Append a lifecycle state to the incident's story (off the event loop)."""
-        if self.recorder is not None:
-            await anyio.to_thread.run_sync(
-                functools.partial(self.recorder.state, state, detail=detail)
-            )
+        await anyio.to_thread.run_sync(functools.partial(self.recorder.state, state, detail=detail))
 
     async def _finish(self, step_id: str, outcome: StepOutcome) -> None:
         """Keep a step's outcome for later templates and append it to the incident's story."""
         self.outcomes[step_id] = outcome
-        if self.recorder is not None:
-            record = functools.partial(
-                self.recorder.step,
-                step_id,
-                outcome.state,
-                outputs=outcome.outputs,
-                message=outcome.message,
-                started=outcome.started,
-                ended=outcome.ended,
-            )
-            await anyio.to_thread.run_sync(record)
+        record = functools.partial(
+            self.recorder.step,
+            step_id,
+            outcome.state,
+            outputs=outcome.outputs,
+            message=outcome.message,
+            started=outcome.started,
+            ended=outcome.ended,
+        )
+        await anyio.to_thread.run_sync(record)
 
     def summary(self) -> dict[str, Any]:
         """Params and every step's state and outputs: the flow's result."""
@@ -216,10 +207,14 @@ class RunbookExecution:
             and not (sid in self.steps and self.steps[sid].allow_failure)
         ]
 
+    def _incident_ns(self) -> dict[str, Any]:
+        """`incident.*` as templates and steps read it (empty before one is opened)."""
+        return self.incident.namespace() if self.incident is not None else {}
+
     def _base_ns(self) -> dict[str, Any]:
         return {
             "event": self.event,
-            "incident": self.incident,
+            "incident": self._incident_ns(),
             "runbook": {
                 "name": self.runbook.name,
                 "pipeline": self.runbook.spec.pipeline,
@@ -293,7 +288,7 @@ class RunbookExecution:
             step_id=step.id,
             event=self.event,
             params=self.params,
-            incident=self.incident,
+            incident=self._incident_ns(),
             steps=dict(self.outcomes),
             flow_run_id=self.flow_run_id,
             triggered_by=self.triggered_by,

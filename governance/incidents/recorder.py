@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from foundation.durations import format_duration
+from governance.incidents.reference import Claim, IncidentRef, Retry
 from governance.ledger.audit_ledger import Ledger
 from governance.ledger.records import (
     ApprovalAnswer,
@@ -31,7 +32,12 @@ FLOW_RUN_FAILED = "prefect.flow-run.Failed"
 
 
 class IncidentRecorder:
-    """Writes one incident's story to the ledger (bound to it by `open` or `of`)."""
+    """Writes one incident's story to the ledger (bound to it by `open` or `of`).
+
+    `keeps_story` is False for `UnrecordedRun`, the recorder of runs that open no incident.
+    """
+
+    keeps_story = True
 
     def __init__(
         self,
@@ -88,123 +94,90 @@ class IncidentRecorder:
         flow_run_id: str | None,
         *,
         kind: str | None = None,
-        claim_partition: str | None = None,
-    ) -> dict[str, Any]:
-        """Open the incident at the event's time; return the `incident` template namespace.
+    ) -> IncidentRef:
+        """Open the incident at the event's time, bound to this recorder from now on.
 
-        `kind` overrides the event's (e.g. `invalid_event`). With `claim_partition` the
-        incident claims its (pipeline, partition) key; if another incident holds it, the
-        event is attached there instead, nothing is opened and the namespace (of the open
-        incident) says `attached: true`: this run must start nothing.
+        `kind` overrides the event's (e.g. `invalid_event`).
         """
         payload = event.get("payload") or {}
-        opened_at = _event_time(event)
-        kind = kind or str(
-            payload.get("kind")
-            or ("etl_job_failure" if event.get("event") == FLOW_RUN_FAILED else "manual")
+        incident = self.ledger.incidents.open(
+            pipeline,
+            kind or _event_kind(event),
+            _event_time(event),
+            partition=str(params.get("partition") or payload.get("partition") or "") or None,
+            event_id=_event_id(event),
+            runbook=runbook,
+            flow_run_id=flow_run_id,
         )
-        event_id = str(event["id"]) if event.get("id") else None
-        if claim_partition is not None:
-            opening = self.ledger.keys.open_or_attach(
-                pipeline,
-                claim_partition,
-                kind,
-                opened_at,
-                event_id=event_id,
-                runbook=runbook,
-                flow_run_id=flow_run_id,
-            )
-            if opening.attached:
-                return {**self._namespace(opening.incident, event), "attached": True}
-            incident = opening.incident
-        else:
-            incident = self.ledger.incidents.open(
-                pipeline,
-                kind,
-                opened_at,
-                partition=str(params.get("partition") or payload.get("partition") or "") or None,
-                event_id=event_id,
-                runbook=runbook,
-                flow_run_id=flow_run_id,
-            )
+        return self._recovering(incident, event, runbook, flow_run_id)
+
+    def claim(
+        self,
+        runbook: str,
+        pipeline: str,
+        event: dict[str, Any],
+        partition: str,
+        flow_run_id: str | None,
+    ) -> Claim:
+        """Open the event's incident claiming its (pipeline, partition) key; if another
+        incident holds the key, the event is attached there, nothing is opened and this
+        recorder stays unbound (the claim says `attached`: this run must start nothing)."""
+        opening = self.ledger.keys.open_or_attach(
+            pipeline,
+            partition,
+            _event_kind(event),
+            _event_time(event),
+            event_id=_event_id(event),
+            runbook=runbook,
+            flow_run_id=flow_run_id,
+        )
+        if opening.attached:
+            return Claim(IncidentRef.of(opening.incident, event, self.config), attached=True)
+        opened = self._recovering(opening.incident, event, runbook, flow_run_id)
+        return Claim(opened, attached=False)
+
+    def _recovering(
+        self, incident: Incident, event: dict[str, Any], runbook: str, flow_run_id: str | None
+    ) -> IncidentRef:
+        """Bind to a just-opened incident and mark it `recovering` by this run."""
         self.incident_id, self.flow_run_id = incident.id, flow_run_id
         self.ledger.incidents.record_state(
             incident.id,
             IncidentState.RECOVERING,
             detail={"runbook": runbook, "flow_run_id": flow_run_id},
         )
-        return self._namespace(incident, event)
+        return IncidentRef.of(incident, event, self.config)
 
     def resume(
-        self,
-        incident_id: int,
-        runbook: str,
-        event: dict[str, Any],
-        flow_run_id: str | None,
-        *,
-        by: str | None = None,
-        reason: str | None = None,
-    ) -> dict[str, Any]:
+        self, retry: Retry, runbook: str, event: dict[str, Any], flow_run_id: str | None
+    ) -> IncidentRef:
         """Work on an open incident again (`runbook retry`): same incident, same SLA clock.
 
-        Records who retried and why as the incident's return to `recovering`; returns the
-        `incident` template namespace, as `open` does.
+        Records who retried and why as the incident's return to `recovering`.
         """
-        incident = self.ledger.incidents.get(incident_id)
+        incident = self.ledger.incidents.get(retry.incident_id)
         self.incident_id, self.flow_run_id = incident.id, flow_run_id
         self.ledger.incidents.record_state(
             incident.id,
             IncidentState.RECOVERING,
-            actor=by,
+            actor=retry.by,
             detail={
                 "retry": True,
-                "reason": reason,
+                "reason": retry.reason,
                 "runbook": runbook,
                 "flow_run_id": flow_run_id,
             },
         )
-        return self._namespace(incident, event)
+        return IncidentRef.of(incident, event, self.config)
 
-    def _namespace(self, incident: Incident, event: dict[str, Any]) -> dict[str, Any]:
-        """What templates and the gate's evidence read as `incident.*`."""
-        payload = event.get("payload") or {}
-        pipeline = self.config.pipelines.get(incident.pipeline)
-        sla = pipeline.sla if pipeline is not None else None
-        return {
-            "id": incident.id,
-            "pipeline": incident.pipeline,
-            "kind": incident.kind,
-            "partition": incident.partition,
-            "opened_at": incident.opened_at.isoformat(),
-            "sla_seconds": sla.total_seconds() if sla else None,
-            "deadline": (incident.opened_at + sla).isoformat() if sla else None,
-            "event": event.get("event"),
-            "event_id": incident.event_id,
-            "detail": payload.get("detail"),
-            "attached": False,
-        }
-
-    def rebind(self, flow_run_id: str, event: dict[str, Any]) -> dict[str, Any] | None:
+    def rebind(self, flow_run_id: str, event: dict[str, Any]) -> IncidentRef | None:
         """Bind to the incident this flow run already opened, if any (a run started again
-        after a suspension or a crash); return its `incident` namespace, writing nothing."""
+        after a suspension or a crash), writing nothing."""
         incident = self.ledger.incidents.of_run(flow_run_id)
         if incident is None:
             return None
         self.incident_id, self.flow_run_id = incident.id, flow_run_id
-        payload = event.get("payload") or {}
-        pipeline = self.config.pipelines.get(incident.pipeline)
-        sla = pipeline.sla if pipeline is not None else None
-        return {
-            "id": incident.id,
-            "pipeline": incident.pipeline,
-            "kind": incident.kind,
-            "partition": incident.partition,
-            "opened_at": incident.opened_at.isoformat(),
-            "sla_seconds": sla.total_seconds() if sla else None,
-            "deadline": (incident.opened_at + sla).isoformat() if sla else None,
-            "event": event.get("event"),
-            "detail": payload.get("detail"),
-        }
+        return IncidentRef.of(incident, event, self.config)
 
     def run_steps(self) -> list[StepResult]:
         """The step outcomes this flow run recorded, oldest first (what a re-run restores)."""
@@ -377,6 +350,17 @@ class IncidentRecorder:
     def breached(self, deadline: datetime, at: datetime) -> None:
         """Mark the SLA breached; the incident stays open."""
         self.state(IncidentState.BREACHED, at=at, detail={"deadline": deadline.isoformat()})
+
+
+def _event_kind(event: dict[str, Any]) -> str:
+    """The failure's kind as the event tells it (a Prefect flow-run failure: an ETL job's)."""
+    payload = event.get("payload") or {}
+    default = "etl_job_failure" if event.get("event") == FLOW_RUN_FAILED else "manual"
+    return str(payload.get("kind") or default)
+
+
+def _event_id(event: dict[str, Any]) -> str | None:
+    return str(event["id"]) if event.get("id") else None
 
 
 def _event_time(event: dict[str, Any]) -> datetime:

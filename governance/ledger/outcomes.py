@@ -90,6 +90,48 @@ class EventOutcomeLog(LedgerPart):
             row = conn.execute(query).first()
         return None if row is None else _record(row._mapping)
 
+    def refusals_in_burst(self, incident_id: int, source: str | None, cap: int) -> tuple[int, int]:
+        """(refusals of `source`, refusals in all) counted on a burst's incident, each counted
+        up to `cap` only, so the cost stays bounded however long the burst."""
+        o = t.event_outcomes
+
+        def capped(*conditions: Any) -> sa.ScalarSelect[Any]:
+            rows = sa.select(sa.literal(1)).where(o.c.incident_id == incident_id, *conditions)
+            return (
+                sa.select(sa.func.count()).select_from(rows.limit(cap).subquery()).scalar_subquery()
+            )
+
+        query = sa.select(capped(o.c.source == source), capped())
+        with self.engine.connect() as conn:
+            by_source, in_all = conn.execute(query).one()
+        return int(by_source), int(in_all)
+
+    def burst(self, incident_id: int, top: int = 5) -> RefusalBurst | None:
+        """What a burst of refusals counted (None: the incident counted no refusal)."""
+        o = t.event_outcomes
+        refused = sa.and_(o.c.incident_id == incident_id, o.c.outcome == Outcome.REFUSED.value)
+        limited = sa.case((o.c.detail.like('%"limited"%'), 1), else_=0)
+        totals = sa.select(
+            sa.func.count(),
+            sa.func.count(sa.distinct(o.c.source)),
+            sa.func.coalesce(sa.func.sum(limited), 0),
+            sa.func.min(o.c.at),
+            sa.func.max(o.c.at),
+        ).where(refused)
+        sources = (
+            sa.select(o.c.source, sa.func.count().label("n"))
+            .where(refused)
+            .group_by(o.c.source)
+            .order_by(sa.desc("n"), o.c.source)
+            .limit(top)
+        )
+        with self.engine.connect() as conn:
+            count, distinct, over, first, last = conn.execute(totals).one()
+            busiest = [(str(s), int(n)) for s, n in conn.execute(sources)]
+        if not count:
+            return None
+        return RefusalBurst(int(count), int(distinct), int(over), first, last, busiest)
+
     def latest_time(self) -> datetime | None:
         """When the newest accounted event was decided (where the door's catch-up starts)."""
         with self.engine.connect() as conn:
@@ -100,6 +142,27 @@ class EventOutcomeLog(LedgerPart):
         query = sa.select(o).where(condition).order_by(o.c.at, o.c.event_id)
         with self.engine.connect() as conn:
             return [_record(r._mapping) for r in conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class RefusalBurst:
+    """A burst of refused events folded into one incident: how many, from whom, when."""
+
+    count: int
+    sources: int
+    limited: int  # over the per-source or per-pipeline limit: counted, reasons not kept
+    first: datetime
+    last: datetime
+    busiest: list[tuple[str, int]]  # the sources that sent the most, with their counts
+
+    def summary(self) -> str:
+        """One line for `runbook audit`."""
+        who = ", ".join(f"{source} ({n})" for source, n in self.busiest)
+        return (
+            f"{self.count} refused event(s) from {self.sources} source(s), "
+            f"{self.first:%Y-%m-%d %H:%M:%S}Z to {self.last:%Y-%m-%d %H:%M:%S}Z; "
+            f"{self.limited} over the refusal limits (counted, reasons not kept); most: {who}"
+        )
 
 
 def outcome_now(**fields: Any) -> EventOutcome:

@@ -94,12 +94,16 @@ class Message:
 
 
 def plain(
-    reason: str, text: str, *, incident_id: int | None = None, facts: Mapping[str, Any] = ()
+    reason: str,
+    text: str,
+    *,
+    incident_id: int | None = None,
+    facts: Mapping[str, Any] | None = None,
 ) -> Message:
     """A message from a reason and a text (callers that predate the constructors below)."""
     kind = reason if reason in SEVERITY else "runbook_notice"
     return Message(
-        kind, reason.replace("_", " "), text, incident_id, reason=reason, facts=dict(facts)
+        kind, reason.replace("_", " "), text, incident_id, reason=reason, facts=dict(facts or {})
     )
 
 
@@ -123,23 +127,27 @@ def approval_code(
     flow_run_id: str,
     valid_until: datetime,
     link: str | None,
+    page_link: str | None = None,
 ) -> Message:
     """An approver's own code for one gate: sent only to that engineer's contacts.
 
-    The text carries the two ways to answer that work from a phone: the run's page in the
-    Prefect UI (Resume form, code field) and the `runbook approve` command line.
+    The text carries every way to answer: the signed link to the approval page when one is
+    served (one tap from a phone, no Prefect login), the run's page in the Prefect UI (Resume
+    form, code field) and the `runbook approve` command line.
     """
+    tap = f"Answer on your phone: {page_link} . Or enter" if page_link else "Enter"
+    facts = {"approval_code": code, "approver": approver, "flow_run_id": flow_run_id}
     return Message(
         "approval_code",
         f"{pipeline}: your approval code",
         f"{pipeline}: your approval code for incident {incident_id} is {code} (valid until "
         f"{valid_until:%Y-%m-%d %H:%M %Z}; it works once, only for you and only at this gate). "
-        f"Enter it in the Resume form's code field, or run: runbook approve {flow_run_id} "
+        f"{tap} it in the Resume form's code field, or run: runbook approve {flow_run_id} "
         f"--as {approver} --code {code}",
         incident_id,
         pipeline,
-        link,
-        facts={"approval_code": code, "approver": approver, "flow_run_id": flow_run_id},
+        page_link or link,
+        facts={**facts, "approval_link": page_link} if page_link else facts,
     )
 
 

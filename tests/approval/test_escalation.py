@@ -21,6 +21,7 @@ from flows.approval.escalation import (
     escalate,
 )
 from flows.runtime.run_services import open_command_services
+from governance.incidents.recorder import IncidentRecorder
 from governance.ledger.records import IncidentState
 from recovery_tasks.services import RunServices
 from runbook_cli.main import app
@@ -48,10 +49,10 @@ def services(webhook: Webhook, audit_url: str) -> Iterator[RunServices]:
 
 
 def waiting_incident(services: RunServices, flow_run_id: str = "run-1") -> int:
-    story = services.story()
+    story = IncidentRecorder(services.ledger, services.governance)  # as the run's own
     incident = story.open("aggregate-profit", "aggregate_profit", EVENT, {}, flow_run_id)
     story.state(IncidentState.AWAITING_APPROVAL, detail={"step": "approve"})
-    return int(incident["id"])
+    return incident.id
 
 
 def test_an_escalation_is_recorded_and_each_attempt_with_its_outcome(

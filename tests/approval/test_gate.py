@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -164,6 +165,11 @@ def test_a_gate_publishing_another_pipeline_asks_that_pipelines_people(
     paused = wait_until_paused(run.flow_run_id)
     evidence = run_input(run.flow_run_id, keyset_from_paused_state(paused)["description"])
     assert "## Approve republishing `aggregate_profit`?" in evidence
+    # the clock is the published pipeline's (4h), not the recovered one's (24h)
+    [sla_line] = [line for line in evidence.splitlines() if "**SLA**" in line]
+    assert "on `aggregate_profit`'s SLA" in sla_line, sla_line
+    opened = datetime.fromisoformat(sla_line.split("**Failed at** ")[1].split(" · ")[0])
+    assert f"(deadline {(opened + timedelta(hours=4)).isoformat()})" in sla_line, sla_line
     [request] = ledger.approvals.requests_of_run(run.flow_run_id)
     profit = authorized_approvers(config, "aggregate_profit", request.requested_at)
     growth = authorized_approvers(config, "daily_growth_experiments", request.requested_at)

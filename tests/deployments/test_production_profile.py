@@ -5,7 +5,9 @@ process work pool with two `prefect worker` processes; the deployments from the 
 prefect.yaml (`prefect deploy --all`), the standing automations (`runbook deployments
 --automations`) and `runbook door` deciding the failure events. Proven on it: a failure
 reported by `runbook emit` recovers on the pool; a gated recovery refuses a typed name and
-publishes once after `runbook approve` with the approver's code; an unanswered gate escalates
+publishes once after `runbook approve` with the approver's code (the approver's name through
+REST resume, their code used by another engineer, after expiry, for another run or twice:
+refused and recorded); an unanswered gate escalates
 to the backup and the owners; a worker SIGKILLed mid-recovery: the run is marked Crashed,
 retried from its last finished step on the other worker, and ends; the weekly report runs on
 its schedule (compressed to every minute).
@@ -17,7 +19,9 @@ import asyncio
 import os
 import signal
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -129,6 +133,28 @@ def code_sent_to(audit_url: str, flow_run_id: str, approver: str) -> str:
     return issue_code(APPROVAL_SECRET.encode(), scope, approver)
 
 
+def _signed(scope: CodeScope) -> str:
+    return issue_code(APPROVAL_SECRET.encode(), scope, "B")
+
+
+def answers_of(audit_url: str, flow_run_id: str) -> list[tuple[str, bool, str | None]]:
+    """Every answer the gates of this run recorded: who, whether it counted, why not."""
+    with open_command_services(audit_url=audit_url) as services:
+        ledger = services.ledger
+        return [
+            (a.who, a.authorized, a.reason)
+            for r in ledger.approvals.requests_of_run(flow_run_id)
+            for a in ledger.approvals.answers(r.id)
+        ]
+
+
+def refused_on_pool(team: Team, run: Any, who: str, code: str, why: str) -> None:
+    """`runbook approve --as who --code code` once the gate waits again: refused for `why`."""
+    wait_for(lambda: state_of(run).is_paused(), 180, "the gate did not pause again on the pool")
+    done = cli(team, "runbook", "approve", str(run.id), "--as", who, "--code", code)
+    assert done.returncode == 1 and why in done.stdout, done.stdout + done.stderr
+
+
 def emit(team: Team, pipeline: str, partition: str, kind: str = "etl_job_failure") -> None:
     done = cli(team, "runbook", "emit", pipeline, "--kind", kind, "--partition", partition)
     assert done.returncode == 0, done.stderr
@@ -216,15 +242,38 @@ def test_a_gated_recovery_publishes_once_after_approval_and_an_unanswered_gate_e
     # nobody answers for `escalate_after` (10 s): the escalation deployment runs on the pool
     wait_for(lambda: len(escalated()) >= 2, 180, "no escalation on record from the pool")
 
+    # someone not on call answers as B: a typed name, then B's name through REST resume
     typed = cli(team, "runbook", "approve", str(run.id), "--as", "B")  # a name is no proof
     assert typed.returncode == 1 and "unverified" in typed.stdout, typed.stdout + typed.stderr
     wait_for(lambda: state_of(run).is_paused(), 180, "the gate did not pause again on the pool")
+    user, password = LOGIN.split(":")
+    resumed = httpx.post(
+        f"{team.server.api_url}/flow_runs/{run.id}/resume",
+        json={"run_input": {"approver": "B", "decision": "approve"}},
+        auth=(user, password),
+    )
+    assert resumed.status_code == 201, resumed.text
+    wait_for(lambda: len(answers_of(audit_url, str(run.id))) == 2, 180, "no ruling on REST")
     code = code_sent_to(audit_url, str(run.id), "B")
+    # B's code used by A, after its expiry, and a code for another run: all refused
+    refused_on_pool(team, run, "A", code, "this approval code was issued to B, not to 'A'")
+    expired = CodeScope(str(run.id), "approve", datetime.now(UTC) - timedelta(seconds=1))
+    refused_on_pool(team, run, "B", _signed(expired), "this approval code expired at")
+    elsewhere = CodeScope(str(uuid.uuid4()), "approve", datetime.now(UTC) + timedelta(hours=1))
+    refused_on_pool(team, run, "B", _signed(elsewhere), "not valid for this run's gate")
+    assert not publications(team.root / "published.txt")
+    wait_for(lambda: state_of(run).is_paused(), 180, "the gate did not pause again on the pool")
     answered = cli(team, "runbook", "approve", str(run.id), "--as", "B", "--code", code)
     assert answered.returncode == 0, answered.stdout + answered.stderr
     state = wait_final(team, run)
     assert state.is_completed(), state
+    again = cli(team, "runbook", "approve", str(run.id), "--as", "B", "--code", code)
+    assert again.returncode == 1 and "can no longer continue" in again.stderr, again.stderr
     assert publications(team.root / "published.txt") == {str(run.id): 1}
+    ruled = answers_of(audit_url, str(run.id))
+    refusals = [("B", False), ("B", False), ("A", False), ("B", False), ("B", False)]
+    assert [(who, ok) for who, ok, _ in ruled] == [*refusals, ("B", True)]
+    assert all(why and why.startswith("unverified: ") for _, ok, why in ruled if not ok)
     with open_command_services(audit_url=audit_url) as services:
         incident = services.ledger.incidents.of_run(str(run.id))
         assert incident is not None

@@ -15,27 +15,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from foundation.settings import temporary_settings
 from governance.models import GovernanceConfig
 from testing.prefect_server import LocalServer
+from tests.e2e.browser import launch_chromium
 from tests.e2e.conftest import GatedRun, Webhook, run_async, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
-
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture(scope="module")
@@ -45,15 +33,7 @@ def server(governance: GovernanceConfig) -> Iterator[LocalServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run .ci/install-system-packages")
-    with sync_playwright() as p:
-        # each test opens a new context: a fresh, empty profile of its own
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture

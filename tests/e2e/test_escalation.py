@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
@@ -30,7 +31,7 @@ from foundation.settings import PROJECT_ROOT, get_settings, temporary_settings
 from governance.models import GovernanceConfig
 from governance.oncall.responders import notify_targets
 from runbook_cli.main import app
-from testing.prefect_server import LocalServer
+from testing.prefect_server import LocalServer, free_port
 from testing.served import stop
 from tests.e2e.conftest import ENGINEERS, GatedRun, Webhook, run_async, start_server
 
@@ -50,11 +51,20 @@ def server(governance: GovernanceConfig) -> Iterator[LocalServer]:
 
 
 @pytest.fixture(scope="module")
+def page_url() -> str:
+    """Where `runbook serve` serves the approval page (RUNBOOK_APPROVAL_PAGE_URL)."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="module")
 def serving(
-    server: LocalServer, governance: GovernanceConfig, tmp_path_factory: pytest.TempPathFactory
+    server: LocalServer,
+    governance: GovernanceConfig,
+    page_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[subprocess.Popen]:
-    """`runbook serve` in its own process: no runbooks, the SLA watch, the escalations and the
-    weekly report, on this test's governance file and audit ledger."""
+    """`runbook serve` in its own process: no runbooks, the SLA watch, the escalations, the
+    weekly report and the approval page, on this test's governance file and audit ledger."""
     folder = tmp_path_factory.mktemp("serve")
     (folder / "runbooks").mkdir()
     env = {
@@ -65,6 +75,7 @@ def serving(
         "RUNBOOK_AUDIT_URL": get_settings().audit_url(),
         "PYTHONPATH": str(PROJECT_ROOT),
         "RUNBOOK_APPROVAL_SECRET": SECRET,  # the escalation signs the codes it sends
+        "RUNBOOK_APPROVAL_PAGE_URL": page_url,  # ... as links to the page serve serves
     }
     with (folder / "serve.log").open("wb") as log:
         process = subprocess.Popen(
@@ -210,9 +221,14 @@ def test_a_gate_answered_before_escalate_after_escalates_to_nobody(
 
 @pytest.mark.timeout(300)
 def test_the_escalation_sends_each_target_who_may_answer_their_own_code(
-    serving: subprocess.Popen, governance: GovernanceConfig, webhook: Webhook, start_gated: Any
+    serving: subprocess.Popen,
+    governance: GovernanceConfig,
+    webhook: Webhook,
+    start_gated: Any,
+    page_url: str,
 ) -> None:
-    with temporary_settings(profile="production", approval_secret=SECRET):
+    settings = {"profile": "production", "approval_secret": SECRET, "approval_page_url": page_url}
+    with temporary_settings(**settings):
         targets = notify_targets(governance, "aggregate_profit", datetime.now(UTC))
         may_answer = [e for e in targets.escalation if e in ("A", "B")]  # the gate's approvers
         run = start_gated(gate=GATE, timeout="10m")
@@ -232,6 +248,18 @@ def test_the_escalation_sends_each_target_who_may_answer_their_own_code(
         refused = run.answer(backup, comment="typed name only")
         assert refused is not None and "unverified" in refused.detail
         run.wait_paused("approve-2")  # the refusal is recorded a moment before the run re-pauses
-        verdict = run.answer(backup, comment="escalated, reviewed", code=codes(backup)[-1])
-        assert verdict is not None and verdict.accepted, verdict
+        # the escalation's link opens the approval page `runbook serve` serves, which answers
+        [link] = [p["approval_link"] for p in posts_about(webhook, backup, run, "approval_code")][
+            -1:
+        ]
+        assert link.startswith(f"{page_url}/answer/{run.flow_run_id}?code={backup}.")
+        shown = httpx.get(link, timeout=30)
+        assert shown.status_code == 200 and "Who may answer" in shown.text, shown.text
+        answered = httpx.post(
+            f"{page_url}/answer/{run.flow_run_id}",
+            data={"approver": backup, "decision": "approve", "code": codes(backup)[-1]},
+            timeout=90,
+        )
+        assert answered.status_code == 200, answered.text
+        assert f"approve by {backup} recorded" in answered.text
         assert run.final_state().is_completed() and run.target.exists()

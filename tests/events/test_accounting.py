@@ -15,6 +15,7 @@ from flows.events.emit import failure_event
 from flows.language.catalog import PipelineCatalog
 from flows.language.validator import ValidatedRunbook, validate_text
 from flows.runtime.run_services import open_command_services
+from foundation.settings import temporary_settings
 from governance.ledger.records import IncidentState
 from recovery_tasks.services import RunServices
 from runbook_cli.main import app
@@ -108,6 +109,51 @@ def test_a_refused_event_holds_nothing_and_a_flood_is_one_closed_incident_paged_
     assert len(pages) == len({n.recipient for n in pages}) >= 1  # each person paged once
     genuine = account(sent("etl_job_failure", day), runbooks, services)
     assert genuine.start is not None  # the refusals consumed nothing
+
+
+def test_refusals_past_the_limits_of_a_source_and_a_pipeline_are_counted_without_reasons(
+    audit_url: str, runbooks: list[ValidatedRunbook]
+) -> None:
+    day = fresh_day()
+
+    def forged(sender: str, n: int) -> dict[str, Any]:
+        labels = {"pipeline.partition": f"x{n}", "prefect.resource.name": sender}
+        return sent("etl_job_failure", day, **labels)
+
+    with (
+        temporary_settings(refusals_per_source=3, refusals_per_pipeline=5),
+        open_command_services(audit_url=audit_url) as services,
+    ):
+        flood = [forged("sender-a", n) for n in range(5)] + [
+            forged("sender-b", n) for n in range(3)
+        ]
+        outcomes = [account(e, runbooks, services).outcome for e in flood]
+        genuine = account(
+            sent("etl_job_failure", day, **{"prefect.resource.name": "sender-a"}),
+            runbooks,
+            services,
+        )
+    assert all(o is not None and o.outcome == "refused" for o in outcomes)
+    kept = [o for o in outcomes if o and "reasons" in o.detail]
+    assert len(kept) == 3 and {o.source for o in kept} == {"sender-a"}
+    limited = [o.detail["limited"] for o in outcomes if o and "limited" in o.detail]
+    assert limited == [
+        *["more than 3 refusals of source sender-a in this burst"] * 2,
+        *["more than 5 refusals of unit_profit_experiments in this burst"] * 3,
+    ]
+    (incident,) = {o.incident_id for o in outcomes if o}
+    assert incident is not None
+    pages = services.ledger.notifications.of_incident(incident)
+    assert len(pages) == len({n.recipient for n in pages}) >= 1  # one page per person
+    assert genuine.start is not None  # a genuine event of a limited source still opens
+    shown = CliRunner().invoke(app, ["audit", str(incident), "--db", audit_url])
+    assert shown.exit_code == 0, shown.output
+    assert (
+        "refusals: 8 refused event(s) from 2 source(s)" in shown.output
+        and "5 over the refusal limits (counted, reasons not kept); most: sender-a (5), "
+        "sender-b (3)"
+        in shown.output
+    ), shown.output
 
 
 def test_an_unknown_pipeline_is_refused_on_record(

@@ -36,6 +36,19 @@ FLOOD = int(os.environ.get("RUNBOOK_TEST_FLOOD", "1000"))
 NAME = "unit-profit-experiments"
 PIPELINE = "unit_profit_experiments"
 HOLD = 6  # seconds the recovery holds its incident open
+REJECTING = """
+runbook: rejecting-growth
+pipeline: daily_growth_experiments
+on:
+  - event: pipeline.failed
+    match: {prefect.resource.id: pipeline.daily_growth_experiments}
+steps:
+  - id: approve
+    uses: test.gate
+    with: {decision: reject}
+"""
+"""A runbook whose gate always says no: its incidents end waiting for a person."""
+REJECTING_NAME = "rejecting-growth"
 LIMIT = 5  # flow-run processes `serve` runs at once (`serving`'s default); other tests' runs too
 
 
@@ -71,6 +84,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     runbooks, data, ran = root / "runbooks", root / "data", root / "ran.log"
     runbooks.mkdir()
     (runbooks / f"{NAME}.yaml").write_text(RUNBOOK.format(name=NAME, log=ran, seconds=HOLD))
+    (runbooks / f"{REJECTING_NAME}.yaml").write_text(REJECTING)
     steps = {"RUNBOOK_STEP_MODULES": '["tests.step_types"]'}
     with (
         postgres_prefect_server("runbook_events_prefect") as server,
@@ -88,6 +102,12 @@ def raw(partition: str, kind: str = "etl_job_failure", detail: str = "boom", **l
     body = failure_event(PIPELINE, kind, partition, detail).model_dump(mode="json")
     body["resource"].update(labels)
     return body
+
+
+def growth(partition: str, detail: str = "boom") -> dict:
+    """A pipeline.failed event of daily_growth_experiments (the rejecting runbook's) as JSON."""
+    body = failure_event("daily_growth_experiments", "etl_job_failure", partition, detail)
+    return body.model_dump(mode="json")
 
 
 def run_count(flow_name: str = NAME) -> int:
@@ -191,6 +211,38 @@ def test_a_flood_of_thirty_refusals_is_one_incident_and_one_page(stack: Stack) -
     print(f"\n30 refusals -> incident {incident}, paged {pages} once, no run")
 
 
+def test_an_incident_waiting_for_a_person_closed_by_command_lets_the_next_failure_open_anew(
+    stack: Stack,
+) -> None:
+    partition = fresh_day()
+    first = stack.outcome(post(stack, growth(partition, "boom")))
+    assert first.outcome == "opened"
+    incident = first.incident_id
+    assert incident is not None
+
+    def ended() -> bool:  # the gate said no; the incident sync records the run's ending
+        return stack.ledger().incidents.current_state(incident) == "failed"
+
+    wait_for(ended, 180, "the rejection", stack.served)
+    again = stack.outcome(post(stack, growth(partition, "again")))
+    assert (again.outcome, again.incident_id) == ("attached", incident)
+    assert "waits for a person (failed): no recovery is running" in again.detail["told"]
+    notes = stack.ledger().notifications.of_incident(incident)
+    assert sorted(n.recipient for n in notes if n.reason == "new_failure") == ["C", "D"]
+    with temporary_settings(data_dir=stack.data):
+        closed = CliRunner().invoke(
+            app, ["incidents", "close", str(incident), "--reason", "bad source", "--as", "D"]
+        )
+    assert closed.exit_code == 0, closed.output
+    third = stack.outcome(post(stack, growth(partition, "third")))
+    assert third.outcome == "opened" and third.incident_id != incident
+    wait_for(all_final_of(REJECTING_NAME), 180, "the second recovery", stack.served)
+
+
+def all_final_of(flow_name: str):  # type: ignore[no-untyped-def]
+    return lambda: all_final(flow_name)
+
+
 def test_an_event_of_an_unknown_pipeline_is_refused_on_record(stack: Stack) -> None:
     unknown = raw(fresh_day())
     unknown["resource"]["prefect.resource.id"] = "pipeline.moon_base"
@@ -203,9 +255,11 @@ def test_an_event_of_an_unknown_pipeline_is_refused_on_record(stack: Stack) -> N
 
 
 def test_a_flood_of_duplicates_is_one_incident_at_a_bounded_cost(stack: Stack) -> None:
+    """The flood's incident stays open however long the door takes (its gate says no: it
+    waits for a person), so every copy after the first is a duplicate on it."""
     partition = fresh_day()
-    before = run_count()
-    events = [raw(partition) for _ in range(FLOOD)]
+    before = run_count(REJECTING_NAME)
+    events = [growth(partition) for _ in range(FLOOD)]
     peak = Peak(stack.served.process.pid)
     with peak:
         started = time.monotonic()
@@ -217,8 +271,8 @@ def test_a_flood_of_duplicates_is_one_incident_at_a_bounded_cost(stack: Stack) -
     counts = {k: sum(1 for o in outcomes if o and o.outcome == k) for k in ("opened", "duplicate")}
     assert counts == {"opened": 1, "duplicate": FLOOD - 1}, counts
     assert {o.incident_id for o in outcomes if o} == {last.incident_id}
-    wait_for(all_final, 120, "the recovery", stack.served)
-    assert run_count() == before + 1
+    wait_for(all_final_of(REJECTING_NAME), 120, "the recovery", stack.served)
+    assert run_count(REJECTING_NAME) == before + 1
     with temporary_settings(data_dir=stack.data):
         shown = CliRunner().invoke(app, ["audit", str(last.incident_id)])
     assert f"{FLOOD - 1} byte-identical duplicate(s) dropped" in shown.output, shown.output

@@ -53,7 +53,7 @@ class RepublishResult(BaseModel):
 def republish(params: RepublishParams, ctx: StepContext) -> RepublishResult:
     """Stand in for the investor portal: record the receipt as `publish.investor_portal` does."""
     receipt = f"receipt-{ctx.incident['id']}"
-    assert ctx.run.recorder is not None
+    assert ctx.run.recorder.keeps_story
     recorder = ctx.run.recorder
     recorder.ledger.publications.record(
         recorder.incident_id, ctx.pipeline, params.partition, "report", receipt, "0" * 64

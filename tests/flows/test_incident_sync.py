@@ -128,3 +128,17 @@ def test_the_crash_watch_waits_three_heartbeats_and_ignores_runs_that_left_their
     assert trigger.after == {"prefect.flow-run.heartbeat"}  # type: ignore[union-attr]
     waiting = {"prefect.flow-run.Suspended", "prefect.flow-run.Paused", "prefect.flow-run.Resuming"}
     assert waiting <= trigger.expect  # type: ignore[union-attr]
+
+
+def test_the_crash_watch_expects_every_name_a_runbook_run_ends_under() -> None:
+    """Prefect names a state event after the state's name: an ending the watch does not
+    expect would be "crashed" after the run's last heartbeat."""
+    from prefect.states import Completed
+
+    from flows.events.contract import InvalidEventError
+    from flows.events.door import ATTACHED, refused_state
+
+    endings = [refused_state(InvalidEventError(["bad"])), Completed(name=ATTACHED)]
+    names = {f"prefect.flow-run.{state.name}" for state in endings}
+    names |= {"prefect.flow-run.TimedOut", "prefect.flow-run.Rescheduled"}  # Prefect's, ours
+    assert names <= crash_watch().trigger.expect  # type: ignore[union-attr]

@@ -9,6 +9,7 @@ from flows.approval.gate import on_call_gate
 from flows.runtime.run_services import open_command_services, open_services
 from foundation.settings import temporary_settings
 from governance.config import load_governance
+from recovery_tasks.services import no_gate
 from tests.conftest import migrated_audit_url
 
 EVENT = {"event": "pipeline.failed", "payload": {"kind": "data_quality", "partition": "2026-10"}}
@@ -19,9 +20,9 @@ def test_a_run_gets_the_gate_and_a_recorder_a_command_gets_neither(
 ) -> None:
     with temporary_settings(audit_url=audit_url):
         with open_services() as run:
-            assert run.gate is on_call_gate and run.recorder is not None
+            assert run.gate is on_call_gate and run.recorder.keeps_story
         with open_command_services() as command:
-            assert command.gate is None and command.recorder is None
+            assert command.gate is no_gate and not command.recorder.keeps_story
             assert command.ledger.engine.url.database == str(tmp_path / "audit.db")
 
 
@@ -63,7 +64,7 @@ def test_the_recorder_tells_a_gates_pause_its_answers_and_who_was_notified(
         ledger = run.ledger
         answers = [(a.who, a.authorized, a.reason) for a in ledger.approvals.answers(request.id)]
         assert answers == [("C", False, "'C' may not answer this gate"), ("A", True, None)]
-        [notice] = ledger.notifications.of_incident(incident["id"])  # bound to the run's incident
+        [notice] = ledger.notifications.of_incident(incident.id)  # bound to the run's incident
         assert (notice.recipient, notice.delivered) == ("B", False)
 
 

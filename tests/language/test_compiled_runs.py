@@ -72,7 +72,7 @@ steps:
         catalog,
         event={"payload": {"partition": "2026-10"}},
     )
-    assert state.is_completed()
+    assert state.is_completed() and state.message == "recovered"
     result = state.result()
     assert log.read_text().split() == ["first", "last"]
     assert result["params"] == {"partition": "2026-10", "bonus": 4}

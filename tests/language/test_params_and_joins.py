@@ -12,6 +12,7 @@ from flows.language.validator import validate_text
 from flows.runtime.compiler import compile_runbook
 from flows.runtime.execution import RunbookExecution
 from recovery_tasks.context import StepOutcome
+from recovery_tasks.services import RunServices
 
 WEEK = PartitionRule("aggregate_growth", "week")
 
@@ -101,7 +102,8 @@ def test_a_join_runs_unless_a_need_failed_while_the_default_needs_all_to_succeed
 ) -> None:
     catalog = {"unit_profit_experiments": PipelineInfo("unit_profit_experiments", False)}
     compiled = compile_runbook(validate_text(JOIN, "join.yaml", catalog), record=False)  # type: ignore[arg-type]
-    execution = RunbookExecution(compiled.runbook, compiled.waves, {}, {}, {}, None)
+    with RunServices.open(record=False) as services:
+        execution = RunbookExecution(compiled.runbook, compiled.waves, {}, {}, None, None, services)
     execution.outcomes = {"a": StepOutcome(a), "b": StepOutcome(b)}  # type: ignore[arg-type]
 
     def blocked(step_id: str) -> tuple[str, str] | None:

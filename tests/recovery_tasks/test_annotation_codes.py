@@ -9,6 +9,7 @@ the note, the check passes, and the audit says how the annotator was identified.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -44,13 +45,8 @@ def production(
     governance: GovernanceConfig,  # noqa: F811
 ) -> Iterator[RunServices]:
     """The swing's run in the production profile, engineers' contacts on the webhook."""
-    before = (swing.settings, swing.governance)
     with temporary_settings(profile="production", approval_secret=SECRET) as settings:
-        swing.settings, swing.governance = settings, governance
-        try:
-            yield swing
-        finally:
-            swing.settings, swing.governance = before
+        yield dataclasses.replace(swing, settings=settings, governance=governance)
 
 
 def _annotate(who: str, code: str | None) -> object:

@@ -5,6 +5,7 @@ and `runbook audit` says who annotated and why."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -98,9 +99,8 @@ def test_annotated_from_the_gates_form_the_run_publishes_with_the_note(
         asked.append(ctx.step_id)
         return SimpleNamespace(approvers=["A"], comments=[NOTE])
 
-    swing.gate = gate
     ctx = step_ctx(
-        swing, PIPELINE, step_id="annotate",
+        dataclasses.replace(swing, gate=gate), PIPELINE, step_id="annotate",
         steps={"quality": StepOutcome("completed", outputs=quality)},
         uses={"quality": "checks.data_quality", "annotate": "approval.annotate"},
         params={"partition": PARTITION},
@@ -145,9 +145,8 @@ def test_an_answer_without_a_note_annotates_nothing(swing: RunServices) -> None:
     async def gate(params: Any, ctx: Any) -> Any:
         return SimpleNamespace(approvers=["A"], comments=[""])
 
-    swing.gate = gate
     ctx = step_ctx(
-        swing, PIPELINE, step_id="annotate",
+        dataclasses.replace(swing, gate=gate), PIPELINE, step_id="annotate",
         steps={"quality": StepOutcome("completed", outputs=quality)},
         params={"partition": PARTITION},
     )  # fmt: skip

@@ -49,7 +49,7 @@ def test_notify_reaches_on_call_owners_or_both(to: str) -> None:
 
 
 def test_every_attempt_is_told_in_the_incidents_story(services: RunServices) -> None:
-    assert services.recorder is not None
+    assert services.recorder.keeps_story
     incident = services.recorder.open(
         "aggregate-profit",
         "aggregate_profit",
@@ -61,11 +61,11 @@ def test_every_attempt_is_told_in_the_incidents_story(services: RunServices) -> 
         runbook="aggregate-profit",
         pipeline="aggregate_profit",
         step_id="tell",
-        incident=incident,
+        incident=incident.namespace(),
         services=services,
     )
     result = engineers(NotifyParams(to="owners", message="recovery failed"), ctx)
-    recorded = services.ledger.notifications.of_incident(incident["id"])
+    recorded = services.ledger.notifications.of_incident(incident.id)
     assert sorted(n.recipient for n in recorded) == ["A", "B"]  # aggregate_profit's owners
     assert {n.reason for n in recorded} == {"runbook:aggregate-profit"}
     assert len(recorded) == len(result.undelivered) + len(result.delivered)

@@ -8,6 +8,7 @@ to count the requests one run sends.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -57,11 +58,12 @@ def run(services: RunServices, portal: PortalServer, clean: Platform) -> Iterato
         conn.exec_driver_sql("DELETE FROM portal_idempotency_keys")
         conn.exec_driver_sql("DELETE FROM portal_publications")
     engine.dispose()
-    services.portal_factory = lambda: PortalClient(portal.url, TOKEN)
     run_pipeline(clean, PIPELINE, PARTITION, services.output_dir)
     with PortalFaultAdmin(portal.url, TOKEN) as plan:
         plan.clear_faults()
-        yield services
+        yield dataclasses.replace(
+            services, portal_factory=lambda _: PortalClient(portal.url, TOKEN)
+        )
         plan.clear_faults()
 
 

@@ -12,15 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rehearsal.workspace import scratch_dir
-
-pytestmark = [pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.prefect, pytest.mark.timeout(240)]  # a scratch Prefect server
 
 API_LINE = re.compile(r"Prefect API (http://127\.0\.0\.1:\d+/api)")
-
-
-def scratch_folders() -> set[Path]:
-    return set(Path(scratch_dir() or "/tmp").glob("rehearsal-*"))
 
 
 def read_until(process: subprocess.Popen[str], wanted: str, seen: list[str]) -> str:
@@ -35,8 +29,13 @@ def read_until(process: subprocess.Popen[str], wanted: str, seen: list[str]) -> 
 def test_sigterm_mid_cell_stops_the_scratch_server_and_removes_the_scratch_data(
     tmp_path: Path,
 ) -> None:
-    before = scratch_folders()
-    env = {**os.environ, "RUNBOOK_DATA_DIR": str(tmp_path / "data")}
+    scratch = tmp_path / "scratch"  # its own: other tests rehearse at the same time
+    scratch.mkdir()
+    env = {
+        **os.environ,
+        "RUNBOOK_DATA_DIR": str(tmp_path / "data"),
+        "RUNBOOK_SCRATCH_DIR": str(scratch),
+    }
     cell = ["aggregate_growth", "--fault", "late_arriving_data", "--scenario", "persisting"]
     seen: list[str] = []
     with subprocess.Popen(
@@ -51,6 +50,7 @@ def test_sigterm_mid_cell_stops_the_scratch_server_and_removes_the_scratch_data(
             assert match, seen
             api_url = match.group(1)
             read_until(process, "the runbook runs", seen)  # mid-cell: a recovery is running
+            assert list(scratch.glob("rehearsal-*")), "the cell's scratch copies are elsewhere"
             assert httpx.get(f"{api_url}/health", timeout=5).status_code == 200
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=90) == 128 + signal.SIGTERM, "".join(seen)
@@ -59,4 +59,4 @@ def test_sigterm_mid_cell_stops_the_scratch_server_and_removes_the_scratch_data(
                 process.kill()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{api_url}/health", timeout=5)
-    assert scratch_folders() - before == set()
+    assert list(scratch.iterdir()) == []

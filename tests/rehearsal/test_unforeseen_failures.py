@@ -186,6 +186,11 @@ def test_an_event_for_a_healthy_neighbour_recovers_nothing_and_the_broken_month_
     ]
     story = " ".join(f"{s.what} {s.detail}" for s in incident_story(ledger, recovery.incident_id))
     assert "recovered" not in story.lower()
+    (ending,) = [e for e in ledger.incidents.events(recovery.incident_id) if e.state == "resolved"]
+    assert ending.detail["outcome"] == (
+        "healthy — nothing to recover; not complete in aggregate_profit: "
+        "2026-03 (quarantined: critical_not_null, margin_thresholds)"
+    )
 
     with open_command_services() as services:
         opened = sweep_once(services, set(), datetime.now(UTC))
