@@ -9,7 +9,7 @@ or on a healthy partition, changes nothing.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
@@ -72,6 +72,7 @@ class HealthResult(BaseModel):
     not_complete: list[str] = Field(default_factory=list)
     summary: str = ""
     publication_failed: bool = False  # the incident is a report-publishing failure
+    failed_run: str | None = None  # the pipeline's flow run the event reports failed for it
 
     @classmethod
     def of(cls, pipeline: str, partition: str, status: str | None, others: list[str]) -> Self:
@@ -93,7 +94,7 @@ class HealthResult(BaseModel):
         A publishing failure leaves a complete partition by nature: its run republishes, so
         it says nothing here.
         """
-        if not self.healthy or self.publication_failed:
+        if not self.healthy or self.publication_failed or self.failed_run:
             return None
         broken = ", ".join(self.not_complete) or "none"
         return f"healthy — nothing to recover; not complete in {self.pipeline}: {broken}"
@@ -102,6 +103,13 @@ class HealthResult(BaseModel):
         """Whether the event named a healthy partition, and which partitions are broken."""
         if not self.healthy:
             return f"{self.pipeline} {self.summary}."
+        if self.failed_run:
+            return (
+                f"{self.pipeline} {self.partition} is complete as stored, but pipeline run "
+                f"{self.failed_run} failed for it: what is stored predates that run, so this "
+                f"run re-runs it. Not complete in {self.pipeline}: "
+                f"{', '.join(self.not_complete) or 'none'}."
+            )
         if self.publication_failed:
             return (
                 f"{self.pipeline} {self.partition} is complete, as a publishing failure leaves "
@@ -129,4 +137,18 @@ def health(params: PartitionParams, ctx: StepContext) -> HealthResult:
         pipeline, params.partition, state.status if state is not None else None, others
     )
     result.publication_failed = ctx.incident.get("kind") == FailureKind.REPORT_PUBLISHING
+    result.failed_run = failed_run_of(ctx.event, params.partition)
     return result
+
+
+def failed_run_of(event: dict[str, Any], partition: str) -> str | None:
+    """The pipeline flow run the event reports failed for this partition, if it names one.
+
+    A pipeline's own failure event names its run; a run that failed before writing (a source
+    out, a crash before the transform) leaves the partition's earlier complete state, which
+    then says nothing about whether the failed run needs re-running. An event naming no run
+    (sent by hand or by another system) is judged by the partition's state alone.
+    """
+    payload = event.get("payload") or {}
+    run = payload.get("flow_run_id")
+    return str(run) if run and payload.get("partition") == partition else None

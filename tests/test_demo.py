@@ -28,4 +28,7 @@ def test_demo_recovers_a_failed_pipeline_and_republishes_after_approval(
         published = [(p.partition, p.kind) for p in ledger.publications.of_incident(incident_id)]
         assert published == [("2026-03", "report"), ("2026-03", "feed")]
         story = [line.what for line in ledger.incident_story(incident_id)]
+        (ending,) = [e for e in ledger.incidents.events(incident_id) if e.state == "resolved"]
     assert "published" in story
+    # the source was out when the pipeline re-ran: the failed run is what the runbook recovered
+    assert ending.detail["outcome"] == "recovered"
