@@ -4,17 +4,14 @@ thread on a free loopback port for tests and demos (`PortalServer`)."""
 from __future__ import annotations
 
 import json
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from foundation.asgi_thread import ThreadedAsgiServer
 from portal.app import create_app
 from portal.config import PortalConfig
 
@@ -59,12 +56,11 @@ def serve(
         )
 
 
-class PortalServer:
+class PortalServer(ThreadedAsgiServer):
     """A portal served by uvicorn in a daemon thread; use as a context manager.
 
-    The listening socket is bound before the server starts, so the port is known and free
-    of races; `url` is the base URL to give a `PortalClient`. `build` makes the app served
-    (the product portal by default; `faults.portal_layer.portal_with_faults` for drills).
+    `url` is the base URL to give a `PortalClient`. `build` makes the app served (the product
+    portal by default; `faults.portal_layer.portal_with_faults` for drills).
     """
 
     def __init__(
@@ -76,49 +72,8 @@ class PortalServer:
         build: AppBuilder = create_app,
     ) -> None:
         self.config = config
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self.host, self.port = self._socket.getsockname()[:2]
-        self._server = uvicorn.Server(
-            uvicorn.Config(
-                build(config),
-                log_level="warning",
-                timeout_graceful_shutdown=2,
-                lifespan="on",
-            )
-        )
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, timeout: float = 10.0) -> PortalServer:
-        """Start serving and wait until the server accepts requests."""
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"portal server did not start on {self.url}")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
+        super().__init__(build(config), host, port, name="portal server", lifespan="on")
 
     def __enter__(self) -> PortalServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        self.start()
+        return self
