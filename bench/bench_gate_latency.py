@@ -6,12 +6,15 @@ One Prefect server (PostgreSQL-backed, started for the run). The same gated runb
 - paused in its process, polling every 10 s (the gate as it was: the baseline);
 - paused in its process, polling every second (a run without a deployment, `runbook run`);
 - suspended under `runbook serve` (a run of a deployment: no process while it waits; the
-  answer reschedules it, the runner starts it again, finished steps come back from the ledger).
+  answer reschedules it, the runner starts it again, finished steps come back from the ledger),
+  its run started as a fork of serve's warm process (the default);
+- the same under `runbook serve --spawn`: each start a new `python -m prefect.engine` process,
+  as Prefect's runner and a process work pool start it.
 
 The clock starts when the answer is delivered (Prefect's resume call returns) and stops at
 the publish step's write. For the suspended runs it also shows where the time goes: until the
-run is Running again (the runner's 1 s poll plus a new flow-run process), then to the publish.
-Goal (issue 8): approval → publish ≤ 2 s.
+run is Running again (the runner's poll plus the run's start), then to the publish.
+Goal (issues 8 and 20): approval → publish p95 ≤ 2 s.
 
     .venv/bin/python bench/bench_gate_latency.py [--gates 10]
 """
@@ -168,16 +171,18 @@ async def _find_run(flow_name: str, timeout: float = 60) -> Any:
 
 
 def suspended_under_serve(
-    server: Any, gates: int, root: Path, audit_url: str
+    server: Any, gates: int, root: Path, audit_url: str, options: tuple[str, ...] = ()
 ) -> tuple[list[float], list[float]]:
-    """Latencies of suspended gates under `runbook serve`; and resume → Running for each."""
-    runbooks = root / "runbooks"
+    """Latencies of suspended gates under `runbook serve [options]`; and resume → Running."""
+    label = "-".join(o.strip("-") for o in options) or "default"
+    runbooks = root / f"runbooks-{label}"
     runbooks.mkdir()
-    target = root / "published-served.txt"
+    target = root / f"published-served-{label}.txt"
     (runbooks / "bench-served.yaml").write_text(
         RUNBOOK.format(name="bench-served", poll=1, target=target)
     )
-    serving = start_serving(server, runbooks, root / "data", audit_url)
+    data = root / f"data-{label}"
+    serving = start_serving(server, runbooks, data, audit_url, options=options)  # serve's poll
     try:
         name = "bench-served/bench-served"
         wait_for(lambda: asyncio.run(deployment_ready(name)), 180, "no deployment", serving)
@@ -221,15 +226,19 @@ def main() -> None:
         old = in_process(10, args.gates, root)
         fast = in_process(1, args.gates, root)
         served, starts = suspended_under_serve(server, args.gates, root, audit_url)
+        cold, cold_starts = suspended_under_serve(server, args.gates, root, audit_url, ("--spawn",))
     print(f"\napproval → publish over {args.gates} gates each (answer delivered → report written)")
     old_p50, _ = summary("paused in process, 10 s poll (before)", old)
     fast_p50, fast_p95 = summary("paused in process, 1 s poll", fast)
     served_p50, served_p95 = summary("suspended under runbook serve", served)
     start_p50, _ = summary("  of which: until Running again", starts)
     print(f"  of which: Running → published               p50 {served_p50 - start_p50:6.2f} s")
+    cold_p50, cold_p95 = summary("suspended under runbook serve --spawn", cold)
+    cold_start_p50, _ = summary("  of which: until Running again", cold_starts)
     print(
         f"\nratio to the 10 s poll (p50): in process {fast_p50 / old_p50:.2f}, "
-        f"suspended {served_p50 / old_p50:.2f}"
+        f"suspended {served_p50 / old_p50:.2f}; forked to spawned start (p50): "
+        f"{served_p50 / cold_p50:.2f}"
     )
     verdict = {True: "met", False: "missed"}
     print(
@@ -238,6 +247,8 @@ def main() -> None:
     )
     print(json.dumps({"old_p50": old_p50, "fast_p50": fast_p50, "fast_p95": fast_p95,
                       "served_p50": served_p50, "served_p95": served_p95,
+                      "spawned_p50": cold_p50, "spawned_p95": cold_p95,
+                      "spawned_until_running_p50": cold_start_p50,
                       "served_until_running_p50": start_p50}))  # fmt: skip
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from deployments.application import RecoveryApplication
     from deployments.deployment_plan import DeploymentPlan
 
-DEFAULT_POLL = 1.0
+DEFAULT_POLL = 0.5
 DEFAULT_LIMIT = 5
 POLL_HELP = "Seconds between the runner's checks for runs to start (Prefect's default is 10)"
 LIMIT_HELP = "Flow-run processes at most at once; further runs wait for a free slot"

@@ -53,8 +53,10 @@ def serving(
     poll: float = 1.0,
     limit: int = 5,
     extra_env: dict[str, str] | None = None,
+    spawn: bool = False,
 ) -> Iterator[Served]:
-    """`runbook serve --poll POLL --limit LIMIT` for the runbooks in `runbooks`, for the block."""
+    """`runbook serve --poll POLL --limit LIMIT [--spawn]` for the runbooks in `runbooks`, for
+    the block."""
     data.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -68,7 +70,7 @@ def serving(
     command = [sys.executable, "-m", "runbook_cli", "serve", "--poll", str(poll)]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*command, "--limit", str(limit)],
+            [*command, "--limit", str(limit), *(["--spawn"] if spawn else [])],
             cwd=PROJECT_ROOT,
             env=env,
             start_new_session=True,

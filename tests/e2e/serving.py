@@ -110,9 +110,14 @@ class Serving:
 
 
 def start_serving(
-    server: LocalServer, runbooks: Path, data: Path, audit_url: str, log_name: str = "serve.log"
+    server: LocalServer,
+    runbooks: Path,
+    data: Path,
+    audit_url: str,
+    log_name: str = "serve.log",
+    options: tuple[str, ...] = (),
 ) -> Serving:
-    """`runbook serve` for the runbooks in `runbooks`, polling every second."""
+    """`runbook serve [options]` for the runbooks in `runbooks`."""
     data.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -128,7 +133,7 @@ def start_serving(
     log = data / log_name
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "runbook_cli", "serve"],
+            [sys.executable, "-m", "runbook_cli", "serve", *options],
             cwd=ROOT,
             env=env,
             start_new_session=True,
