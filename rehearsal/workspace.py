@@ -127,7 +127,12 @@ def build_template(
 
 
 def open_cell(template: Template) -> CellSpace:
-    """Fresh copies of the template's databases for one cell (beside the template)."""
+    """Fresh copies of the template's databases for one cell (beside the template).
+
+    The second copies' files are hard links to the template's (cheap: thousands of files):
+    whatever changes one replaces it (unlink, then write), never writes through the link,
+    or every later copy would see the change.
+    """
     root = Path(tempfile.mkdtemp(prefix="cell-", dir=template.root.parent))
     names = ["ledger.db", "portal.db"] + (["warehouse.db"] if template.backend == "sqlite" else [])
     for name in names:

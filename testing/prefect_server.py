@@ -18,10 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from testing.service_guard import refuse_in_unmarked_test
+
+if TYPE_CHECKING:
+    from sqlalchemy import URL, Connection
 
 FILE_LEASES = "prefect.server.concurrency.lease_storage.filesystem"
 
@@ -44,19 +48,97 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def reset_postgres_database(admin_url: str, name: str) -> str:
-    """Drop and create database `name`; return its asyncpg URL for Prefect's server."""
+def reset_postgres_database(admin_url: str, name: str, *, migrated: bool = True) -> str:
+    """Drop and create database `name`; return its asyncpg URL for Prefect's server.
+
+    `migrated`: create it as a copy of a database Prefect's migrations already ran on (one per
+    Prefect version, made once per machine), so a server on it starts without migrating, which
+    is most of a server's start on PostgreSQL.
+    """
     import sqlalchemy as sa
 
     refuse_in_unmarked_test(f"PostgreSQL database {name}")
 
+    template = migrated_template(admin_url) if migrated else None
     engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    base = engine.url.set(drivername="postgresql+asyncpg", database=name)
-    return base.render_as_string(hide_password=False)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            _create_database(conn, name, template)
+    finally:
+        engine.dispose()
+    return _asyncpg_url(engine.url, name)
+
+
+def migrated_template(admin_url: str) -> str:
+    """The name of a database holding Prefect's schema at this Prefect version, made if missing.
+
+    Made under an advisory lock, so parallel test workers make it once; marked complete (a
+    comment on the database) only after the migrations ran, so an interrupted one is made again.
+    """
+    import prefect
+    import sqlalchemy as sa
+
+    name = "runbook_prefect_template_" + prefect.__version__.replace(".", "_").replace("+", "_")
+    done = f"prefect {prefect.__version__} migrated"
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(hashtext(:name))"), {"name": name})
+            try:
+                mark = conn.execute(
+                    sa.text(
+                        "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                        "WHERE datname = :name"
+                    ),
+                    {"name": name},
+                ).scalar()
+                if mark != done:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                    _migrate(_asyncpg_url(engine.url, name))
+                    conn.execute(sa.text(f"COMMENT ON DATABASE \"{name}\" IS '{done}'"))
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": name})
+    finally:
+        engine.dispose()
+    return name
+
+
+def _migrate(database_url: str) -> None:
+    """Run Prefect's migrations on `database_url` (`prefect server database upgrade`)."""
+    home = Path(tempfile.mkdtemp(prefix="prefect-migrate-"))
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": database_url,
+    }
+    command = [sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"Prefect's migrations failed:\n{done.stdout}\n{done.stderr}")
+
+
+def _create_database(conn: Connection, name: str, template: str | None) -> None:
+    """CREATE DATABASE `name` (from `template`); retried while another copy holds the template."""
+    import sqlalchemy as sa
+
+    statement = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+    for attempt in range(20):
+        try:
+            conn.execute(sa.text(statement))
+            return
+        except sa.exc.OperationalError as busy:
+            if "is being accessed by other users" not in str(busy) or attempt == 19:
+                raise
+            time.sleep(0.25)
+
+
+def _asyncpg_url(admin: URL, name: str) -> str:
+    return admin.set(drivername="postgresql+asyncpg", database=name).render_as_string(
+        hide_password=False
+    )
 
 
 @contextmanager

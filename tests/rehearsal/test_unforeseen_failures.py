@@ -69,10 +69,16 @@ def published_event(pipeline: str, partition: str, flow_run_id: UUID) -> dict[st
 
 @contextmanager
 def activity_log(platform: Platform, day: date) -> Iterator[Path]:
-    """The day's activity log file, put back as it was afterwards (the logs are the
-    session template's, shared by every scratch copy)."""
+    """The day's activity log file, this scratch copy's own while the block runs.
+
+    A scratch copy's log files are hard links to the session template's, which every later
+    copy (and every rehearsal cell) links to: a write through the link would change them all.
+    The file is replaced by a private copy first, and the original put back afterwards.
+    """
     path = Path(day_path(platform.config.activity_logs(), day, ".jsonl.gz"))
     original = path.read_bytes()
+    path.unlink()
+    path.write_bytes(original)
     try:
         yield path
     finally:
