@@ -32,14 +32,20 @@ SERVICE_MARKERS = frozenset({"prefect", "postgres"})
 
 LONG_POLES = (
     "tests/rehearsal/test_matrix.py",
-    "tests/rehearsal/test_rehearse_command.py",
-    "tests/test_demo.py",
-    "tests/deployments/test_serve_and_pool_parity.py",
-    "tests/deployments/test_event_trigger.py",
     "tests/e2e/test_escalation.py",
+    "tests/deployments/test_serve_and_pool_parity.py",
+    "tests/rehearsal/test_rehearse_command.py",
+    "tests/rehearsal/test_retry.py",
+    "tests/deployments/test_event_trigger.py",
+    "tests/flows/test_crash_watch.py",
+    "tests/rehearsal/test_ledger_and_portal_agree.py",
+    "tests/approval/test_gate.py",
+    "tests/e2e/test_approval_in_browser.py",
     "tests/events/test_emit.py",
+    "tests/events/test_one_door.py",
+    "tests/test_demo.py",
 )
-"""Modules of a minute or more, slowest first: parallel workers (`pytest -n`) take them first,
+"""Modules of half a minute or more (`--durations`), slowest first: parallel workers (`pytest -n`) take them first,
 so that no worker starts one when the others are nearly done."""
 
 

@@ -1,5 +1,11 @@
 """Exactly one event door is live among the processes sharing a ledger: a second `runbook door`
-stands by, and takes over when the first is killed outright."""
+stands by, and takes over when the first is killed outright.
+
+The doors get a Prefect server of their own: a door starting on an empty ledger decides the
+last hour of failure events it finds, and on the session's server those are every other
+test's (hundreds, after the rehearsal matrix), which would bury the two events this test
+sends.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +23,9 @@ from flows.events.emit import failure_event
 from foundation.settings import temporary_settings
 from governance.ledger.audit_ledger import Ledger
 from testing.served import PROJECT_ROOT, post_events, stop, wait_for
+from tests.prefect_servers import postgres_prefect_server
 
-pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.timeout(300)]
 LIVE = "this process runs the event door"
 STANDING_BY = "another process runs the event door on this ledger; standing by"
 
@@ -48,13 +55,10 @@ class Door:
         return text in self.log.read_text(errors="replace")
 
 
-@pytest.fixture
-def api_url(prefect_server: None) -> str:
-    from prefect.settings import PREFECT_API_URL
-
-    url = PREFECT_API_URL.value()
-    assert url, "the session's Prefect server has no URL"
-    return str(url)
+@pytest.fixture(scope="module")
+def api_url() -> Iterator[str]:
+    with postgres_prefect_server("runbook_one_door_prefect") as server:
+        yield server.api_url
 
 
 @pytest.fixture
