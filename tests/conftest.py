@@ -45,8 +45,8 @@ LONG_POLES = (
     "tests/events/test_one_door.py",
     "tests/test_demo.py",
 )
-"""Modules of half a minute or more (`--durations`), slowest first: parallel workers (`pytest -n`) take them first,
-so that no worker starts one when the others are nearly done."""
+"""Modules of half a minute or more (`--durations`), slowest first: parallel workers
+(`pytest -n`) take them first, so that no worker starts one when the others are nearly done."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
