@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup demo test fast-stage test-full test-fast test-matrix test-soak lint check format bench lock clean
+.PHONY: help setup demo test test-full test-fast test-matrix test-soak lint check format bench lock clean
 
 help:  ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -14,7 +14,7 @@ help:  ## Show this help
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --no-compile -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)  ## Create .venv and install the pinned dependencies
@@ -32,14 +32,12 @@ PYTEST = $(BIN)/pytest -p no:cacheprovider
 # pytest's exit code 5 (nothing collected) fails the stage: a suite that ran nothing has not passed
 NOT_EMPTY = || { status=$$?; [ $$status -ne 5 ] || echo "pytest collected no tests: that is a failure" >&2; exit $$status; }
 
-test: setup  ## What CI runs: linters and types beside the fast tests, then the service-bound ones in parallel
+test: setup  ## What CI runs: linters and types, the fast tests, then the service-bound ones in parallel
 	[ ! -x .ci/install-system-packages ] || .ci/install-system-packages
-	$(MAKE) --no-print-directory -j2 --output-sync=target check fast-stage
+	$(MAKE) --no-print-directory check
+	$(PYTEST) -q -m "$(FAST)" -n 2 $(NOT_EMPTY)
 	.ci/ensure-services
 	$(PYTEST) -q -m "$(SERVICES)" -n $(WORKERS) --dist loadscope --durations=15 $(NOT_EMPTY)
-
-fast-stage: setup  # the first stage of `make test`, beside `check`
-	$(PYTEST) -q -m "$(FAST)" -n 2 $(NOT_EMPTY)
 
 test-full: setup  ## Every test but the rehearsal matrix, `slow` ones included (crashes, 50 gates, scale)
 	[ ! -x .ci/install-system-packages ] || .ci/install-system-packages
