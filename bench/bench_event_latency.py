@@ -227,7 +227,9 @@ def report(label: str, measured: tuple) -> None:
 
 
 def main() -> None:
-    database = reset_postgres_database(POSTGRES_ADMIN_URL, "runbook_bench_events_prefect")
+    database = reset_postgres_database(
+        POSTGRES_ADMIN_URL, "runbook_bench_events_prefect", for_prefect=True
+    )
     root = Path(tempfile.mkdtemp(prefix="bench-events-"))
     with local_prefect_server(database) as server:
         fast = measure(server, root, 0.5, 0)

@@ -221,7 +221,7 @@ def main() -> None:
     engine = engine_for(audit_url)
     upgrade_ledger(engine)
     engine.dispose()
-    database = reset_postgres_database(POSTGRES_ADMIN_URL, "runbook_bench_gate")
+    database = reset_postgres_database(POSTGRES_ADMIN_URL, "runbook_bench_gate", for_prefect=True)
     with local_prefect_server(database) as server, temporary_settings(audit_url=audit_url):
         old = in_process(10, args.gates, root)
         fast = in_process(1, args.gates, root)

@@ -119,7 +119,9 @@ def main() -> None:
     compiled = compile_runbook(
         validate_text(runbook_text(), "overhead.yaml", catalog), record=False
     )
-    database = reset_postgres_database(POSTGRES_ADMIN_URL, "runbook_bench_prefect")
+    database = reset_postgres_database(
+        POSTGRES_ADMIN_URL, "runbook_bench_prefect", for_prefect=True
+    )
     with local_prefect_server(database):
         compiled_times, hand_times = asyncio.run(measure(compiled.flow))
     ours, theirs = statistics.median(compiled_times), statistics.median(hand_times)

@@ -48,18 +48,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def reset_postgres_database(admin_url: str, name: str, *, migrated: bool = True) -> str:
-    """Drop and create database `name`; return its asyncpg URL for Prefect's server.
+def reset_postgres_database(admin_url: str, name: str, *, for_prefect: bool = False) -> str:
+    """Drop and create database `name` (empty); return its asyncpg URL.
 
-    `migrated`: create it as a copy of a database Prefect's migrations already ran on (one per
-    Prefect version, made once per machine), so a server on it starts without migrating, which
-    is most of a server's start on PostgreSQL.
+    `for_prefect`: a database for a Prefect server, made as a copy of one Prefect's migrations
+    already ran on (one per Prefect version, made once per machine), so the server starts
+    without migrating. Never for the project's own stores: Prefect's `alembic_version` would
+    stand in for theirs.
     """
     import sqlalchemy as sa
 
     refuse_in_unmarked_test(f"PostgreSQL database {name}")
 
-    template = migrated_template(admin_url) if migrated else None
+    template = migrated_template(admin_url) if for_prefect else None
     engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:

@@ -25,7 +25,7 @@ ADMIN_URL = os.environ.get(
 def postgres_prefect_server(name: str, **options: Any) -> Iterator[LocalServer]:
     """`prefect server start` on database `name` (made fresh), dropped again at the end."""
     database = f"{name}_{os.getpid()}"
-    url = reset_postgres_database(ADMIN_URL, database)
+    url = reset_postgres_database(ADMIN_URL, database, for_prefect=True)
     try:
         with local_prefect_server(url, **options) as server:
             yield server

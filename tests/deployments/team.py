@@ -77,7 +77,8 @@ def locked_team(
 
     pid = os.getpid()
     names = [f"runbook_{name}_{part}_{pid}" for part in ("prefect", "audit", "warehouse")]
-    database, audit, warehouse = (reset_postgres_database(ADMIN_URL, n) for n in names)
+    database = reset_postgres_database(ADMIN_URL, names[0], for_prefect=True)
+    audit, warehouse = (reset_postgres_database(ADMIN_URL, n) for n in names[1:])
     psycopg = "postgresql+psycopg"
     locked = {"PREFECT_SERVER_API_AUTH_STRING": LOGIN}
     try:

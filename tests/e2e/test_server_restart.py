@@ -50,7 +50,7 @@ class Servers:
 
     def __init__(self, stack: ExitStack) -> None:
         self.database = f"runbook_restart_{os.getpid()}"
-        self.url = reset_postgres_database(ADMIN_URL, self.database)
+        self.url = reset_postgres_database(ADMIN_URL, self.database, for_prefect=True)
         self.stack = stack
         self.current: LocalServer = stack.enter_context(local_prefect_server(self.url))
 
