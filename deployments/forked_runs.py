@@ -12,7 +12,9 @@ for the run, reads Prefect's and the project's settings again from it, and runs
 `prefect.engine` as its main module, as the command would. The runner tracks, cancels and
 reaps the child like any process it started (its handle accepts a `multiprocessing` process,
 as Prefect's own in-process starter hands it one). Any other command, or a start with options
-this does not carry, goes to Prefect's `run_process` unchanged.
+this does not carry, goes to Prefect's `run_process` unchanged. The child's parent is the
+forkserver, not the runner, so it is told the runner's pid (`RUNBOOK_RUNNER_PID`): its orphan
+guard stops it when the runner dies, as it would a spawned run whose parent died.
 
 The seam is `prefect.runner._starter_engine.run_process`, which Prefect names as the one to
 replace; `tests/deployments/test_forked_runs.py` fails if it moves.
@@ -29,6 +31,8 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+
+from flows.runtime.orphan_guard import RUNNER_PID
 
 ENGINE_MODULE = "prefect.engine"
 PRELOAD = (
@@ -99,9 +103,11 @@ def forking_run_process(
                 cwd=cwd,
                 **options,
             )
+        # the child's parent is the forkserver: its orphan guard watches this process instead
+        child_env = {**env, RUNNER_PID: str(os.getpid())}
         process = context.Process(
             target=run_engine,
-            args=(dict(env), None if cwd is None else str(cwd)),
+            args=(child_env, None if cwd is None else str(cwd)),
             name=f"flow run {env.get('PREFECT__FLOW_RUN_ID', '')}",
         )
         process.start()

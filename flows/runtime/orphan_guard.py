@@ -7,14 +7,20 @@ parent is gone it reports its run Crashed and ends at once (hard: Prefect's engi
 stop by a signal, waits for the runner that is gone); the incident sync then retries the run
 (it restores the steps already finished) when a runner serves the deployment again. Should
 the report fail, the process still ends, and the crash watch notices the silence.
+
+The runner is the process's parent, unless the runner names itself in `RUNBOOK_RUNNER_PID`:
+`runbook serve` forks its runs from a warm forkserver (`deployments/forked_runs.py`), which
+is then their parent and outlives the runner while they run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import select
 import threading
 import time
+from collections.abc import Callable
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
@@ -22,6 +28,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.states import Crashed
 
 CHECK_SECONDS = 1.0
+RUNNER_PID = "RUNBOOK_RUNNER_PID"
 STILL_HERE = {StateType.RUNNING, StateType.PENDING}
 """States in which this process is the run: a run that already left it (suspended at a gate,
 ended) is not crashed by the process finishing its exit when its runner dies."""
@@ -29,9 +36,9 @@ _started = False
 _lock = threading.Lock()
 
 
-def _watch(parent: int, flow_run_id: UUID) -> None:
-    while os.getppid() == parent:
-        time.sleep(CHECK_SECONDS)
+def _watch(runner_alive: Callable[[], bool], flow_run_id: UUID) -> None:
+    while runner_alive():
+        pass
     with contextlib.suppress(Exception):
         report_orphaned(flow_run_id)
     os._exit(70)  # EX_SOFTWARE: nothing of this process may run on unsupervised
@@ -51,17 +58,43 @@ def report_orphaned(flow_run_id: UUID) -> bool:
         return True  # EX_SOFTWARE: nothing of this process may run on unsupervised
 
 
+def runner_watch(environ: dict[str, str] | None = None) -> Callable[[], bool] | None:
+    """A check that waits up to CHECK_SECONDS and says whether the runner still lives; None
+    when there is no runner to watch (already re-parented, or the named one is gone)."""
+    named = (environ if environ is not None else os.environ).get(RUNNER_PID, "")
+    if not named.isdigit():
+        parent = os.getppid()
+        if parent <= 1:
+            return None
+
+        def parent_alive() -> bool:
+            time.sleep(CHECK_SECONDS)
+            return os.getppid() == parent
+
+        return parent_alive
+    try:
+        handle = os.pidfd_open(int(named))  # readable once that process has ended
+    except ProcessLookupError:
+        return lambda: False
+
+    def runner_alive() -> bool:
+        ended, _, _ = select.select([handle], [], [], CHECK_SECONDS)
+        return not ended
+
+    return runner_alive
+
+
 def stop_when_orphaned(flow_run_id: str) -> None:
-    """Watch this process's parent from a daemon thread (once per process)."""
+    """Watch this process's runner from a daemon thread (once per process)."""
     global _started
     with _lock:
         if _started:
             return
         _started = True
-    parent = os.getppid()
-    if parent <= 1:
+    watch = runner_watch()
+    if watch is None:
         return  # already re-parented: nothing to watch
     thread = threading.Thread(
-        target=_watch, args=(parent, UUID(flow_run_id)), name="orphan-guard", daemon=True
+        target=_watch, args=(watch, UUID(flow_run_id)), name="orphan-guard", daemon=True
     )
     thread.start()
