@@ -9,11 +9,12 @@ race of picking a free port and then listening on it.
 from __future__ import annotations
 
 import contextvars
+import functools
 import socket
 import threading
 import time
 from types import TracebackType
-from typing import Literal
+from typing import Literal, Self
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -56,11 +57,11 @@ class ThreadedAsgiServer:
 
     def start(self, timeout: float = 10.0) -> None:
         """Start serving and return once the server accepts requests."""
-        run = contextvars.copy_context().run if self._copy_context else _call
+        serve = functools.partial(self._server.run, sockets=[self._socket])
+        if self._copy_context:
+            serve = functools.partial(contextvars.copy_context().run, serve)
         self._thread = threading.Thread(
-            target=run,
-            args=(self._server.run,),
-            kwargs={"sockets": [self._socket]},
+            target=serve,
             daemon=True,
             name=self.name,
         )
@@ -78,7 +79,7 @@ class ThreadedAsgiServer:
             self._thread.join(timeout=10)
         self._socket.close()
 
-    def __enter__(self) -> ThreadedAsgiServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -89,8 +90,3 @@ class ThreadedAsgiServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def _call(function, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-    """Run `function` as it is: the thread target when the caller's context is not copied."""
-    return function(*args, **kwargs)

@@ -73,7 +73,3 @@ class PortalServer(ThreadedAsgiServer):
     ) -> None:
         self.config = config
         super().__init__(build(config), host, port, name="portal server", lifespan="on")
-
-    def __enter__(self) -> PortalServer:
-        self.start()
-        return self

@@ -61,7 +61,6 @@ def wait(params: WaitForSourceParams, ctx: StepContext) -> WaitForSourceResult:
     from warehouse.readiness import probe
 
     platform = ctx.run.platform()
-    pipeline = params.pipeline_of(ctx)
     pipe, part = params.target(ctx)
     budget = budget_for(params, ctx)
 
@@ -73,7 +72,7 @@ def wait(params: WaitForSourceParams, ctx: StepContext) -> WaitForSourceResult:
     described = budget.describe(params.budget)
     if not tried.succeeded:
         raise TerminalStepError(
-            f"source of {pipeline} {params.partition} not ready after {tried.attempts} probes "
+            f"source of {pipe.name} {params.partition} not ready after {tried.attempts} probes "
             f"in {tried.waited:.0f}s (budget {described}): {tried.last_problem}; a person is "
             f"needed: fix the source, then `runbook retry {ctx.incident.get('id', 'INCIDENT')}`"
         )

@@ -64,8 +64,7 @@ def reset_postgres_database(admin_url: str, name: str, *, for_prefect: bool = Fa
     engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            _create_database(conn, name, template)
+            _recreate_database(conn, name, template)
     finally:
         engine.dispose()
     return _asyncpg_url(engine.url, name)
@@ -95,8 +94,7 @@ def migrated_template(admin_url: str) -> str:
                     {"name": name},
                 ).scalar()
                 if mark != done:
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                    _recreate_database(conn, name, None)
                     _migrate(_asyncpg_url(engine.url, name))
                     conn.execute(sa.text(f"COMMENT ON DATABASE \"{name}\" IS '{done}'"))
             finally:
@@ -121,10 +119,12 @@ def _migrate(database_url: str) -> None:
         raise RuntimeError(f"Prefect's migrations failed:\n{done.stdout}\n{done.stderr}")
 
 
-def _create_database(conn: Connection, name: str, template: str | None) -> None:
-    """CREATE DATABASE `name` (from `template`); retried while another copy holds the template."""
+def _recreate_database(conn: Connection, name: str, template: str | None) -> None:
+    """Drop `name`, then CREATE it (from `template`), retried while another copy holds the
+    template."""
     import sqlalchemy as sa
 
+    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     statement = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
     for attempt in range(20):
         try:

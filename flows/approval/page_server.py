@@ -25,7 +25,3 @@ class ApprovalPageServer(ThreadedAsgiServer):
         super().__init__(
             approval_page(ledger, approval), host, port, name="approval page", copy_context=True
         )
-
-    def __enter__(self) -> ApprovalPageServer:
-        self.start()
-        return self

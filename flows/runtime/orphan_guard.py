@@ -59,8 +59,9 @@ def report_orphaned(flow_run_id: UUID) -> bool:
 
 
 def runner_watch(environ: dict[str, str] | None = None) -> Callable[[], bool] | None:
-    """A check that waits up to CHECK_SECONDS and says whether the runner still lives; None
-    when there is no runner to watch (already re-parented, or the named one is gone)."""
+    """A check that waits up to CHECK_SECONDS and says whether the runner still lives (at
+    once False for a named runner already gone); None when this process has already been
+    re-parented and has no runner left to watch."""
     named = (environ if environ is not None else os.environ).get(RUNNER_PID, "")
     if not named.isdigit():
         parent = os.getppid()
